@@ -1,0 +1,62 @@
+"""Atomic file output: write to a temporary file in the same folder, then rename.
+
+An interrupted write never leaves a half-written file under the final name, and
+an existing file is replaced only once the new one is complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from backline.errors import OutputError
+
+__all__ = ["atomic_path", "write_bytes_atomic", "write_text_atomic"]
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str], suffix: str | None = None) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success it is renamed to ``path``.
+
+    The temporary name keeps the extension (``suffix`` or that of ``path``) so that
+    writers that pick a format from the extension still work. On error the
+    temporary file is removed and :class:`~backline.errors.OutputError` is raised
+    for OS errors (unwritable folder, full disk).
+    """
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    ext = suffix if suffix is not None else target.suffix
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".part{ext}", dir=folder)
+        os.close(fd)
+    except OSError as exc:
+        raise OutputError(f"cannot write to {folder}: {exc.strerror or exc}") from exc
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from exc
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically and return the path."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    return Path(path)
+
+
+def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
+    """Write UTF-8 ``text`` to ``path`` atomically and return the path."""
+    return write_bytes_atomic(path, text.encode("utf-8"))
