@@ -73,9 +73,7 @@ class ChartSyntaxError(ChartError):
 class ChordSymbolError(ChartError):
     """A chord symbol was not understood. Names the symbol and the part not understood."""
 
-    def __init__(
-        self, symbol: str, bad_part: str, location: Location | str | None = None
-    ) -> None:
+    def __init__(self, symbol: str, bad_part: str, location: Location | str | None = None) -> None:
         self.symbol = symbol
         self.bad_part = bad_part
         msg = f"unknown chord symbol {symbol!r}: cannot read {bad_part!r}"

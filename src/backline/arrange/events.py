@@ -125,7 +125,13 @@ class Arrangement:
             "style": self.style,
             "seed": self.seed,
             "parts": [
-                {"name": p.name, "role": p.role, "program": p.program, "channel": p.channel, "drums": p.is_drum}
+                {
+                    "name": p.name,
+                    "role": p.role,
+                    "program": p.program,
+                    "channel": p.channel,
+                    "drums": p.is_drum,
+                }
                 for p in self.parts
             ],
             "chart_start_seconds": round(self.chart_start_seconds, 6),

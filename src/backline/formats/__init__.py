@@ -73,8 +73,7 @@ def _reader_for(ext: str, data: bytes) -> Callable[[bytes, str], list[Song]]:
         module = "backline.formats.chordpro"
     if module is None:
         raise FormatNotSupportedError(
-            f"cannot read {ext or 'files without an extension'}: "
-            f"backline reads {', '.join(sorted(READERS))}"
+            f"cannot read {ext or 'files without an extension'}: backline reads {', '.join(sorted(READERS))}"
         )
     return cast(Callable[[bytes, str], list[Song]], importlib.import_module(module).load_bytes)
 

@@ -22,6 +22,7 @@ __all__ = [
     "Quality",
     "parse_chord",
     "parse_chord_or_nc",
+    "parse_quality",
     "is_no_chord",
     "DEGREE_SEMITONES",
 ]
@@ -91,7 +92,9 @@ class Quality:
         altered = set(self.alterations)
         if self.alt:
             altered |= {"b9", "#9", "#11", "b13"}
-        if self.ext is not None and self.seventh is not None or self.ext == 9:
+        if self.seventh is None and self.ext == 9:
+            ds.add("9")  # 6/9 chord
+        elif self.ext is not None:
             if not altered & {"b9", "#9"}:
                 ds.add("9")
             if self.ext in (11, 13) and (self.ext == 11 or self.third == "b3"):
@@ -99,8 +102,6 @@ class Quality:
                     ds.add("11")
             if self.ext == 13 and "b13" not in altered:
                 ds.add("13")
-        elif self.ext is not None and self.six:
-            ds.add("9")
         ds |= altered
         for a in self.adds:
             ds.add(a)
@@ -147,7 +148,7 @@ class Quality:
         if self.bass_only:
             return "bass"
         if self.power:
-            return "5" + _suffix_tail(self, frozenset())
+            return "5" + _suffix_tail(self, self.adds)
         head = ""
         skip: set[str] = set()
         if self.third == "b3" and self.fifth == "b5" and self.seventh == "bb7":
@@ -166,9 +167,9 @@ class Quality:
             elif self.seventh == "7":
                 head += f"maj{self.ext or 7}"
             elif self.seventh == "bb7":
-                head += "dim7" if self.third != "b3" else "7bb7"
+                head += f"dim{self.ext or 7}"
             elif self.six:
-                head += "69" if self.ext == 9 else "6"
+                head += "69" if self.ext == 9 or "9" in self.adds else "6"
             elif self.ext == 9:
                 head += "add9"
         alts: list[str] = []
@@ -180,18 +181,25 @@ class Quality:
                 alts.append(a)
         if self.fifth is None and "5" not in self.omits:
             pass  # fifth removed only through omits
-        return head + "".join(alts) + _suffix_tail(self, frozenset(skip))
+        if alts and not head and alts[0][0] in "b#":
+            alts = ["(" + "".join(alts) + ")"]
+        adds = set(self.adds)
+        if self.six and (self.seventh is not None or head in ("dim", "aug", "dim7")):
+            adds.add("13")
+        if head.endswith("69"):
+            adds.discard("9")
+        return head + "".join(alts) + _suffix_tail(self, frozenset(adds))
 
     @property
     def is_minor(self) -> bool:
         return self.third == "b3"
 
 
-def _suffix_tail(q: Quality, _skip: frozenset[str]) -> str:
+def _suffix_tail(q: Quality, adds: frozenset[str]) -> str:
     tail = ""
     if q.sus:
         tail += {"4": "sus4", "2": "sus2", "24": "sus2sus4"}[q.sus]
-    for a in sorted(q.adds, key=lambda d: DEGREE_SEMITONES[d]):
+    for a in sorted(adds, key=lambda d: (DEGREE_SEMITONES[d], d)):
         tail += "add" + a
     for o in sorted(q.omits):
         tail += "no" + o
@@ -366,9 +374,7 @@ def _pcs(root: int, q: Quality, bass: int | None) -> tuple[int, ...]:
 _ROOT_RE = re.compile(r"^([A-Ga-g])(##|bb|&&|♭♭|[#♯b♭&]?)")
 _SOLFEGE_RE = re.compile(r"^(do|ré|re|mi|fa|sol|la|si|ti)(##|bb|[#♯b♭&]?)", re.IGNORECASE)
 _BASS_RE = re.compile(r"/\s*([A-Ga-g](?:##|bb|[#♯b♭&])?)\s*\)?\s*$")
-_BASS_SOLFEGE_RE = re.compile(
-    r"/\s*((?:do|ré|re|mi|fa|sol|la|si|ti)(?:##|bb|[#♯b♭&])?)\s*$", re.IGNORECASE
-)
+_BASS_SOLFEGE_RE = re.compile(r"/\s*((?:do|ré|re|mi|fa|sol|la|si|ti)(?:##|bb|[#♯b♭&])?)\s*$", re.IGNORECASE)
 
 _UNICODE = str.maketrans(
     {
@@ -416,6 +422,9 @@ _TOKEN_RE = re.compile(
     """,
     re.VERBOSE,
 )
+
+
+_ALTERATIONS = frozenset({"b5", "#5", "b9", "#9", "#11", "b13"})
 
 
 def _alter_norm(tok: str) -> str:
@@ -476,7 +485,7 @@ def _parse_suffix(suffix: str, symbol: str) -> Quality:
         m = _TOKEN_RE.match(s, pos)
         if not m or m.end() == pos:
             raise ChordSymbolError(symbol, s[pos:])
-        kind = m.lastgroup
+        kind = m.lastgroup or ""
         tok = m.group(0)
         pos = m.end()
         if kind == "sep":
@@ -487,10 +496,10 @@ def _parse_suffix(suffix: str, symbol: str) -> Quality:
         elif kind == "maj":
             maj7 = True
             seventh_flag = True
-            n = tok.lstrip("majMAJ^j")
-            if n and n != "7":
-                ext = max(ext or 0, int(n))
-            if tok in ("^",) or not n:
+            digits = tok.lstrip("majMAJ^j")  # noqa: B005 - strip any of these letters
+            if digits and digits != "7":
+                ext = max(ext or 0, int(digits))
+            if not digits:
                 caret_alone = tok == "^"
         elif kind == "alt":
             alt, seventh_flag = True, True
@@ -506,6 +515,8 @@ def _parse_suffix(suffix: str, symbol: str) -> Quality:
             a = tok[3:]
             if a[0] in "#b+-":
                 a = _alter_norm(a)
+                if a not in _ALTERATIONS:
+                    raise ChordSymbolError(symbol, tok)
             else:
                 a = {"2": "9", "4": "11", "6": "13", "9": "9", "11": "11", "13": "13", "3": "3"}[a]
             adds.add(a)
@@ -513,6 +524,8 @@ def _parse_suffix(suffix: str, symbol: str) -> Quality:
             omits.add(tok[-1])
         elif kind == "alter":
             a = _alter_norm(tok)
+            if a not in _ALTERATIONS:
+                raise ChordSymbolError(symbol, tok)
             if a in ("b5", "#5"):
                 if fifth == "5" or fifth is None:
                     fifth = a
@@ -524,41 +537,41 @@ def _parse_suffix(suffix: str, symbol: str) -> Quality:
             else:
                 alterations.add(a)
         elif kind == "num":
-            n = int(tok)
+            num = int(tok)
             if numbers_seen == 0:
-                if n == 7:
+                if num == 7:
                     seventh_flag = True
-                elif n in (9, 11, 13):
-                    seventh_flag, ext = True, n
-                elif n == 6:
+                elif num in (9, 11, 13):
+                    seventh_flag, ext = True, num
+                elif num == 6:
                     six = True
-                elif n == 5:
+                elif num == 5:
                     if pos == len(s) and third == "3" and not (dim or aug):
                         power = True
                     else:
                         raise ChordSymbolError(symbol, tok)
-                elif n == 4:
+                elif num == 4:
                     sus.add("4")
-                elif n == 2:
+                elif num == 2:
                     adds.add("9")
             else:
                 # a later bare number is an added tension: 7(9), 7(13), 6(9)
-                if n == 9 and six and not seventh_flag:
+                if num == 9 and six and not seventh_flag:
                     ext = 9
-                elif n == 9 and seventh_flag:
+                elif num == 9 and seventh_flag:
                     ext = max(ext or 0, 9)
-                elif n in (9, 11, 13):
-                    adds.add(str(n))
-                elif n == 7:
+                elif num in (9, 11, 13):
+                    adds.add(str(num))
+                elif num == 7:
                     seventh_flag = True
-                elif n == 6:
+                elif num == 6:
                     if seventh_flag:
                         adds.add("13")
                     else:
                         six = True
-                elif n == 4:
+                elif num == 4:
                     sus.add("4")
-                elif n == 2:
+                elif num == 2:
                     adds.add("9")
                 else:
                     raise ChordSymbolError(symbol, tok)
@@ -593,11 +606,11 @@ def _parse_suffix(suffix: str, symbol: str) -> Quality:
             pass
     if power:
         return Quality(third=None, fifth="5", power=True)
-    # move b5/#5 written as alterations of natural-fifth chords
-    alt_set = frozenset(alterations)
     if alt:
-        fifth = "5" if fifth == "5" else fifth
+        if third != "3" or maj7:
+            raise ChordSymbolError(symbol, "alt")
         fifth = None
+        alterations -= {"b5", "#5", "b9", "#9", "#11", "b13"}
     return Quality(
         third=third,
         sus="".join(sorted(sus)) if sus else None,
@@ -605,7 +618,7 @@ def _parse_suffix(suffix: str, symbol: str) -> Quality:
         seventh=seventh,
         ext=ext,
         six=six,
-        alterations=alt_set,
+        alterations=frozenset(alterations),
         adds=frozenset(adds),
         omits=frozenset(omits),
         alt=alt,
@@ -613,12 +626,14 @@ def _parse_suffix(suffix: str, symbol: str) -> Quality:
 
 
 @lru_cache(maxsize=8192)
-def parse_chord(symbol: str, *, lowercase_roots: bool = True, solfege: bool = True) -> Chord:
+def parse_chord(symbol: str, *, lowercase_roots: bool = True, solfege: bool = False) -> Chord:
     """Parse a chord symbol.
 
     Accepts the common spellings (``Cmaj7``, ``C^7``, ``CΔ7``, ``C-7``, ``Cø``, ``Ch7``,
     ``C°7``, ``C7(b9,#11)``, ``C6/9``, ``C7susadd3``, ``CmMaj7``, ``C/E``, ``/E`` (bass
-    only), ``B&7`` with ``&`` as a flat, lower-case roots, solfège roots ``Do``, ``Sib``...).
+    only), ``B&7`` with ``&`` as a flat, lower-case roots; with ``solfege=True`` the
+    latin/solfège roots ``Do``, ``Ré``, ``Sib``... (off by default: ``Do7`` is D°7 in
+    letter notation).
     ``N.C.`` is not a chord: use :func:`parse_chord_or_nc`.
 
     Raises :class:`~backline.errors.ChordSymbolError` naming the part not understood.
@@ -686,3 +701,12 @@ def parse_chord_or_nc(symbol: str) -> Chord | None:
     if is_no_chord(symbol):
         return None
     return parse_chord(symbol)
+
+
+def parse_quality(suffix: str, symbol: str = "") -> Quality:
+    """Parse a chord suffix alone (``"m7b5"``, ``"7(#9)"``, ``""``) into a :class:`Quality`.
+
+    Used by notations whose root is not a letter (Nashville numbers, Roman numerals).
+    Raises :class:`~backline.errors.ChordSymbolError` naming ``symbol`` (default: the suffix).
+    """
+    return _parse_suffix(suffix.strip(), symbol or suffix)

@@ -230,7 +230,9 @@ def expand(song: Song) -> Timeline:
             else:
                 seg = next((k for k in range(n) if bars[k].segno), None)
                 if seg is None:
-                    raise FormError(f"D.S. in bar {pos + 1} but the chart has no segno", song.title or song.source)
+                    raise FormError(
+                        f"D.S. in bar {pos + 1} but the chart has no segno", song.title or song.source
+                    )
                 pos = seg
             passes = {}
             continue

@@ -176,9 +176,7 @@ class Key:
         return Key(major, "major")
 
 
-_KEY_RE = re.compile(
-    r"^\s*([A-Ga-g](?:##|bb|[#♯b♭&]?))\s*(-|m|min|minor|maj|major|M)?\s*$"
-)
+_KEY_RE = re.compile(r"^\s*([A-Ga-g](?:##|bb|[#♯b♭&]?))\s*(-|m|min|minor|maj|major|M)?\s*$")
 
 
 @lru_cache(maxsize=128)

@@ -1,0 +1,5 @@
+"""``python -m backline``."""
+
+from backline.cli.app import main
+
+main()
