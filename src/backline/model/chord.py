@@ -409,7 +409,7 @@ _TOKEN_RE = re.compile(
     r"""
     (?P<sep>[\s(),/])
   | (?P<sixnine>6/9|69|6-9|6add9)
-  | (?P<maj>(?:maj|Maj|MAJ|ma|Ma|MA|M|\^|j)(?:7|9|11|13)?)
+  | (?P<maj>(?:maj|Maj|MAJ|ma|Ma|MA|M|\^|j)(?:7|9|11|13)?|\#7)
   | (?P<alt>alt|alt\.)
   | (?P<sus>sus(?:2|4|24|42)?(?:sus4)?)
   | (?P<add>add(?:[#b+-]?(?:2|4|6|9|11|13)|3))
@@ -496,7 +496,7 @@ def _parse_suffix(suffix: str, symbol: str) -> Quality:
         elif kind == "maj":
             maj7 = True
             seventh_flag = True
-            digits = tok.lstrip("majMAJ^j")  # noqa: B005 - strip any of these letters
+            digits = tok.lstrip("majMAJ^j#")  # noqa: B005 - strip any of these ('#7': Am#7 = Am(maj7))
             if digits and digits != "7":
                 ext = max(ext or 0, int(digits))
             if not digits:

@@ -10,7 +10,9 @@ Conventions (those of printed charts and iReal Pro):
 - a ``:|`` with no ``|:`` before it goes back to the start of the song;
 - after a D.C. or D.S. the repeats are not taken again and the last ending is
   played, unless the jump says "al 1st/2nd ending";
-- "To Coda" is taken only after the jump; "Fine" ends the song only after the jump.
+- "To Coda" is taken after the jump; in a chart with no D.C./D.S. (iReal Pro's
+  convention) it is taken on the last time through, so a single chorus skips to the
+  coda; "Fine" ends the song only after the jump.
 """
 
 from __future__ import annotations
@@ -146,6 +148,18 @@ def _repeat_start_for(bars: tuple[Bar, ...], i: int) -> int:
     return 0
 
 
+def _inside_repeat(bars: tuple[Bar, ...], pos: int, start: int) -> bool:
+    """True when bar ``pos`` lies between the ``|:`` at ``start`` and a ``:|`` that closes it."""
+    if not bars[start].repeat_start and start != 0:
+        return False
+    for k in range(pos, len(bars)):
+        if k > pos and bars[k].repeat_start:
+            return False
+        if bars[k].repeat_end:
+            return True
+    return False
+
+
 def _final_pass(bars: tuple[Bar, ...], start: int) -> int:
     """The number of passes through the repeat opened at ``start``."""
     times = 1
@@ -160,33 +174,61 @@ def _final_pass(bars: tuple[Bar, ...], start: int) -> int:
     return times
 
 
-def expand(song: Song) -> Timeline:
-    """Expand the form of ``song`` into its playback order.
+def expand(song: Song, choruses: int = 1) -> Timeline:
+    """Expand the form of ``song`` into its playback order, ``choruses`` times through.
+
+    In a chart without D.C./D.S., the coda (after "To Coda") is played only on the
+    last chorus, as iReal Pro does; earlier choruses go back to the top before it.
 
     Raises :class:`~backline.errors.FormError` for D.S. without a segno, a To Coda
     without a coda, or a form that does not end.
     """
+    if choruses < 1:
+        raise FormError("choruses must be at least 1", song.title or song.source)
     flat: list[tuple[int, str, Bar]] = []
     for si, sec in enumerate(song.sections):
         for b in sec.bars:
             flat.append((si, sec.label, b))
     bars = tuple(b for _, _, b in flat)
-    n = len(bars)
     out: list[PlayedBar] = []
-    if n == 0:
+    if not bars:
         return Timeline(song, ())
-    repeat_of = [_repeat_start_for(bars, i) for i in range(n)]
+    repeat_of = [_repeat_start_for(bars, i) for i in range(len(bars))]
+    has_jump = any(b.jump is not None for b in bars)
+    has_to_coda = any(b.to_coda for b in bars)
+    beat = Fraction(0)
+    for chorus in range(choruses):
+        last = chorus == choruses - 1
+        beat = _play_once(song, flat, bars, repeat_of, has_jump, has_to_coda, last, out, beat)
+    return Timeline(song, tuple(out))
+
+
+def _play_once(
+    song: Song,
+    flat: list[tuple[int, str, Bar]],
+    bars: tuple[Bar, ...],
+    repeat_of: list[int],
+    has_jump: bool,
+    has_to_coda: bool,
+    last: bool,
+    out: list[PlayedBar],
+    beat: Fraction,
+) -> Fraction:
+    """Append one chorus of the form to ``out``; return the beat where it ends."""
+    n = len(bars)
+    where = song.title or song.source
     passes: dict[int, int] = {}
     jumped = False
     until = "end"
     back_jump = False
     pos = 0
-    beat = Fraction(0)
     prev_written = -2
     prev_section = -1
     while 0 <= pos < n:
         bar = bars[pos]
         j = repeat_of[pos]
+        if bar.coda and has_to_coda and not has_jump and not last:
+            break  # iReal convention: the coda is for the last chorus only
         if bar.repeat_start and not back_jump:
             if jumped:
                 passes[pos] = int(until) if until.isdigit() else _final_pass(bars, pos)
@@ -206,15 +248,20 @@ def expand(song: Song) -> Timeline:
         section_start = si != prev_section or (pos != prev_written + 1 and _is_section_head(flat, pos))
         out.append(PlayedBar(len(out), pos, label, si, bar, beat, p, section_start))
         if len(out) > MAX_PLAYED_BARS:
-            raise FormError(f"form does not end after {MAX_PLAYED_BARS} bars", song.title or song.source)
+            raise FormError(f"form does not end after {MAX_PLAYED_BARS} bars", where)
         beat += bar.beats
         prev_written, prev_section = pos, si
         if bar.end or (bar.fine and jumped and until in ("fine", "end")):
             break
-        if bar.to_coda and jumped and until == "coda":
+        take_coda = jumped and until == "coda"
+        if bar.to_coda and not has_jump and last:
+            # iReal Pro's convention: with no D.C./D.S., "To Coda" is taken on the last
+            # time through (the final pass of a repeat that contains it).
+            take_coda = p >= _final_pass(bars, j) if _inside_repeat(bars, pos, j) else True
+        if bar.to_coda and take_coda:
             target = next((k for k in range(pos + 1, n) if bars[k].coda), None)
             if target is None:
-                raise FormError(f"'To Coda' in bar {pos + 1} but no coda follows", song.title or song.source)
+                raise FormError(f"'To Coda' in bar {pos + 1} but no coda follows", where)
             pos = target
             continue
         if bar.repeat_end and not jumped and p < max(bar.repeat_end, 1):
@@ -230,14 +277,12 @@ def expand(song: Song) -> Timeline:
             else:
                 seg = next((k for k in range(n) if bars[k].segno), None)
                 if seg is None:
-                    raise FormError(
-                        f"D.S. in bar {pos + 1} but the chart has no segno", song.title or song.source
-                    )
+                    raise FormError(f"D.S. in bar {pos + 1} but the chart has no segno", where)
                 pos = seg
             passes = {}
             continue
         pos += 1
-    return Timeline(song, tuple(out))
+    return beat
 
 
 def _is_section_head(flat: list[tuple[int, str, Bar]], pos: int) -> bool:

@@ -89,7 +89,25 @@ _DEGREE_LETTERS = {
     "b9": 1, "9": 1, "2": 1, "#9": 1, "b3": 2, "3": 2, "4": 3, "11": 3, "#11": 3,
     "b5": 4, "5": 4, "#5": 4, "b13": 5, "6": 5, "13": 5, "bb7": 6, "b7": 6, "7": 6,
 }  # fmt: skip
-_PRIORITY = ("b3", "3", "b5", "5", "#5", "bb7", "b7", "7", "6", "9", "b9", "#9", "4", "11", "#11", "b13", "13")
+_PRIORITY = (
+    "b3",
+    "3",
+    "b5",
+    "5",
+    "#5",
+    "bb7",
+    "b7",
+    "7",
+    "6",
+    "9",
+    "b9",
+    "#9",
+    "4",
+    "11",
+    "#11",
+    "b13",
+    "13",
+)
 
 
 def spell_bass(root: NoteName, bass_pc: int, chord: Chord) -> NoteName:
@@ -150,6 +168,7 @@ def semitones_between(source: Key, target: Key) -> int:
     When the modes differ the keys are compared through their relative major
     (A minor -> C major is 0: same key signature).
     """
+
     def major_pc(k: Key) -> int:
         return (k.tonic.pc + (3 if k.mode == "minor" else 0)) % 12
 
@@ -229,4 +248,3 @@ def _move_pitch(note: Note, semitones: int) -> Note:
     if not 0 <= p <= 127:
         raise ChartError(f"transposing by {semitones} moves a melody note out of MIDI range ({p})")
     return replace(note, pitch=p)
-

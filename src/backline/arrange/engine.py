@@ -1,0 +1,178 @@
+"""The arranger: ``arrange(song, style)`` -> :class:`~backline.arrange.events.Arrangement`.
+
+Pipeline (one direction, pure data): transpose and re-tempo the chart if asked ->
+pick the style (``--style`` or the chart's style hint and meter) -> lay out the played
+bars (:mod:`backline.arrange.context`) -> every part's role generates notes on the
+straight grid -> the same post-processing for every part (:mod:`backline.arrange.feel`:
+clean-up, swing, humanisation, ranges, overlaps) -> the arrangement.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping, Sequence
+
+from backline.arrange.context import Layout, build_layout
+from backline.arrange.events import Arrangement, NoteEvent, Part
+import numpy as np
+
+from backline.arrange.feel import (
+    array_to_notes,
+    clean_up,
+    fix_overlaps_array,
+    humanise_array,
+    notes_to_array,
+    swing_array,
+)
+from backline.arrange.roles.base import PartSpec, Role, part_rng
+from backline.arrange.styles.model import Style
+from backline.arrange.styles.registry import StyleRegistry
+from backline.errors import ArrangeError, StyleError
+from backline.model.pitch import parse_key
+from backline.model.song import Song
+
+__all__ = ["arrange", "resolve_style", "transpose_to", "EXTRA_ROLES"]
+
+#: Roles provided outside ``roles/`` (looked up after the injected ``roles`` and before
+#: :data:`backline.arrange.roles.ROLE_CLASSES`).
+EXTRA_ROLES: dict[str, str] = {"pattern": "backline.arrange.learn:PatternRole"}
+
+_ROLE_CACHE: dict[str, Role] = {}
+
+
+def _role(name: str, injected: Mapping[str, Role] | None) -> Role:
+    if injected and name in injected:
+        return injected[name]
+    cached = _ROLE_CACHE.get(name)
+    if cached is not None:
+        return cached
+    if name in EXTRA_ROLES:
+        mod, cls = EXTRA_ROLES[name].split(":")
+        role: Role = getattr(importlib.import_module(mod), cls)()
+    else:
+        from backline.arrange.roles import get_role
+
+        try:
+            role = get_role(name)
+        except ModuleNotFoundError as exc:
+            raise ArrangeError(f"the {name!r} role is not available in this build ({exc.name})") from None
+    _ROLE_CACHE[name] = role
+    return role
+
+
+def transpose_to(song: Song, key: str) -> Song:
+    """``song`` moved to ``key`` (``"Bb"``, ``"Gm"``); ArrangeError for a key not understood."""
+    try:
+        parse_key(key)
+    except ValueError:
+        raise ArrangeError(f"not a key: {key!r} (write e.g. Bb, F#m, Eb major)") from None
+    from backline.model.transpose import transpose_song
+
+    return transpose_song(song, to_key=key)
+
+
+def resolve_style(song: Song, style: str | Style | None, registry: StyleRegistry) -> tuple[Style, str]:
+    """The style object and why it was chosen."""
+    if isinstance(style, Style):
+        return style, "given"
+    if style:
+        return registry.get(style), f"--style {style}"
+    return registry.match(song.style, song.time_signature)
+
+
+def arrange(
+    song: Song,
+    style: str | Style | None = None,
+    *,
+    registry: StyleRegistry | None = None,
+    seed: int = 0,
+    key: str | None = None,
+    tempo: float | None = None,
+    intro: bool = True,
+    ending: bool = True,
+    parts: Sequence[str] | None = None,
+    roles: Mapping[str, Role] | None = None,
+) -> Arrangement:
+    """Arrange ``song`` in ``style`` (name, :class:`Style`, or None: the chart's style hint).
+
+    ``key`` transposes first; ``tempo`` sets the first bar's tempo (others scale with it);
+    ``intro``/``ending`` switch the style's intro and ending; ``parts`` keeps only the
+    named parts; ``roles`` overrides role strategies by role name (for extensions and tests).
+    The same inputs and ``seed`` give the same arrangement.
+    """
+    reg = registry if registry is not None else StyleRegistry.default()
+    if key:
+        song = transpose_to(song, key)
+    if tempo is not None:
+        if not 10 <= tempo <= 400:
+            raise ArrangeError(f"tempo {tempo:g} BPM is outside 10..400")
+        song = song.with_tempo(tempo)
+    st, reason = resolve_style(song, style, reg)
+    specs = list(st.parts)
+    if parts is not None:
+        wanted = list(parts)
+        unknown = [p for p in wanted if p not in {s.name for s in specs}]
+        if unknown:
+            raise StyleError(f"style {st.name} has no part {unknown[0]!r}; parts: {', '.join(s.name for s in specs)}")
+        specs = [s for s in specs if s.name in wanted]
+    layout = build_layout(song, st, intro=intro, ending=ending)
+    out_parts = tuple(_play_part(spec, layout, st, seed, roles) for spec in specs)
+    return Arrangement(
+        song=song,
+        style=st.name,
+        seed=seed,
+        parts=out_parts,
+        bars=layout.plan,
+        tempo_map=layout.tempo_map,
+        markers=layout.markers,
+        chart_start_beat=layout.chart_start_beat,
+        extra={"style_reason": reason, "intro": layout.intro_kind, "ending": layout.ending_kind},
+    )
+
+
+def _play_part(spec: PartSpec, layout: Layout, st: Style, seed: int, roles: Mapping[str, Role] | None) -> Part:
+    role = _role(spec.role, roles)
+    notes: list[NoteEvent] = role.generate(layout.bars, spec, part_rng(seed, spec.name))
+    notes = clean_up(notes, layout.windows, is_drum=spec.is_drum)
+    lo, hi = spec.low, spec.high
+    bad = next((n for n in notes if not lo <= n.pitch <= hi), None)
+    if bad is not None:
+        raise ArrangeError(
+            f"the {spec.role} role played MIDI note {bad.pitch} outside the {spec.name} range {lo}..{hi}"
+        )
+    a = notes_to_array(notes)
+    if len(a):
+        a = a[np.lexsort((a[:, 2], a[:, 0]))]
+    if st.feel != "straight":
+        ratio: float | None
+        if st.feel == "shuffle":
+            ratio = 2.0
+        else:
+            ratio = st.swing  # None: from each bar's tempo
+        a = swing_array(a, layout.grid, ratio, sixteenths=st.feel == "swing16")
+    hum = st.humanise
+    a = humanise_array(
+        a,
+        layout.grid,
+        part_rng(seed, spec.name + "#feel").getrandbits(63),
+        timing_ms=hum.timing_ms,
+        push_ms=hum.offset_ms(spec.name, spec.role),
+        velocity_sd=hum.velocity,
+    )
+    a = fix_overlaps_array(a, layout.grid.end)
+    notes = array_to_notes(a)
+    return Part(
+        name=spec.name,
+        role=spec.role,
+        program=spec.program,
+        channel=spec.channel,
+        notes=tuple(notes),
+        is_drum=spec.is_drum,
+        bank=128 if spec.is_drum else 0,
+        gain_db=spec.gain_db,
+        pan=spec.pan,
+        reverb=spec.reverb,
+        low_note=lo,
+        high_note=hi,
+    )
+

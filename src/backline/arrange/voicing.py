@@ -1,0 +1,321 @@
+"""Chord voicings per style and a voice-leading chooser.
+
+:func:`voicing_pcs` picks the pitch classes a keyboard player would use for a chord in a
+style (rootless A/B forms with the 3rd and 7th and the chord's own tensions, drop-2,
+shells, triads in inversions, open spreads); :func:`candidates` places them in a
+register (no close intervals low down, the top voice in a singing range);
+:func:`choose_voicing` picks the candidate that moves least from the previous voicing.
+:func:`voice_leading_cost` and :func:`mean_voice_movement` measure the result.
+
+Everything is cached per chord (and per previous voicing), so a song costs little.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+from backline.arrange.roles._common import ChordFacts, chord_facts
+from backline.model.chord import Chord
+
+__all__ = [
+    "STYLES",
+    "MUD_LINE",
+    "voicing_pcs",
+    "candidates",
+    "choose_voicing",
+    "voice_leading_cost",
+    "mean_voice_movement",
+    "is_muddy",
+]
+
+#: Voicing styles understood by :func:`candidates`.
+STYLES = ("rootless", "drop2", "shell", "triad", "open", "close", "guide")
+
+#: Below this pitch (E3) two voices closer than a minor third sound muddy.
+MUD_LINE = 52
+
+# Preferred mean pitch of a voicing per style.
+_CENTER = {
+    "rootless": 63.0,
+    "drop2": 63.0,
+    "shell": 56.0,
+    "triad": 65.0,
+    "open": 62.0,
+    "close": 65.0,
+    "guide": 62.0,
+}
+
+
+def _iv(f: ChordFacts, pc: int | None) -> int | None:
+    return None if pc is None else (pc - f.root) % 12
+
+
+def voicing_pcs(chord: Chord, style: str) -> tuple[int, ...]:
+    """Pitch classes, in stacking order from the first voice, for ``chord`` in ``style``.
+
+    Quality is checked everywhere: minor chords get the b3/b7, diminished the bb7,
+    sus chords no 3rd, altered dominants their own tensions.
+    """
+    return _voicing_pcs(chord_facts(chord), style)
+
+
+@lru_cache(maxsize=8192)
+def _voicing_pcs(f: ChordFacts, style: str) -> tuple[int, ...]:
+    r = f.root
+    fam = f.family
+    if f.bass_only:
+        return (f.bass,)
+    if fam == "power":
+        return (r, (r + 7) % 12)
+    third, fifth, seventh = f.third, f.fifth, f.seventh
+    out: list[int] = []
+
+    def add(pc: int | None) -> None:
+        if pc is not None and pc not in out:
+            out.append(pc)
+
+    def scale_has(iv: int) -> bool:
+        return (r + iv) % 12 in f.scale
+
+    if style in ("rootless", "guide"):
+        add(third)
+        add(seventh)
+        if seventh is None:
+            # triads in a jazz chart: 6/9 sounds for major, 9 for minor
+            if fam == "major" and scale_has(9):
+                add((r + 9) % 12)
+            elif fam == "minor":
+                add((r + 2) % 12 if scale_has(2) else r)
+        if style == "guide":
+            return tuple(out)
+        fifth_iv = _iv(f, fifth)
+        if fifth_iv is not None and fifth_iv != 7:
+            add(fifth)  # an altered fifth is part of the sound
+        for t in f.tensions:
+            if len(out) >= 4:
+                break
+            add(t)
+        defaults: list[int] = []
+        if fam == "dominant":
+            if not any((t - r) % 12 in (1, 3) for t in f.tensions) and scale_has(2):
+                defaults.append(2)
+            if scale_has(9) and fifth_iv != 8 and not any((t - r) % 12 == 8 for t in f.tensions):
+                defaults.append(9)
+        elif fam in ("major", "minor", "sus"):
+            if scale_has(2):
+                defaults.append(2)
+        elif fam == "half-diminished":
+            defaults.append(5)
+        elif fam == "diminished":
+            defaults.append(0)
+        elif fam == "augmented":
+            defaults.append(2 if scale_has(2) else 0)
+        for d in defaults:
+            if len(out) >= 4:
+                break
+            add((r + d) % 12)
+        if len(out) < 4:
+            add(fifth)
+        if len(out) < 4:
+            add(r)
+        return tuple(out[:4])
+    if style == "shell":
+        add(r)
+        add(third)
+        add(seventh if seventh is not None else fifth)
+        return tuple(out)
+    if style == "drop2":
+        # four chord tones; a 9th replaces the root when the chord asks for it or is a 7th chord
+        nine = (r + 2) % 12
+        if (
+            seventh is not None
+            and fam in ("major", "minor", "dominant")
+            and nine in f.strong_ok
+            and not any((t - r) % 12 in (1, 3) for t in f.tensions)
+        ):
+            add(nine)
+        else:
+            add(r)
+        add(third)
+        add(fifth if fifth is not None else (f.tensions[0] if f.tensions else r))
+        if seventh is not None:
+            add(seventh)
+        elif fam == "major" and scale_has(9):
+            add((r + 9) % 12)
+        else:
+            add(r)
+        return tuple(out)
+    # triad / open / close: chord tones with the root, the 7th (or 6th) when written
+    add(r)
+    add(third)
+    add(fifth if fifth is not None else (f.tensions[0] if f.tensions else None))
+    add(seventh)
+    if style == "close" and len(out) < 4 and f.tensions:
+        add(f.tensions[0])
+    return tuple(out)
+
+
+def _stack(pcs: Sequence[int], bottom: int) -> tuple[int, ...]:
+    """Close position upward from ``bottom`` (a pitch of pcs[0])."""
+    notes = [bottom]
+    cur = bottom
+    for pc in pcs[1:]:
+        step = (pc - cur) % 12
+        if step == 0:
+            step = 12
+        cur += step
+        notes.append(cur)
+    return tuple(notes)
+
+
+def is_muddy(v: Sequence[int], line: int = MUD_LINE) -> bool:
+    """True when two adjacent voices closer than a minor third lie below ``line``."""
+    for a, b in zip(v, v[1:], strict=False):
+        if a < line and b - a < 3:
+            return True
+    return False
+
+
+@lru_cache(maxsize=8192)
+def _candidates(pcs: tuple[int, ...], style: str, low: int, high: int) -> tuple[tuple[int, ...], ...]:
+    n = len(pcs)
+    if n == 0:
+        return ()
+    shapes: list[tuple[int, ...]] = []
+    if style == "rootless" and n >= 3:
+        starts = [0, 1] if n >= 2 else [0]  # A form from the 3rd, B form from the 7th
+    elif style == "shell":
+        starts = [0]
+    else:
+        starts = list(range(n))
+    # the cyclic order of pcs by pitch
+    for si in starts:
+        first = pcs[si]
+        if style in ("rootless", "guide"):
+            order = sorted(pcs, key=lambda p: (p - first) % 12)
+        else:
+            order = sorted(pcs, key=lambda p: (p - first) % 12)
+        for octave in range(2, 8):
+            bottom = first + 12 * octave
+            if style == "shell":
+                r, rest = pcs[0], list(pcs[1:])
+                bottom = r + 12 * octave
+                forms = [_stack([r, *rest], bottom)]
+                if len(rest) == 2:
+                    forms.append(_stack([r, rest[1], rest[0]], bottom))
+                shapes.extend(forms)
+                continue
+            close = _stack(order, bottom)
+            if style in ("triad", "rootless", "guide", "close"):
+                shapes.append(close)
+            if style in ("drop2", "open") and n >= 4:
+                d = list(close)
+                dropped = d.pop(-2) - 12
+                shapes.append(tuple(sorted([dropped, *d])))
+            if style == "open":
+                if n >= 4:
+                    d = list(close)
+                    dropped = d.pop(-3) - 12
+                    shapes.append(tuple(sorted([dropped, *d])))
+                else:
+                    # spread triad: 1-5-3 style (middle voice up an octave)
+                    d = list(close)
+                    d[1] += 12
+                    shapes.append(tuple(sorted(d)))
+            if style == "drop2" and n < 4:
+                shapes.append(close)
+    ok = [s for s in shapes if s[0] >= low and s[-1] <= high and not is_muddy(s)]
+    if not ok:
+        ok = [s for s in shapes if s[0] >= low and s[-1] <= high]
+    if not ok:
+        # range too narrow for the shape: fold every note into the range
+        for s in shapes[:n]:
+            folded = []
+            for p in s:
+                while p > high:
+                    p -= 12
+                while p < low:
+                    p += 12
+                folded.append(p)
+            if all(low <= p <= high for p in folded):
+                ok.append(tuple(sorted(set(folded))))
+    return tuple(sorted(set(ok)))
+
+
+def candidates(chord: Chord, style: str, low: int = 48, high: int = 84) -> tuple[tuple[int, ...], ...]:
+    """Every placement of ``chord``'s voicing in ``style`` inside ``low..high``."""
+    if style not in STYLES:
+        style = "rootless"
+    return _candidates(voicing_pcs(chord, style), style, low, high)
+
+
+def voice_leading_cost(a: Sequence[int], b: Sequence[int]) -> float:
+    """Total semitone movement from voicing ``a`` to ``b``.
+
+    Equal sizes: voices paired in order (sorted). Different sizes: every voice moves to
+    the nearest voice of the other chord (averaged both ways, scaled to the larger size).
+    """
+    if not a or not b:
+        return 0.0
+    if len(a) == len(b):
+        sa, sb = sorted(a), sorted(b)
+        return float(sum(abs(x - y) for x, y in zip(sa, sb, strict=True)))
+    ab = sum(min(abs(x - y) for y in b) for x in a) / len(a)
+    ba = sum(min(abs(x - y) for y in a) for x in b) / len(b)
+    return (ab + ba) / 2 * max(len(a), len(b))
+
+
+def mean_voice_movement(seq: Sequence[Sequence[int]]) -> float:
+    """Mean semitone movement per voice between consecutive voicings (0 for fewer than two)."""
+    total = 0.0
+    voices = 0
+    for a, b in zip(seq, seq[1:], strict=False):
+        if not a or not b:
+            continue
+        total += voice_leading_cost(a, b)
+        voices += max(len(a), len(b))
+    return total / voices if voices else 0.0
+
+
+@lru_cache(maxsize=32768)
+def _choose(
+    cands: tuple[tuple[int, ...], ...], prev: tuple[int, ...] | None, center: float
+) -> tuple[int, ...]:
+    best = cands[0]
+    best_cost = 1e9
+    for c in cands:
+        mean = sum(c) / len(c)
+        drift = abs(mean - center)
+        cost = (drift - 3.0) * 1.0 if drift > 3.0 else 0.0
+        if prev:
+            cost += voice_leading_cost(prev, c)
+        else:
+            cost += drift
+        if c[-1] > 81:
+            cost += (c[-1] - 81) * 1.0
+        if cost < best_cost - 1e-9:
+            best, best_cost = c, cost
+    return best
+
+
+def choose_voicing(
+    chord: Chord,
+    style: str,
+    prev: Sequence[int] | None = None,
+    low: int = 48,
+    high: int = 84,
+    center: float | None = None,
+) -> tuple[int, ...]:
+    """The voicing of ``chord`` in ``style`` that moves least from ``prev``.
+
+    Stays near the style's register (``center``, the mean pitch) so the line never drifts
+    to the edges; the top voice is kept at or below A5 when possible. Returns ``()`` when
+    no voicing fits the range.
+    """
+    cands = candidates(chord, style, low, high)
+    if not cands:
+        return ()
+    c = _CENTER.get(style, 63.0) if center is None else center
+    c = min(max(c, low + 6), high - 6)
+    return _choose(cands, None if prev is None else tuple(prev), c)

@@ -1,0 +1,200 @@
+"""Reading and writing audio files (WAV, FLAC, MP3, OGG, AIFF) through pedalboard.
+
+Arrays are float32 ``(channels, samples)``. Reads can stream in blocks so that long
+files keep memory bounded; writes are atomic.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from backline.errors import AudioInputError, DependencyMissingError, OutputError
+from backline.util.atomic import atomic_path
+
+__all__ = [
+    "AUDIO_EXTENSIONS",
+    "AudioInfo",
+    "iter_blocks",
+    "open_writer",
+    "probe",
+    "read_audio",
+    "resample",
+    "write_audio",
+]
+
+AUDIO_EXTENSIONS = (".wav", ".flac", ".mp3", ".ogg", ".aif", ".aiff")
+
+
+def _audiofile():  # type: ignore[no-untyped-def]
+    try:
+        from pedalboard.io import AudioFile
+    except ImportError as exc:  # pragma: no cover - pedalboard is a core audio dependency
+        raise DependencyMissingError("audio needs pedalboard: pip install 'backline[audio]'") from exc
+    return AudioFile
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    path: Path
+    sample_rate: int
+    channels: int
+    frames: int
+
+    @property
+    def duration(self) -> float:
+        return self.frames / self.sample_rate if self.sample_rate else 0.0
+
+
+def probe(path: str | os.PathLike[str]) -> AudioInfo:
+    """Sample rate, channels and length of an audio file; a clear error when it is not audio."""
+    p = Path(path)
+    if not p.exists():
+        raise AudioInputError(f"{p}: no such file")
+    if p.is_dir():
+        raise AudioInputError(f"{p}: is a folder, not an audio file")
+    if p.stat().st_size == 0:
+        raise AudioInputError(f"{p}: file is empty")
+    AudioFile = _audiofile()
+    try:
+        with AudioFile(str(p)) as f:
+            info = AudioInfo(p, int(round(f.samplerate)), int(f.num_channels), int(f.frames))
+    except (ValueError, RuntimeError, OSError) as exc:
+        raise AudioInputError(f"{p}: not a readable audio file ({_short(exc)})") from None
+    if info.frames <= 0 or info.channels <= 0:
+        raise AudioInputError(f"{p}: contains no audio")
+    return info
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:160]
+
+
+def iter_blocks(path: str | os.PathLike[str], block_frames: int = 1 << 18) -> Iterator[np.ndarray]:
+    """Yield consecutive float32 ``(channels, n)`` blocks of the file (the last may be shorter).
+
+    A truncated file ends early with the audio that could be read; a read error in
+    the middle raises :class:`AudioInputError` naming the file and the time.
+    """
+    AudioFile = _audiofile()
+    p = Path(path)
+    info = probe(p)
+    done = 0
+    try:
+        with AudioFile(str(p)) as f:
+            while done < info.frames:
+                block = f.read(min(block_frames, info.frames - done))
+                if block.shape[-1] == 0:
+                    break
+                done += block.shape[-1]
+                yield np.ascontiguousarray(block, dtype=np.float32)
+    except (ValueError, RuntimeError, OSError) as exc:
+        if done == 0:
+            raise AudioInputError(f"{p}: cannot decode audio ({_short(exc)})") from None
+        raise AudioInputError(
+            f"{p}: audio is damaged after {done / info.sample_rate:.1f} s ({_short(exc)})"
+        ) from None
+
+
+def read_audio(
+    path: str | os.PathLike[str], *, sample_rate: int | None = None, mono: bool = False
+) -> tuple[np.ndarray, int]:
+    """Read a whole file as float32 ``(channels, samples)``; optionally resample and fold to mono."""
+    blocks = list(iter_blocks(path))
+    info = probe(path)
+    if not blocks:
+        raise AudioInputError(f"{path}: contains no audio")
+    audio = np.concatenate(blocks, axis=1)
+    sr = info.sample_rate
+    if mono and audio.shape[0] > 1:
+        audio = audio.mean(axis=0, keepdims=True)
+    if sample_rate is not None and sample_rate != sr:
+        audio = resample(audio, sr, sample_rate)
+        sr = sample_rate
+    return audio.astype(np.float32, copy=False), sr
+
+
+def resample(audio: np.ndarray, sr_in: int, sr_out: int) -> np.ndarray:
+    """Polyphase resampling along the last axis (scipy)."""
+    from math import gcd
+
+    from scipy.signal import resample_poly
+
+    if sr_in == sr_out:
+        return audio
+    g = gcd(int(sr_in), int(sr_out))
+    out = resample_poly(audio, sr_out // g, sr_in // g, axis=-1)
+    return np.asarray(out, dtype=np.float32)
+
+
+_QUALITY = {".mp3": "V2", ".ogg": "160 kbps"}
+
+
+@contextlib.contextmanager
+def open_writer(
+    path: str | os.PathLike[str], sample_rate: int, channels: int, bit_depth: int | str = 24
+) -> Iterator[Callable[[np.ndarray], None]]:
+    """Open an audio file for streaming writes; yields ``write(block)``. Atomic: the file
+    appears under its name only when the block is left without error."""
+    AudioFile = _audiofile()
+    p = Path(path)
+    kwargs = _format_kwargs(p, bit_depth)
+    clip = p.suffix.lower() in (".wav", ".flac", ".aif", ".aiff") and bit_depth != "float"
+    with atomic_path(p) as tmp:
+        try:
+            with AudioFile(
+                str(tmp), "w", samplerate=float(sample_rate), num_channels=channels, **kwargs
+            ) as f:
+
+                def write(block: np.ndarray) -> None:
+                    b = np.asarray(block, dtype=np.float32)
+                    if b.ndim == 1:
+                        b = b[None, :]
+                    if clip:
+                        b = np.clip(b, -1.0, 1.0)
+                    step = 1 << 18
+                    for i in range(0, b.shape[1], step):
+                        f.write(np.ascontiguousarray(b[:, i : i + step]))
+
+                yield write
+        except (ValueError, RuntimeError) as exc:
+            raise OutputError(f"cannot write {p}: {_short(exc)}") from None
+
+
+def _format_kwargs(p: Path, bit_depth: int | str) -> dict[str, object]:
+    ext = p.suffix.lower()
+    if ext not in AUDIO_EXTENSIONS:
+        raise OutputError(
+            f"cannot write {ext or 'a file without extension'}: use one of {', '.join(AUDIO_EXTENSIONS)}"
+        )
+    if ext in (".wav", ".aif", ".aiff"):
+        return {"bit_depth": 32 if bit_depth == "float" else int(bit_depth)}
+    if ext == ".flac":
+        return {"bit_depth": 24 if bit_depth == "float" else int(bit_depth)}
+    return {"quality": _QUALITY[ext]}
+
+
+def write_audio(
+    path: str | os.PathLike[str],
+    audio: np.ndarray,
+    sample_rate: int,
+    *,
+    bit_depth: int | str = 24,
+) -> Path:
+    """Write ``(channels, samples)`` audio atomically; the format follows the extension.
+
+    ``bit_depth`` is 16, 24 or ``"float"`` (32-bit float) for WAV (FLAC: 16 or 24).
+    MP3 and OGG are written at a good VBR quality. Audio is written in blocks.
+    """
+    data = np.asarray(audio, dtype=np.float32)
+    if data.ndim == 1:
+        data = data[None, :]
+    with open_writer(path, sample_rate, data.shape[0], bit_depth) as write:
+        write(data)
+    return Path(path)

@@ -1,0 +1,423 @@
+"""The render pipeline: an :class:`Arrangement` in, the full set of audio files out.
+
+:func:`render_arrangement` synthesises every part, runs it through its mixer strip,
+sums and masters the mix, renders the click and spoken cues, and writes (as asked):
+
+========================  ===================================================
+``mix.<fmt>``             the mastered stereo mix
+``stems/<part>.<fmt>``    each part as it sits in the mix (stereo)
+``stems/click.<fmt>``     the click (mono)
+``stems/cues.<fmt>``      the spoken cues (mono)
+``split.<fmt>``           left = click + cues, right = the music mix folded to mono
+``multichannel.wav``      one channel per stem: click, cues, then each part (mono)
+``song.mid``              the arrangement as MIDI (no count-in)
+``render.json``           the report: files, levels, bar times
+========================  ===================================================
+
+Timing: every audio file starts with the count-in; the music's first bar starts at
+``count_in_seconds``. ``chart_start_seconds`` in the report is the first bar of the
+chart itself (after count-in and intro); every bar's start time is listed.
+
+Stem level: the stems are the pre-master parts scaled by one common gain (the
+master's loudness gain, lowered if needed so no stem and not their sum exceeds the
+ceiling): ``sum(stems) / stem_gain`` equals the pre-master mix. The gain is in the
+report (``stem_gain_db``).
+
+Safety: everything is written into a hidden staging folder inside ``outdir`` and
+moved into place only when all files are complete, so a failed render leaves what
+was in ``outdir`` untouched.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from backline.arrange.events import Arrangement
+from backline.errors import DependencyMissingError, OutputError, RenderError
+from backline.render.export import check_format, extension, set_default_mode, write_audio
+from backline.render.master import MasterReport, MasterSettings, master
+from backline.render.mixer import Strip, process_strip, strip_for
+from backline.render.soundfonts import choose_sounds
+from backline.render.synth import available_backend, render_parts
+
+__all__ = ["RenderOptions", "RenderReport", "render_arrangement", "count_in_offset", "Progress"]
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    """What to render and how. ``fmt``: wav, flac, mp3 or ogg; ``bit_depth`` 16, 24 or
+    32 (float) for WAV/FLAC. ``count_in_bars`` None: the click's default (1 bar, 2 for
+    slow songs). ``mute``/``solo``: part names. ``soundfont``: one font for every part;
+    ``part_soundfonts`` / ``programs``: per part. ``mixer``: per-part :class:`Strip`
+    field overrides, e.g. ``{"bass": {"gain_db": 3.0}}``."""
+
+    sample_rate: int = 44100
+    fmt: str = "wav"
+    bit_depth: int = 24
+    lufs_target: float | None = -14.0
+    ceiling_dbtp: float = -1.0
+    stems: bool = False
+    split: bool = False
+    multichannel: bool = False
+    click: bool = True
+    cues: bool = True
+    count_in_bars: int | None = None
+    click_sound: str = "classic"
+    subdivision: str | None = None
+    cue_voice_dir: str | None = None
+    mute: tuple[str, ...] = ()
+    solo: tuple[str, ...] = ()
+    soundfont: str | None = None
+    part_soundfonts: Mapping[str, str] = field(default_factory=dict)
+    programs: Mapping[str, int] = field(default_factory=dict)
+    mixer: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    realistic: bool = True
+    backend: str = "auto"
+    midi: bool = True
+    tail_seconds: float = 2.5
+
+
+@dataclass
+class RenderReport:
+    """What was written and measured; :meth:`as_json` is ``render.json``."""
+
+    outdir: Path
+    files: dict[str, Any]
+    sample_rate: int
+    duration_seconds: float
+    count_in_seconds: float
+    chart_start_seconds: float
+    master: MasterReport
+    stem_gain_db: float
+    backend: str
+    sounds: dict[str, str]
+    bars: list[dict[str, Any]]
+    warnings: list[str]
+    seconds_taken: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "files": self.files,
+            "sample_rate": self.sample_rate,
+            "duration_seconds": round(self.duration_seconds, 6),
+            "count_in_seconds": round(self.count_in_seconds, 6),
+            "chart_start_seconds": round(self.chart_start_seconds, 6),
+            **self.master.as_json(),
+            "stem_gain_db": round(self.stem_gain_db, 3) if math.isfinite(self.stem_gain_db) else None,
+            "synth_backend": self.backend,
+            "sounds": self.sounds,
+            "bars": self.bars,
+            "warnings": self.warnings,
+            **self.extra,
+        }
+
+
+def _optional(module: str) -> Any | None:
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name == module:
+            return None
+        raise
+
+
+def count_in_offset(arr: Arrangement, count_in_bars: int | None) -> tuple[int, float]:
+    """(bars, seconds) of count-in before the arrangement's first bar."""
+    click = _optional("backline.render.click")
+    if count_in_bars is not None and count_in_bars < 0:
+        raise RenderError(f"count-in must be 0 or more bars, not {count_in_bars}")
+    if click is not None:
+        n = click.default_count_in_bars(arr) if count_in_bars is None else count_in_bars
+        return n, float(click.count_in_seconds(arr, n))
+    n = 1 if count_in_bars is None else count_in_bars
+    if n == 0 or not arr.bars:
+        return n, 0.0
+    first = arr.bars[0]
+    return n, n * first.beats * 60.0 / first.tempo
+
+
+def _slug(name: str) -> str:
+    s = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._")
+    return s or "part"
+
+
+def _fit(x: np.ndarray, n: int) -> np.ndarray:
+    """Pad with zeros or cut to ``n`` samples (first axis)."""
+    if x.shape[0] == n:
+        return x
+    if x.shape[0] > n:
+        return x[:n]
+    pad = np.zeros((n - x.shape[0],) + x.shape[1:], dtype=x.dtype)
+    return np.concatenate([x, pad])
+
+
+def _mono(x: np.ndarray) -> np.ndarray:
+    return x if x.ndim == 1 else (x.mean(axis=1)).astype(np.float32)
+
+
+def _peak(x: np.ndarray) -> float:
+    return float(np.abs(x).max(initial=0.0))
+
+
+def _write_multichannel(path: Path, tracks: list[np.ndarray], sample_rate: int, bit_depth: int) -> None:
+    """One mono channel per track, written in chunks (no (n, k) array in memory)."""
+    import soundfile as sf
+
+    from backline.util.atomic import atomic_path
+
+    subtype = {16: "PCM_16", 24: "PCM_24", 32: "FLOAT"}[bit_depth]
+    n = tracks[0].shape[0]
+    chunk = 1 << 16
+    try:
+        with atomic_path(path) as tmp:
+            with sf.SoundFile(tmp, "w", samplerate=sample_rate, channels=len(tracks), subtype=subtype, format="WAV") as f:
+                for start in range(0, n, chunk):
+                    block = np.stack([_mono(t[start : start + chunk]) for t in tracks], axis=1)
+                    f.write(np.clip(block, -1.0, 1.0 - 2.0**-23))
+    except (OSError, RuntimeError) as exc:
+        if isinstance(exc, OutputError):
+            raise
+        raise OutputError(f"cannot write {path}: {exc}") from exc
+
+
+def _check_parts(arr: Arrangement, names: tuple[str, ...], what: str) -> None:
+    known = [p.name for p in arr.parts]
+    bad = [n for n in names if n not in known]
+    if bad:
+        raise RenderError(f"cannot {what} unknown part(s) {', '.join(bad)}; parts are {', '.join(known)}")
+
+
+def _staging(outdir: Path) -> Path:
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=".backline-render-", dir=outdir))
+    except OSError as exc:
+        raise OutputError(f"cannot write to {outdir}: {exc.strerror or exc}") from exc
+    return stage
+
+
+def render_arrangement(
+    arr: Arrangement, outdir: str | os.PathLike[str], options: RenderOptions = RenderOptions(), progress: Progress | None = None
+) -> RenderReport:
+    """Render ``arr`` into ``outdir`` (see the module docstring) and return the report."""
+    t0 = time.perf_counter()
+    out = Path(outdir)
+    o = options
+    if not arr.parts:
+        raise RenderError("the arrangement has no parts to render")
+    check_format(o.fmt, o.bit_depth, o.sample_rate)
+    _check_parts(arr, o.mute, "mute")
+    _check_parts(arr, o.solo, "solo")
+    sr = o.sample_rate
+    ext = extension(o.fmt)
+
+    def tick(label: str, frac: float) -> None:
+        if progress is not None:
+            progress(label, max(0.0, min(1.0, frac)))
+
+    warnings: list[str] = []
+    backend = available_backend(o.backend)
+    audible = [
+        p for p in arr.parts if p.name not in o.mute and (not o.solo or p.name in o.solo)
+    ]
+    sounds = choose_sounds(
+        arr.parts,
+        song_font=o.soundfont,
+        part_fonts=o.part_soundfonts,
+        programs=o.programs,
+        realistic=o.realistic,
+        prefer_sf2=backend == "tinysoundfont",
+    )
+    n_count, offset = count_in_offset(arr, o.count_in_bars)
+    stage = _staging(out)
+    try:
+        # 1. synth + strip, part by part (the raw synth output is dropped at once)
+        stems: dict[str, np.ndarray] = {}
+        gains: dict[str, float] = {}
+        n = 0
+        for i, part in enumerate(audible):
+            tick(f"playing {part.name}", 0.05 + 0.55 * i / max(1, len(audible)))
+            res = render_parts(
+                arr, sounds, sr, offset_seconds=offset, tail_seconds=o.tail_seconds, parts=[part.name], backend=backend
+            )
+            warnings.extend(res.warnings)
+            n = res.n_samples
+            strip: Strip = strip_for(part, o.mixer.get(part.name))
+            stems[part.name], gains[part.name] = process_strip(res.audio.pop(part.name), sr, strip)
+        if not stems:
+            raise RenderError("every part is muted: nothing to render")
+        tick("mixing", 0.6)
+        mix = np.zeros((n, 2), dtype=np.float32)
+        for s in stems.values():
+            mix += s
+        tick("mastering", 0.65)
+        mastered, mrep = master(mix, sr, MasterSettings(lufs_target=o.lufs_target, ceiling_dbtp=o.ceiling_dbtp))
+        ceiling = 10 ** (o.ceiling_dbtp / 20.0)
+        loudest = max([_peak(mix)] + [_peak(s) for s in stems.values()])
+        stem_gain = min(10 ** (mrep.gain_db / 20.0), ceiling / loudest if loudest > 0 else 1.0)
+        del mix
+
+        # 2. click and cues
+        click_audio: np.ndarray | None = None
+        cue_audio: np.ndarray | None = None
+        if o.click:
+            click_mod = _optional("backline.render.click")
+            if click_mod is None:
+                warnings.append("click not rendered: backline.render.click is not installed")
+            else:
+                tick("click", 0.75)
+                ct = click_mod.render_click(
+                    arr, sr, count_in_bars=n_count, subdivision=o.subdivision, sound=o.click_sound
+                )
+                click_audio = _fit(np.asarray(ct.audio, dtype=np.float32), n)
+        if o.cues:
+            cues_mod = _optional("backline.render.cues")
+            if cues_mod is None:
+                warnings.append("cues not rendered: backline.render.cues is not installed")
+            else:
+                tick("cues", 0.78)
+                try:
+                    cue = cues_mod.render_cues(arr, sr, count_in_bars=n_count, voice_dir=o.cue_voice_dir)
+                    cue_audio = _fit(np.asarray(cue.audio, dtype=np.float32), n)
+                except DependencyMissingError as exc:
+                    warnings.append(f"cues not rendered: {exc}")
+
+        # 3. write everything into the staging folder
+        files: dict[str, Any] = {}
+        written: list[Path] = []
+
+        def put(rel: str, audio: np.ndarray) -> None:
+            dest = stage / rel
+            write_audio(dest, audio, sr, fmt=o.fmt, bit_depth=o.bit_depth)
+            written.append(Path(rel))
+
+        tick("writing mix", 0.8)
+        put("mix" + ext, mastered)
+        files["mix"] = "mix" + ext
+        if o.stems:
+            files["stems"] = {}
+            for i, (name, s) in enumerate(stems.items()):
+                tick(f"writing stem {name}", 0.82 + 0.08 * i / max(1, len(stems)))
+                rel = f"stems/{_slug(name)}{ext}"
+                put(rel, s * np.float32(stem_gain))
+                files["stems"][name] = rel
+            if click_audio is not None:
+                put(f"stems/click{ext}", click_audio)
+                files["click"] = f"stems/click{ext}"
+            if cue_audio is not None:
+                put(f"stems/cues{ext}", cue_audio)
+                files["cues"] = f"stems/cues{ext}"
+        if o.split:
+            tick("writing split track", 0.9)
+            left = np.zeros(n, dtype=np.float32)
+            if click_audio is not None:
+                left += click_audio
+            if cue_audio is not None:
+                left += cue_audio
+            lp = _peak(left)
+            if lp > ceiling:
+                left *= np.float32(ceiling / lp)
+            put("split" + ext, np.stack([left, _mono(mastered)], axis=1))
+            files["split"] = "split" + ext
+        if o.multichannel:
+            tick("writing multichannel", 0.93)
+            tracks: list[np.ndarray] = []
+            names: list[str] = []
+            if click_audio is not None:
+                tracks.append(click_audio)
+                names.append("click")
+            if cue_audio is not None:
+                tracks.append(cue_audio)
+                names.append("cues")
+            for name, s in stems.items():
+                tracks.append(s * np.float32(stem_gain))
+                names.append(name)
+            mc_depth = o.bit_depth if o.fmt == "wav" else 24
+            _write_multichannel(stage / "multichannel.wav", tracks, sr, mc_depth)
+            written.append(Path("multichannel.wav"))
+            files["multichannel"] = {"file": "multichannel.wav", "channels": names}
+            del tracks
+        if o.midi:
+            midi_out = _optional("backline.arrange.midi_out")
+            if midi_out is None:
+                warnings.append("MIDI not written: backline.arrange.midi_out is not installed")
+            else:
+                midi_out.write_midi(arr, stage / "song.mid")
+                written.append(Path("song.mid"))
+                files["midi"] = "song.mid"
+
+        bars = [
+            {
+                "index": b.index,
+                "written_bar": b.written_bar,
+                "section": b.section,
+                "start_seconds": round(offset + b.start_seconds, 6),
+                "time_signature": [b.numerator, b.denominator],
+                "tempo": b.tempo,
+            }
+            for b in arr.bars
+        ]
+        report = RenderReport(
+            outdir=out,
+            files=files,
+            sample_rate=sr,
+            duration_seconds=n / sr,
+            count_in_seconds=offset,
+            chart_start_seconds=offset + arr.chart_start_seconds,
+            master=mrep,
+            stem_gain_db=20 * math.log10(stem_gain) if stem_gain > 0 else float("-inf"),
+            backend=backend,
+            sounds={k: v.description for k, v in sounds.items()},
+            bars=bars,
+            warnings=warnings,
+            extra={
+                "title": arr.song.title,
+                "style": arr.style,
+                "seed": arr.seed,
+                "count_in_bars": n_count,
+                "format": o.fmt,
+                "bit_depth": o.bit_depth,
+                "lufs_target": o.lufs_target,
+                "ceiling_dbtp": o.ceiling_dbtp,
+                "parts": [p.name for p in arr.parts],
+                "muted": sorted(p.name for p in arr.parts if p not in audible),
+                "part_gains_db": {k: round(v, 2) for k, v in gains.items()},
+            },
+        )
+        report.seconds_taken = time.perf_counter() - t0
+        report.extra["render_seconds"] = round(report.seconds_taken, 3)
+        (stage / "render.json").write_text(json.dumps(report.as_json(), indent=2, allow_nan=False) + "\n")
+        written.append(Path("render.json"))
+        files["report"] = "render.json"
+
+        # 4. move into place (only now is anything in outdir touched)
+        tick("finishing", 0.98)
+        for rel in written:
+            dest = out / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(stage / rel, dest)
+            set_default_mode(dest)
+    except OSError as exc:
+        if isinstance(exc, OutputError):
+            raise
+        raise OutputError(f"cannot write to {out}: {exc.strerror or exc}") from exc
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    tick("done", 1.0)
+    return report

@@ -1,0 +1,233 @@
+"""Practice options: loop a section, ramp the tempo, mute parts ("minus one").
+
+:func:`loop_section` and :func:`tempo_ramp` rewrite the :class:`~backline.model.song.Song`
+before arranging; :func:`mute_parts` removes parts from an arranged
+:class:`~backline.arrange.events.Arrangement`.
+
+Conventions (documented choices):
+
+- **Unrolled form.** Both song transforms first play the form out (repeats, endings,
+  D.C./D.S. as :func:`~backline.model.form.expand` does) and return a song with no
+  form marks: every repetition is written out, so bar counts and tempos are exactly
+  what will be heard. Melody notes follow their bars.
+- **Looping** plays *just that section* ``times`` times in a row (what a musician
+  practising the bridge wants), one written section per time round, so spoken
+  cues announce each pass and say "Last time" before the final one. Repeats inside
+  the section are kept (played out); jumps out of it are ignored.
+- **Section names** are matched case-insensitively; an integer is a 0-based index into
+  ``song.sections``. A label shared by several sections with different bars (A1, A2
+  both called "A" but with different endings) is an error asking for the index; when
+  they are identical the first is used.
+- **Tempo ramp:** pass ``k`` (0-based) plays at ``start_percent + k * step_percent``
+  percent of the written tempo of every bar (tempo changes inside the song keep
+  their proportions).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+
+from backline.arrange.events import Arrangement
+from backline.errors import ArrangeError, FormError
+from backline.model.form import expand
+from backline.model.song import Bar, Note, Section, Song
+
+__all__ = [
+    "UnknownSectionError",
+    "UnknownPartError",
+    "PracticeError",
+    "loop_section",
+    "tempo_ramp",
+    "mute_parts",
+    "find_section",
+]
+
+
+class PracticeError(FormError):
+    """A practice option that cannot be applied (zero repetitions, a tempo that reaches 0)."""
+
+
+class UnknownSectionError(PracticeError, LookupError):
+    """No section with that label or index."""
+
+
+class UnknownPartError(ArrangeError, LookupError):
+    """No part with that name in the arrangement."""
+
+    exit_code = 2
+
+
+def _plain(bar: Bar) -> Bar:
+    """The bar without form marks (repeats, endings, jumps, coda, fine, end, vamp)."""
+    return replace(
+        bar,
+        repeat_start=False,
+        repeat_end=0,
+        endings=frozenset(),
+        segno=False,
+        to_coda=False,
+        coda=False,
+        fine=False,
+        jump=None,
+        vamp=False,
+        end=False,
+    )
+
+
+def _where(song: Song) -> str:
+    return song.title or song.source or "song"
+
+
+def find_section(song: Song, label_or_index: str | int) -> int:
+    """The index in ``song.sections`` of a label (case-insensitive) or index.
+
+    Raises :class:`UnknownSectionError` naming the sections there are.
+    """
+    known = ", ".join(f"{i}:{s.label or '(unnamed)'}" for i, s in enumerate(song.sections))
+    if isinstance(label_or_index, int):
+        if 0 <= label_or_index < len(song.sections):
+            return label_or_index
+        raise UnknownSectionError(f"no section number {label_or_index}; sections are {known}", _where(song))
+    want = label_or_index.strip().casefold()
+    matches = [i for i, s in enumerate(song.sections) if s.label.strip().casefold() == want]
+    if not matches:
+        raise UnknownSectionError(f"no section called {label_or_index!r}; sections are {known}", _where(song))
+    first = song.sections[matches[0]]
+    for i in matches[1:]:
+        if tuple(_plain(b) for b in song.sections[i].bars) != tuple(_plain(b) for b in first.bars):
+            raise UnknownSectionError(
+                f"{len(matches)} different sections are called {label_or_index!r} "
+                f"(numbers {', '.join(map(str, matches))}): give the section number; sections are {known}",
+                _where(song),
+            )
+    return matches[0]
+
+
+def _played_section(song: Song, index: int) -> tuple[tuple[Bar, ...], list[list[Note]]]:
+    """The bars of one section as played (its own repeats and endings taken), and their melody."""
+    sec = song.sections[index]
+    first = sum(len(s.bars) for s in song.sections[:index])
+    inner = [
+        replace(b, jump=None, segno=False, to_coda=False, coda=False, fine=False, end=False) for b in sec.bars
+    ]
+    tl = expand(Song(song.title, (replace(sec, bars=tuple(inner)),)))
+    melody = _melody_by_bar(song)
+    bars = tuple(_plain(pb.bar) for pb in tl.bars)
+    notes = [melody.get(first + pb.written, []) for pb in tl.bars]
+    return bars, notes
+
+
+def _melody_by_bar(song: Song) -> dict[int, list[Note]]:
+    out: dict[int, list[Note]] = {}
+    for n in song.melody:
+        out.setdefault(n.bar, []).append(n)
+    return out
+
+
+def _build(song: Song, sections: list[tuple[Section, list[list[Note]]]], title: str) -> Song:
+    melody: list[Note] = []
+    i = 0
+    for _sec, notes in sections:
+        for bar_notes in notes:
+            melody.extend(replace(n, bar=i) for n in bar_notes)
+            i += 1
+    return replace(song, title=title, sections=tuple(s for s, _ in sections), melody=tuple(melody))
+
+
+def _check_times(song: Song, times: int) -> None:
+    if times < 1:
+        raise PracticeError(f"the number of times round must be 1 or more, not {times}", _where(song))
+
+
+def loop_section(song: Song, label_or_index: str | int, times: int) -> Song:
+    """A song that plays just one section ``times`` times (form played out, no form marks).
+
+    Raises :class:`UnknownSectionError` for an unknown or ambiguous section and
+    :class:`PracticeError` when ``times`` < 1.
+    """
+    _check_times(song, times)
+    index = find_section(song, label_or_index)
+    sec = song.sections[index]
+    bars, notes = _played_section(song, index)
+    looped = [(replace(sec, bars=bars), notes) for _ in range(times)]
+    return _build(song, looped, f"{song.title} ({sec.label} x{times})")
+
+
+def _played_song(song: Song) -> list[tuple[Section, list[list[Note]]]]:
+    """The whole song played out: one section per run of consecutive played bars of a section."""
+    tl = expand(song)
+    melody = _melody_by_bar(song)
+    out: list[tuple[Section, list[list[Note]]]] = []
+    cur_bars: list[Bar] = []
+    cur_notes: list[list[Note]] = []
+    cur_index = -1
+    prev_written = -2
+    for pb in tl.bars:
+        new = pb.section_index != cur_index or (pb.written != prev_written + 1 and pb.section_start)
+        if new and cur_bars:
+            out.append((replace(song.sections[cur_index], bars=tuple(cur_bars)), cur_notes))
+            cur_bars, cur_notes = [], []
+        cur_index, prev_written = pb.section_index, pb.written
+        cur_bars.append(_plain(pb.bar))
+        cur_notes.append(melody.get(pb.written, []))
+    if cur_bars:
+        out.append((replace(song.sections[cur_index], bars=tuple(cur_bars)), cur_notes))
+    return out
+
+
+def tempo_ramp(
+    song: Song,
+    start_percent: float,
+    step_percent: float,
+    times: int,
+    *,
+    section: str | int | None = None,
+) -> Song:
+    """The song (or one ``section``) played ``times`` times, speeding up each time round.
+
+    Pass ``k`` (0-based) plays every bar at ``start_percent + k * step_percent`` percent
+    of its written tempo, e.g. ``tempo_ramp(song, 70, 10, 4)`` plays at 70, 80, 90 and
+    100 %. Raises :class:`PracticeError` for ``times`` < 1 or a pass at 0 % or less.
+    """
+    _check_times(song, times)
+    percents = [start_percent + k * step_percent for k in range(times)]
+    if min(percents) <= 0:
+        raise PracticeError(
+            f"tempo ramp {start_percent:g}% + {step_percent:g}% x {times - 1} reaches {min(percents):g}%",
+            _where(song),
+        )
+    if section is not None:
+        index = find_section(song, section)
+        bars, notes = _played_section(song, index)
+        one = [(replace(song.sections[index], bars=bars), notes)]
+        what = song.sections[index].label
+    else:
+        one = _played_song(song)
+        what = "song"
+    passes: list[tuple[Section, list[list[Note]]]] = []
+    for pct in percents:
+        ratio = pct / 100.0
+        for sec, notes in one:
+            passes.append(
+                (replace(sec, bars=tuple(replace(b, tempo=b.tempo * ratio) for b in sec.bars)), notes)
+            )
+    title = f"{song.title} ({what} {percents[0]:g}%..{percents[-1]:g}% x{times})"
+    return _build(song, passes, title)
+
+
+def mute_parts(arr: Arrangement, names: Iterable[str]) -> Arrangement:
+    """The arrangement without the named parts (a "minus one" track); names are case-insensitive.
+
+    Raises :class:`UnknownPartError` naming the parts there are when a name is unknown.
+    """
+    wanted = [n.strip() for n in names if n.strip()]
+    have = {p.name.casefold(): p.name for p in arr.parts}
+    unknown = [n for n in wanted if n.casefold() not in have]
+    if unknown:
+        known = ", ".join(p.name for p in arr.parts) or "(none)"
+        raise UnknownPartError(
+            f"cannot mute {', '.join(repr(n) for n in unknown)}: no such part; the parts are {known}"
+        )
+    drop = {n.casefold() for n in wanted}
+    return replace(arr, parts=tuple(p for p in arr.parts if p.name.casefold() not in drop))

@@ -1,0 +1,188 @@
+"""ChordPro and chords-over-lyrics charts: reading, the rhythm convention, grids, writing."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+from backline.errors import ChartSyntaxError
+from backline.formats import loads_songs
+from backline.formats.chordpro import dump_bytes, is_chord_line, load_bytes, load_text
+from backline.model.pitch import parse_key
+from backline.model.song import Song, TimeSignature
+from conftest import corpora_path
+
+F = Fraction
+
+
+def bars_of(song: Song) -> list[list[tuple[Fraction, str]]]:
+    return [[(e.beat, e.chord.name if e.chord else "NC") for e in b.chords] for b in song.bars]
+
+
+def test_inline_chords_follow_the_bar_convention() -> None:
+    (song,) = load_text(
+        "{title: Swing Low}\n{key: D}\n{time: 4/4}\n{tempo: 90}\n"
+        "{start_of_chorus}\nSwing [D]low, sweet [G]chari[D]ot,\n"
+        "Comin' for to carry me [A7]home.\n{end_of_chorus}\n",
+        "swing.cho",
+    )
+    assert song.title == "Swing Low" and song.key == parse_key("D")
+    assert [s.label for s in song.sections] == ["Chorus"]
+    # D: one bar; G and D in one word share a bar (2 + 2 beats); A7 on a new line: one bar
+    assert bars_of(song) == [[(0, "D")], [(0, "G"), (2, "D")], [(0, "A7")]]
+    assert all(b.tempo == 90 and b.time == TimeSignature(4, 4) for b in song.bars)
+
+
+def test_three_chords_in_a_word_group_and_waltz_time() -> None:
+    (s,) = load_text("[C]a[F]b[G]c\n", "x.cho")
+    assert bars_of(s) == [[(0, "C"), (2, "F"), (3, "G")]]
+    (s,) = load_text("{time: 3/4}\n[C]ab[G]c\n", "x.cho")
+    assert bars_of(s) == [[(0, "C"), (2, "G")]]
+    (s,) = load_text("{time: 6/8}\n[C]a[F]b[G]c\n", "x.cho")
+    assert bars_of(s) == [[(0, "C"), (F(3, 2), "F")], [(0, "G")]]
+
+
+def test_instrumental_line_gives_a_bar_per_chord() -> None:
+    (s,) = load_text("[Am][F][C][G]\n", "x.cho")
+    assert bars_of(s) == [[(0, "Am")], [(0, "F")], [(0, "C")], [(0, "G")]]
+
+
+def test_grid_has_real_rhythm_and_repeats() -> None:
+    (s,) = load_text(
+        '{time: 4/4}\n{start_of_grid: label="Intro"}\n'
+        "|: C . . G | F~G . Am . :| x3\n| . . . . | % |\n{end_of_grid}\n",
+        "g.cho",
+    )
+    assert s.sections[0].label == "Intro"
+    assert bars_of(s) == [
+        [(0, "C"), (3, "G")],
+        [(0, "F"), (F(1, 2), "G"), (2, "Am")],
+        [(0, "Am")],  # an empty bar holds the chord
+        [(0, "Am")],
+    ]
+    assert s.bars[0].repeat_start and s.bars[1].repeat_end == 3
+
+
+def test_directives_sections_and_chorus_recall() -> None:
+    text = (
+        "{t: Song}\n{st: sub}\n{artist: Band}\n{key: G}\n{capo: 2}\n"
+        "{start_of_verse: Verse 1}\n[G]one and all [C]two\n{end_of_verse}\n"
+        "{soc}\n[D]la la\n{eoc}\n{c: Last time}\n{chorus}\n"
+        "{tab}\n{start_of_tab}\ne|---3---|\n{end_of_tab}\n"
+    )
+    (s,) = load_text(text, "d.cho")
+    assert s.composer == "Band"
+    assert s.key == parse_key("A")  # capo 2: G shapes sound in A
+    assert [sec.label for sec in s.sections] == ["Verse 1", "Chorus", "Chorus"]
+    assert bars_of(s) == [[(0, "A")], [(0, "D")], [(0, "E")], [(0, "E")]]
+    (shapes,) = load_text(text, "d.cho", apply_capo=False)
+    assert shapes.key == parse_key("G") and bars_of(shapes)[0] == [(0, "G")]
+
+
+def test_transpose_directive_stacks_and_moves_the_key() -> None:
+    text = (
+        "{key: D}\n[D]a\n{transpose: 2}\n[D]b\n{transpose: +2}\n[D]c\n{transpose}\n[D]d\n{transpose}\n[D]e\n"
+    )
+    (s,) = load_text(text, "t.cho")
+    assert [b.chords[0].chord.name for b in s.bars] == ["D", "E", "Gb", "E", "D"]  # type: ignore[union-attr]
+    assert [str(b.key) for b in s.bars] == ["D", "E", "Gb", "E", "D"]
+
+
+def test_several_songs_and_numerals_and_latin() -> None:
+    songs = load_text(
+        "{title: One}\n{key: Bb}\n[1]a [4]b [5/7]c [vi]d\n{new_song}\n{title: Two}\n[Sol]a [Re7]b [Do]c\n",
+        "n.cho",
+    )
+    assert [s.title for s in songs] == ["One", "Two"]
+    assert [c.name for c in songs[0].chord_symbols()] == ["Bb", "Eb", "F/A", "Gm"]
+    assert [c.name for c in songs[1].chord_symbols()] == ["G", "D7", "C"]
+
+
+def test_nc_annotations_optional_and_memory() -> None:
+    text = (
+        "{start_of_verse}\n[G]one of us [*riff] [(Em)]two of us [N.C.]three\n{end_of_verse}\n"
+        "{transpose: 2}\n{start_of_verse}\n[^]uno y otro [^]dos y otro [^]tres\n{end_of_verse}\n"
+    )
+    (s,) = load_text(text, "m.cho")
+    assert [[n for _, n in bar] for bar in bars_of(s)] == [["G"], ["Em"], ["NC"], ["A"], ["F#m"], ["NC"]]
+
+
+def test_defined_chords_are_read_from_their_fingering() -> None:
+    (s,) = load_text(
+        "{define: Bes base-fret 1 frets 1 1 3 3 3 1}\n{define: D' frets x x 0 2 3 2}\n[Bes]a [D']b\n", "x.cho"
+    )
+    assert [c.name for c in s.chord_symbols()] == ["Bb", "D"]
+
+
+def test_unknown_chord_names_file_line_and_column() -> None:
+    with pytest.raises(ChartSyntaxError) as exc:
+        load_text("{title: x}\n\nHello [C]there [Qm7]you\n", "bad.cho")
+    assert str(exc.value).startswith("bad.cho:3:17: unknown chord 'Qm7'")
+    with pytest.raises(ChartSyntaxError, match=r"x.cho:2:2: .*scale-degree"):
+        load_text("{title: x}\n[4]a\n", "x.cho")
+
+
+def test_chords_over_lyrics_text() -> None:
+    text = (
+        "My Song\n\nVERSE 1:\n"
+        "G          C      D\n"
+        "Hello my friend, hello\n"
+        "Em   C\n"
+        "hello again\n\n"
+        "Chorus:\n| Am  G | F |\n"
+    )
+    songs = loads_songs(text.encode(), "song.txt")
+    (s,) = songs
+    assert [sec.label for sec in s.sections] == ["Verse 1", "Chorus"]
+    assert bars_of(s) == [
+        [(0, "G")], [(0, "C")], [(0, "D")],
+        [(0, "Em"), (2, "C")],  # one word apart: shared bar
+        [(0, "Am"), (2, "G")], [(0, "F")],
+    ]  # fmt: skip
+
+
+def test_chord_line_detection() -> None:
+    assert is_chord_line("G   D/F#   Em7   C(add9)")
+    assert is_chord_line("| Am | F  G | N.C. |")
+    assert not is_chord_line("A man walked in")
+    assert not is_chord_line("La la la")
+    assert not is_chord_line("E|---3---0---|")
+
+
+def test_round_trip_through_grids() -> None:
+    text = (
+        "{title: RT}\n{key: Eb}\n{time: 3/4}\n{tempo: 96}\n"
+        '{start_of_grid: label="A"}\n|: Eb . Bb7 | Cm . . | Ab~Bb . . :|\n{end_of_grid}\n'
+        "{key: F}\n{time: 4/4}\n{sov}\n[F]la [C7]li[Dm]lo\n{eov}\n"
+    )
+    (a,) = load_text(text, "rt.cho")
+    (b,) = load_bytes(dump_bytes(a), "rt.cho")
+    assert b.title == a.title and b.key == a.key
+    assert bars_of(b) == bars_of(a)
+    assert [(x.time, x.tempo, x.key, x.repeat_start, x.repeat_end) for x in b.bars] == [
+        (x.time, x.tempo, x.key, x.repeat_start, x.repeat_end) for x in a.bars
+    ]
+    assert [s.label for s in b.sections] == ["A", "Verse"]
+
+
+def test_every_corpus_file_loads() -> None:
+    folder = corpora_path("chordpro", "songs")
+    files = sorted(p for p in folder.iterdir() if p.is_file())
+    assert len(files) == 111
+    songs = bars = chords = 0
+    failures: list[str] = []
+    for p in files:
+        try:
+            loaded = load_bytes(p.read_bytes(), str(p))
+        except ChartSyntaxError as exc:
+            failures.append(f"{p.name}: {exc}")
+            continue
+        songs += len(loaded)
+        bars += sum(len(s.bars) for s in loaded)
+        chords += sum(1 for s in loaded for _ in s.chord_symbols())
+    # The one file that writes non-chords in chord brackets ("[unknown]", "[A13/unk]") on purpose:
+    assert failures == [
+        f"t_a2crd_t004.cho: {folder / 't_a2crd_t004.cho'}:6:16: unknown chord 'unknown': cannot read 'u'"
+    ]
+    assert (songs, bars, chords) == (120, 1024, 1272)
