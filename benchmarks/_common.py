@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -13,10 +14,8 @@ CORPORA = Path(os.environ.get("BACKLINE_CORPORA", ROOT.parent / "shared" / "corp
 def pin_one_core() -> None:
     """Run on one core, as the targets in the issues are stated for one core."""
     if hasattr(os, "sched_setaffinity"):
-        try:
+        with contextlib.suppress(OSError):
             os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
-        except OSError:
-            pass
 
 
 def require_corpora() -> Path:

@@ -11,11 +11,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import md_table, pin_one_core, require_corpora  # noqa: E402
-
-from backline.errors import BacklineError  # noqa: E402
-from backline.formats import load_songs  # noqa: E402
-from backline.model.form import expand  # noqa: E402
+from _common import md_table, pin_one_core, require_corpora
+from backline.errors import BacklineError
+from backline.formats import load_songs
+from backline.model.form import expand
 
 
 def main() -> None:
@@ -55,7 +54,17 @@ def main() -> None:
         rows.append([name, len(files), songs, bars, played, chords, len(spellings), fails, f"{cpu:.2f}"])
     print(
         md_table(
-            ["corpus", "files", "songs", "written bars", "played bars", "chords", "distinct spellings", "failures", "CPU s"],
+            [
+                "corpus",
+                "files",
+                "songs",
+                "written bars",
+                "played bars",
+                "chords",
+                "distinct spellings",
+                "failures",
+                "CPU s",
+            ],
             rows,
         )
     )

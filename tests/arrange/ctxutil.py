@@ -31,6 +31,8 @@ __all__ = [
     "flat_spans",
     "in_scale_stats",
     "parse_time",
+    "progression_suite",
+    "METERS",
     "random_chord",
     "random_progression",
     "span_at",
@@ -132,14 +134,14 @@ def contexts(
     n = len(bars)
     k = 0
     for i, ((time, _), s) in enumerate(zip(bars, starts, strict=True)):
-        e = s + time.bar_beats
+        bar_end = s + time.bar_beats
         clipped = []
         while k < len(full) and full[k].end <= s:
             k += 1
         for sp in full[k:]:
-            if sp.start >= e:
+            if sp.start >= bar_end:
                 break
-            a, b = max(sp.start, s), min(sp.end, e)
+            a, b = max(sp.start, s), min(sp.end, bar_end)
             if b > a:
                 clipped.append(ChordSpan(a, b - a, sp.chord, sp.push, sp.hit, sp.next_chord, sp.prev_chord))
         sec = sections[i] if sections else "A"
@@ -221,8 +223,22 @@ class FlatSpan:
     change: bool  # a new chord starts here (not a continuation over the bar line)
 
 
+_FLAT: dict[int, tuple[Sequence[BarContext], list[FlatSpan]]] = {}
+
+
 def flat_spans(bars: Sequence[BarContext]) -> list[FlatSpan]:
     """Every clipped span as floats, bass-only chords resolved, changes marked."""
+    got = _FLAT.get(id(bars))
+    if got is not None and got[0] is bars:
+        return got[1]
+    out = _flat_spans(bars)
+    if len(_FLAT) > 512:
+        _FLAT.clear()
+    _FLAT[id(bars)] = (bars, out)
+    return out
+
+
+def _flat_spans(bars: Sequence[BarContext]) -> list[FlatSpan]:
     out: list[FlatSpan] = []
     last_real: Chord | None = None
     prev: Chord | None = None
@@ -248,15 +264,27 @@ def flat_spans(bars: Sequence[BarContext]) -> list[FlatSpan]:
     return out
 
 
-def span_at(spans: Sequence[FlatSpan], t: float) -> FlatSpan | None:
+def span_at(spans: Sequence[FlatSpan], t: float, starts: Sequence[float] | None = None) -> FlatSpan | None:
+    """The span sounding at ``t`` (``starts``: the spans' starts, precomputed for speed)."""
     import bisect
 
-    starts = [s.start for s in spans]
+    if starts is None:
+        starts = [s.start for s in spans]
     i = bisect.bisect_right(starts, t + 1e-6) - 1
     if i < 0:
         return None
     sp = spans[i]
     return sp if sp.start - 1e-6 <= t < sp.end - 1e-6 else None
+
+
+_PCS: dict[Chord, frozenset[int]] = {}
+
+
+def _scale_pcs(ch: Chord) -> frozenset[int]:
+    got = _PCS.get(ch)
+    if got is None:
+        got = _PCS[ch] = frozenset(ch.pitch_classes) | frozenset(ch.scale)
+    return got
 
 
 def bass_change_stats(
@@ -291,21 +319,25 @@ def strong_beat_stats(notes: Sequence[object], bars: Sequence[BarContext]) -> tu
         for s in STRONG.get(key, (0.0,)):
             if s < float(bar.beats):
                 beats.append(float(bar.start) + s)
-    ok = total = 0
-    srt = sorted(notes, key=lambda n: n.start)  # type: ignore[attr-defined]
     import bisect
 
-    starts = [n.start for n in srt]  # type: ignore[attr-defined]
+    beats.sort()
+    span_starts = [s.start for s in spans]
+    allowed_at = []
     for b in beats:
-        sp = span_at(spans, b)
-        if sp is None or sp.chord is None:
-            continue
-        i = bisect.bisect_right(starts, b + 1e-6)
-        allowed = idiomatic_pcs(sp.chord)
-        for n in srt[max(0, i - 64) : i]:
-            if n.start <= b + 1e-6 < n.start + n.duration - 1e-6:  # type: ignore[attr-defined]
-                total += 1
-                ok += n.pitch % 12 in allowed  # type: ignore[attr-defined]
+        sp = span_at(spans, b, span_starts)
+        allowed_at.append(None if sp is None or sp.chord is None else idiomatic_pcs(sp.chord))
+    ok = total = 0
+    for n in notes:
+        s0, e0 = n.start, n.start + n.duration  # type: ignore[attr-defined]
+        i = bisect.bisect_left(beats, s0 - 1e-6)
+        while i < len(beats) and beats[i] < e0 - 1e-6:
+            allowed = allowed_at[i]
+            i += 1
+            if allowed is None:
+                continue
+            total += 1
+            ok += n.pitch % 12 in allowed  # type: ignore[attr-defined]
     return ok, total
 
 
@@ -313,13 +345,13 @@ def in_scale_stats(notes: Sequence[object], bars: Sequence[BarContext]) -> tuple
     """(onsets in the sounding chord or its chord-scale, all onsets); onsets in N.C. fail."""
     spans = flat_spans(bars)
     ok = total = 0
+    span_starts = [s.start for s in spans]
     for n in notes:
         total += 1
-        sp = span_at(spans, n.start)  # type: ignore[attr-defined]
+        sp = span_at(spans, n.start, span_starts)  # type: ignore[attr-defined]
         if sp is None or sp.chord is None:
             continue
-        pcs = set(sp.chord.pitch_classes) | set(sp.chord.scale)
-        ok += n.pitch % 12 in pcs  # type: ignore[attr-defined]
+        ok += n.pitch % 12 in _scale_pcs(sp.chord)  # type: ignore[attr-defined]
     return ok, total
 
 
@@ -393,4 +425,28 @@ def random_progression(rng: object, n_bars: int, time: str) -> list[str]:
             out.append(c)
     if out[0] in ("%", "N.C.") or out[0].endswith(">"):
         out[0] = random_chord(rng)
+    return out
+
+
+METERS = ("4/4", "3/4", "6/8", "12/8", "5/4", "7/8")
+
+
+def progression_suite(
+    per_meter: int = 5, n_bars: int = 24, seed: int = 7
+) -> list[tuple[str, list[BarContext]]]:
+    """Random progressions in every test meter, with sections of rising intensity and A/B variations."""
+    import random as _r
+
+    rng = _r.Random(seed)
+    out: list[tuple[str, list[BarContext]]] = []
+    for time in METERS:
+        for _ in range(per_meter):
+            bars = bars_from_text(
+                random_progression(rng, n_bars, time),
+                time,
+                intensities=[25 + 25 * (i * 3 // n_bars) for i in range(n_bars)],
+                variations=["A" if i < n_bars // 2 else "B" for i in range(n_bars)],
+                sections=[("A", "B", "C")[i * 3 // n_bars] for i in range(n_bars)],
+            )
+            out.append((time, bars))
     return out

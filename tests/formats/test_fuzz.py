@@ -12,13 +12,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import corpora_path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from backline.errors import ChartError
 from backline.formats import MAX_INPUT_BYTES, load_songs, loads_songs
 from backline.model.form import expand
+from conftest import corpora_path
 
 
 def _seed_chart() -> bytes:

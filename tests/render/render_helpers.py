@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 from fractions import Fraction
+from pathlib import Path
+
+import pytest
 
 from backline.arrange.events import Arrangement, NoteEvent, Part, PlanBar
 from backline.model.chord import parse_chord
@@ -46,3 +50,11 @@ def make_arrangement(bars: int = 4, tempo: float = 120.0, *, seed: int = 0) -> A
     song = Song("Test Song", (Section("A", tuple(song_bars)),))
     tm = TempoMap.from_segments([(0.0, tempo)])
     return Arrangement(song, "test", seed, parts, tuple(plan), tm)
+
+
+FLUIDR3 = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
+
+needs_fonts = pytest.mark.skipif(
+    not FLUIDR3.is_file() or importlib.util.find_spec("fluidsynth") is None,
+    reason="needs FluidR3_GM (fluid-soundfont-gm) and pyfluidsynth",
+)

@@ -132,7 +132,9 @@ def build_layout(song: Song, style: Style, *, intro: bool = True, ending: bool =
     current: Chord | None = None
     body_chords: list[Chord] = []
     for pb in body:
-        sounding.append(current if not (pb.bar.chords and pb.bar.chords[0].beat == 0) else pb.bar.chords[0].chord)
+        sounding.append(
+            current if not (pb.bar.chords and pb.bar.chords[0].beat == 0) else pb.bar.chords[0].chord
+        )
         for ev in pb.bar.chords:
             current = ev.chord
             if ev.chord is not None:
@@ -145,7 +147,9 @@ def build_layout(song: Song, style: Style, *, intro: bool = True, ending: bool =
     if intro_kind == "drums" or (intro_kind in ("vamp", "turnaround", "last") and not body_chords):
         intro_kind = "drums"
         for _ in range(n_intro):
-            slots.append(_Slot("intro", Bar((), first.time, first.tempo, first.key), None, "intro", -1, 1, False))
+            slots.append(
+                _Slot("intro", Bar((), first.time, first.tempo, first.key), None, "intro", -1, 1, False)
+            )
     elif intro_kind == "last":
         n = min(n_intro, len(body))
         for j in range(len(body) - n, len(body)):
@@ -161,7 +165,11 @@ def build_layout(song: Song, style: Style, *, intro: bool = True, ending: bool =
             for m in range(per):
                 evs.append(ChordEvent(beats * m / per, ta[k % len(ta)]))
                 k += 1
-            slots.append(_Slot("intro", Bar(tuple(evs), first.time, first.tempo, first.key), None, "intro", -1, 1, False))
+            slots.append(
+                _Slot(
+                    "intro", Bar(tuple(evs), first.time, first.tempo, first.key), None, "intro", -1, 1, False
+                )
+            )
     if slots:
         slots[0] = replace(slots[0], section_start=True)
     for pb in body:
@@ -176,35 +184,45 @@ def build_layout(song: Song, style: Style, *, intro: bool = True, ending: bool =
     if ending_kind == "tag":
         n = min(style.ending.bars, len(body))
         for j in range(len(body) - n, len(body)):
-            slots.append(_Slot("ending", _with_downbeat(body[j].bar, sounding[j]), None, "ending", -1, 1, False))
+            slots.append(
+                _Slot("ending", _with_downbeat(body[j].bar, sounding[j]), None, "ending", -1, 1, False)
+            )
     if ending_kind in ("tag", "hold", "button") and end_chord is not None:
         ev = ChordEvent(Fraction(0), end_chord, hit=ending_kind == "button")
-        slots.append(_Slot("ending", Bar((ev,), last.time, last.tempo, last.key), None, "ending", -1, 1, False))
+        slots.append(
+            _Slot("ending", Bar((ev,), last.time, last.tempo, last.key), None, "ending", -1, 1, False)
+        )
     if len(slots) > n_end_before:
         slots[n_end_before] = replace(slots[n_end_before], section_start=True)
 
-    # --- starts, events, spans
+    # --- starts, events, spans (Fractions for the values, floats for the comparisons)
+    lengths = [sl.bar.time.bar_beats for sl in slots]
     starts: list[Fraction] = []
     pos = Fraction(0)
-    for sl in slots:
+    for ln in lengths:
         starts.append(pos)
-        pos += sl.bar.time.bar_beats
+        pos += ln
     total = pos
     events: list[tuple[Fraction, ChordEvent, bool]] = []  # (start, event, pushed)
+    last_f = -1.0
     for sl, b0 in zip(slots, starts, strict=True):
         for ev in sl.bar.chords:
-            s = b0 + ev.beat
+            s = b0 + ev.beat if ev.beat else b0
             pushed = False
-            if ev.push and s - HALF >= 0 and (not events or events[-1][0] < s - HALF):
-                s -= HALF
-                pushed = True
+            if ev.push:
+                ps = s - HALF
+                if ps >= 0 and last_f < float(ps) - 1e-9:
+                    s, pushed = ps, True
+            last_f = float(s)
             events.append((s, ev, pushed))
     spans: list[tuple[Fraction, Fraction, Chord | None, bool, bool]] = []
+    fspans: list[tuple[float, float]] = []
     for i, (s, ev, pushed) in enumerate(events):
         e = events[i + 1][0] if i + 1 < len(events) else total
-        if e > s:
+        fs, fe = float(s), float(e)
+        if fe > fs + 1e-9:
             spans.append((s, e, ev.chord, pushed, ev.hit))
-    chords_only = [i for i, sp in enumerate(spans) if sp[2] is not None]
+            fspans.append((fs, fe))
     prev_of: dict[int, Chord | None] = {}
     next_of: dict[int, Chord | None] = {}
     last_chord: Chord | None = None
@@ -217,7 +235,6 @@ def build_layout(song: Song, style: Style, *, intro: bool = True, ending: bool =
         next_of[i] = nxt
         if spans[i][2] is not None:
             nxt = spans[i][2]
-    del chords_only
 
     # --- variation and intensity per slot
     inten = style.intensity
@@ -240,7 +257,12 @@ def build_layout(song: Song, style: Style, *, intro: bool = True, ending: bool =
         if slots[i].kind == "body" and slots[i].section_start and info[i][0] == "B":
             for back, add in ((1, 15), (2, 8)):
                 j = i - back
-                if j >= 0 and slots[j].kind == "body" and info[j][0] == "A" and not slots[j + 1 - 1].section_start:
+                if (
+                    j >= 0
+                    and slots[j].kind == "body"
+                    and info[j][0] == "A"
+                    and not slots[j + 1 - 1].section_start
+                ):
                     info[j] = (info[j][0], min(100, info[j][1] + add))
 
     # --- bar contexts, plan, markers
@@ -251,46 +273,53 @@ def build_layout(song: Song, style: Style, *, intro: bool = True, ending: bool =
     k = 0
     n_slots = len(slots)
     for i, (sl, b0) in enumerate(zip(slots, starts, strict=True)):
-        b1 = b0 + sl.bar.time.bar_beats
-        while k < len(spans) and spans[k][1] <= b0:
+        blen = lengths[i]
+        b1 = b0 + blen
+        fb0, fb1 = float(b0), float(b1)
+        while k < len(spans) and fspans[k][1] <= fb0 + 1e-9:
             k += 1
         clipped: list[ChordSpan] = []
         j = k
-        while j < len(spans) and spans[j][0] < b1:
+        while j < len(spans) and fspans[j][0] < fb1 - 1e-9:
             s, e, ch, pushed, hit = spans[j]
-            cs, ce = max(s, b0), min(e, b1)
-            if ce > cs:
-                cont = s < b0
-                if cont and hit:
-                    clipped.append(ChordSpan(cs, ce - cs, None, False, False, next_of[j], prev_of[j]))
-                else:
-                    clipped.append(ChordSpan(cs, ce - cs, ch, pushed, hit and not cont, next_of[j], prev_of[j]))
+            fs, fe = fspans[j]
+            cont = fs < fb0 - 1e-9
+            cs = b0 if cont else s
+            ce = b1 if fe > fb1 + 1e-9 else e
+            if cont and hit:
+                clipped.append(ChordSpan(cs, ce - cs, None, False, False, next_of[j], prev_of[j]))
+            else:
+                clipped.append(ChordSpan(cs, ce - cs, ch, pushed, hit and not cont, next_of[j], prev_of[j]))
             j += 1
         nxt_slot = slots[i + 1] if i + 1 < n_slots else None
         fill = False
         if nxt_slot is not None:
-            if nxt_slot.kind == "body" and (nxt_slot.section_start or sl.kind == "intro"):
-                fill = True
-            elif sl.kind == "body" and nxt_slot.kind == "body" and nxt_slot.written != (sl.written or 0) + 1:
-                fill = True
-            elif sl.kind == "body" and nxt_slot.kind == "ending":
+            if (
+                (nxt_slot.kind == "body" and (nxt_slot.section_start or sl.kind == "intro"))
+                or (
+                    sl.kind == "body"
+                    and nxt_slot.kind == "body"
+                    and nxt_slot.written != (sl.written or 0) + 1
+                )
+                or (sl.kind == "body" and nxt_slot.kind == "ending")
+            ):
                 fill = True
         section_end = nxt_slot is None or nxt_slot.section_start or nxt_slot.kind != sl.kind
         var, val = info[i]
         bkey = sl.bar.key or key
         ctx = BarContext(
-            index=i, start=b0, beats=sl.bar.time.bar_beats, time=sl.bar.time, tempo=sl.bar.tempo, key=bkey,
+            index=i, start=b0, beats=blen, time=sl.bar.time, tempo=sl.bar.tempo, key=bkey,
             section=sl.section, chords=tuple(clipped), kind=sl.kind, variation=var, intensity=val,
             section_start=sl.section_start, section_end=section_end, fill=fill, last_bar=nxt_slot is None,
             written_bar=sl.written,
         )  # fmt: skip
         bars.append(ctx)
-        segs.append((float(b0), sl.bar.tempo))
+        segs.append((fb0, sl.bar.tempo))
         if sl.section_start:
             label = {"intro": "Intro", "ending": "Ending"}.get(sl.kind, sl.section)
             if sl.kind == "body" and sl.pass_number > 1:
                 label = f"{label} ({sl.pass_number})"
-            markers.append(Marker(float(b0), label))
+            markers.append(Marker(fb0, label))
     tmap = TempoMap.from_segments(segs)
     for ctx, sl in zip(bars, slots, strict=True):
         plan.append(PlanBar(ctx.index, ctx.written_bar, ctx.section, float(ctx.start),
@@ -303,8 +332,7 @@ def build_layout(song: Song, style: Style, *, intro: bool = True, ending: bool =
     hits: list[tuple[float, float]] = []
     stops: list[tuple[float, float]] = []
     pushes: list[tuple[float, float]] = []
-    for s, e, ch, pushed, hit in spans:
-        fs, fe = float(s), float(e)
+    for (_, _, ch, pushed, hit), (fs, fe) in zip(spans, fspans, strict=True):
         if ch is None:
             target = stops if hit else nc
             if target and abs(target[-1][1] - fs) < 1e-9:

@@ -14,12 +14,16 @@ Roles write notes on the straight grid; the engine then runs, for every part ali
 from __future__ import annotations
 
 import bisect
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from itertools import chain
+from operator import attrgetter
 
 import numpy as np
 
-from backline.arrange.events import NoteEvent
+from backline.arrange.events import NoteEvent, make_note
 
 __all__ = [
     "SWING_BREAKPOINTS",
@@ -35,6 +39,7 @@ __all__ = [
     "fix_overlaps",
     "fix_overlaps_array",
     "notes_to_array",
+    "make_note",
     "array_to_notes",
 ]
 
@@ -59,7 +64,7 @@ def swing_ratio(tempo: float) -> float:
     pts = SWING_BREAKPOINTS
     if tempo <= pts[0][0]:
         return pts[0][1]
-    for (t0, r0), (t1, r1) in zip(pts, pts[1:], strict=False):
+    for (t0, r0), (t1, r1) in itertools.pairwise(pts):
         if tempo <= t1:
             return r0 + (r1 - r0) * (tempo - t0) / (t1 - t0)
     return pts[-1][1]
@@ -87,6 +92,16 @@ class BarGrid:
     def end(self) -> float:
         return self.starts[-1] + self.lengths[-1] if self.starts else 0.0
 
+    @cached_property
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """starts, lengths, tempos, swing_ok as numpy arrays (computed once)."""
+        return (
+            np.asarray(self.starts, dtype=float),
+            np.asarray(self.lengths, dtype=float),
+            np.asarray(self.tempos, dtype=float),
+            np.asarray(self.swing_ok, dtype=bool),
+        )
+
 
 @dataclass(frozen=True)
 class Windows:
@@ -101,11 +116,15 @@ class Windows:
     hold: tuple[float, float] | None = None
 
 
+_FIELDS = attrgetter("start", "duration", "pitch", "velocity")
+
+
 def notes_to_array(notes: Sequence[NoteEvent]) -> np.ndarray:
     """Notes as an (n, 4) float array: start, duration, pitch, velocity."""
     if not notes:
         return np.zeros((0, 4))
-    return np.array([(n.start, n.duration, n.pitch, n.velocity) for n in notes], dtype=float)
+    n = len(notes)
+    return np.fromiter(chain.from_iterable(map(_FIELDS, notes)), dtype=float, count=4 * n).reshape(n, 4)
 
 
 def array_to_notes(a: np.ndarray) -> list[NoteEvent]:
@@ -113,12 +132,18 @@ def array_to_notes(a: np.ndarray) -> list[NoteEvent]:
     if len(a) == 0:
         return []
     return list(
-        map(NoteEvent, a[:, 0].tolist(), a[:, 1].tolist(), a[:, 2].astype(int).tolist(), a[:, 3].astype(int).tolist())
+        map(
+            make_note,
+            a[:, 0].tolist(),
+            a[:, 1].tolist(),
+            a[:, 2].astype(int).tolist(),
+            a[:, 3].astype(int).tolist(),
+        )
     )
 
 
 def _warp(t: np.ndarray, grid: BarGrid, fracs: np.ndarray, unit: float) -> np.ndarray:
-    starts = np.asarray(grid.starts)
+    starts, lengths, _, swing_ok = grid.arrays
     i = np.clip(np.searchsorted(starts, t + EPS, side="right") - 1, 0, len(starts) - 1)
     b0 = starts[i]
     s = fracs[i]
@@ -126,10 +151,14 @@ def _warp(t: np.ndarray, grid: BarGrid, fracs: np.ndarray, unit: float) -> np.nd
     k = np.floor(x / unit + EPS)
     kstart = k * unit
     f = (x - kstart) / unit
-    ok = np.asarray(grid.swing_ok)[i] & (s > 0.5 + EPS) & (kstart + unit <= np.asarray(grid.lengths)[i] + EPS)
+    ok = swing_ok[i] & (s > 0.5 + EPS) & (kstart + unit <= lengths[i] + EPS)
     ok &= f > EPS
     g = np.where(f < 0.5, f * 2.0 * s, s + (f - 0.5) * 2.0 * (1.0 - s))
     return np.where(ok, b0 + kstart + g * unit, t)
+
+
+_BP_T = np.array([t for t, _ in SWING_BREAKPOINTS])
+_BP_R = np.array([r for _, r in SWING_BREAKPOINTS])
 
 
 def swing_array(
@@ -139,7 +168,8 @@ def swing_array(
     if len(a) == 0 or not grid.starts:
         return a.copy()
     if ratio is None:
-        fracs = np.array([swing_fraction(swing_ratio(t)) for t in grid.tempos])
+        r = np.interp(grid.arrays[2], _BP_T, _BP_R)  # == swing_ratio per bar
+        fracs = r / (r + 1.0)
     else:
         fracs = np.full(len(grid.starts), swing_fraction(ratio))
     unit = 0.5 if sixteenths else 1.0
@@ -165,7 +195,13 @@ def apply_swing(
 
 
 def humanise_array(
-    a: np.ndarray, grid: BarGrid, seed: int, *, timing_ms: float, push_ms: float = 0.0, velocity_sd: float = 5.0
+    a: np.ndarray,
+    grid: BarGrid,
+    seed: int,
+    *,
+    timing_ms: float,
+    push_ms: float = 0.0,
+    velocity_sd: float = 5.0,
 ) -> np.ndarray:
     """:func:`humanise` on an (n, 4) note array sorted by start; ``seed`` drives numpy's PCG64."""
     if len(a) == 0:
@@ -180,9 +216,9 @@ def humanise_array(
     n_groups = int(group[-1]) + 1
     jit = gen.normal(0.0, timing_ms, n_groups) if timing_ms > 0 else np.zeros(n_groups)
     jit = np.clip(jit, -2.5 * timing_ms, 2.5 * timing_ms) + push_ms
-    gstarts = np.asarray(grid.starts)
+    gstarts, _, gtempos, _ = grid.arrays
     idx = np.clip(np.searchsorted(gstarts, starts + EPS, side="right") - 1, 0, len(gstarts) - 1)
-    tempo = np.asarray(grid.tempos)[idx]
+    tempo = gtempos[idx]
     out[:, 0] = np.maximum(starts + jit[group] * tempo / 60000.0, 0.0)
     if velocity_sd > 0:
         dv = np.clip(gen.normal(0.0, velocity_sd, len(a)), -2.5 * velocity_sd, 2.5 * velocity_sd)
@@ -222,11 +258,13 @@ def _cut_before(n: NoteEvent, starts: Sequence[float]) -> NoteEvent:
     end = n.start + n.duration
     j = bisect.bisect_right(starts, n.start + EPS)
     if j < len(starts) and starts[j] < end - EPS:
-        return NoteEvent(n.start, starts[j] - n.start, n.pitch, n.velocity)
+        return make_note(n.start, starts[j] - n.start, n.pitch, n.velocity)
     return n
 
 
-def clean_up(notes: Sequence[NoteEvent], windows: Windows, *, is_drum: bool, hit_length: float = 0.5) -> list[NoteEvent]:
+def clean_up(
+    notes: Sequence[NoteEvent], windows: Windows, *, is_drum: bool, hit_length: float = 0.5
+) -> list[NoteEvent]:
     """The safety net after the roles (see the module docstring)."""
     w = windows
     if not (w.nc or w.hits or w.stops or w.pushes or w.hold):
@@ -247,20 +285,20 @@ def clean_up(notes: Sequence[NoteEvent], windows: Windows, *, is_drum: bool, hit
             if h is not None:
                 if abs(n.start - h[0]) > 0.02:
                     continue
-                n = NoteEvent(n.start, min(n.duration, hit_length, h[1] - h[0]), n.pitch, n.velocity)
+                n = make_note(n.start, min(n.duration, hit_length, h[1] - h[0]), n.pitch, n.velocity)
         if pushes:
             p = _in(n.start, pushes, push_starts)
             if p is not None:
                 if abs(n.start - p[0]) > 0.02:
                     continue
                 if n.start + n.duration < p[1]:
-                    n = NoteEvent(n.start, p[1] - n.start, n.pitch, n.velocity)
+                    n = make_note(n.start, p[1] - n.start, n.pitch, n.velocity)
         if all_cuts:
             n = _cut_before(n, all_cuts)
         if w.hold is not None and not is_drum and n.start >= w.hold[0] - EPS:
             if abs(n.start - w.hold[0]) > 0.02:
                 continue
-            n = NoteEvent(n.start, w.hold[1] - n.start, n.pitch, n.velocity)
+            n = make_note(n.start, w.hold[1] - n.start, n.pitch, n.velocity)
         out.append(n)
     return out
 

@@ -1,7 +1,8 @@
 """Standard MIDI File output of an arrangement.
 
 Type 1, 480 ticks per quarter note. Track 0 (the conductor) holds the song title,
-the tempo map, every time signature change and a marker at each section start;
+the tempo map, every time signature change and a marker at each section start, and
+ends at the end of the last played bar (so the file lasts exactly as the plan);
 then one named track per part with its GM program (drum kits on channel 10, i.e.
 channel index 9), volume/pan/reverb from the style's mix, and its notes.
 The bytes are written directly (fast, byte-identical for the same arrangement);
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from backline.arrange.events import Arrangement, Part
+from backline.arrange.events import Arrangement, NoteSeq, Part
 from backline.util.atomic import write_bytes_atomic
 
 if TYPE_CHECKING:
@@ -43,8 +44,9 @@ def _text(kind: int, text: str) -> bytes:
     return bytes((0xFF, kind)) + _vlq(len(data)) + data
 
 
-def _track(events: list[tuple[int, int, bytes]]) -> bytes:
-    """``events``: (tick, order, message bytes) -> an MTrk chunk (sorted, end of track added)."""
+def _track(events: list[tuple[int, int, bytes]], end: int = 0) -> bytes:
+    """``events``: (tick, order, message bytes) -> an MTrk chunk (sorted, end of track added
+    at tick ``end`` or right after the last event, whichever is later)."""
     events.sort(key=lambda e: (e[0], e[1]))
     body = bytearray()
     now = 0
@@ -52,19 +54,19 @@ def _track(events: list[tuple[int, int, bytes]]) -> bytes:
         body += _vlq(tick - now)
         body += msg
         now = tick
-    body += b"\x00\xff\x2f\x00"
+    body += _vlq(max(0, end - now)) + b"\xff\x2f\x00"
     return b"MTrk" + len(body).to_bytes(4, "big") + bytes(body)
 
 
 def _tick(beat: float) -> int:
-    return max(0, int(round(beat * PPQ)))
+    return max(0, round(beat * PPQ))
 
 
 def _conductor(arr: Arrangement) -> bytes:
     ev: list[tuple[int, int, bytes]] = [(0, 0, _text(0x03, arr.song.title or "backline"))]
     tm = arr.tempo_map
     for beat, bpm in zip(tm.beats, tm.bpm, strict=True):
-        us = max(1, min(0xFFFFFF, int(round(60_000_000 / bpm))))
+        us = max(1, min(0xFFFFFF, round(60_000_000 / bpm)))
         ev.append((_tick(beat), 2, b"\xff\x51\x03" + us.to_bytes(3, "big")))
     prev: tuple[int, int] | None = None
     for b in arr.bars:
@@ -77,7 +79,8 @@ def _conductor(arr: Arrangement) -> bytes:
             prev = sig
     for m in arr.markers:
         ev.append((_tick(m.beat), 3, _text(0x06, m.text)))
-    return _track(ev)
+    # the conductor ends exactly at the end of the last played bar: the file lasts as the plan
+    return _track(ev, _tick(arr.total_beats))
 
 
 def _vlq_array(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -103,20 +106,26 @@ def _vlq_array(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return lens, out
 
 
-def _part_track(p: Part) -> bytes:
+def note_array(arr: Arrangement, p: Part) -> np.ndarray:
+    """The notes of ``p`` as an (n, 4) array (start, duration, pitch, velocity)."""
+    if isinstance(p.notes, NoteSeq):
+        return p.notes.array
+    return np.array([(x.start, x.duration, x.pitch, x.velocity) for x in p.notes], dtype=float).reshape(-1, 4)
+
+
+def _part_track(p: Part, a: np.ndarray) -> bytes:
     ch = p.channel & 0x0F
-    vol = max(0, min(127, int(round(100 * 10 ** (p.gain_db / 20)))))
-    pan = max(0, min(127, int(round(64 + p.pan * 63))))
-    rev = max(0, min(127, int(round(p.reverb * 127))))
+    vol = max(0, min(127, round(100 * 10 ** (p.gain_db / 20))))
+    pan = max(0, min(127, round(64 + p.pan * 63)))
+    rev = max(0, min(127, round(p.reverb * 127)))
     head = bytearray()
     head += b"\x00" + _text(0x03, p.name)
     head += b"\x00" + bytes((0xC0 | ch, p.program & 0x7F))
     head += b"\x00" + bytes((0xB0 | ch, 7, vol))
     head += b"\x00" + bytes((0xB0 | ch, 10, pan))
     head += b"\x00" + bytes((0xB0 | ch, 91, rev))
-    n = len(p.notes)
+    n = len(a)
     if n:
-        a = np.array([(x.start, x.duration, x.pitch, x.velocity) for x in p.notes], dtype=float)
         t0 = np.maximum(np.rint(a[:, 0] * PPQ), 0).astype(np.int64)
         t1 = np.maximum(t0 + 1, np.rint((a[:, 0] + a[:, 1]) * PPQ).astype(np.int64))
         pitch = a[:, 2].astype(np.int64) & 0x7F
@@ -151,7 +160,7 @@ def _part_track(p: Part) -> bytes:
 
 def arrangement_to_midi_bytes(arr: Arrangement) -> bytes:
     """The arrangement as the bytes of a type-1 Standard MIDI File."""
-    tracks = [_conductor(arr)] + [_part_track(p) for p in arr.parts]
+    tracks = [_conductor(arr)] + [_part_track(p, note_array(arr, p)) for p in arr.parts]
     header = b"MThd" + (6).to_bytes(4, "big") + (1).to_bytes(2, "big") + len(tracks).to_bytes(2, "big")
     header += PPQ.to_bytes(2, "big")
     return header + b"".join(tracks)

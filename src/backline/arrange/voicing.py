@@ -12,6 +12,7 @@ Everything is cached per chord (and per previous voicing), so a song costs littl
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -171,10 +172,7 @@ def _stack(pcs: Sequence[int], bottom: int) -> tuple[int, ...]:
 
 def is_muddy(v: Sequence[int], line: int = MUD_LINE) -> bool:
     """True when two adjacent voices closer than a minor third lie below ``line``."""
-    for a, b in zip(v, v[1:], strict=False):
-        if a < line and b - a < 3:
-            return True
-    return False
+    return any(a < line and b - a < 3 for a, b in itertools.pairwise(v))
 
 
 @lru_cache(maxsize=8192)
@@ -270,7 +268,7 @@ def mean_voice_movement(seq: Sequence[Sequence[int]]) -> float:
     """Mean semitone movement per voice between consecutive voicings (0 for fewer than two)."""
     total = 0.0
     voices = 0
-    for a, b in zip(seq, seq[1:], strict=False):
+    for a, b in itertools.pairwise(seq):
         if not a or not b:
             continue
         total += voice_leading_cost(a, b)
@@ -287,7 +285,7 @@ def _choose(
     for c in cands:
         mean = sum(c) / len(c)
         drift = abs(mean - center)
-        cost = (drift - 3.0) * 1.0 if drift > 3.0 else 0.0
+        cost = (drift - 3.0) ** 2 * 0.6 if drift > 3.0 else 0.0
         if prev:
             cost += voice_leading_cost(prev, c)
         else:

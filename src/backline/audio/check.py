@@ -63,7 +63,7 @@ class CheckReport:
 
 
 def _clock(t: float) -> str:
-    m, s = divmod(int(round(t)), 60)
+    m, s = divmod(round(t), 60)
     return f"{m}:{s:02d}"
 
 

@@ -63,7 +63,7 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
     AudioFile = _audiofile()
     try:
         with AudioFile(str(p)) as f:
-            info = AudioInfo(p, int(round(f.samplerate)), int(f.num_channels), int(f.frames))
+            info = AudioInfo(p, round(f.samplerate), int(f.num_channels), int(f.frames))
     except (ValueError, RuntimeError, OSError) as exc:
         raise AudioInputError(f"{p}: not a readable audio file ({_short(exc)})") from None
     if info.frames <= 0 or info.channels <= 0:

@@ -45,7 +45,7 @@ class LoudnessMeter:
         for f in meter._filters.values():
             zi = lfilter_zi(f.b, f.a)
             self._stages.append((f.b, f.a, f.passband_gain, np.zeros((channels, len(zi)))))
-        self._sub_len = int(round(self.SUB * self.sr))
+        self._sub_len = round(self.SUB * self.sr)
         self._pending = np.zeros((channels, 0))
         self._sub_energy: list[float] = []
         self._tp = 0.0

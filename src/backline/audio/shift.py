@@ -57,7 +57,7 @@ def _shift_stream(
 
     if tempo_ratio <= 0 or not np.isfinite(tempo_ratio):
         raise ValueError("tempo ratio must be positive")
-    n_out = int(round(n / tempo_ratio))
+    n_out = round(n / tempo_ratio)
     chunk = int(CHUNK_SECONDS * sample_rate)
     ctx = int(CONTEXT_SECONDS * sample_rate)
     if semitones == 0 and tempo_ratio == 1.0:
@@ -73,7 +73,7 @@ def _shift_stream(
             pitch_shift_in_semitones=semitones,
             high_quality=True,
         )
-        return _fit(y, int(round((b - a) / tempo_ratio)))
+        return _fit(y, round((b - a) / tempo_ratio))
 
     if n <= chunk + 2 * ctx:
         write(_fit(stretch(0, n), n_out))
@@ -84,9 +84,9 @@ def _shift_stream(
         end = min(n, start + chunk)
         a, b = max(0, start - ctx), min(n, end + ctx)
         y = stretch(a, b)
-        o_start = int(round(start / tempo_ratio))
-        o_end = int(round(end / tempo_ratio)) if end < n else n_out
-        lead = int(round((start - a) / tempo_ratio))
+        o_start = round(start / tempo_ratio)
+        o_end = round(end / tempo_ratio) if end < n else n_out
+        lead = round((start - a) / tempo_ratio)
         body = y[:, lead : lead + (o_end - o_start)]
         if body.shape[1] < o_end - o_start:
             body = np.pad(body, ((0, 0), (0, o_end - o_start - body.shape[1])))

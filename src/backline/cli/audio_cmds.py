@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from backline.cli.common import console, handle_errors
+from backline.cli.common import console, err_console, handle_errors
 from backline.errors import AudioInputError
 
 __all__ = ["audio_app", "register"]
@@ -60,7 +60,7 @@ def shift_cmd(
 
 def _detect_tempo(src: Path) -> float:
     try:
-        from backline.audio.analyze import estimate_tempo  # type: ignore[attr-defined]
+        from backline.audio.analyze import estimate_tempo
     except ImportError:
         raise AudioInputError(
             "--bpm needs tempo analysis (pip install 'backline[analysis]'); use --tempo RATIO"
@@ -104,6 +104,95 @@ def check_cmd(
             console.print("[green]no problems found[/]")
     if strict and r.would_distort:
         raise typer.Exit(1)
+
+
+@audio_app.command("analyze")
+@handle_errors
+def analyze_cmd(
+    src: Annotated[Path, typer.Argument(help="An audio file (WAV, FLAC, MP3, OGG).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the analysis as JSON.")] = False,
+    chart: Annotated[
+        Path | None, typer.Option("--chart", help="Also write a chart (sections, bars, chords) here.")
+    ] = None,
+) -> None:
+    """Tempo, beats, downbeats, meter, key, chords on the beat and sections of a recording."""
+    from backline.audio.analyze import analysis_to_song, analyze_file
+
+    _refuse_overwrite(src, chart)
+    a = analyze_file(src)
+    if chart is not None:
+        from backline.formats import save_song
+
+        save_song(analysis_to_song(a, title=src.stem), chart)
+    if as_json:
+        typer.echo(json.dumps(a.as_json()))
+    else:
+        t = Table(show_header=False)
+        t.add_row("file", str(src))
+        t.add_row("duration", f"{a.duration:.2f} s")
+        t.add_row("tempo", f"{a.tempo:.1f} BPM" + (" (drifts)" if a.tempo_curve else ""))
+        t.add_row("time signature", f"{a.time_signature[0]}/{a.time_signature[1]}")
+        t.add_row("key", a.key)
+        t.add_row("beats / bars", f"{len(a.beats)} / {len(a.downbeats)}")
+        t.add_row("sections", " ".join(f"{s.label}@{s.start:.1f}s" for s in a.sections))
+        t.add_row("confidence", f"{a.confidence:.2f}")
+        console.print(t)
+        line = " ".join(c.label for c in a.chords[:32])
+        console.print(f"chords: {line}{' ...' if len(a.chords) > 32 else ''}", highlight=False)
+        if chart is not None:
+            console.print(f"wrote {chart}")
+    for w in a.warnings:
+        err_console.print(f"[yellow]warning:[/] {w}", highlight=False)
+
+
+def _refuse_overwrite(src: Path, out: Path | None) -> None:
+    if out is not None and src.exists() and out.exists() and out.resolve() == src.resolve():
+        raise AudioInputError(f"{out} is the input file: choose another output")
+
+
+@audio_app.command("click")
+@handle_errors
+def click_cmd(
+    src: Annotated[Path, typer.Argument(help="An audio file.")],
+    out: Annotated[Path, typer.Option("-o", "--output", help="Output folder.")],
+    count_in: Annotated[
+        int, typer.Option("--count-in", help="Bars of count-in before the first downbeat.")
+    ] = 0,
+    split: Annotated[
+        bool, typer.Option("--split", help="Also write split.wav: left click, right original.")
+    ] = False,
+    cues: Annotated[
+        bool, typer.Option("--cues", help="Spoken count-in and section cues (espeak-ng).")
+    ] = False,
+    sound: Annotated[str, typer.Option("--sound", help="classic, wood, beep, cowbell or rim.")] = "classic",
+) -> None:
+    """A click stem locked to the beats of a recording (accented downbeats, optional count-in)."""
+    from backline.audio.click import click_for_audio
+
+    res = click_for_audio(src, out, count_in_bars=count_in, split=split, cues=cues, sound=sound)
+    console.print(f"wrote {', '.join(res.files.values())} and click.json into {out}")
+    console.print(f"tempo {res.tempo:.1f} BPM, {res.beats} beats, {res.downbeats} bars")
+    if res.offset_seconds > 0:
+        console.print(f"the original starts {res.offset_seconds:.3f} s into these files (count-in)")
+    for w in res.warnings:
+        err_console.print(f"[yellow]warning:[/] {w}", highlight=False)
+
+
+@audio_app.command("transcribe")
+@handle_errors
+def transcribe_cmd(
+    src: Annotated[Path, typer.Argument(help="An audio file with a sung or played melody.")],
+    out: Annotated[Path, typer.Option("-o", "--output", help="The MIDI file to write (.mid).")],
+) -> None:
+    """Melody to MIDI notes (basic-pitch on onnxruntime)."""
+    from backline.audio.transcribe import transcribe_file, write_midi
+
+    _refuse_overwrite(src, out)
+    if out.suffix.lower() not in (".mid", ".midi"):
+        raise AudioInputError(f"{out}: the output must be a .mid file")
+    notes = transcribe_file(src)
+    write_midi(notes, out)
+    console.print(f"wrote {out}: {len(notes)} notes")
 
 
 def register(app: typer.Typer) -> None:

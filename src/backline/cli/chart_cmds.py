@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from backline.cli.common import console, handle_errors, parse_song_selector
+from backline.cli.common import console, handle_errors, parse_song_selector, warn_song
 from backline.model.chord import parse_chord_or_nc
 from backline.model.form import expand
 from backline.model.song import Song
@@ -113,6 +113,8 @@ def register(app: typer.Typer) -> None:
             console.print(table)
             return
         chosen = songs if song is None else [select_song(songs, parse_song_selector(song), str(file))]
+        for s in chosen:
+            warn_song(s)
         if as_json:
             typer.echo(json.dumps({"songs": [song_summary(s) for s in chosen]}, ensure_ascii=False))
             return
@@ -134,6 +136,7 @@ def register(app: typer.Typer) -> None:
 
         songs = load_songs(src)
         s = select_song(songs, parse_song_selector(song), str(src))
+        warn_song(s)
         out = save_song(s, dst)
         console.print(f"wrote {out}")
 

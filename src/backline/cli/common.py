@@ -40,6 +40,12 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def warn_song(song: object) -> None:
+    """Print what a reader accepted but will not play (``Song.warnings``) to stderr."""
+    for w in getattr(song, "warnings", ()):
+        err_console.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
+
+
 def parse_song_selector(song: str | None) -> int | str | None:
     if song is None:
         return None

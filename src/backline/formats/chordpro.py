@@ -150,6 +150,7 @@ class _SongState:
     choruses: list[tuple[Section, int]] = field(default_factory=list)
     any_content: bool = False
     latin: bool = False
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def shift(self) -> int:
@@ -561,6 +562,7 @@ def _finish(st: _SongState) -> Song:
         composer=st.composer or st.artist,
         key=sounding,
         source=st.source,
+        warnings=tuple(st.warnings),
     )
 
 
@@ -588,11 +590,20 @@ def _read_chord(st: _SongState, text: str, lineno: int, col: int) -> tuple[str, 
     if is_no_chord(inner):
         _remember(st, None)
         return "nc", None
-    chord = _written_chord(st, inner, loc)
+    try:
+        chord = _written_chord(st, inner, loc)
+    except ChartSyntaxError as exc:
+        if not exc.message.startswith("unknown chord"):
+            raise
+        # ChordPro prints what it does not know as text (the reference reader's
+        # non-strict mode); we do the same, never play it, and say so.
+        st.warnings.append(f"{loc}: {exc.message}; shown as text, not played")
+        return "skip", None
     if chord is None:
         if _LABEL_RE.match(raw) and raw.endswith(":"):
             return "label", None
-        raise ChartSyntaxError(f"unknown chord {raw!r}", loc)
+        st.warnings.append(f"{loc}: unknown chord {raw!r}; shown as text, not played")
+        return "skip", None
     _remember(st, chord)
     return "chord", _sound(st, chord)
 

@@ -195,6 +195,9 @@ class Song:
     style: str = ""
     melody: tuple[Note, ...] = ()
     source: str = field(default="", compare=False)
+    #: What a reader accepted but could not play (e.g. a ChordPro annotation that is no
+    #: chord), each as ``file:line:col: message``; the CLI shows them.
+    warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def bars(self) -> tuple[Bar, ...]:

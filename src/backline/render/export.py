@@ -11,6 +11,7 @@ Audio is ``(n_samples, channels)`` float32.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -53,10 +54,8 @@ def set_default_mode(path: Path) -> None:
     temporary files are created 0600."""
     mask = os.umask(0)
     os.umask(mask)
-    try:
+    with contextlib.suppress(OSError):
         os.chmod(path, 0o666 & ~mask)
-    except OSError:
-        pass
 
 
 def _dither16(audio: np.ndarray) -> np.ndarray:
@@ -73,7 +72,9 @@ def _write_sndfile(tmp: Path, audio: np.ndarray, sample_rate: int, fmt: str, bit
     data = _dither16(audio) if bit_depth == 16 else audio
     if bit_depth == 24:
         data = np.clip(data, -1.0, 1.0 - 2.0**-23)
-    with sf.SoundFile(tmp, "w", samplerate=sample_rate, channels=data.shape[1], subtype=subtype, format=fmt.upper()) as f:
+    with sf.SoundFile(
+        tmp, "w", samplerate=sample_rate, channels=data.shape[1], subtype=subtype, format=fmt.upper()
+    ) as f:
         for start in range(0, data.shape[0], _CHUNK):
             f.write(data[start : start + _CHUNK])
 

@@ -154,10 +154,11 @@ def _effects(strip: Strip) -> list[object]:
     import pedalboard as pb
 
     fx: list[object] = []
+    # pedalboard's pass filters are first order: two in series give 12 dB/octave
     if strip.highpass_hz:
-        fx.append(pb.HighpassFilter(cutoff_frequency_hz=strip.highpass_hz))
+        fx += [pb.HighpassFilter(cutoff_frequency_hz=strip.highpass_hz) for _ in range(2)]
     if strip.lowpass_hz:
-        fx.append(pb.LowpassFilter(cutoff_frequency_hz=strip.lowpass_hz))
+        fx += [pb.LowpassFilter(cutoff_frequency_hz=strip.lowpass_hz) for _ in range(2)]
     if strip.low_shelf:
         fx.append(pb.LowShelfFilter(cutoff_frequency_hz=strip.low_shelf[0], gain_db=strip.low_shelf[1]))
     for f, g, q in strip.eq:

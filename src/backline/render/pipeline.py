@@ -10,6 +10,7 @@ sums and masters the mix, renders the click and spoken cues, and writes (as aske
 ``stems/cues.<fmt>``      the spoken cues (mono)
 ``split.<fmt>``           left = click + cues, right = the music mix folded to mono
 ``multichannel.wav``      one channel per stem: click, cues, then each part (mono)
+``premaster.wav``         (``premaster=True``) the mix before mastering, 32-bit float
 ``song.mid``              the arrangement as MIDI (no count-in)
 ``render.json``           the report: files, levels, bar times
 ========================  ===================================================
@@ -89,6 +90,7 @@ class RenderOptions:
     realistic: bool = True
     backend: str = "auto"
     midi: bool = True
+    premaster: bool = False
     tail_seconds: float = 2.5
 
 
@@ -168,14 +170,50 @@ def _fit(x: np.ndarray, n: int) -> np.ndarray:
 
 
 def _mono(x: np.ndarray) -> np.ndarray:
-    return x if x.ndim == 1 else (x.mean(axis=1)).astype(np.float32)
+    if x.ndim == 1:
+        return x
+    return ((x[:, 0] + x[:, 1]) * np.float32(0.5)).astype(np.float32, copy=False)
+
+
+class _DiskStem:
+    """A processed stem parked in the staging folder as raw float32 (n, 2), so the
+    stems of a long song do not all sit in memory; read back in chunks or whole."""
+
+    def __init__(self, path: Path, audio: np.ndarray) -> None:
+        self.path = path
+        self.shape = audio.shape
+        self.peak = _peak(audio)
+        np.ascontiguousarray(audio, dtype=np.float32).tofile(path)
+
+    def read(self, start: int = 0, stop: int | None = None) -> np.ndarray:
+        stop = self.shape[0] if stop is None else min(stop, self.shape[0])
+        count = max(0, stop - start) * 2
+        with open(self.path, "rb") as fh:
+            fh.seek(start * 8)
+            return np.fromfile(fh, dtype=np.float32, count=count).reshape(-1, 2)
+
+
+class _Scaled:
+    """A stem (on disk or in memory) read in chunks with a gain, folded to mono."""
+
+    def __init__(self, src: _DiskStem | np.ndarray, gain: float = 1.0) -> None:
+        self.src = src
+        self.gain = np.float32(gain)
+        self.shape = src.shape
+
+    def __getitem__(self, sl: slice) -> np.ndarray:
+        if isinstance(self.src, _DiskStem):
+            x = self.src.read(sl.start or 0, sl.stop)
+        else:
+            x = self.src[sl]
+        return _mono(x) * self.gain
 
 
 def _peak(x: np.ndarray) -> float:
     return float(np.abs(x).max(initial=0.0))
 
 
-def _write_multichannel(path: Path, tracks: list[np.ndarray], sample_rate: int, bit_depth: int) -> None:
+def _write_multichannel(path: Path, tracks: list[_Scaled], sample_rate: int, bit_depth: int) -> None:
     """One mono channel per track, written in chunks (no (n, k) array in memory)."""
     import soundfile as sf
 
@@ -185,11 +223,15 @@ def _write_multichannel(path: Path, tracks: list[np.ndarray], sample_rate: int, 
     n = tracks[0].shape[0]
     chunk = 1 << 16
     try:
-        with atomic_path(path) as tmp:
-            with sf.SoundFile(tmp, "w", samplerate=sample_rate, channels=len(tracks), subtype=subtype, format="WAV") as f:
-                for start in range(0, n, chunk):
-                    block = np.stack([_mono(t[start : start + chunk]) for t in tracks], axis=1)
-                    f.write(np.clip(block, -1.0, 1.0 - 2.0**-23))
+        with (
+            atomic_path(path) as tmp,
+            sf.SoundFile(
+                tmp, "w", samplerate=sample_rate, channels=len(tracks), subtype=subtype, format="WAV"
+            ) as f,
+        ):
+            for start in range(0, n, chunk):
+                block = np.stack([t[start : start + chunk] for t in tracks], axis=1)
+                f.write(np.clip(block, -1.0, 1.0 - 2.0**-23))
     except (OSError, RuntimeError) as exc:
         if isinstance(exc, OutputError):
             raise
@@ -213,7 +255,10 @@ def _staging(outdir: Path) -> Path:
 
 
 def render_arrangement(
-    arr: Arrangement, outdir: str | os.PathLike[str], options: RenderOptions = RenderOptions(), progress: Progress | None = None
+    arr: Arrangement,
+    outdir: str | os.PathLike[str],
+    options: RenderOptions = RenderOptions(),
+    progress: Progress | None = None,
 ) -> RenderReport:
     """Render ``arr`` into ``outdir`` (see the module docstring) and return the report."""
     t0 = time.perf_counter()
@@ -233,9 +278,7 @@ def render_arrangement(
 
     warnings: list[str] = []
     backend = available_backend(o.backend)
-    audible = [
-        p for p in arr.parts if p.name not in o.mute and (not o.solo or p.name in o.solo)
-    ]
+    audible = [p for p in arr.parts if p.name not in o.mute and (not o.solo or p.name in o.solo)]
     sounds = choose_sounds(
         arr.parts,
         song_font=o.soundfont,
@@ -248,29 +291,47 @@ def render_arrangement(
     stage = _staging(out)
     try:
         # 1. synth + strip, part by part (the raw synth output is dropped at once)
-        stems: dict[str, np.ndarray] = {}
+        stems: dict[str, _DiskStem] = {}
         gains: dict[str, float] = {}
         n = 0
+        mix: np.ndarray | None = None
         for i, part in enumerate(audible):
             tick(f"playing {part.name}", 0.05 + 0.55 * i / max(1, len(audible)))
             res = render_parts(
-                arr, sounds, sr, offset_seconds=offset, tail_seconds=o.tail_seconds, parts=[part.name], backend=backend
+                arr,
+                sounds,
+                sr,
+                offset_seconds=offset,
+                tail_seconds=o.tail_seconds,
+                parts=[part.name],
+                backend=backend,
             )
             warnings.extend(res.warnings)
             n = res.n_samples
             strip: Strip = strip_for(part, o.mixer.get(part.name))
-            stems[part.name], gains[part.name] = process_strip(res.audio.pop(part.name), sr, strip)
-        if not stems:
+            stem, gains[part.name] = process_strip(res.audio.pop(part.name), sr, strip)
+            del res
+            if mix is None:
+                mix = np.zeros((n, 2), dtype=np.float32)
+            mix += stem
+            stems[part.name] = _DiskStem(stage / f".stem{i}.f32", stem)
+            del stem
+        if not stems or mix is None:
             raise RenderError("every part is muted: nothing to render")
         tick("mixing", 0.6)
-        mix = np.zeros((n, 2), dtype=np.float32)
-        for s in stems.values():
-            mix += s
         tick("mastering", 0.65)
-        mastered, mrep = master(mix, sr, MasterSettings(lufs_target=o.lufs_target, ceiling_dbtp=o.ceiling_dbtp))
+        mastered, mrep = master(
+            mix, sr, MasterSettings(lufs_target=o.lufs_target, ceiling_dbtp=o.ceiling_dbtp)
+        )
+        if o.lufs_target is not None and abs(mrep.integrated_lufs - o.lufs_target) > 0.5:
+            warnings.append(
+                f"loudness {mrep.integrated_lufs:.1f} LUFS misses the target {o.lufs_target:g} LUFS: "
+                f"the true-peak ceiling {o.ceiling_dbtp:g} dBTP does not leave room for it"
+            )
         ceiling = 10 ** (o.ceiling_dbtp / 20.0)
-        loudest = max([_peak(mix)] + [_peak(s) for s in stems.values()])
+        loudest = max([_peak(mix)] + [s.peak for s in stems.values()])
         stem_gain = min(10 ** (mrep.gain_db / 20.0), ceiling / loudest if loudest > 0 else 1.0)
+        premaster_mix = mix if o.premaster else None
         del mix
 
         # 2. click and cues
@@ -310,13 +371,18 @@ def render_arrangement(
         tick("writing mix", 0.8)
         put("mix" + ext, mastered)
         files["mix"] = "mix" + ext
+        if premaster_mix is not None:
+            write_audio(stage / "premaster.wav", premaster_mix, sr, fmt="wav", bit_depth=32)
+            written.append(Path("premaster.wav"))
+            files["premaster"] = "premaster.wav"
+            premaster_mix = None
         if o.stems:
             files["stems"] = {}
             for i, (name, s) in enumerate(stems.items()):
                 tick(f"writing stem {name}", 0.82 + 0.08 * i / max(1, len(stems)))
-                rel = f"stems/{_slug(name)}{ext}"
-                put(rel, s * np.float32(stem_gain))
-                files["stems"][name] = rel
+                stem_rel = f"stems/{_slug(name)}{ext}"
+                put(stem_rel, s.read() * np.float32(stem_gain))
+                files["stems"][name] = stem_rel
             if click_audio is not None:
                 put(f"stems/click{ext}", click_audio)
                 files["click"] = f"stems/click{ext}"
@@ -337,16 +403,16 @@ def render_arrangement(
             files["split"] = "split" + ext
         if o.multichannel:
             tick("writing multichannel", 0.93)
-            tracks: list[np.ndarray] = []
+            tracks: list[_Scaled] = []
             names: list[str] = []
             if click_audio is not None:
-                tracks.append(click_audio)
+                tracks.append(_Scaled(click_audio))
                 names.append("click")
             if cue_audio is not None:
-                tracks.append(cue_audio)
+                tracks.append(_Scaled(cue_audio))
                 names.append("cues")
             for name, s in stems.items():
-                tracks.append(s * np.float32(stem_gain))
+                tracks.append(_Scaled(s, stem_gain))
                 names.append(name)
             mc_depth = o.bit_depth if o.fmt == "wav" else 24
             _write_multichannel(stage / "multichannel.wav", tracks, sr, mc_depth)
@@ -409,10 +475,10 @@ def render_arrangement(
         # 4. move into place (only now is anything in outdir touched)
         tick("finishing", 0.98)
         for rel in written:
-            dest = out / rel
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(stage / rel, dest)
-            set_default_mode(dest)
+            final = out / rel
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(stage / rel, final)
+            set_default_mode(final)
     except OSError as exc:
         if isinstance(exc, OutputError):
             raise

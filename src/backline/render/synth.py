@@ -107,8 +107,8 @@ def available_backend(prefer: str = "auto") -> str:
 def _sample_at(tempo_map: TempoMap, beat: float, sr: int, offset: float, quantum: int) -> int:
     s = (tempo_map.seconds_at(beat) + offset) * sr
     if quantum > 1:
-        return int(round(s / quantum)) * quantum
-    return int(round(s))
+        return round(s / quantum) * quantum
+    return round(s)
 
 
 def _events(
@@ -126,7 +126,7 @@ def _events(
     out: list[Event] = []
     active: dict[int, int] = {}
     for ev in raw:
-        t, kind, pitch, _ = ev
+        _, kind, pitch, _ = ev
         if kind == 1:
             active[pitch] = active.get(pitch, 0) + 1
             out.append(ev)
@@ -157,7 +157,13 @@ def part_layers(
         else:
             main.append((n.start, n.duration, n.pitch, n.velocity))
     layers = [
-        Layer(sound.font, sound.bank, sound.program, sound.is_drum, _events(main, tm, sr, offset_seconds, quantum))
+        Layer(
+            sound.font,
+            sound.bank,
+            sound.program,
+            sound.is_drum,
+            _events(main, tm, sr, offset_seconds, quantum),
+        )
     ]
     if extra and sound.extra_font is not None:
         layers.append(Layer(sound.extra_font, 128, 0, True, _events(extra, tm, sr, offset_seconds, quantum)))
@@ -269,17 +275,22 @@ class _Tiny:
         for t, kind, pitch, vel in layer.events:
             t = min(t, n)
             if t > pos:
-                s.generate_simple(t - pos, buffer=memoryview(flat[pos * 2 : t * 2]).cast("B"))
+                s.generate_simple(t - pos, buffer=_view(flat, pos, t))
                 pos = t
             if kind:
                 s.noteon(chan, pitch, vel)
             else:
                 s.noteoff(chan, pitch)
         if n > pos:
-            s.generate_simple(n - pos, buffer=memoryview(flat[pos * 2 : n * 2]).cast("B"))
+            s.generate_simple(n - pos, buffer=_view(flat, pos, n))
 
     def close(self) -> None:
         pass
+
+
+def _view(flat: np.ndarray, start: int, end: int) -> memoryview:
+    """A writable byte view of frames ``start..end`` of an interleaved stereo buffer."""
+    return memoryview(flat[start * 2 : end * 2]).cast("B")  # type: ignore[arg-type]
 
 
 def render_parts(
@@ -316,7 +327,12 @@ def render_parts(
             if part.name not in sounds:
                 raise RenderError(f"no sound chosen for part {part.name!r}")
             layers, dropped = part_layers(
-                part, sounds[part.name], arr.tempo_map, sample_rate, offset_seconds=offset_seconds, quantum=impl.quantum
+                part,
+                sounds[part.name],
+                arr.tempo_map,
+                sample_rate,
+                offset_seconds=offset_seconds,
+                quantum=impl.quantum,
             )
             if dropped:
                 result.warnings.append(f"part {part.name}: {dropped} drum note(s) have no sound in the kit")

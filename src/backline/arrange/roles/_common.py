@@ -162,38 +162,59 @@ class Region:
         return None if self.next is None else self.next.facts
 
 
+_LAST: list[tuple[Sequence[BarContext], int, list[Region]]] = []
+
+
 def build_regions(bars: Sequence[BarContext]) -> list[Region]:
-    """Merge the bars' clipped spans into whole-chord regions (a region start is a change)."""
+    """Merge the bars' clipped spans into whole-chord regions (a region start is a change).
+
+    The result for the last song is kept, so the parts of one arrangement share it
+    (roles only read regions).
+    """
+    if _LAST:
+        b, n, regs = _LAST[0]
+        if b is bars and n == len(bars):
+            return regs
+    regs = _build_regions(bars)
+    _LAST[:] = [(bars, len(bars), regs)]
+    return regs
+
+
+def _build_regions(bars: Sequence[BarContext]) -> list[Region]:
     out: list[Region] = []
     last_real: Chord | None = None
+    prev: Region | None = None
     for bi, bar in enumerate(bars):
+        bar_start = float(bar.start)
         for sp in bar.chords:
             start = float(sp.start)
-            end = float(sp.start + sp.duration)
+            end = start + float(sp.duration)
             if end - start <= EPS:
                 continue
-            ch = effective_chord(sp.chord, last_real)
-            if sp.chord is not None and not sp.chord.quality.bass_only:
-                last_real = sp.chord
-            if out:
-                prev = out[-1]
-                if (
-                    abs(prev.end - start) < EPS
-                    and not sp.hit
-                    and not prev.hit
-                    and abs(start - float(bar.start)) < EPS
-                    and (prev.chord is ch or prev.chord == ch)
-                ):
-                    prev.end = end
-                    prev.last_bar = bi
-                    continue
+            raw = sp.chord
+            if raw is not None and raw.quality.bass_only:
+                ch = effective_chord(raw, last_real)
+            else:
+                ch = raw
+                if raw is not None:
+                    last_real = raw
+            if (
+                prev is not None
+                and abs(prev.end - start) < EPS
+                and not sp.hit
+                and not prev.hit
+                and abs(start - bar_start) < EPS
+                and (prev.chord is ch or prev.chord == ch)
+            ):
+                prev.end = end
+                prev.last_bar = bi
+                continue
             facts = None if ch is None else chord_facts(ch)
-            if facts is not None and facts.bass_only:
-                # No harmony known at all: only the bass note.
-                pass
-            out.append(Region(start, end, ch, facts, sp.hit, sp.push, bi, bi))
-    for a, b in zip(out, out[1:], strict=False):
-        a.next = b
+            reg = Region(start, end, ch, facts, sp.hit, sp.push, bi, bi)
+            if prev is not None:
+                prev.next = reg
+            out.append(reg)
+            prev = reg
     return out
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from backline.arrange.events import NoteEvent
+from backline.arrange.events import NoteEvent, make_note
 from backline.arrange.roles._common import (
     EPS,
     ChordFacts,
@@ -117,9 +117,9 @@ def bar_pattern(pattern: str, grid: Grid, last: bool = False) -> list[Ev]:
             return out
         out = []
         for i in range(n):
-            a, b = _COMPOUND_BUSY[i % 4]
-            out.append((i * 1.5, 1.0, a, 1.0 if i == 0 else 0.9))
-            out.append((i * 1.5 + 1.0, 0.5, b, 0.75))
+            k1, k2 = _COMPOUND_BUSY[i % 4]
+            out.append((i * 1.5, 1.0, k1, 1.0 if i == 0 else 0.9))
+            out.append((i * 1.5 + 1.0, 0.5, k2, 0.75))
         return out
     if (
         len(grid.groups) == 1
@@ -130,8 +130,8 @@ def bar_pattern(pattern: str, grid: Grid, last: bool = False) -> list[Ev]:
     if all(abs(g[1] - round(g[1])) < EPS for g in grid.groups) and all(g[1] >= 2 for g in grid.groups):
         out = []
         for gi, (gs, glen) in enumerate(grid.groups):
-            for t, d, k, a in _group_events(pattern, glen):
-                out.append((gs + t, d, k if gi == 0 or k != "R" else "R", a if gi == 0 else a * 0.92))
+            for t, d, kind, acc in _group_events(pattern, glen):
+                out.append((gs + t, d, kind, acc if gi == 0 else acc * 0.92))
         return out
     # odd eighth groupings (7/8, 5/8) and other grids: one note per pulse
     out = []
@@ -204,7 +204,7 @@ class Bass:
                     if starts_here:
                         p = nearest_pitch(f.bass, 0.5 * prev + 0.5 * home, lo, hi)
                         notes.append(
-                            NoteEvent(reg.start, min(0.5, reg.end - reg.start), p, clamp_vel(vel0 + 12))
+                            make_note(reg.start, min(0.5, reg.end - reg.start), p, clamp_vel(vel0 + 12))
                         )
                         prev = p
                     continue
@@ -232,7 +232,7 @@ class Bass:
                     else:
                         strong = any(abs(t - s) < EPS for s in grid.strong)
                         p = _pick(kind, f, reg, root_p, prev, at + d, lo, hi, strong, last_root, home)
-                    notes.append(NoteEvent(at, end - at, p, clamp_vel(vel0 * acc)))
+                    notes.append(make_note(at, end - at, p, clamp_vel(vel0 * acc)))
                     prev = p
                     busy_until = end
         return notes

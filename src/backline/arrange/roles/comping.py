@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from backline.arrange.events import NoteEvent
+from backline.arrange.events import NoteEvent, make_note
 from backline.arrange.roles._common import (
     EPS,
     Grid,
@@ -251,7 +251,7 @@ class Comping:
                     if starts_here:
                         for p in v:
                             notes.append(
-                                NoteEvent(reg.start, min(0.5, reg.end - reg.start), p, clamp_vel(vel0 + 12))
+                                make_note(reg.start, min(0.5, reg.end - reg.start), p, clamp_vel(vel0 + 12))
                             )
                     continue
                 rs = max(reg.start, bs)
@@ -277,9 +277,9 @@ class Comping:
                         continue
                     vel = clamp_vel(vel0 * acc)
                     if pattern == "arpeggio":
-                        k = (bar.index * 8 + int(round(t * 2))) % (2 * len(v) - 2 if len(v) > 2 else len(v))
+                        k = (bar.index * 8 + round(t * 2)) % (2 * len(v) - 2 if len(v) > 2 else len(v))
                         idx = k if k < len(v) else 2 * len(v) - 2 - k
-                        notes.append(NoteEvent(at, end - at, v[idx], vel))
+                        notes.append(make_note(at, end - at, v[idx], vel))
                     elif pattern == "montuno" and len(v) >= 3:
                         if n_i % 2 == 0:
                             top = v[-1]
@@ -287,9 +287,9 @@ class Comping:
                         else:
                             group = list(v[1:-1])
                         for p in group:
-                            notes.append(NoteEvent(at, end - at, p, vel))
+                            notes.append(make_note(at, end - at, p, vel))
                     else:
                         for p in v:
-                            notes.append(NoteEvent(at, end - at, p, vel))
+                            notes.append(make_note(at, end - at, p, vel))
                     busy_until = end
         return notes

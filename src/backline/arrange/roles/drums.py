@@ -30,7 +30,7 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
-from backline.arrange.events import NoteEvent
+from backline.arrange.events import NoteEvent, make_note
 from backline.arrange.roles.base import BarContext, PartSpec
 from backline.arrange.styles.model import DrumGrid
 from backline.errors import StyleError
@@ -166,7 +166,7 @@ class Drums:
                 if quiet and pitch not in _TIME_KEEPERS:
                     continue
                 v = int(vel * gain * (0.6 if quiet else 1.0))
-                notes.append(NoteEvent(t, 0.5 if pitch in _LONG else 0.25, pitch, max(1, min(127, v))))
+                notes.append(make_note(t, 0.5 if pitch in _LONG else 0.25, pitch, max(1, min(127, v))))
             if (
                 crash_on
                 and bar.section_start
@@ -177,10 +177,10 @@ class Drums:
                 accents.append(b0)
             for t in accents:
                 v = max(1, min(127, int(112 * gain)))
-                notes.append(NoteEvent(t, 1.0, CRASH, v))
-                notes.append(NoteEvent(t, 0.25, KICK, v))
+                notes.append(make_note(t, 1.0, CRASH, v))
+                notes.append(make_note(t, 0.25, KICK, v))
                 if t in [s for s, _ in hit_from]:
-                    notes.append(NoteEvent(t, 0.25, SNARE, v))
+                    notes.append(make_note(t, 0.25, SNARE, v))
             bar_in_section += 1
         out = [n for n in notes if lo <= n.pitch <= hi]
         out.sort(key=lambda n: (n.start, n.pitch))

@@ -9,11 +9,12 @@ to low on fewer strings), a few milliseconds apart depending on the tempo.
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Sequence
 from functools import lru_cache
 
-from backline.arrange.events import NoteEvent
+from backline.arrange.events import NoteEvent, make_note
 from backline.arrange.roles._common import (
     EPS,
     ChordFacts,
@@ -54,9 +55,9 @@ def _even(length: float, step: float, dur: float, stroke: str, alt: str | None =
 def _group(pattern: str, size: float, bar_no: int, dens: float) -> list[Stroke]:
     if pattern == "strum":
         if dens < 0.35:
-            return [(0, 2, "D", 1.0), (2, 2, "D", 0.85)][: 1 if size < 3 else 2]
+            return [(0.0, 2.0, "D", 1.0), (2.0, 2.0, "D", 0.85)][: 1 if size < 3 else 2]
         if abs(size - 3) < EPS:
-            return [(0, 1, "D", 1.0), (1, 1, "D", 0.8), (2, 0.5, "D", 0.8), (2.5, 0.5, "U", 0.7)]
+            return [(0.0, 1.0, "D", 1.0), (1.0, 1.0, "D", 0.8), (2.0, 0.5, "D", 0.8), (2.5, 0.5, "U", 0.7)]
         return [s for s in _STRUM4 if s[0] < size - EPS]
     if pattern == "strum8":
         return _even(size, 0.5, 0.5, "D", "U")
@@ -163,7 +164,7 @@ def _shapes(
                     fretted = [fr for fr in chosen if fr > 0]
                     if fretted and max(fretted) - min(fretted) > 3:
                         continue
-                    if len(pitches) < 4 or any(b <= a for a, b in zip(pitches, pitches[1:], strict=False)):
+                    if len(pitches) < 4 or any(b <= a for a, b in itertools.pairwise(pitches)):
                         continue
                     pcs = {p % 12 for p in pitches}
                     if not required <= pcs:
@@ -270,7 +271,7 @@ class Guitar:
                 inside = [s for s in strokes if rs - EPS <= bs + s[0] < re_ - EPS]
                 if starts_here and not (inside and abs(bs + inside[0][0] - reg.start) < EPS):
                     nxt = bs + inside[0][0] if inside else re_
-                    if reg.push or not inside or nxt - reg.start >= 1.0 - EPS:
+                    if reg.push or not inside:
                         inside.insert(0, (reg.start - bs, max(nxt - reg.start, 0.25), "D", 1.0))
                 for t, d, stroke, acc in inside:
                     at = bs + t
@@ -279,15 +280,15 @@ class Guitar:
                         continue
                     vel = vel0 * acc
                     if pattern == "arpeggio" or stroke == "A":
-                        k = int(round(t * 2)) % 8
+                        k = round(t * 2) % 8
                         idx = (0, 2, 3, 4, 3, 2, 1, 2)[k] % len(shape)
-                        notes.append(NoteEvent(at, end - at, shape[idx], clamp_vel(vel)))
+                        notes.append(make_note(at, end - at, shape[idx], clamp_vel(vel)))
                     elif stroke == "B":
                         p = shape[0]
                         if t >= 2 - EPS and f.fifth is not None:
                             p5 = shape[0] + (f.fifth - f.bass) % 12
                             p = p5 - 12 if p5 - 12 >= lo else p5
-                        notes.append(NoteEvent(at, end - at, p, clamp_vel(vel)))
+                        notes.append(make_note(at, end - at, p, clamp_vel(vel)))
                     elif stroke in ("S", "C"):
                         self._emit(notes, at, end - at, shape[-3:] if len(shape) > 3 else shape, "U" if stroke == "S" else "D", vel * (0.8 if stroke == "C" else 1.0), 5.5 * ms, reg.end)  # fmt: skip
                     else:
@@ -314,7 +315,7 @@ class Guitar:
         for p in order:
             if end - t <= 1e-5:
                 break
-            append(NoteEvent(t, end - t, p, v))
+            append(make_note(t, end - t, p, v))
             t += per_string
             v = v - 1 if v > 2 else v
 

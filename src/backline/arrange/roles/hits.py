@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from backline.arrange.events import NoteEvent
+from backline.arrange.events import NoteEvent, make_note
 from backline.arrange.roles._common import EPS, base_velocity, build_regions, clamp_vel, params_for_bar
 from backline.arrange.roles.base import BarContext, PartSpec
 from backline.arrange.voicing import choose_voicing
@@ -88,5 +88,5 @@ class HornHits:
                 prev = v
                 end = min(at + dur, reg.end)
                 for p in v:
-                    notes.append(NoteEvent(at, end - at, p, clamp_vel(vel * accent)))
+                    notes.append(make_note(at, end - at, p, clamp_vel(vel * accent)))
         return notes

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from backline.arrange.events import NoteEvent
+from backline.arrange.events import NoteEvent, make_note
 from backline.arrange.roles._common import (
     EPS,
     bar_grid,
@@ -74,12 +74,16 @@ class Pad:
                 continue
             prev = v
             voices = list(v)
+            if len(voices) < 3:  # power chords and bare intervals: add the octave
+                top = voices[0] + 12
+                voices.append(top if top <= hi and top not in voices else voices[-1] - 12)
+                voices.sort()
             if pattern == "choir" and v[-1] - 12 >= lo and v[-1] - 12 not in voices:
                 voices = sorted([*voices, v[-1] - 12])
             vel = base_velocity(bar, 38, 88)
             if reg.hit:
                 for p in voices:
-                    notes.append(NoteEvent(reg.start, min(0.5, reg.end - reg.start), p, clamp_vel(vel + 10)))
+                    notes.append(make_note(reg.start, min(0.5, reg.end - reg.start), p, clamp_vel(vel + 10)))
                 continue
             # hold, broken only by swell windows inside the region
             t = reg.start
@@ -92,7 +96,7 @@ class Pad:
                     ws, we, pulses, target = w
                     if t < ws - EPS:
                         for p in voices:
-                            notes.append(NoteEvent(t, ws - t, p, clamp_vel(vel)))
+                            notes.append(make_note(t, ws - t, p, clamp_vel(vel)))
                         t = ws
                     n = len(pulses)
                     for pi, (ps, pl) in enumerate(pulses):
@@ -103,7 +107,7 @@ class Pad:
                         a = max(a, t)
                         ramp = 0.6 * vel + (target + 10 - 0.6 * vel) * (pi + 1) / n
                         for p in voices:
-                            notes.append(NoteEvent(a, e - a, p, clamp_vel(ramp)))
+                            notes.append(make_note(a, e - a, p, clamp_vel(ramp)))
                     t = min(we, reg.end)
                     if we <= reg.end + EPS:
                         k += 1
@@ -111,7 +115,7 @@ class Pad:
                         break
                     continue
                 for p in voices:
-                    notes.append(NoteEvent(t, reg.end - t, p, clamp_vel(vel)))
+                    notes.append(make_note(t, reg.end - t, p, clamp_vel(vel)))
                 t = reg.end
         notes.sort(key=lambda n: (n.start, n.pitch))
         return notes

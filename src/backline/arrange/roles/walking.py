@@ -13,11 +13,10 @@ import math
 import random
 from collections.abc import Sequence
 
-from backline.arrange.events import NoteEvent
+from backline.arrange.events import NoteEvent, make_note
 from backline.arrange.roles._common import (
     EPS,
     ChordFacts,
-    Region,
     bar_grid,
     base_velocity,
     build_regions,
@@ -36,7 +35,7 @@ PATTERNS = ("walk", "two-then-walk")
 
 
 class _Slot:
-    __slots__ = ("t", "dur", "strong", "vel", "last")
+    __slots__ = ("dur", "last", "strong", "t", "vel")
 
     def __init__(self, t: float, dur: float, strong: bool, vel: float, last: bool) -> None:
         self.t = t
@@ -136,7 +135,7 @@ class WalkingBass:
             if reg.hit:
                 p = planned.get(id(reg)) or nearest_pitch(f.bass, prev, lo, hi)
                 s0 = rs[0]
-                notes.append(NoteEvent(s0.t, min(0.5, reg.end - s0.t), p, clamp_vel(s0.vel + 10)))
+                notes.append(make_note(s0.t, min(0.5, reg.end - s0.t), p, clamp_vel(s0.vel + 10)))
                 prev = p
                 continue
             # the bass note at the change
@@ -197,7 +196,7 @@ class WalkingBass:
                     a_pitch = _approach(f, nxt.facts, target, last, True, 0.0, False, lo, hi, rng) if nxt and nxt.facts and target is not None else a_pitch  # fmt: skip
                 pitches.append(a_pitch)
             for s, p in zip(rs, pitches, strict=False):
-                notes.append(NoteEvent(s.t, s.dur, p, clamp_vel(s.vel)))
+                notes.append(make_note(s.t, s.dur, p, clamp_vel(s.vel)))
                 total += 1
                 if p % 12 not in f.scale:
                     outside += 1
@@ -232,14 +231,12 @@ def _approach(
     if rng.random() < 0.1:
         five = target + 7 if target + 7 <= hi else target - 5
         options.insert(0, five)
-    # first choice inside the scale; else a chromatic one when the budget allows
+    # in order: a scale note, or a chromatic half step when the roll and the budget allow
     for q in options:
-        if lo <= q <= hi and q != prev and q % 12 in f.scale:
+        if not lo <= q <= hi or q == prev:
+            continue
+        if q % 12 in f.scale or (allow_out and roll < chromatic and abs(q - target) == 1):
             return q
-    if allow_out:
-        for q in options:
-            if lo <= q <= hi and q != prev and abs(q - target) <= 2:
-                return q
     for q in options:
         if lo <= q <= hi and q % 12 in f.scale:
             return q
@@ -250,10 +247,10 @@ def _choose_tone(
     f: ChordFacts, x: float, prev: int, avoid: int | None, strong: bool, lo: int, hi: int, rng: random.Random
 ) -> int:
     pcs = f.tones if strong else f.scale
-    cx = int(round(x))
+    cx = round(x)
     best: list[tuple[float, int]] = []
     for q in range(max(lo, cx - 7), min(hi, cx + 7) + 1):
-        if q % 12 not in pcs or q == prev or q == avoid:
+        if q % 12 not in pcs or q in (prev, avoid):
             continue
         cost = abs(q - x)
         if abs(q - prev) > 9:

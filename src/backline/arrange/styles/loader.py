@@ -42,7 +42,7 @@ def parse_meter(text: object, where: str) -> TimeSignature:
         num, den = str(text).split("/")
         return TimeSignature(int(num), int(den))
     except (ValueError, TypeError):
-        raise StyleError(f"{where}: not a time signature: {text!r} (write e.g. \"4/4\")") from None
+        raise StyleError(f'{where}: not a time signature: {text!r} (write e.g. "4/4")') from None
 
 
 def read_style_dicts(folder: Path) -> dict[str, tuple[dict[str, Any], str]]:
@@ -149,7 +149,9 @@ def _num(raw: Mapping[str, Any], key: str, default: float, where: str, lo: float
     return float(v)
 
 
-def _grid(name: str, table: Mapping[str, Any], default_meter: TimeSignature, default_steps: int, where: str) -> DrumGrid:
+def _grid(
+    name: str, table: Mapping[str, Any], default_meter: TimeSignature, default_steps: int, where: str
+) -> DrumGrid:
     meter = parse_meter(table["meter"], f"{where}.meter") if "meter" in table else default_meter
     steps = int(_num(table, "steps", default_steps, where, 1, 12))
     bar_steps_f = meter.bar_beats * steps
@@ -165,7 +167,7 @@ def _grid(name: str, table: Mapping[str, Any], default_meter: TimeSignature, def
             known = ", ".join(sorted(DRUM_VOICES))
             raise StyleError(f"{where}: unknown drum voice {voice!r} (known: {known})")
         if not isinstance(pattern, str):
-            raise StyleError(f"{where}.{voice}: a grid must be a string of steps like \"x.x.\"")
+            raise StyleError(f'{where}.{voice}: a grid must be a string of steps like "x.x."')
         cleaned = "".join(ch for ch in pattern if ch not in IGNORED_CHARS)
         for col, ch in enumerate(cleaned, 1):
             try:
@@ -205,7 +207,7 @@ def style_from_dict(raw: Mapping[str, Any], source: str) -> Style:
     if isinstance(meters_raw, str):
         meters_raw = [meters_raw]
     if not isinstance(meters_raw, list) or not meters_raw:
-        raise StyleError(f"{w}: 'meters' must be a list like [\"4/4\", \"3/4\"]")
+        raise StyleError(f'{w}: \'meters\' must be a list like ["4/4", "3/4"]')
     meters = tuple(parse_meter(m, f"{w}: meters") for m in meters_raw)
     tempo = raw.get("tempo", [60, 220])
     if not (isinstance(tempo, list) and len(tempo) == 2 and all(isinstance(t, int | float) for t in tempo)):
@@ -220,14 +222,18 @@ def style_from_dict(raw: Mapping[str, Any], source: str) -> Style:
     swing = None if "swing" not in raw else _num(raw, "swing", 2.0, w, 1.0, 4.0)
     inten_raw = _params(raw.get("intensity"), f"{w}: intensity")
     intensity = {"A": 45, "B": 70}
-    for k, v in inten_raw.items():
+    for k, _v in inten_raw.items():
         intensity[k] = int(_num(inten_raw, k, 50, f"{w}: intensity", 0, 100))
     intro_raw = _params(raw.get("intro"), f"{w}: intro")
-    intro = IntroSpec(str(intro_raw.get("kind", "drums")), int(_num(intro_raw, "bars", 1, f"{w}: intro", 0, 16)))
+    intro = IntroSpec(
+        str(intro_raw.get("kind", "drums")), int(_num(intro_raw, "bars", 1, f"{w}: intro", 0, 16))
+    )
     if intro.kind not in INTRO_KINDS:
         raise StyleError(f"{w}: intro kind {intro.kind!r}; choose one of {', '.join(INTRO_KINDS)}")
     end_raw = _params(raw.get("ending"), f"{w}: ending")
-    ending = EndingSpec(str(end_raw.get("kind", "hold")), int(_num(end_raw, "bars", 4, f"{w}: ending", 0, 16)))
+    ending = EndingSpec(
+        str(end_raw.get("kind", "hold")), int(_num(end_raw, "bars", 4, f"{w}: ending", 0, 16))
+    )
     if ending.kind not in ENDING_KINDS:
         raise StyleError(f"{w}: ending kind {ending.kind!r}; choose one of {', '.join(ENDING_KINDS)}")
     hum_raw = _params(raw.get("humanise"), f"{w}: humanise")
@@ -275,7 +281,9 @@ def style_from_dict(raw: Mapping[str, Any], source: str) -> Style:
         if not (isinstance(rng, list) and len(rng) == 2 and 0 <= int(rng[0]) <= int(rng[1]) <= 127):
             raise StyleError(f"{pw}: 'range' must be [low, high] MIDI notes within 0..127")
         params = _params(p.get("params"), f"{pw}: params")
-        variations = {str(k): _params(v, f"{pw}: variations.{k}") for k, v in _params(p.get("variations"), pw).items()}
+        variations = {
+            str(k): _params(v, f"{pw}: variations.{k}") for k, v in _params(p.get("variations"), pw).items()
+        }
         gain = _num(p, "gain_db", 0.0, pw, -60, 12)
         pan = _num(p, "pan", 0.0, pw, -1, 1)
         reverb = _num(p, "reverb", 0.2, pw, 0, 1)
@@ -286,7 +294,12 @@ def style_from_dict(raw: Mapping[str, Any], source: str) -> Style:
             missing = [g for g in _GRID_REQUIRED if g not in grids]
             if missing:
                 raise StyleError(f"{w}: a drums part needs [drums.{missing[0]}] grids")
-            params = {**params, "kit": pkit, "grids": grids, "meter_strict": bool(raw.get("meter_strict", False))}
+            params = {
+                **params,
+                "kit": pkit,
+                "grids": grids,
+                "meter_strict": bool(raw.get("meter_strict", False)),
+            }
             spec = PartSpec(pname, role, KITS[pkit], DRUM_CHANNEL, True, int(rng[0]), int(rng[1]),
                             params, variations, gain, pan, reverb)  # fmt: skip
         else:
@@ -323,4 +336,3 @@ def style_from_dict(raw: Mapping[str, Any], source: str) -> Style:
         meter_strict=bool(raw.get("meter_strict", False)),
         source=source,
     )
-

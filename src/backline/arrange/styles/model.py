@@ -195,6 +195,9 @@ class Style:
             "tempo": [self.tempo_range[0], self.tempo_range[1]],
             "default_tempo": self.default_tempo,
             "feel": self.feel,
-            "parts": [{"name": p.name, "role": p.role, "program": p.program, "channel": p.channel} for p in self.parts],
+            "parts": [
+                {"name": p.name, "role": p.role, "program": p.program, "channel": p.channel}
+                for p in self.parts
+            ],
             "source": self.source,
         }

@@ -62,7 +62,18 @@ METER_DEFAULTS: dict[tuple[int, int], str] = {
     (6, 8): "folk", (9, 8): "folk", (12, 8): "slow-blues", (5, 4): "odd-5", (5, 8): "odd-5",
     (7, 8): "odd-7", (7, 4): "odd-7",
 }  # fmt: skip
-_JAZZ_METER = {(3, 4): "jazz-waltz", (6, 8): "jazz-waltz", (12, 8): "slow-blues", (5, 4): "odd-5", (7, 8): "odd-7"}
+#: The first choice within a family when the hinted style does not play the chart's meter.
+FAMILY_DEFAULTS: dict[str, str] = {
+    "jazz": "medium-swing", "latin": "latin-jazz", "brazilian": "bossa-nova", "rock": "rock", "pop": "pop",
+    "blues": "blues-shuffle", "soul": "soul", "country": "country-two-step",
+}  # fmt: skip
+_JAZZ_METER = {
+    (3, 4): "jazz-waltz",
+    (6, 8): "jazz-waltz",
+    (12, 8): "slow-blues",
+    (5, 4): "odd-5",
+    (7, 8): "odd-7",
+}
 
 
 def user_style_dirs() -> list[Path]:
@@ -138,19 +149,22 @@ class StyleRegistry:
         chosen: Style | None = None
         reason = ""
         if text:
-            if _norm(text) in self or any(_norm(text) == _norm(a) for s in self for a in s.aliases):
+            # chart conventions first (iReal's plain "Waltz" is a jazz waltz), then names and aliases
+            for pattern, name in HINT_RULES:
+                if re.search(pattern, text) and name in self._styles:
+                    chosen, reason = self._styles[name], f"style hint {hint!r}"
+                    break
+            if chosen is None and (
+                _norm(text) in self or any(_norm(text) == _norm(a) for s in self for a in s.aliases)
+            ):
                 chosen, reason = self.get(text), f"style hint {hint!r}"
-            else:
-                for pattern, name in HINT_RULES:
-                    if re.search(pattern, text) and name in self._styles:
-                        chosen, reason = self._styles[name], f"style hint {hint!r}"
-                        break
         if chosen is None:
             reason = f"no style matches the hint {hint!r}" if text else "the chart has no style hint"
         if time is not None and (chosen is None or not chosen.supports(time)):
             family = chosen.family if chosen is not None else ""
             table = _JAZZ_METER if family == "jazz" else METER_DEFAULTS
             same = [s for s in self if s.supports(time) and family and s.family == family]
+            same.sort(key=lambda s: s.name != FAMILY_DEFAULTS.get(family))
             alt = table.get(meter)
             if same:
                 chosen, reason = same[0], f"{reason}; {same[0].name} plays {time}"

@@ -1,0 +1,258 @@
+"""Analysis benchmark: mir_eval scores on the rendered evaluation set and madmom's sample,
+speed (x real time on one core, after start-up), shift speed and memory on a 60-minute file.
+
+    taskset -c 0 .venv/bin/python benchmarks/bench_analysis.py [--set /tmp/backline-eval] [--no-long]
+
+Builds the evaluation set first when it is missing (benchmarks/build_eval_set.py).
+Prints a markdown table and writes ``results.json`` into the set's folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import CORPORA, md_table, pin_one_core  # noqa: E402
+
+KEY_KINDS = ("correct", "fifth", "relative", "parallel", "other")
+
+
+def _key_kind(ref: str, est: str) -> str:
+    import mir_eval
+
+    s = mir_eval.key.weighted_score(ref, est)
+    return {1.0: "correct", 0.5: "fifth", 0.3: "relative", 0.2: "parallel"}.get(round(s, 2), "other")
+
+
+def evaluate_item(item: Path) -> dict[str, Any]:
+    import mir_eval
+
+    from backline.audio.analyze import analyze_file
+
+    truth = json.loads((item / "truth.json").read_text())
+    t0 = time.perf_counter()
+    a = analyze_file(item / "mix.wav")
+    secs = time.perf_counter() - t0
+    ref_b, est_b = np.array(truth["beats"]), np.array(a.beats)
+    ref_d, est_d = np.array(truth["downbeats"]), np.array(a.downbeats)
+    tr = mir_eval.beat.trim_beats
+    ref_int = np.array([[c["start"], c["end"]] for c in truth["chords"]])
+    ref_lab = [c["label"] for c in truth["chords"]]
+    est_int = np.array([[c.start, c.end] for c in a.chords])
+    est_lab = [c.label for c in a.chords]
+    chords = mir_eval.chord.evaluate(ref_int, ref_lab, est_int, est_lab)
+    ref_sec = np.array(truth["sections"] + [truth["duration"]])
+    est_sec = np.array([s.start for s in a.sections] + [a.duration])
+    seg_f = mir_eval.segment.detection(
+        np.c_[ref_sec[:-1], ref_sec[1:]], np.c_[est_sec[:-1], est_sec[1:]], window=3.0, trim=True
+    )[2]
+    # Chord scores are weighted by the time the reference holds a majmin / sevenths chord.
+    weights = mir_eval.chord.merge_chord_intervals  # noqa: F841 (kept for reference)
+    return {
+        "item": item.name,
+        "title": truth["title"],
+        "style": truth["style"],
+        "tempo_ref": truth["tempo"],
+        "tempo_est": round(a.tempo, 2),
+        "tempo_ok": abs(a.tempo - truth["tempo"]) <= 0.04 * truth["tempo"],
+        "beat_f": mir_eval.beat.f_measure(tr(ref_b), tr(est_b)),
+        "downbeat_f": mir_eval.beat.f_measure(tr(ref_d), tr(est_d)),
+        "meter_ok": a.time_signature[0] == truth["time_signature"][0],
+        "key_ref": truth["key"],
+        "key_est": a.key,
+        "key_score": mir_eval.key.weighted_score(truth["key"], a.key),
+        "key_kind": _key_kind(truth["key"], a.key),
+        "majmin": chords["majmin"],
+        "sevenths": chords["sevenths"],
+        "sections_f": seg_f,
+        "duration": a.duration,
+        "seconds": secs,
+        "confidence": a.confidence,
+    }
+
+
+def madmom_sample() -> dict[str, Any]:
+    import mir_eval
+
+    from backline.audio.analyze import analyze_file
+
+    wav = CORPORA / "audio" / "madmom" / "sample.wav"
+    if not wav.exists():
+        return {}
+    a = analyze_file(wav)
+    lines = [
+        ln for ln in (wav.with_suffix(".tempo")).read_text().splitlines() if ln and not ln.startswith("#")
+    ]
+    t1, t2, w = (float(x) for x in lines[0].split())
+    ref_beats = np.loadtxt(wav.with_suffix(".beats"))[:, 0]
+    ok = any(abs(a.tempo - t) <= 0.04 * t for t in (t1, t2))
+    p_score = (
+        mir_eval.tempo.detection(np.array([t1, t2]), w, np.array([a.tempo, a.tempo * 2]), tol=0.04)[0]
+        if a.tempo > 0
+        else 0.0
+    )
+    return {
+        "tempo_est": round(a.tempo, 2),
+        "tempo_ref": [t1, t2],
+        "tempo_ok": ok,
+        "p_score": p_score,
+        "beat_f": mir_eval.beat.f_measure(ref_beats, np.array(a.beats)),
+        "confidence": a.confidence,
+    }
+
+
+def shift_speed(src: Path, out: Path) -> float:
+    from backline.audio.io import probe
+    from backline.audio.shift import shift_file
+
+    info = probe(src)
+    t0 = time.perf_counter()
+    shift_file(src, out / "shift-bench.wav", semitones=2.0)
+    return info.duration / (time.perf_counter() - t0)
+
+
+def long_file_memory(path: Path) -> dict[str, float]:
+    """Peak RSS of a fresh process that analyses ``path`` (and the baseline of one that only imports)."""
+    code = (
+        "import sys, time, resource; from backline.audio.analyze import analyze_file;"
+        "import librosa, numpy; t=time.perf_counter(); a=analyze_file(sys.argv[1]);"
+        "print(time.perf_counter()-t, a.duration, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    base = (
+        "import resource; from backline.audio.analyze import analyze_file; import librosa, numpy;"
+        "import backline.audio.analyze.beats; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True)
+    secs, dur, rss = (float(x) for x in out.stdout.split())
+    b = subprocess.run([sys.executable, "-c", base], capture_output=True, text=True, check=True)
+    return {
+        "seconds": secs,
+        "duration": dur,
+        "peak_rss_mb": rss / 1024,
+        "baseline_rss_mb": float(b.stdout) / 1024,
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--set", type=Path, default=Path("/tmp/backline-eval"))
+    ap.add_argument("--no-long", action="store_true", help="skip the 60-minute memory run")
+    args = ap.parse_args()
+    pin_one_core()
+    import build_eval_set
+
+    items = build_eval_set.build(args.set, len(build_eval_set.PLAN))
+    from backline.audio.analyze import analyze_file
+
+    analyze_file(items[0] / "mix.wav")  # start-up: imports and JIT compilation
+    rows = [evaluate_item(it) for it in items]
+    mm = madmom_sample()
+    n = len(rows)
+    audio_s = sum(r["duration"] for r in rows)
+    proc_s = sum(r["seconds"] for r in rows)
+    kinds = {k: sum(r["key_kind"] == k for r in rows) for k in KEY_KINDS}
+    summary: dict[str, Any] = {
+        "items": n,
+        "tempo_within_4pct": sum(r["tempo_ok"] for r in rows) / n,
+        "beat_f_mean": float(np.mean([r["beat_f"] for r in rows])),
+        "downbeat_f_mean": float(np.mean([r["downbeat_f"] for r in rows])),
+        "meter_correct": sum(r["meter_ok"] for r in rows) / n,
+        "key_correct": kinds["correct"] / n,
+        "key_mirex_weighted": float(np.mean([r["key_score"] for r in rows])),
+        "key_kinds": kinds,
+        "majmin_mean": float(np.mean([r["majmin"] for r in rows])),
+        "majmin_weighted": float(sum(r["majmin"] * r["duration"] for r in rows) / audio_s),
+        "sevenths_mean": float(np.mean([r["sevenths"] for r in rows])),
+        "sections_f_mean": float(np.mean([r["sections_f"] for r in rows])),
+        "analysis_x_realtime": audio_s / proc_s,
+        "madmom": mm,
+    }
+    summary["shift_x_realtime"] = shift_speed(items[0] / "mix.wav", args.set)
+    if not args.no_long:
+        long = build_eval_set.build_long(args.set)
+        summary["long"] = long_file_memory(long)
+    print(
+        md_table(
+            [
+                "item",
+                "tempo ref/est",
+                "beat F",
+                "downbeat F",
+                "key ref -> est",
+                "majmin",
+                "sevenths",
+                "sections F",
+            ],
+            [
+                [
+                    r["item"],
+                    f"{r['tempo_ref']:g}/{r['tempo_est']:g}{'' if r['tempo_ok'] else ' x'}",
+                    f"{r['beat_f']:.3f}",
+                    f"{r['downbeat_f']:.3f}",
+                    f"{r['key_ref']} -> {r['key_est']} ({r['key_kind']})",
+                    f"{r['majmin']:.3f}",
+                    f"{r['sevenths']:.3f}",
+                    f"{r['sections_f']:.2f}",
+                ]
+                for r in rows
+            ],
+        )
+    )
+    print()
+    srows = [
+        ["tempo within 4% (rendered)", f"{summary['tempo_within_4pct']:.1%}", ">= 95%"],
+        [
+            "tempo within 4% (madmom sample.wav)",
+            f"{mm.get('tempo_est')} vs {mm.get('tempo_ref')}: {mm.get('tempo_ok')}",
+            "yes",
+        ],
+        ["madmom beat F / tempo P-score", f"{mm.get('beat_f', 0):.3f} / {mm.get('p_score', 0):.2f}", ""],
+        ["beat F-measure (mean)", f"{summary['beat_f_mean']:.3f}", ">= 0.90"],
+        ["downbeat F-measure (mean)", f"{summary['downbeat_f_mean']:.3f}", ""],
+        ["meter correct", f"{summary['meter_correct']:.1%}", ""],
+        ["key correct", f"{summary['key_correct']:.1%}", ">= 95%"],
+        ["key MIREX weighted", f"{summary['key_mirex_weighted']:.3f}", ""],
+        ["key fifth / relative / parallel / other", " / ".join(str(kinds[k]) for k in KEY_KINDS[1:]), ""],
+        [
+            "chords majmin (mean / duration-weighted)",
+            f"{summary['majmin_mean']:.3f} / {summary['majmin_weighted']:.3f}",
+            ">= 0.85",
+        ],
+        ["chords sevenths (mean)", f"{summary['sevenths_mean']:.3f}", "reported"],
+        ["section boundaries F (3 s)", f"{summary['sections_f_mean']:.3f}", "reported"],
+        [
+            "analysis speed (one core, after start-up)",
+            f"{summary['analysis_x_realtime']:.0f}x real time",
+            ">= 20x",
+        ],
+        ["shift speed (+2 st, one core)", f"{summary['shift_x_realtime']:.1f}x real time", ">= 8x"],
+    ]
+    if "long" in summary:
+        lg = summary["long"]
+        srows.append(
+            [
+                f"60-minute file ({lg['duration'] / 60:.0f} min)",
+                f"{lg['seconds']:.0f} s, peak RSS {lg['peak_rss_mb']:.0f} MB (imports alone {lg['baseline_rss_mb']:.0f} MB)",
+                "bounded",
+            ]
+        )
+    print(md_table(["measure", "result", "target"], srows))
+    print(
+        f"\n{n} rendered songs, {audio_s / 60:.1f} minutes of audio; peak RSS here {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+    )
+    (args.set / "results.json").write_text(
+        json.dumps({"summary": summary, "items": rows}, indent=1, default=float)
+    )
+
+
+if __name__ == "__main__":
+    main()

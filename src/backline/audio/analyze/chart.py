@@ -1,0 +1,84 @@
+"""An analysis as a backline chart: sections of bars in the detected meter, chords on beats."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+
+from backline.audio.analyze.core import Analysis
+from backline.errors import AudioInputError
+from backline.model.chord import Chord, parse_chord
+from backline.model.pitch import Key, parse_key
+from backline.model.song import Bar, ChordEvent, Section, Song, TimeSignature
+
+__all__ = ["analysis_to_song", "harte_to_chord"]
+
+_SUFFIX = {"maj": "", "min": "m", "7": "7", "min7": "m7", "maj7": "maj7", "dim": "dim", "hdim7": "m7b5"}
+
+
+def harte_to_chord(label: str) -> Chord | None:
+    """A Harte label of the analyser's vocabulary as a chord (``N`` -> None)."""
+    if label == "N":
+        return None
+    root, _, quality = label.partition(":")
+    if quality not in _SUFFIX:
+        raise ValueError(f"not in the analyser's chord vocabulary: {label!r}")
+    return parse_chord(root + _SUFFIX[quality])
+
+
+def analysis_to_song(a: Analysis, title: str = "Analysed recording") -> Song:
+    """A :class:`Song` from ``a``: one bar per detected downbeat, chords where they change.
+
+    The pickup before the first downbeat is left out. Tempo is the detected tempo,
+    or per bar when it drifts. Raises AudioInputError when no beat was found.
+    """
+    if not a.downbeats or not a.beats or not a.beat_chords:
+        raise AudioInputError("no steady beat was found: cannot write a chart from this recording")
+    beats = np.array(a.beats)
+    num = a.time_signature[0]
+    ts = TimeSignature(num, 4)
+    key: Key | None = None
+    if a.key != "X":
+        tonic, mode = a.key.split()
+        key = parse_key(tonic + ("m" if mode == "minor" else ""))
+    db_idx = [int(np.argmin(np.abs(beats - t))) for t in a.downbeats]
+    drift = bool(a.tempo_curve)
+    bars: list[Bar] = []
+    prev: Chord | str | None = "start"
+    for k, start in enumerate(db_idx):
+        stop = db_idx[k + 1] if k + 1 < len(db_idx) else min(len(beats), start + num)
+        events: list[ChordEvent] = []
+        for j in range(start, min(stop, start + num)):
+            ch = harte_to_chord(a.beat_chords[j])
+            if j == start or ch != prev:
+                events.append(ChordEvent(Fraction(j - start), ch))
+            prev = ch
+        if drift and stop - start >= 2:
+            tempo = round(60.0 / float(np.mean(np.diff(beats[start:stop]))))
+        else:
+            tempo = round(a.tempo)
+        bars.append(Bar(chords=tuple(events), time=ts, tempo=float(max(20, min(400, tempo))), key=key))
+    # Sections: a section starts at the bar whose downbeat opens it.
+    starts: list[tuple[int, str]] = []
+    for s in a.sections:
+        bi = int(np.searchsorted(np.array(a.downbeats), s.start - 1e-3))
+        if bi < len(bars) and (not starts or bi > starts[-1][0]):
+            starts.append((bi, s.label))
+    if not starts or starts[0][0] != 0:
+        starts.insert(0, (0, starts[0][1] if starts else "A"))
+    sections = []
+    for i, (bi, label) in enumerate(starts):
+        end = starts[i + 1][0] if i + 1 < len(starts) else len(bars)
+        if end > bi:
+            sections.append(Section(label, tuple(bars[bi:end])))
+    bars_last = list(sections[-1].bars)
+    bars_last[-1] = _with_end(bars_last[-1])
+    sections[-1] = Section(sections[-1].label, tuple(bars_last))
+    return Song(title=title, sections=tuple(sections), key=key)
+
+
+def _with_end(bar: Bar) -> Bar:
+    from dataclasses import replace
+
+    return replace(bar, end=True)

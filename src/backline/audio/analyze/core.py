@@ -1,0 +1,241 @@
+"""The analysis of one recording: tempo, beats, downbeats, meter, key, chords, sections."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from backline.audio.analyze.features import PITCH_HOP, SR, Features, extract_features, features_from_array
+from backline.errors import AudioInputError
+
+__all__ = ["Segment", "Analysis", "analyze_file", "analyze_array", "analyze_features", "estimate_tempo"]
+
+SILENCE_PEAK = 10 ** (-70 / 20)
+MIN_SECONDS_FOR_TEMPO = 3.0
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A labelled span in seconds (a chord or a section)."""
+
+    start: float
+    end: float
+    label: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"start": round(self.start, 4), "end": round(self.end, 4), "label": self.label}
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What the analyser found. ``key`` is in mir_eval's form (``"Bb major"``, ``"X"`` unknown);
+    chord labels are Harte (``"A:min7"``, ``"N"``). ``beat_chords`` holds the label of
+    every beat (used to write a chart). ``confidence`` (0..1) is low when the beat is weak."""
+
+    duration: float
+    tempo: float
+    beats: tuple[float, ...]
+    downbeats: tuple[float, ...]
+    time_signature: tuple[int, int]
+    key: str
+    chords: tuple[Segment, ...]
+    sections: tuple[Segment, ...]
+    confidence: float
+    tempo_curve: tuple[tuple[float, float], ...] = ()
+    beat_chords: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = field(default=())
+
+    def as_json(self) -> dict[str, Any]:
+        """The documented JSON (``backline audio analyze --json``)."""
+        return {
+            "duration": round(self.duration, 4),
+            "tempo": round(self.tempo, 3),
+            "beats": [round(b, 4) for b in self.beats],
+            "downbeats": [round(b, 4) for b in self.downbeats],
+            "time_signature": list(self.time_signature),
+            "key": self.key,
+            "chords": [c.as_json() for c in self.chords],
+            "sections": [s.as_json() for s in self.sections],
+            "confidence": round(self.confidence, 3),
+            "tempo_curve": [[t, b] for t, b in self.tempo_curve],
+            "warnings": list(self.warnings),
+        }
+
+
+def _segments(times: list[float], labels: list[str], end: float) -> tuple[Segment, ...]:
+    """Merge runs of equal labels; ``times`` are the starts, the last span ends at ``end``."""
+    out: list[Segment] = []
+    for i, (t, lab) in enumerate(zip(times, labels, strict=True)):
+        stop = times[i + 1] if i + 1 < len(times) else end
+        if stop <= t:
+            continue
+        if out and out[-1].label == lab:
+            out[-1] = Segment(out[-1].start, stop, lab)
+        else:
+            out.append(Segment(t, stop, lab))
+    return tuple(out)
+
+
+def _silent(feat: Features, warnings: list[str]) -> Analysis:
+    d = feat.duration
+    return Analysis(
+        duration=d,
+        tempo=0.0,
+        beats=(),
+        downbeats=(),
+        time_signature=(4, 4),
+        key="X",
+        chords=(Segment(0.0, d, "N"),) if d > 0 else (),
+        sections=(Segment(0.0, d, "A"),) if d > 0 else (),
+        confidence=0.0,
+        warnings=tuple(warnings),
+    )
+
+
+def analyze_features(feat: Features) -> Analysis:
+    """Analyse extracted features (see :func:`analyze_file`)."""
+    from backline.audio.analyze.beats import beat_chroma, find_downbeats, track_beats
+    from backline.audio.analyze.chords import beat_chromas, chord_change_curve, decode_chords
+    from backline.audio.analyze.harte import harte_label
+    from backline.audio.analyze.key import estimate_key
+    from backline.audio.analyze.sections import segment_bars
+
+    warnings: list[str] = []
+    d = feat.duration
+    if feat.peak < SILENCE_PEAK:
+        return _silent(feat, ["the file is silent: nothing to analyse"])
+    if d < MIN_SECONDS_FOR_TEMPO:
+        warnings.append(f"only {d:.1f} s of audio: tempo and beats are unreliable")
+    br = track_beats(feat)
+    beats = br.beats
+    steady = br.tempo > 0 and len(beats) >= 4
+    if not steady:
+        warnings.append("no steady beat found: chords are given on a 0.5 s grid, no tempo")
+        beats_for_chords = np.arange(0.0, max(d, 0.5), 0.5)
+    else:
+        beats_for_chords = beats
+        if br.confidence < 0.3:
+            warnings.append(f"the beat is weak (confidence {br.confidence:.2f}): check the tempo")
+    # Chroma per beat (plus the span before the first beat).
+    pitch_beats = beat_chroma(feat, beats_for_chords)
+    treble, bass, energy = beat_chromas(pitch_beats)
+    if steady:
+        meter, db_idx = find_downbeats(feat, beats, chord_change_curve(treble))
+        pos = np.full(len(beats), -1)
+        for k in db_idx:
+            pos[k : k + meter] = np.arange(min(meter, len(beats) - k))
+        beat_in_bar = np.where(pos < 0, 1, pos)
+    else:
+        meter, db_idx, beat_in_bar = 4, np.zeros(0, dtype=int), None
+    states, _ = decode_chords(treble, bass, energy, beat_in_bar)
+    key, key_conf = estimate_key(_chord_tone_histogram(states), states)
+    labels = ["N" if q == "N" else harte_label(r, q, key) for r, q in states]
+    times = [float(t) for t in beats_for_chords]
+    if times and times[0] > 0.05:
+        times, labels_all = [0.0] + times, ["N"] + labels
+    else:
+        labels_all = labels
+        if times:
+            times[0] = 0.0
+    last_end = d
+    chords = _segments(times, labels_all, last_end)
+    # Sections from bars.
+    downbeats = beats[db_idx] if steady else np.zeros(0)
+    sections: tuple[Segment, ...]
+    if len(downbeats) >= 8:
+        bar_feat = _bar_features(feat, downbeats, d, treble, beats)
+        starts, sec_labels = segment_bars(bar_feat)
+        st = [0.0] + [float(downbeats[s]) for s in starts[1:]]
+        sections = _segments(st, sec_labels, d)
+    else:
+        sections = (Segment(0.0, d, "A"),)
+    conf = br.confidence if steady else 0.0
+    if d < MIN_SECONDS_FOR_TEMPO:
+        conf = min(conf, 0.3)
+    if key_conf < 0.35 and steady:
+        warnings.append("the key is ambiguous")
+    return Analysis(
+        duration=d,
+        tempo=float(br.tempo) if steady else 0.0,
+        beats=tuple(float(b) for b in beats) if steady else (),
+        downbeats=tuple(float(b) for b in downbeats),
+        time_signature=(meter, 4),
+        key=key.mir_eval,
+        chords=chords,
+        sections=sections,
+        confidence=float(conf),
+        tempo_curve=tuple(br.tempo_curve),
+        beat_chords=tuple(labels) if steady else (),
+        warnings=tuple(warnings),
+    )
+
+
+def _chord_tone_histogram(states: list[tuple[int, str]]) -> np.ndarray:
+    """How often each pitch class is a chord tone (roots count double). Built from the
+    decoded chords rather than raw chroma, whose harmonics pull the key a fifth up."""
+    from backline.audio.analyze.harte import QUALITY_INTERVALS
+
+    h = np.zeros(12)
+    for r, q in states:
+        if r < 0:
+            continue
+        for j, iv in enumerate(QUALITY_INTERVALS[q]):
+            h[(r + iv) % 12] += 2.0 if j == 0 else 1.0
+    return h
+
+
+def _bar_features(
+    feat: Features, downbeats: np.ndarray, d: float, treble: np.ndarray, beats: np.ndarray
+) -> np.ndarray:
+    bounds = np.append(downbeats, d)
+    mf = feat.mfcc[1:14]
+    mf = (mf - mf.mean(axis=1, keepdims=True)) / (mf.std(axis=1, keepdims=True) + 1e-9)
+    n = mf.shape[1]
+    rows = []
+    for a, b in itertools.pairwise(bounds):
+        fa, fb = int(a * SR / PITCH_HOP), max(int(a * SR / PITCH_HOP) + 1, int(b * SR / PITCH_HOP))
+        fa, fb = min(fa, n - 1), min(fb, n)
+        tim = mf[:, fa:fb].mean(axis=1) if fb > fa else np.zeros(13)
+        bi = (beats >= a - 1e-6) & (beats < b - 1e-6)
+        chrom = treble[:, bi].mean(axis=1) if bi.any() else np.zeros(12)
+        rows.append(np.concatenate([0.35 * tim, 1.5 * chrom]))
+    return np.array(rows).T
+
+
+def analyze_file(path: str | os.PathLike[str]) -> Analysis:
+    """Analyse an audio file (streamed at 22.05 kHz mono: memory stays bounded).
+
+    Raises :class:`~backline.errors.AudioInputError` for a file that is not readable
+    audio; silence, a very short clip or a file without a steady beat give a result
+    with a low ``confidence`` and a warning, never an exception.
+    """
+    return analyze_features(extract_features(path))
+
+
+def analyze_array(y: np.ndarray, sample_rate: int) -> Analysis:
+    """Analyse an in-memory signal (mono or ``(channels, samples)``)."""
+    if sample_rate <= 0:
+        raise AudioInputError(f"sample rate must be positive, not {sample_rate}")
+    return analyze_features(features_from_array(y, sample_rate))
+
+
+def estimate_tempo(path: str | os.PathLike[str]) -> float:
+    """The tempo of an audio file in BPM; AudioInputError when no steady beat is found."""
+    a = analyze_tempo_only(path)
+    if a <= 0:
+        raise AudioInputError(f"{path}: no steady beat found; give the tempo as a ratio (--tempo)")
+    return a
+
+
+def analyze_tempo_only(path: str | os.PathLike[str]) -> float:
+    from backline.audio.analyze.beats import track_beats
+
+    feat = extract_features(path)
+    if feat.peak < SILENCE_PEAK:
+        return 0.0
+    br = track_beats(feat)
+    return br.tempo if len(br.beats) >= 4 else 0.0

@@ -1,0 +1,207 @@
+"""``backline live``: check a setlist, render it offline against an event script, play it."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from backline.cli.common import console, err_console, handle_errors
+from backline.errors import LiveError
+
+if TYPE_CHECKING:
+    from backline.live.backends.jack_backend import JackBackend as JackBackendT
+    from backline.live.backends.portaudio_backend import PortAudioBackend as PortAudioBackendT
+
+__all__ = ["register"]
+
+live_app = typer.Typer(name="live", help="The live setlist player.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``live`` sub-app to ``app``."""
+    app.add_typer(live_app, name="live")
+
+
+def _load(setlist: Path, deep: bool) -> object:
+    from backline.live.setlist import load_setlist
+    from backline.live.show import prepare_show
+
+    sl = load_setlist(setlist)
+    return prepare_show(
+        sl, deep=deep, progress=lambda msg: err_console.print(f"[dim]{msg}[/]", highlight=False)
+    )
+
+
+def _report(show: object) -> None:
+    from backline.live.show import Show
+
+    assert isinstance(show, Show)
+    for spec, song in zip(show.setlist.songs, show.songs, strict=True):
+        if song is not None:
+            console.print(
+                f"[green]ok[/]   {spec.index + 1:>2}. {spec.title}  ({song.frames / song.sample_rate:.1f} s, "
+                f"{len(song.stems)} stem(s), {song.n_bars} bars, {len(song.sections)} sections)",
+                highlight=False,
+            )
+        else:
+            console.print(f"[red]FAIL[/] {spec.index + 1:>2}. {spec.title}", highlight=False)
+    for note in show.notes:
+        console.print(f"[dim]note: {note}[/]", highlight=False)
+    for p in show.problems:
+        err_console.print(f"[bold red]problem:[/] {p}", highlight=False)
+
+
+@live_app.command("check")
+@handle_errors
+def check_cmd(
+    setlist: Path = typer.Argument(..., help="The setlist file (TOML)."),
+    quick: bool = typer.Option(False, "--quick", help="Read file headers only (no full decode)."),
+) -> None:
+    """Validate every song of the setlist before the show (exit code 1 when any problem)."""
+    show = _load(setlist, deep=not quick)
+    _report(show)
+    from backline.live.show import Show
+
+    assert isinstance(show, Show)
+    if show.problems:
+        err_console.print(
+            f"{len(show.problems)} problem(s); {len(show.playable)} of {len(show.songs)} songs can play"
+        )
+        raise typer.Exit(1)
+    console.print(f"all {len(show.songs)} songs ready")
+
+
+@live_app.command("render")
+@handle_errors
+def render_cmd(
+    setlist: Path = typer.Argument(..., help="The setlist file (TOML)."),
+    events: Path = typer.Option(
+        None, "--events", "-e", help="Event script (.json, .jsonl, .toml, .yaml, .txt)."
+    ),
+    output: Path = typer.Option(
+        ..., "--output", "-o", help="Multichannel WAV to write (one channel per output)."
+    ),
+    block: int = typer.Option(512, "--block", help="Block size in frames."),
+    autoplay: bool = typer.Option(True, "--autoplay/--no-autoplay", help="Send play at time 0."),
+    max_seconds: float = typer.Option(
+        None, "--max-seconds", help="Stop after this long (default: generous)."
+    ),
+) -> None:
+    """Run the engine offline against an event script; write exactly what every output carries."""
+    from backline.live.engine import Engine
+    from backline.live.offline import load_events, render_offline
+
+    evs = load_events(events) if events is not None else []
+    show = _load(setlist, deep=False)
+    from backline.live.show import Show
+
+    assert isinstance(show, Show)
+    for p in show.problems:
+        err_console.print(f"[bold red]problem:[/] {p} (song left out)", highlight=False)
+    engine = Engine(show)
+    res = render_offline(engine, evs, output, block=block, autoplay=autoplay, max_seconds=max_seconds)
+    console.print(
+        f"wrote {output}: {engine.n_out} channels, {res.seconds:.2f} s, {len(res.fired)} event(s) fired"
+    )
+    if res.truncated:
+        err_console.print("warning: stopped at --max-seconds before the script finished")
+    if res.misses:
+        err_console.print(f"warning: {res.misses} block(s) had no audio ready")
+
+
+def _status(engine: object) -> str:
+    from backline.live.engine import Engine
+
+    assert isinstance(engine, Engine)
+    s = engine.snapshot()
+    meters = " ".join(f"{max(-60, int(v)):>4}" for v in s.meters_db)
+    flags = "".join(
+        f for f, on in ((" VAMP", s.vamp), (" GO?", s.holding), (" PAD", s.pad), (" FADE", s.fading)) if on
+    )
+    nxt = f" -> {s.next_section}" if s.next_section else ""
+    return (
+        f"[{s.song_index + 1}/{s.song_count}] {s.title[:24]:<24} {s.state:<14} {int(s.seconds // 60)}:{s.seconds % 60:04.1f} "
+        f"bar {s.bar:>3}/{s.bar_count} beat {s.beat} {s.section}{nxt} {s.tempo:.0f}bpm{flags} | {meters}"
+    )
+
+
+@live_app.command("play")
+@handle_errors
+def play_cmd(
+    setlist: Path = typer.Argument(..., help="The setlist file (TOML)."),
+    backend: str = typer.Option("jack", "--backend", "-b", help="jack or portaudio."),
+    outputs: str = typer.Option(
+        None,
+        "--outputs",
+        help="JACK: comma-separated ports per output (system:playback_1,...); PortAudio: the device.",
+    ),
+    server: str = typer.Option(None, "--jack-server", help="JACK server name."),
+) -> None:
+    """Play the setlist live. Type actions and Enter (play, stop, next, jump Chorus next bar,
+    vamp, release, go, fade 4, level bass -3, save, quit); a status line shows where you are."""
+    from backline.live.commands import parse_action
+    from backline.live.engine import Engine
+    from backline.live.show import Show
+
+    show = _load(setlist, deep=False)
+    assert isinstance(show, Show)
+    for p in show.problems:
+        err_console.print(f"[bold red]problem:[/] {p} (song left out)", highlight=False)
+    engine = Engine(show)
+    sys.setswitchinterval(0.0005)  # the audio thread waits at most 0.5 ms for the GIL
+    be: JackBackendT | PortAudioBackendT
+    if backend == "jack":
+        from backline.live.backends.jack_backend import JackBackend
+
+        conns = [c.strip() or None for c in outputs.split(",")] if outputs else None
+        be = JackBackend(engine, server=server, connect=conns)
+    elif backend == "portaudio":
+        from backline.live.backends.portaudio_backend import PortAudioBackend
+
+        dev: str | int | None = int(outputs) if outputs and outputs.isdigit() else outputs
+        be = PortAudioBackend(engine, device=dev)
+    else:
+        raise LiveError(f"unknown backend {backend!r}: use jack or portaudio")
+    be.start()
+    quit_flag = threading.Event()
+
+    def reader() -> None:
+        for line in sys.stdin:
+            text = line.strip()
+            if not text:
+                continue
+            words = text.split()
+            try:
+                if words[0] in ("quit", "exit", "q"):
+                    break
+                if words[0] == "save":
+                    engine.save_levels()
+                    err_console.print("levels saved")
+                elif words[0] == "level" and len(words) == 3:
+                    engine.set_level(words[1], float(words[2]))
+                elif words[0] == "output" and len(words) == 3:
+                    engine.set_output_level(int(words[1]), float(words[2]))
+                elif words[0] in ("mute", "unmute") and len(words) == 2:
+                    engine.mute(words[1], words[0] == "mute")
+                elif words[0] in ("solo", "unsolo") and len(words) == 2:
+                    engine.solo(words[1], words[0] == "solo")
+                else:
+                    engine.send(parse_action(text))
+            except (LiveError, ValueError) as exc:
+                err_console.print(f"\n{exc}")
+        quit_flag.set()
+
+    threading.Thread(target=reader, daemon=True).start()
+    try:
+        while not quit_flag.is_set():
+            sys.stdout.write("\r" + _status(engine)[:200] + "\x1b[K")
+            sys.stdout.flush()
+            time.sleep(0.1)
+    finally:
+        be.stop()
+        sys.stdout.write("\n")

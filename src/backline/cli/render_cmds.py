@@ -1,0 +1,297 @@
+"""Render commands: ``render`` (a chart to audio files) and ``demo``."""
+
+from __future__ import annotations
+
+import importlib
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from backline.cli.common import console, handle_errors, parse_song_selector
+from backline.errors import RenderError
+
+if TYPE_CHECKING:
+    from backline.arrange.events import Arrangement
+    from backline.model.song import Song
+    from backline.render.pipeline import RenderOptions, RenderReport
+
+__all__ = ["register", "parse_assignments", "parse_loop", "parse_ramp", "render_song"]
+
+
+def parse_assignments(items: list[str], what: str) -> dict[str, str]:
+    """``["bass=33", "piano=1"]`` -> ``{"bass": "33", "piano": "1"}``."""
+    out: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise RenderError(f"{what} must look like PART=VALUE, not {item!r}")
+        out[name.strip()] = value.strip()
+    return out
+
+
+def parse_loop(text: str) -> tuple[str | int, int]:
+    """``"Chorus:3"`` -> ``("Chorus", 3)`` (a section label or 1-based index, times)."""
+    label, sep, times = text.rpartition(":")
+    if not sep or not label or not times.strip().isdigit() or int(times) < 1:
+        raise RenderError(f"--loop must look like SECTION:N (e.g. Chorus:4), not {text!r}")
+    return (int(label) - 1 if label.isdigit() else label), int(times)
+
+
+def parse_ramp(text: str) -> tuple[float, float]:
+    """``"70%:10%"`` or ``"70:10"`` -> ``(70.0, 10.0)``."""
+    start, sep, step = text.partition(":")
+    try:
+        a, b = float(start.strip().rstrip("%")), float(step.strip().rstrip("%"))
+    except ValueError:
+        a = b = float("nan")
+    if not sep or not (math.isfinite(a) and math.isfinite(b)) or a <= 0 or b < 0:
+        raise RenderError(f"--ramp must look like START%:STEP% (e.g. 70%:10%), not {text!r}")
+    return a, b
+
+
+def _practice(song: Song, loop: str | None, ramp: str | None) -> Song:
+    if loop is None and ramp is None:
+        return song
+    try:
+        practice: Any = importlib.import_module("backline.render.practice")
+    except ModuleNotFoundError as exc:
+        raise RenderError("practice options (--loop, --ramp) are not available in this build") from exc
+    section: str | int | None = None
+    times = 1
+    if loop is not None:
+        section, times = parse_loop(loop)
+    if ramp is not None:
+        start, step = parse_ramp(ramp)
+        if loop is None:
+            times = 1 if step == 0 or start >= 100 else math.ceil((100 - start) / step) + 1
+        result: Song = practice.tempo_ramp(song, start, step, times, section=section)
+        return result
+    assert section is not None
+    looped: Song = practice.loop_section(song, section, times)
+    return looped
+
+
+def _resolve_parts(arr: Arrangement, names: list[str], what: str) -> tuple[str, ...]:
+    have = {p.name.casefold(): p.name for p in arr.parts}
+    out = []
+    for raw in names:
+        for n in raw.split(","):
+            n = n.strip()
+            if not n:
+                continue
+            if n.casefold() not in have:
+                raise RenderError(
+                    f"cannot {what} {n!r}: no such part; the parts are {', '.join(p.name for p in arr.parts)}"
+                )
+            out.append(have[n.casefold()])
+    return tuple(out)
+
+
+def render_song(
+    arr: Arrangement, outdir: Path, options: RenderOptions, *, quiet: bool = False
+) -> RenderReport:
+    """Render with a rich progress bar (none when ``quiet``) and return the report."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from backline.render.pipeline import render_arrangement
+
+    if quiet:
+        return render_arrangement(arr, outdir, options)
+    with Progress(
+        TextColumn("[bold]{task.description:<24}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("starting", total=1.0)
+
+        def progress(label: str, fraction: float) -> None:
+            bar.update(task, description=label, completed=fraction)
+
+        return render_arrangement(arr, outdir, options, progress)
+
+
+def _summary(report: RenderReport, outdir: Path) -> None:
+    data = report.as_json()
+    console.print(f"[bold green]rendered[/] {outdir} in {report.seconds_taken:.1f} s ({report.backend})")
+    lufs, lra, tp = data["integrated_lufs"], data["loudness_range_lu"], data["true_peak_dbtp"]
+    console.print(
+        f"  {report.duration_seconds:.1f} s at {report.sample_rate} Hz, {lufs} LUFS, LRA {lra} LU, "
+        f"true peak {tp} dBTP, chart starts at {report.chart_start_seconds:.3f} s"
+    )
+    for key, value in report.files.items():
+        if isinstance(value, dict) and "file" in value:
+            console.print(f"  {key}: {value['file']} ({', '.join(value['channels'])})")
+        elif isinstance(value, dict):
+            console.print(f"  {key}: {', '.join(value.values())}")
+        else:
+            console.print(f"  {key}: {value}")
+    for w in report.warnings:
+        console.print(f"  [yellow]warning:[/] {w}")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    @handle_errors
+    def render(
+        file: Annotated[
+            Path, typer.Argument(help="A chart file (.chart, iReal, ChordPro, MusicXML, MIDI, JSON).")
+        ],
+        out: Annotated[Path, typer.Option("-o", "--out", help="Output folder.")] = Path("render"),
+        song: Annotated[
+            str | None, typer.Option("--song", help="Which song of a playlist (number or title).")
+        ] = None,
+        style: Annotated[
+            str | None, typer.Option("--style", help="Style name (default: the chart's).")
+        ] = None,
+        key: Annotated[
+            str | None, typer.Option("--key", help="Transpose to this key, e.g. Bb or F#m.")
+        ] = None,
+        tempo: Annotated[float | None, typer.Option("--tempo", help="Tempo of the first bar (BPM).")] = None,
+        seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same audio).")] = 0,
+        count_in: Annotated[
+            int | None, typer.Option("--count-in", help="Count-in bars (default 1, 2 if slow).")
+        ] = None,
+        click: Annotated[bool, typer.Option("--click/--no-click", help="Render the click.")] = True,
+        cues: Annotated[bool, typer.Option("--cues/--no-cues", help="Render spoken cues.")] = True,
+        stems: Annotated[
+            bool, typer.Option("--stems", help="Write one stem per part (+ click, cues).")
+        ] = False,
+        split: Annotated[
+            bool, typer.Option("--split", help="Write a split track (L click+cues, R music).")
+        ] = False,
+        multichannel: Annotated[
+            bool, typer.Option("--multichannel", help="Write a multichannel WAV.")
+        ] = False,
+        mute: Annotated[
+            list[str] | None, typer.Option("--mute", help="Parts to leave out (bass,piano).")
+        ] = None,
+        solo: Annotated[list[str] | None, typer.Option("--solo", help="Only these parts.")] = None,
+        fmt: Annotated[str, typer.Option("--format", help="wav, flac, mp3 or ogg.")] = "wav",
+        bit_depth: Annotated[int, typer.Option("--bit-depth", help="16, 24 or 32 (float).")] = 24,
+        sample_rate: Annotated[int, typer.Option("--sample-rate", help="44100 or 48000.")] = 44100,
+        lufs: Annotated[float, typer.Option("--lufs", help="Loudness target (LUFS integrated).")] = -14.0,
+        ceiling: Annotated[float, typer.Option("--ceiling", help="True-peak ceiling (dBTP).")] = -1.0,
+        soundfont: Annotated[
+            Path | None, typer.Option("--soundfont", help="One SoundFont for every part.")
+        ] = None,
+        program: Annotated[
+            list[str] | None, typer.Option("--program", help="PART=GM program (0-127).")
+        ] = None,
+        part_soundfont: Annotated[
+            list[str] | None, typer.Option("--part-soundfont", help="PART=FILE.sf2 for one part.")
+        ] = None,
+        loop: Annotated[
+            str | None, typer.Option("--loop", help="Practice: SECTION:N plays a section N times.")
+        ] = None,
+        ramp: Annotated[
+            str | None, typer.Option("--ramp", help="Practice: START%:STEP% speeds up each time round.")
+        ] = None,
+        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    ) -> None:
+        """Render a chart to a mastered mix, stems, click, cues, split and multichannel files."""
+        from backline.formats import load_song
+
+        chart = load_song(file, parse_song_selector(song))
+        _render_chart(
+            chart,
+            out,
+            style=style,
+            key=key,
+            tempo=tempo,
+            seed=seed,
+            loop=loop,
+            ramp=ramp,
+            quiet=quiet,
+            mute=mute or [],
+            solo=solo or [],
+            program=program or [],
+            part_soundfont=part_soundfont or [],
+            options=dict(
+                sample_rate=sample_rate,
+                fmt=fmt.lower(),
+                bit_depth=bit_depth,
+                lufs_target=lufs,
+                ceiling_dbtp=ceiling,
+                stems=stems,
+                split=split,
+                multichannel=multichannel,
+                click=click,
+                cues=cues,
+                count_in_bars=count_in,
+                soundfont=str(soundfont) if soundfont is not None else None,
+            ),
+        )
+
+    @app.command()
+    @handle_errors
+    def demo(
+        out: Annotated[Path, typer.Option("-o", "--out", help="Output folder.")] = Path("backline-demo"),
+        fmt: Annotated[str, typer.Option("--format", help="wav, flac, mp3 or ogg.")] = "wav",
+        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    ) -> None:
+        """Render the built-in demo song to a mix, stems and a split track."""
+        try:
+            data: Any = importlib.import_module("backline.data")
+            path = Path(data.demo_chart_path())
+        except (ModuleNotFoundError, AttributeError) as exc:
+            raise RenderError("the demo song is not included in this build of backline") from exc
+        if not path.is_file():
+            raise RenderError(f"the demo song is missing: {path}")
+        from backline.formats import load_song
+
+        _render_chart(
+            load_song(path),
+            out,
+            quiet=quiet,
+            options=dict(fmt=fmt.lower(), stems=True, split=True),
+        )
+
+
+def _render_chart(
+    chart: Song,
+    out: Path,
+    *,
+    options: dict[str, Any],
+    style: str | None = None,
+    key: str | None = None,
+    tempo: float | None = None,
+    seed: int = 0,
+    loop: str | None = None,
+    ramp: str | None = None,
+    quiet: bool = False,
+    mute: list[str] | None = None,
+    solo: list[str] | None = None,
+    program: list[str] | None = None,
+    part_soundfont: list[str] | None = None,
+) -> None:
+    from backline.render.pipeline import RenderOptions
+
+    try:
+        engine: Any = importlib.import_module("backline.arrange.engine")
+    except ModuleNotFoundError as exc:
+        raise RenderError("the arranger (backline.arrange.engine) is not available in this build") from exc
+    chart = _practice(chart, loop, ramp)
+    arr: Arrangement = engine.arrange(chart, style, seed=seed, key=key, tempo=tempo)
+    programs: dict[str, int] = {}
+    for name, value in parse_assignments(program or [], "--program").items():
+        (part,) = _resolve_parts(arr, [name], "set the program of")
+        if not value.isdigit() or not 0 <= int(value) <= 127:
+            raise RenderError(f"--program {name}={value}: the program must be 0-127")
+        programs[part] = int(value)
+    fonts: dict[str, str] = {}
+    for name, value in parse_assignments(part_soundfont or [], "--part-soundfont").items():
+        (part,) = _resolve_parts(arr, [name], "set the SoundFont of")
+        fonts[part] = value
+    opts = RenderOptions(
+        mute=_resolve_parts(arr, mute or [], "mute"),
+        solo=_resolve_parts(arr, solo or [], "solo"),
+        programs=programs,
+        part_soundfonts=fonts,
+        **options,
+    )
+    report = render_song(arr, out, opts, quiet=quiet)
+    _summary(report, out)

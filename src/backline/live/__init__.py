@@ -1,0 +1,49 @@
+"""The live setlist player: setlist, show loading, engine, routing, transport, backends.
+
+Typical use::
+
+    setlist = load_setlist("gig.toml")
+    show = prepare_show(setlist)            # renders charts (cached), checks every file
+    engine = Engine(show)
+    JackBackend(engine, connect=["system:playback_1", ...]).start()
+    engine.play(); engine.jump("Chorus", When.NEXT_BAR); engine.snapshot()
+"""
+
+from __future__ import annotations
+
+from backline.live.commands import Action, Command, When, parse_action
+from backline.live.engine import Engine, EngineSnapshot, Notice, State
+from backline.live.offline import Event, RenderResult, load_events, parse_events, render_offline, run_offline
+from backline.live.routing import MixLevels, Routing, build_routing
+from backline.live.setlist import Levels, Setlist, SongSpec, load_setlist, parse_setlist, save_levels
+from backline.live.show import PreparedSong, Problem, Show, prepare_show
+
+__all__ = [
+    "Action",
+    "Command",
+    "When",
+    "parse_action",
+    "Engine",
+    "EngineSnapshot",
+    "Notice",
+    "State",
+    "Event",
+    "RenderResult",
+    "load_events",
+    "parse_events",
+    "render_offline",
+    "run_offline",
+    "MixLevels",
+    "Routing",
+    "build_routing",
+    "Levels",
+    "Setlist",
+    "SongSpec",
+    "load_setlist",
+    "parse_setlist",
+    "save_levels",
+    "PreparedSong",
+    "Problem",
+    "Show",
+    "prepare_show",
+]

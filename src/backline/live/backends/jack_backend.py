@@ -1,0 +1,124 @@
+"""The JACK backend: a JACK client with one output port per engine output.
+
+The process callback asks the engine for each block and copies it into the port
+buffers; xruns are counted by JACK's xrun callback; callback durations are kept in
+a preallocated ring (:class:`~backline.live.backends.timing.CallbackTimer`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from backline.errors import DependencyMissingError, LiveError
+from backline.live.backends.timing import CallbackTimer
+from backline.live.engine import Engine
+
+__all__ = ["JackBackend"]
+
+
+def _jack() -> Any:
+    try:
+        import jack
+    except (ImportError, OSError) as exc:
+        raise DependencyMissingError(
+            f"the JACK backend needs JACK-Client and libjack: pip install 'backline[live]' ({exc})"
+        ) from None
+    return jack
+
+
+class JackBackend:
+    """Run ``engine`` as JACK client ``client_name`` (ports ``out_1`` ... ``out_N``).
+
+    ``server``: the JACK server name (None: the default server). ``connect``: for each
+    output, a JACK port to connect it to (``system:playback_1``) or None.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        client_name: str = "backline",
+        server: str | None = None,
+        connect: Sequence[str | None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.client_name = client_name
+        self.server = server
+        self.connect = list(connect or [])
+        if len(self.connect) > engine.n_out:
+            raise LiveError(f"{len(self.connect)} connections given for {engine.n_out} outputs")
+        self.timer = CallbackTimer()
+        self.client: Any = None
+        self.ports: list[Any] = []
+        self.shutdown_reason: str | None = None
+
+    @property
+    def port_names(self) -> list[str]:
+        return [p.name for p in self.ports]
+
+    def start(self) -> None:
+        """Open the client, start the prefetcher, activate and connect."""
+        jack = _jack()
+        try:
+            self.client = jack.Client(self.client_name, servername=self.server, no_start_server=True)
+        except jack.JackOpenError as exc:
+            raise LiveError(
+                f"cannot reach the JACK server{f' {self.server!r}' if self.server else ''} (is jackd running?): {exc}"
+            ) from None
+        c = self.client
+        if c.samplerate != self.engine.sr:
+            c.close()
+            raise LiveError(
+                f"JACK runs at {c.samplerate} Hz but the setlist is at {self.engine.sr} Hz: set [setlist] sample_rate"
+            )
+        self.ports = [c.outports.register(f"out_{i + 1}") for i in range(self.engine.n_out)]
+        c.set_process_callback(self._process)
+        c.set_xrun_callback(self._xrun)
+        c.set_shutdown_callback(self._shutdown)
+        self.engine.prefetcher.start()
+        if not self.engine.wait_ready():
+            raise LiveError("the first song's audio did not load in time")
+        c.activate()
+        for port, dest in zip(self.ports, self.connect, strict=False):
+            if dest:
+                try:
+                    c.connect(port, dest)
+                except jack.JackError as exc:
+                    raise LiveError(f"cannot connect {port.name} to {dest}: {exc}") from None
+
+    def _process(self, frames: int) -> None:
+        t0 = time.perf_counter_ns()
+        eng = self.engine
+        done = 0
+        while done < frames:
+            n = min(frames - done, eng.max_block)
+            out = eng.process(n)
+            for i, port in enumerate(self.ports):
+                port.get_array()[done : done + n] = out[i]
+            done += n
+        self.timer.add(time.perf_counter_ns() - t0)
+
+    def _xrun(self, delay_usecs: float) -> None:
+        self.timer.xruns += 1
+
+    def _shutdown(self, status: Any, reason: str) -> None:
+        self.shutdown_reason = reason
+
+    def stop(self) -> None:
+        """Deactivate and close the client, stop the prefetcher."""
+        if self.client is not None:
+            try:
+                self.client.deactivate()
+            finally:
+                self.client.close()
+                self.client = None
+        self.engine.prefetcher.stop()
+
+    def __enter__(self) -> JackBackend:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,122 @@
+"""Transport commands: what a foot-switch, a key or an event script can ask the engine.
+
+A :class:`Command` is immutable and made in the control thread; the engine's queue
+carries it to the audio callback, which applies it at the start of its next block
+(``when = now``) or schedules it sample-exactly (``next_bar``, ``end_of_section``).
+:func:`parse_action` reads the text form used by event scripts and the CLI.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from backline.errors import LiveError
+
+__all__ = ["Action", "When", "Command", "parse_action", "ACTION_HELP"]
+
+
+class Action(StrEnum):
+    """Every transport action."""
+
+    PLAY = "play"  # start (count-in at the top of a song), resume, or go
+    STOP = "stop"  # stop and return to the top of the song
+    PAUSE = "pause"  # pause / resume in place
+    NEXT = "next"  # select the next song (stopped at its top)
+    PREVIOUS = "previous"  # select the previous song
+    SELECT = "select"  # select song N (1-based in the running order)
+    JUMP = "jump"  # jump to a section or bar (now, at the next bar, at the end of the section)
+    VAMP = "vamp"  # repeat the current section until released
+    RELEASE = "release"  # leave the vamp at the end of the current loop
+    GO = "go"  # continue from a stop marker (or release a vamp-until-go)
+    FADE = "fade"  # fade out over N seconds, then end the song
+
+
+class When(StrEnum):
+    """When a jump happens."""
+
+    NOW = "now"
+    NEXT_BAR = "next_bar"
+    END_OF_SECTION = "end_of_section"
+
+
+@dataclass(frozen=True)
+class Command:
+    """One transport command. ``target``: a section label (``"Chorus"``, ``"Chorus #2"``),
+    ``"bar N"`` (1-based) or a song number for :attr:`Action.SELECT`; ``value``: fade seconds.
+    ``sent_ns`` (``time.perf_counter_ns``) lets a caller measure control latency."""
+
+    action: Action
+    target: str | int | None = None
+    when: When = When.NOW
+    value: float | None = None
+    sent_ns: int = field(default_factory=time.perf_counter_ns, compare=False)
+
+
+ACTION_HELP = (
+    "play | stop | pause | next | previous | go | vamp | release | select N | fade [SECONDS] | "
+    "jump TARGET [now|next bar|end of section]  (TARGET: a section name, 'NAME #2', or 'bar N')"
+)
+
+_WHEN = {
+    "now": When.NOW,
+    "next bar": When.NEXT_BAR,
+    "next_bar": When.NEXT_BAR,
+    "at next bar": When.NEXT_BAR,
+    "end of section": When.END_OF_SECTION,
+    "end_of_section": When.END_OF_SECTION,
+    "at end of section": When.END_OF_SECTION,
+}
+
+
+def parse_action(text: str, when: str | None = None) -> Command:
+    """``"jump Chorus next bar"``, ``"jump bar 9"``, ``"fade 4"``, ``"select 2"``, ``"vamp"`` -> Command.
+
+    ``when`` (if given) overrides a trailing ``now`` / ``next bar`` / ``end of section``.
+    Raises :class:`LiveError` naming what was not understood.
+    """
+    words = text.strip()
+    m = re.match(r"^(\w+)\s*(.*)$", words)
+    if not m:
+        raise LiveError(f"empty action; actions: {ACTION_HELP}")
+    name, rest = m.group(1).lower(), m.group(2).strip()
+    aliases = {"prev": "previous", "back": "previous", "devamp": "release", "continue": "go", "start": "play"}
+    name = aliases.get(name, name)
+    try:
+        action = Action(name)
+    except ValueError:
+        raise LiveError(f"unknown action {name!r}; actions: {ACTION_HELP}") from None
+    if action is Action.JUMP:
+        w = When.NOW
+        low = rest.lower()
+        for phrase, val in sorted(_WHEN.items(), key=lambda kv: -len(kv[0])):
+            if low.endswith(" " + phrase) or low == phrase:
+                w = val
+                rest = rest[: len(rest) - len(phrase)].strip()
+                break
+        if when is not None:
+            if when.lower() not in _WHEN:
+                raise LiveError(f"unknown jump time {when!r}: use now, next bar or end of section")
+            w = _WHEN[when.lower()]
+        if not rest:
+            raise LiveError("jump needs a target: a section name or 'bar N'")
+        if re.fullmatch(r"bar\s+\d+", rest, re.I) and int(rest.split()[1]) < 1:
+            raise LiveError("bars count from 1")
+        return Command(action, rest, w)
+    if action is Action.SELECT:
+        if not rest.isdigit() or int(rest) < 1:
+            raise LiveError(f"select needs a song number from 1, not {rest!r}")
+        return Command(action, int(rest))
+    if action is Action.FADE:
+        try:
+            secs = float(rest) if rest else 4.0
+        except ValueError:
+            raise LiveError(f"fade needs seconds, not {rest!r}") from None
+        if not 0 < secs <= 60:
+            raise LiveError(f"fade of {secs:g} s: give 0..60 seconds")
+        return Command(action, None, When.NOW, secs)
+    if rest:
+        raise LiveError(f"{name} takes no argument (got {rest!r})")
+    return Command(action)

@@ -1,0 +1,789 @@
+"""The live engine: transport, routing and mixing, block by block.
+
+One :class:`Engine` plays a :class:`~backline.live.show.Show`. A backend (JACK,
+PortAudio, offline) calls :meth:`Engine.process` from its audio thread; every
+other method is for the control thread (UI, MIDI, event scripts) and is safe to call
+while audio runs.
+
+The audio callback (:meth:`Engine.process`):
+
+- takes commands from a lock-free queue (``collections.deque``: append and popleft
+  are atomic) and applies them at the start of the block or schedules them for an
+  exact frame (the next bar line, the end of the section, the end of a vamp loop);
+- copies the song's prepared audio (see :mod:`backline.live.stream`: the prefetch
+  thread does all file I/O) into a preallocated source buffer, segment by segment,
+  so jumps, loops and stops land on the exact sample;
+- mixes sources to outputs with one matrix product into a preallocated output
+  buffer (``np.matmul(..., out=)``); gains come from an immutable array that the
+  control thread swaps atomically (a new level crossfades over one block);
+- updates peak meters in place.
+
+It never opens files, never takes a lock and allocates no buffers.
+
+API for control surfaces (MIDI, terminal UI):
+``send(Command)`` or the helpers ``play()``, ``stop()``, ``jump(...)`` ...;
+``snapshot()`` -> :class:`EngineSnapshot` for display; ``meters_db()``;
+``notices`` (a deque of :class:`Notice`: song changes, jumps, loops, holds, applied
+commands with their ``sent_ns`` for latency measurement); ``set_level``/``mute``/
+``solo``/``set_output_level`` and ``save_levels()``.
+"""
+
+from __future__ import annotations
+
+import collections
+import math
+import threading
+import time
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+import numpy as np
+
+from backline.errors import LiveError
+from backline.live.commands import Action, Command, When
+from backline.live.pad import pad_loop
+from backline.live.routing import MixLevels, Routing, build_routing, effective_gains
+from backline.live.setlist import Levels, save_levels
+from backline.live.show import PreparedSong, Show
+from backline.live.stream import DEFAULT_CHUNK_FRAMES, DEFAULT_LOOKAHEAD_CHUNKS, Prefetcher, SongStream
+
+__all__ = ["Engine", "EngineSnapshot", "Notice", "State", "MAX_BLOCK"]
+
+MAX_BLOCK = 4096
+_METER_DECAY_S = 0.3
+
+
+class State(StrEnum):
+    STOPPED = "stopped"
+    COUNT_IN = "count-in"
+    PLAYING = "playing"
+    PAUSED = "paused"
+    HOLD = "waiting for go"
+    GAP = "between songs"
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Something the engine did, at output frame ``frame`` (frames since the engine started).
+
+    kinds: ``song`` (a = song index), ``start`` (count-in or play began), ``end`` (song
+    ended), ``jump`` (a = from song frame, b = to song frame), ``loop`` (vamp loop, a = loop
+    count), ``hold`` (a = song frame), ``go``, ``stop``, ``applied`` (a = action name,
+    b = the command's ``sent_ns``, c = ``perf_counter_ns`` when applied), ``show-over``."""
+
+    frame: int
+    kind: str
+    a: object = None
+    b: object = None
+    c: object = None
+
+
+@dataclass(frozen=True)
+class EngineSnapshot:
+    """What a display needs, read without stopping the audio (values may be one block apart)."""
+
+    state: str
+    song_index: int
+    song_count: int
+    title: str
+    program: int | None
+    seconds: float
+    song_seconds: float
+    bar: int
+    bar_count: int
+    beat: int
+    beats_in_bar: int
+    tempo: float
+    section: str
+    next_section: str | None
+    vamp: bool
+    vamp_loops: int
+    pending_jump_bar: int | None
+    holding: bool
+    count_in_left: float
+    pad: bool
+    fading: bool
+    meters_db: tuple[float, ...]
+    misses: int
+    frames_out: int
+    show_over: bool
+    titles: tuple[str, ...]
+
+
+class Engine:
+    """See the module docstring. ``show``: the loaded show (its playable songs form the
+    running order). ``block_frames``: the largest block a backend will ask for."""
+
+    def __init__(
+        self,
+        show: Show,
+        *,
+        max_block: int = MAX_BLOCK,
+        chunk_frames: int = DEFAULT_CHUNK_FRAMES,
+        lookahead_chunks: int = DEFAULT_LOOKAHEAD_CHUNKS,
+    ) -> None:
+        if not show.playable:
+            raise LiveError("no song of the setlist can be played: see `backline live check`")
+        self.show = show
+        self.setlist = show.setlist
+        self.songs: tuple[PreparedSong, ...] = show.playable
+        self.sr = self.setlist.sample_rate
+        self.n_out = self.setlist.outputs.count
+        self.max_block = max_block
+        self.chunk_frames = chunk_frames
+        self.lookahead_chunks = lookahead_chunks
+        self.routings: tuple[Routing, ...] = tuple(build_routing(self.setlist, s) for s in self.songs)
+        self.streams: list[SongStream | None] = [None] * len(self.songs)
+        rows = max(r.n_rows for r in self.routings)
+        self._stage = np.zeros((rows, max_block), dtype=np.float32)
+        self._out = np.zeros((self.n_out, max_block), dtype=np.float32)
+        self._tmp = np.zeros((self.n_out, max_block), dtype=np.float32)
+        self._ramp = np.zeros(max_block, dtype=np.float32)
+        self._arange = np.arange(max_block, dtype=np.float32)
+        self._peak_now = np.zeros(self.n_out, dtype=np.float32)
+        self._meters = np.zeros(self.n_out, dtype=np.float32)
+        # levels (control thread) and the gains they give (swapped atomically)
+        out_db = {k - 1: v for k, v in self.setlist.levels.outputs.items()}
+        self._levels: list[MixLevels] = [MixLevels(dict(s.spec.mix), out_db) for s in self.songs]
+        self._level_lock = threading.Lock()  # control threads only; never taken by the callback
+        self._gains: tuple[np.ndarray, ...] = tuple(
+            effective_gains(r, lv) for r, lv in zip(self.routings, self._levels, strict=True)
+        )
+        self._last_gains: np.ndarray | None = None
+        # count-in sounds and pads
+        from backline.render.click import click_sound
+
+        self._shots = {
+            snd: (
+                click_sound(snd, self.sr, 0) * np.float32(0.5),
+                click_sound(snd, self.sr, 1) * np.float32(0.5),
+            )
+            for snd in {s.spec.click_sound for s in self.songs}
+        }
+        self._count = [self._count_plan(s) for s in self.songs]
+        self._pads: list[np.ndarray | None] = [
+            pad_loop(s.key, self.sr, level_db=self.setlist.pad_level_db) if s.key is not None else None
+            for s in self.songs
+        ]
+        self._stop_frames = [np.array([m.frame for m in s.stops], dtype=np.int64) for s in self.songs]
+        self._count_row = [r.rows_of("count-in")[0] for r in self.routings]
+        self._pad_rows = [tuple(r.rows_of("pad")) for r in self.routings]
+        self.sync_prefetch = False  # offline: fill the streams inside process() (deterministic)
+        # queues
+        self.commands: collections.deque[Command] = collections.deque()
+        self.notices: collections.deque[Notice] = collections.deque(maxlen=4096)
+        # transport (written by the callback only, read by anyone)
+        self.song_index = 0
+        self.state = State.STOPPED
+        self.pos = 0
+        self.frames_out = 0
+        self.blocks_done = 0
+        self.misses = 0
+        self.pending_at = -1
+        self.pending_to = 0
+        self.vamp_on = False
+        self.vamp_start = 0
+        self.vamp_end = 0
+        self.vamp_loops = 0
+        self.next_stop = 0
+        self.holding_vamp_stop = False
+        self.count_left = 0
+        self.count_pos = 0
+        self.gap_left = 0
+        self.fade_left = 0
+        self.fade_total = 0
+        self.pad_gain = 0.0
+        self.pad_target = 0.0
+        self.pad_step = 0.0
+        self.pad_pos = 0
+        self.pad_song = -1
+        self.show_over = False
+        self._at = 0  # output frame of the sample being worked on (for notices)
+        self.prefetcher = Prefetcher(self)
+        self.notices.append(Notice(0, "song", 0))
+
+    # ---------------------------------------------------------------- set-up helpers
+    def _count_plan(self, song: PreparedSong) -> tuple[int, np.ndarray, np.ndarray]:
+        """(frames, click offsets, accent flags) of the song's count-in."""
+        from backline.render.click import pulse_groups
+
+        n_bars = song.spec.count_in_bars if song.spec.count_in_bars is not None else 1
+        tempo = song.bar_tempos[0] if song.bar_tempos else 0.0
+        if n_bars == 0 or tempo <= 0 or not song.has_grid:
+            return 0, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+        num, den = song.bar_numerators[0], song.bar_denominators[0]
+        unit = 4 / den * 60.0 / tempo * self.sr  # frames per denominator beat
+        bar = round(num * unit)
+        offs: list[int] = []
+        acc: list[bool] = []
+        for k in range(n_bars):
+            t = 0
+            for g, size in enumerate(pulse_groups(num, den)):
+                offs.append(k * bar + round(t * unit))
+                acc.append(g == 0)
+                t += size
+        return n_bars * bar, np.array(offs, dtype=np.int64), np.array(acc, dtype=bool)
+
+    @property
+    def song(self) -> PreparedSong:
+        return self.songs[self.song_index]
+
+    def wait_ready(self, timeout: float = 30.0) -> bool:
+        """Block (control thread) until the current song's stream is resident."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            st = self.streams[self.song_index]
+            if st is not None and st.ready:
+                return True
+            self.prefetcher.wake.set()
+            time.sleep(0.005)
+        return False
+
+    # ---------------------------------------------------------------- control API
+    def send(self, cmd: Command) -> None:
+        """Queue a command for the audio thread (thread-safe, never blocks)."""
+        self.commands.append(cmd)
+        self.prefetcher.wake.set()
+
+    def play(self) -> None:
+        self.send(Command(Action.PLAY))
+
+    def stop(self) -> None:
+        self.send(Command(Action.STOP))
+
+    def pause(self) -> None:
+        self.send(Command(Action.PAUSE))
+
+    def next_song(self) -> None:
+        self.send(Command(Action.NEXT))
+
+    def previous_song(self) -> None:
+        self.send(Command(Action.PREVIOUS))
+
+    def select_song(self, number: int) -> None:
+        """Select song ``number`` (1-based in the running order)."""
+        self.send(Command(Action.SELECT, number))
+
+    def jump(self, target: str, when: When | str = When.NEXT_BAR) -> None:
+        """Jump to a section label (``"Chorus"``, ``"Chorus #2"``) or ``"bar N"``."""
+        self.send(Command(Action.JUMP, target, When(when)))
+
+    def vamp(self) -> None:
+        self.send(Command(Action.VAMP))
+
+    def release(self) -> None:
+        self.send(Command(Action.RELEASE))
+
+    def go(self) -> None:
+        self.send(Command(Action.GO))
+
+    def fade_out(self, seconds: float = 4.0) -> None:
+        self.send(Command(Action.FADE, None, When.NOW, seconds))
+
+    # levels -------------------------------------------------------------------------
+    def _update_levels(self, song: int | None, fn: object) -> None:
+        with self._level_lock:
+            idx = range(len(self.songs)) if song is None else [song]
+            levels = list(self._levels)
+            for i in idx:
+                levels[i] = fn(levels[i])  # type: ignore[operator]
+            gains = list(self._gains)
+            for i in idx:
+                gains[i] = effective_gains(self.routings[i], levels[i])
+            self._levels = levels
+            self._gains = tuple(gains)  # one reference swap: the callback sees old or new
+
+    def _source_known(self, song: int, source: str) -> None:
+        names = set(self.routings[song].row_source) | {"click"}
+        if source not in names:
+            raise LiveError(
+                f"song {self.songs[song].title!r} has no source {source!r}; sources: {', '.join(sorted(names))}"
+            )
+
+    def set_level(self, source: str, db: float, song: int | None = None) -> None:
+        """Level of a stem (or click, cues, pad) in dB, for ``song`` (default: the current one)."""
+        i = self.song_index if song is None else song
+        self._source_known(i, source)
+        self._update_levels(i, lambda lv: replace(lv, source_db={**lv.source_db, source: float(db)}))
+
+    def mute(self, source: str, on: bool = True, song: int | None = None) -> None:
+        i = self.song_index if song is None else song
+        self._source_known(i, source)
+        self._update_levels(
+            i, lambda lv: replace(lv, muted=(lv.muted | {source}) if on else (lv.muted - {source}))
+        )
+
+    def solo(self, source: str, on: bool = True, song: int | None = None) -> None:
+        i = self.song_index if song is None else song
+        self._source_known(i, source)
+        self._update_levels(
+            i, lambda lv: replace(lv, soloed=(lv.soloed | {source}) if on else (lv.soloed - {source}))
+        )
+
+    def set_output_level(self, output: int, db: float) -> None:
+        """Level of output ``output`` (1-based) in dB, for every song."""
+        if not 1 <= output <= self.n_out:
+            raise LiveError(f"output {output} does not exist (1..{self.n_out})")
+        self._update_levels(None, lambda lv: replace(lv, output_db={**lv.output_db, output - 1: float(db)}))
+
+    def mute_output(self, output: int, on: bool = True) -> None:
+        if not 1 <= output <= self.n_out:
+            raise LiveError(f"output {output} does not exist (1..{self.n_out})")
+        o = output - 1
+        self._update_levels(
+            None,
+            lambda lv: replace(
+                lv, muted_outputs=(lv.muted_outputs | {o}) if on else (lv.muted_outputs - {o})
+            ),
+        )
+
+    def levels(self) -> Levels:
+        """The current levels as the setlist stores them."""
+        lv0 = self._levels[0]
+        songs = {
+            s.title: dict(lv.source_db)
+            for s, lv in zip(self.songs, self._levels, strict=True)
+            if lv.source_db
+        }
+        return Levels({o + 1: db for o, db in lv0.output_db.items()}, songs)
+
+    def save_levels(self) -> None:
+        """Write the current levels into the setlist file (atomically, see :func:`save_levels`)."""
+        save_levels(self.setlist.path, self.levels())
+
+    # snapshot -----------------------------------------------------------------------
+    def meters_db(self) -> tuple[float, ...]:
+        """Peak meter per output in dBFS (with a ~0.3 s fall-back)."""
+        return tuple(20 * math.log10(v) if v > 1e-6 else -120.0 for v in self._meters.tolist())
+
+    def snapshot(self) -> EngineSnapshot:
+        """The engine state for display (cheap; call it from the UI thread)."""
+        i = self.song_index
+        s = self.songs[i]
+        pos = self.pos
+        bar = s.bar_at(pos)
+        start = s.bar_starts[bar]
+        length = max(1, s.bar_starts[bar + 1] - start)
+        beats = s.bar_numerators[bar]
+        beat = min(beats, 1 + (pos - start) * beats // length) if pos >= start else 1
+        sec = s.sections[s.bar_sections[bar]]
+        nxt = s.sections[sec.index + 1].label if sec.index + 1 < len(s.sections) else None
+        pend = s.bar_at(self.pending_at) + 1 if self.pending_at >= 0 else None
+        return EngineSnapshot(
+            state=self.state.value,
+            song_index=i,
+            song_count=len(self.songs),
+            title=s.title,
+            program=s.spec.program,
+            seconds=pos / self.sr,
+            song_seconds=s.frames / self.sr,
+            bar=bar + 1,
+            bar_count=s.n_bars,
+            beat=int(beat),
+            beats_in_bar=beats,
+            tempo=s.bar_tempos[bar],
+            section=sec.label,
+            next_section=nxt,
+            vamp=self.vamp_on,
+            vamp_loops=self.vamp_loops,
+            pending_jump_bar=pend,
+            holding=self.state is State.HOLD,
+            count_in_left=self.count_left / self.sr if self.state is State.COUNT_IN else 0.0,
+            pad=self.pad_gain > 0 or self.pad_target > 0,
+            fading=self.fade_total > 0,
+            meters_db=self.meters_db(),
+            misses=self.misses,
+            frames_out=self.frames_out,
+            show_over=self.show_over,
+            titles=tuple(x.title for x in self.songs),
+        )
+
+    def frames_to_event(self) -> int:
+        """Song frames until the next transport event (jump, loop, stop marker, song end)
+        while playing; the offline driver cuts its blocks there."""
+        if self.state is not State.PLAYING:
+            return self.max_block
+        pos = self.pos
+        nxt = self.song.frames
+        if self.pending_at >= pos:
+            nxt = min(nxt, self.pending_at)
+        if self.vamp_on and self.vamp_end > pos:
+            nxt = min(nxt, self.vamp_end)
+        stops = self._stop_frames[self.song_index]
+        if self.next_stop < len(stops):
+            nxt = min(nxt, int(stops[self.next_stop]))
+        return max(0, nxt - pos)
+
+    def frames_to_boundary(self) -> int:
+        """Frames until the transport next changes course by itself (an event while playing,
+        the end of the count-in or of a gap between songs); ``max_block`` when none is near."""
+        if self.fade_total > 0:
+            return min(self.max_block, self.fade_left, self.frames_to_event() or self.max_block)
+        if self.state is State.PLAYING:
+            return min(self.max_block, self.frames_to_event())
+        if self.state is State.COUNT_IN:
+            return min(self.max_block, self.count_left)
+        if self.state is State.GAP:
+            return min(self.max_block, self.gap_left)
+        return self.max_block
+
+    def settle(self) -> None:
+        """Apply queued commands and any event due at the current position, producing no
+        audio. For drivers that run the engine in their own thread (offline) only."""
+        self._at = self.frames_out
+        while self.commands:
+            self._apply(self.commands.popleft())
+        for _ in range(16):
+            if self.state is State.PLAYING and self.frames_to_event() == 0:
+                self._play(0, 0)
+            elif self.state is State.COUNT_IN and self.count_left == 0:
+                self.state = State.PLAYING
+            elif self.state is State.GAP and self.gap_left == 0:
+                self._start()
+            else:
+                break
+
+    def predicted_ranges(self) -> list[tuple[int, int]]:
+        """Song-frame ranges the callback may read soon (for the prefetcher)."""
+        look = self.chunk_frames * self.lookahead_chunks
+        pos, end = self.pos, self.song.frames
+        limit, then = end, -1
+        if self.pending_at >= pos:
+            limit, then = self.pending_at, self.pending_to
+        elif self.vamp_on and self.vamp_end > pos:
+            limit, then = self.vamp_end, self.vamp_start
+        out = [(pos, min(limit, pos + look))]
+        rest = look - (out[0][1] - pos)
+        if then >= 0:
+            out.append((then, min(end, then + max(rest, self.chunk_frames))))
+        if self.vamp_on:
+            out.append((self.vamp_end, min(end, self.vamp_end + self.chunk_frames * 2)))
+        return out
+
+    # ---------------------------------------------------------------- the callback
+    def process(self, n: int) -> np.ndarray:
+        """Render the next ``n`` frames (``n <= max_block``) and return the ``(outputs, n)``
+        view of the engine's output buffer (valid until the next call). Audio thread only."""
+        stage = self._stage
+        stage[:, :n] = 0.0
+        self._at = self.frames_out
+        while self.commands:
+            self._apply(self.commands.popleft())
+        if self.sync_prefetch:
+            self.prefetcher.step(sync=True)
+        done = 0
+        while done < n:
+            self._at = self.frames_out + done
+            st = self.state
+            if st is State.PLAYING:
+                done += self._play(done, n - done)
+            elif st is State.COUNT_IN:
+                done += self._count_in(done, n - done)
+            elif st is State.GAP:
+                k = min(n - done, self.gap_left)
+                self.gap_left -= k
+                done += k
+                if self.gap_left == 0:
+                    self._start()
+            else:
+                done = n
+        self._pad(n)
+        return self._mix(n)
+
+    def _mix(self, n: int) -> np.ndarray:
+        i = self.song_index
+        g = self._gains[i]
+        rows = g.shape[1]
+        out = self._out[:, :n]
+        x = self._stage[:rows, :n]
+        np.matmul(g, x, out=out)
+        last = self._last_gains
+        if last is not None and last is not g and last.shape == g.shape:
+            # a level changed: crossfade from the old gains over this block
+            tmp = self._tmp[:, :n]
+            np.matmul(last, x, out=tmp)
+            np.subtract(out, tmp, out=out)
+            ramp = self._ramp[:n]
+            np.multiply(self._arange[:n], 1.0 / n, out=ramp)
+            np.multiply(out, ramp, out=out)
+            np.add(out, tmp, out=out)
+        self._last_gains = g
+        if self.fade_total > 0:
+            ramp = self._ramp[:n]
+            g0 = self.fade_left / self.fade_total
+            k = min(n, self.fade_left)
+            np.multiply(self._arange[:n], -1.0 / self.fade_total, out=ramp)
+            np.add(ramp, g0, out=ramp)
+            np.maximum(ramp, 0.0, out=ramp)
+            np.multiply(out, ramp, out=out)
+            self.fade_left -= k
+            if self.fade_left <= 0:
+                self.fade_total = 0
+                self._song_end()
+        tmp = self._tmp[:, :n]
+        np.abs(out, out=tmp)
+        np.max(tmp, axis=1, out=self._peak_now)
+        self._meters *= np.float32(0.5 ** (n / (_METER_DECAY_S * self.sr)))
+        np.maximum(self._meters, self._peak_now, out=self._meters)
+        self.frames_out += n
+        self.blocks_done += 1
+        return out
+
+    def _copy(self, pos: int, off: int, seg: int) -> None:
+        stream = self.streams[self.song_index]
+        if stream is None:
+            self.misses += 1
+            return
+        chunk = stream.chunk
+        rows = stream.rows
+        table = stream.table
+        pool = stream.pool
+        stage = self._stage
+        while seg > 0:
+            c = pos // chunk
+            o = pos - c * chunk
+            k = min(seg, chunk - o)
+            s = table[c]
+            if s >= 0:
+                np.copyto(stage[:rows, off : off + k], pool[s, :, o : o + k])
+            else:
+                self.misses += 1
+            pos += k
+            off += k
+            seg -= k
+
+    def _play(self, off: int, n: int) -> int:
+        song = self.songs[self.song_index]
+        pos = self.pos
+        nxt = song.frames
+        if self.pending_at >= pos:
+            nxt = min(nxt, self.pending_at)
+        if self.vamp_on and self.vamp_end > pos:
+            nxt = min(nxt, self.vamp_end)
+        stops = self._stop_frames[self.song_index]
+        if self.next_stop < len(stops):
+            nxt = min(nxt, int(stops[self.next_stop]))
+        seg = max(0, min(n, nxt - pos))
+        if seg > 0:
+            self._copy(pos, off, seg)
+            pos += seg
+            self.pos = pos
+            self._at += seg
+        if pos < nxt:
+            return seg
+        # an event at ``pos``: a scheduled jump first, then the vamp loop, a stop marker, the end
+        if self.pending_at == pos:
+            self.pending_at = -1
+            self._move(self.pending_to, "jump")
+        elif self.vamp_on and pos == self.vamp_end:
+            self.vamp_loops += 1
+            self.notices.append(Notice(self._at, "loop", self.vamp_loops))
+            self._move(self.vamp_start, None)
+        elif self.next_stop < len(stops) and pos == stops[self.next_stop]:
+            marker = song.stops[self.next_stop]
+            self.next_stop += 1
+            if marker.mode == "wait":
+                self.state = State.HOLD
+                self.notices.append(Notice(self._at, "hold", pos))
+            else:
+                sec = song.sections[marker.section]
+                self.vamp_on, self.vamp_start, self.vamp_end = True, sec.start, sec.end
+                self.holding_vamp_stop = True
+        elif pos >= song.frames:
+            self._song_end()
+        return seg
+
+    def _move(self, to: int, notice: str | None) -> None:
+        if notice:
+            self.notices.append(Notice(self._at, notice, self.pos, to))
+        self.pos = to
+        stops = self._stop_frames[self.song_index]
+        self.next_stop = int(np.searchsorted(stops, to, side="left"))
+
+    def _count_in(self, off: int, n: int) -> int:
+        total, offs, acc = self._count[self.song_index]
+        k = min(n, self.count_left)
+        cpos = self.count_pos
+        hi, lo = self._shots[self.song.spec.click_sound]
+        dest = self._stage[self._count_row[self.song_index]]
+        for t, a in zip(offs, acc, strict=True):
+            shot = hi if a else lo
+            a0 = max(int(t), cpos)
+            a1 = min(int(t) + len(shot), cpos + k, total)
+            if a1 > a0:
+                dest[off + a0 - cpos : off + a1 - cpos] += shot[a0 - int(t) : a1 - int(t)]
+        self.count_pos += k
+        self.count_left -= k
+        if self.count_left == 0:
+            self.state = State.PLAYING
+        return k
+
+    def _pad(self, n: int) -> None:
+        if self.pad_gain <= 0 and self.pad_target <= 0:
+            return
+        loop = self._pads[self.pad_song] if self.pad_song >= 0 else None
+        if loop is None:
+            self.pad_gain = self.pad_target = 0.0
+            return
+        rows = self._pad_rows[self.song_index]
+        ramp = self._ramp[:n]
+        g0 = self.pad_gain
+        step = 0.0 if self.pad_target == g0 else (self.pad_step if self.pad_target > g0 else -self.pad_step)
+        np.multiply(self._arange[:n], step, out=ramp)
+        np.add(ramp, g0, out=ramp)
+        np.clip(ramp, 0.0, 1.0, out=ramp)
+        g1 = g0 + step * n
+        self.pad_gain = min(g1, self.pad_target) if step >= 0 else max(g1, self.pad_target)
+        L = loop.shape[1]
+        p = self.pad_pos
+        done = 0
+        while done < n:
+            k = min(n - done, L - p)
+            for ch, r in enumerate(rows):
+                np.multiply(loop[ch, p : p + k], ramp[done : done + k], out=self._stage[r, done : done + k])
+            done += k
+            p = (p + k) % L
+        self.pad_pos = p
+
+    # ---------------------------------------------------------------- transport logic
+    def _start(self) -> None:
+        """Start the current song from its top (count-in first, pad crossfading out)."""
+        total = self._count[self.song_index][0]
+        self.pos = 0
+        self._move(0, None)
+        self.vamp_on = False
+        self.pending_at = -1
+        self.fade_total = 0
+        if self.pad_target > 0:
+            self.pad_target = 0.0
+        self.notices.append(Notice(self._at, "start", self.song_index))
+        if total > 0:
+            self.state = State.COUNT_IN
+            self.count_left, self.count_pos = total, 0
+        else:
+            self.state = State.PLAYING
+
+    def _select(self, i: int) -> None:
+        if not 0 <= i < len(self.songs):
+            return
+        self.song_index = i
+        self.state = State.STOPPED
+        self.pos = 0
+        self._move(0, None)
+        self.vamp_on = False
+        self.pending_at = -1
+        self.fade_total = 0
+        self.show_over = False
+        self.notices.append(Notice(self._at, "song", i))
+
+    def _song_end(self) -> None:
+        i = self.song_index
+        between = self.songs[i].spec.between
+        self.notices.append(Notice(self._at, "end", i))
+        self.fade_total = 0
+        if i + 1 >= len(self.songs):
+            self.state = State.STOPPED
+            self.pos = 0
+            self.show_over = True
+            self.notices.append(Notice(self._at, "show-over"))
+            return
+        self._select(i + 1)
+        if between.mode == "continue":
+            self.state = State.GAP
+            self.gap_left = max(1, round(between.gap_seconds * self.sr))
+        elif between.mode == "pad" and self._pads[i + 1] is not None:
+            self.pad_song = i + 1
+            self.pad_target = 1.0
+            self.pad_step = 1.0 / max(1.0, between.pad_seconds * self.sr)
+            self.pad_pos = 0
+
+    def _resolve(self, target: str | int | None) -> int:
+        """Song frame of a jump target in the current song; -1 when unknown."""
+        song = self.song
+        if target is None:
+            return -1
+        t = str(target).strip()
+        low = t.lower()
+        if low.startswith("bar "):
+            try:
+                b = int(low[4:])
+            except ValueError:
+                return -1
+            return song.bar_starts[b - 1] if 1 <= b <= song.n_bars else -1
+        occ: int | None = None
+        if "#" in t:
+            t, _, num = t.rpartition("#")
+            t = t.strip()
+            occ = int(num) if num.strip().isdigit() else None
+        try:
+            return song.find_section(t, occ, after_frame=self.pos if occ is None else None).start
+        except LiveError:
+            return -1
+
+    def _apply(self, cmd: Command) -> None:
+        a = cmd.action
+        st = self.state
+        if a is Action.PLAY or a is Action.GO:
+            if st is State.HOLD:
+                self.state = State.PLAYING
+                self.notices.append(Notice(self._at, "go", self.pos))
+            elif a is Action.GO and self.holding_vamp_stop and self.vamp_on:
+                self.vamp_on = False
+                self.holding_vamp_stop = False
+                self.notices.append(Notice(self._at, "go", self.pos))
+            elif st is State.STOPPED or st is State.GAP:
+                if self.show_over:
+                    self._select(0)
+                if self.pos == 0:
+                    self._start()
+                else:
+                    self.state = State.PLAYING
+            elif st is State.PAUSED:
+                self.state = State.PLAYING
+        elif a is Action.STOP:
+            self.state = State.STOPPED
+            self.pos = 0
+            self._move(0, None)
+            self.vamp_on = False
+            self.pending_at = -1
+            self.fade_total = 0
+            self.pad_target = 0.0
+            self.notices.append(Notice(self._at, "stop"))
+        elif a is Action.PAUSE:
+            if st is State.PLAYING or st is State.COUNT_IN:
+                self.state = State.PAUSED
+            elif st is State.PAUSED:
+                self.state = State.PLAYING if self.count_left == 0 else State.COUNT_IN
+        elif a is Action.NEXT:
+            self._select(min(self.song_index + 1, len(self.songs) - 1))
+        elif a is Action.PREVIOUS:
+            self._select(max(self.song_index - 1, 0))
+        elif a is Action.SELECT:
+            self._select(int(cmd.target or 1) - 1)
+        elif a is Action.JUMP:
+            to = self._resolve(cmd.target)
+            if to < 0:
+                self.notices.append(Notice(self._at, "error", f"no jump target {cmd.target!r}"))
+            elif cmd.when is When.NOW or st is not State.PLAYING:
+                self.pending_at = -1
+                self.vamp_on = False
+                self._move(to, "jump")
+            else:
+                song = self.song
+                if cmd.when is When.NEXT_BAR:
+                    b = song.bar_at(self.pos)
+                    at = song.bar_starts[b + 1] if song.bar_starts[b] <= self.pos else song.bar_starts[b]
+                else:
+                    at = song.sections[song.bar_sections[song.bar_at(self.pos)]].end
+                self.pending_at, self.pending_to = int(at), int(to)
+        elif a is Action.VAMP:
+            song = self.song
+            sec = song.sections[song.bar_sections[song.bar_at(self.pos)]]
+            self.vamp_on, self.vamp_start, self.vamp_end, self.vamp_loops = True, sec.start, sec.end, 0
+        elif a is Action.RELEASE:
+            self.vamp_on = False
+            self.holding_vamp_stop = False
+        elif a is Action.FADE:
+            if st is State.PLAYING or st is State.COUNT_IN:
+                self.fade_total = self.fade_left = max(1, round((cmd.value or 4.0) * self.sr))
+        self.notices.append(Notice(self._at, "applied", a.value, cmd.sent_ns, time.perf_counter_ns()))

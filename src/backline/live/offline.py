@@ -1,0 +1,336 @@
+"""The offline driver: the same engine, block by block, against a scripted list of events.
+
+An event script is a list of events, each ``at`` a trigger and an ``action``:
+
+- ``at``: seconds of output time (``12.5``, ``"12.5s"``, ``"1:02.5"``), ``"bar N"``
+  (when the playhead reaches the start of bar N of the current song, or of song
+  ``song = K``), or ``"waiting"`` (when the engine stops or waits for go);
+  ``after = S`` delays the action S seconds after its trigger; ``times = K`` (bar
+  triggers) waits for the K-th arrival at that bar after the previous event fired
+  (``{at = "bar 4", times = 3, action = "release"}`` releases a vamp in its third pass);
+- ``action``: a transport action (``play``, ``jump Chorus next bar``, ``vamp``,
+  ``release``, ``go``, ``fade 4`` ... see :func:`~backline.live.commands.parse_action`),
+  ``level SOURCE DB``, ``mute SOURCE``, ``unmute SOURCE``, ``solo SOURCE``,
+  ``unsolo SOURCE``, ``output N DB``, or ``end`` (stop the render).
+
+Events fire in the order written (each waits for the one before it). Files:
+JSON (a list, or ``{"events": [...]}``), JSON lines (``.jsonl``), TOML
+(``[[events]]``), YAML (when PyYAML is installed), or text lines ``AT: ACTION``
+(``bar 5: vamp``; ``#`` comments).
+
+The render starts with ``play`` (unless ``autoplay=False``) and ends when every
+event has fired and the engine is stopped, or at ``max_seconds``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from backline.errors import LiveError, Location
+from backline.live.commands import Command, parse_action
+from backline.live.engine import Engine, State
+from backline.live.markers import parse_time
+
+__all__ = ["Event", "RenderResult", "load_events", "parse_events", "run_offline", "render_offline"]
+
+_LEVEL_ACTIONS = ("level", "mute", "unmute", "solo", "unsolo", "output", "end")
+
+
+@dataclass(frozen=True)
+class Event:
+    """One scripted event (see the module docstring)."""
+
+    kind: str  # "time" | "bar" | "waiting"
+    value: float  # seconds for "time", bar number for "bar"
+    action: str
+    song: int | None = None
+    after: float = 0.0
+    when: str | None = None
+    where: str = ""
+    times: int = 1
+
+    def command(self) -> Command | None:
+        """The transport command, or None for level/end actions."""
+        if self.action.split()[0].lower() in _LEVEL_ACTIONS:
+            return None
+        return parse_action(self.action, self.when)
+
+
+def _event(d: Any, where: str) -> Event:
+    if not isinstance(d, dict) or "at" not in d or "action" not in d:
+        raise LiveError(f'{where}: an event needs at and action, e.g. {{at: "bar 5", action: "vamp"}}')
+    at = d["at"]
+    song = d.get("song")
+    try:
+        after = float(d.get("after", 0.0))
+        times = int(d.get("times", 1))
+    except (TypeError, ValueError):
+        raise LiveError(f"{where}: after must be seconds and times a whole number") from None
+    if after < 0 or times < 1:
+        raise LiveError(f"{where}: after must be >= 0 and times >= 1")
+    if isinstance(at, int | float) and not isinstance(at, bool):
+        ev = Event("time", float(at), str(d["action"]), song, after, d.get("when"), where)
+    else:
+        text = str(at).strip().lower()
+        if m := re.fullmatch(r"bar\s+(\d+)", text):
+            if int(m.group(1)) < 1:
+                raise LiveError(f"{where}: bars count from 1")
+            ev = Event("bar", float(m.group(1)), str(d["action"]), song, after, d.get("when"), where, times)
+        elif text in ("waiting", "stopped", "wait"):
+            ev = Event("waiting", 0.0, str(d["action"]), song, after, d.get("when"), where)
+        else:
+            try:
+                secs = parse_time(text[:-1] if text.endswith("s") else text)
+            except ValueError:
+                raise LiveError(f"{where}: at {at!r}: write seconds, m:ss, 'bar N' or 'waiting'") from None
+            ev = Event("time", secs, str(d["action"]), song, after, d.get("when"), where)
+    _validate(ev)
+    return ev
+
+
+def _validate(ev: Event) -> None:
+    words = ev.action.split()
+    if not words:
+        raise LiveError(f"{ev.where}: empty action")
+    head = words[0].lower()
+    try:
+        if head in ("level", "output"):
+            if len(words) != 3:
+                raise LiveError(
+                    f"{head} needs two values: '{head} {'SOURCE' if head == 'level' else 'N'} DB'"
+                )
+            float(words[2])
+            if head == "output":
+                int(words[1])
+        elif head in ("mute", "unmute", "solo", "unsolo"):
+            if len(words) != 2:
+                raise LiveError(f"{head} needs a source name")
+        elif head != "end":
+            ev.command()
+    except (LiveError, ValueError) as exc:
+        raise LiveError(f"{ev.where}: {exc}") from None
+
+
+def parse_events(text: str, source: str = "<events>") -> list[Event]:
+    """Parse an event script; the format follows ``source``'s extension (see the module docstring)."""
+    ext = Path(source).suffix.lower()
+    items: list[tuple[Any, str]] = []
+    if ext == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise LiveError(
+                f"{Location(source, exc.lineno, exc.colno)}: not valid JSON ({exc.msg})"
+            ) from None
+        data = data.get("events", []) if isinstance(data, dict) else data
+        if not isinstance(data, list):
+            raise LiveError(f"{source}: expected a list of events")
+        items = [(d, f"{source}: event {i + 1}") for i, d in enumerate(data)]
+    elif ext == ".jsonl":
+        for n, line in enumerate(text.splitlines(), start=1):
+            if line.strip() and not line.lstrip().startswith("#"):
+                try:
+                    items.append((json.loads(line), str(Location(source, n))))
+                except json.JSONDecodeError as exc:
+                    raise LiveError(f"{Location(source, n, exc.colno)}: not valid JSON ({exc.msg})") from None
+    elif ext == ".toml":
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise LiveError(f"{source}: not valid TOML: {exc}") from None
+        items = [(d, f"{source}: event {i + 1}") for i, d in enumerate(data.get("events", []))]
+    elif ext in (".yaml", ".yml"):
+        try:
+            import yaml
+        except ImportError:
+            raise LiveError(
+                f"{source}: YAML event scripts need PyYAML (pip install pyyaml); or use .json/.toml/.txt"
+            ) from None
+        data = yaml.safe_load(text)
+        data = data.get("events", []) if isinstance(data, dict) else data
+        items = [(d, f"{source}: event {i + 1}") for i, d in enumerate(data or [])]
+    else:
+        for n, line in enumerate(text.splitlines(), start=1):
+            body = line.split("#", 1)[0].strip() if not re.search(r"#\d", line) else line.strip()
+            if not body:
+                continue
+            at, sep, action = body.partition(":") if not re.match(r"^\d+:\d", body) else body.rpartition(": ")
+            if not sep or not action.strip():
+                raise LiveError(f"{Location(source, n)}: expected 'AT: ACTION', e.g. 'bar 5: vamp'")
+            d: dict[str, Any] = {"at": at.strip(), "action": action.strip()}
+            if re.fullmatch(r"\d+(\.\d*)?", at.strip()):
+                d["at"] = float(at)
+            items.append((d, str(Location(source, n))))
+    return [_event(d, where) for d, where in items]
+
+
+def load_events(path: str | Path) -> list[Event]:
+    """Read an event script file."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise LiveError(f"{p}: no such event script") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LiveError(f"{p}: cannot read ({exc})") from None
+    return parse_events(text, str(p))
+
+
+@dataclass
+class RenderResult:
+    """What the offline run did: frames written, events fired (output frame each), notes."""
+
+    frames: int
+    sample_rate: int
+    fired: list[tuple[int, str]]
+    truncated: bool
+    misses: int
+    notices: list[Any]
+
+    @property
+    def seconds(self) -> float:
+        return self.frames / self.sample_rate
+
+
+def _fire(engine: Engine, ev: Event) -> bool:
+    """Apply one event; False for ``end``."""
+    words = ev.action.split()
+    head = words[0].lower()
+    try:
+        if head == "end":
+            return False
+        if head == "level":
+            engine.set_level(words[1], float(words[2]))
+        elif head == "output":
+            engine.set_output_level(int(words[1]), float(words[2]))
+        elif head in ("mute", "unmute"):
+            engine.mute(words[1], head == "mute")
+        elif head in ("solo", "unsolo"):
+            engine.solo(words[1], head == "solo")
+        else:
+            cmd = ev.command()
+            assert cmd is not None
+            engine.send(cmd)
+    except LiveError as exc:
+        raise LiveError(f"{ev.where}: {exc}") from None
+    return True
+
+
+def run_offline(
+    engine: Engine,
+    events: list[Event],
+    sink: Callable[[np.ndarray], None],
+    *,
+    block: int = 512,
+    autoplay: bool = True,
+    max_seconds: float | None = None,
+) -> RenderResult:
+    """Run ``engine`` against ``events``, passing every ``(outputs, n)`` block to ``sink``."""
+    if not 1 <= block <= engine.max_block:
+        raise LiveError(f"block size must be 1..{engine.max_block}")
+    sr = engine.sr
+    engine.sync_prefetch = True
+    engine.prefetcher.step(sync=True)
+    if max_seconds is None:
+        max_seconds = 2 * sum(s.frames for s in engine.songs) / sr + 120
+    limit = round(max_seconds * sr)
+    if autoplay:
+        engine.play()
+    fired: list[tuple[int, str]] = []
+    k = 0
+    due: int | None = None  # output frame at which event k fires (after its trigger)
+    truncated = False
+    ended = False
+    arrivals = 0
+    last_frame = -1  # output frame of the last fired event or bar arrival
+    while not ended:
+        engine.settle()
+        while k < len(events):  # fire every event that is due now
+            ev = events[k]
+            if due is None and _triggered(engine, ev):
+                if ev.kind == "bar":
+                    if engine.frames_out == last_frame:
+                        break  # a bar is reached once per arrival
+                    arrivals += 1
+                    last_frame = engine.frames_out
+                    if arrivals < ev.times:
+                        break
+                due = engine.frames_out + round(ev.after * sr)
+            if due is None or engine.frames_out < due:
+                break
+            fired.append((engine.frames_out, events[k].action))
+            k += 1
+            due = None
+            arrivals = 0
+            last_frame = engine.frames_out
+            if not _fire(engine, events[k - 1]):
+                ended = True
+                break
+            engine.settle()
+        if ended:
+            break
+        idle = engine.state is State.STOPPED and not engine.commands and engine.pad_target <= 0
+        if k >= len(events) and idle:
+            break
+        if engine.frames_out >= limit:
+            truncated = True
+            break
+        n = min(block, limit - engine.frames_out, max(1, engine.frames_to_boundary()))
+        if due is not None:
+            n = min(n, max(1, due - engine.frames_out))
+        elif k < len(events):
+            n = min(n, _frames_until(engine, events[k], block))
+        sink(engine.process(n))
+    return RenderResult(engine.frames_out, sr, fired, truncated, engine.misses, list(engine.notices))
+
+
+def _triggered(engine: Engine, ev: Event) -> bool:
+    """True when ``ev``'s trigger has happened now."""
+    if ev.kind == "time":
+        return engine.frames_out >= round(ev.value * engine.sr)
+    if ev.kind == "waiting":
+        return engine.state in (State.STOPPED, State.HOLD) and not engine.commands
+    song_ok = ev.song is None or engine.song_index == ev.song - 1
+    bar = int(ev.value)
+    if song_ok and bar > engine.song.n_bars:
+        raise LiveError(f"{ev.where}: song {engine.song.title!r} has {engine.song.n_bars} bars, not {bar}")
+    return bool(song_ok and engine.state is State.PLAYING and engine.pos == engine.song.bar_starts[bar - 1])
+
+
+def _frames_until(engine: Engine, ev: Event, block: int) -> int:
+    if ev.kind == "time":
+        return max(1, min(block, round(ev.value * engine.sr) - engine.frames_out))
+    if (
+        ev.kind == "bar"
+        and engine.state is State.PLAYING
+        and (ev.song is None or engine.song_index == ev.song - 1)
+    ):
+        target = engine.song.bar_starts[int(ev.value) - 1]
+        if target > engine.pos:
+            return max(1, min(block, target - engine.pos))
+    return block
+
+
+def render_offline(
+    engine: Engine,
+    events: list[Event],
+    out_path: str | Path,
+    *,
+    block: int = 512,
+    autoplay: bool = True,
+    max_seconds: float | None = None,
+) -> RenderResult:
+    """Run the engine offline and write every output channel to one multichannel
+    32-bit float WAV at ``out_path`` (atomically)."""
+    from backline.audio.io import open_writer
+
+    with open_writer(out_path, engine.sr, engine.n_out, bit_depth="float") as write:
+        return run_offline(engine, events, write, block=block, autoplay=autoplay, max_seconds=max_seconds)

@@ -1,0 +1,176 @@
+"""The routing matrix: sources (each stem, the music bus, click, cues, count-in, pad) -> outputs.
+
+A song's sources are laid out as *rows* (one per channel: a stereo stem is two rows);
+the engine mixes ``out[outputs, n] = gains[outputs, rows] @ sources[rows, n]``.
+
+Routing is written per source name as a list of 1-based outputs (``click = [3, 4]``)
+or a table of output -> dB (``click = { "3" = 0.0, "4" = -6.0 }``); ``[]`` routes
+nowhere. Names: each stem, ``music`` (every stem without its own route), ``click``
+(the click file and the engine's count-in), ``cues``, ``pad``. Defaults: music and
+pad to front of house, click and cues to the in-ear outputs. A stereo source on two
+outputs goes left -> first, right -> second (and on in pairs for more); on one output
+it is folded to mono (each side at half gain).
+
+Safety: the click, the count-in and the cues never reach a front-of-house output
+unless the setlist sets ``[outputs] allow_click_to_foh = true``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from backline.errors import LiveError
+
+if TYPE_CHECKING:
+    from backline.live.setlist import Setlist
+    from backline.live.show import PreparedSong
+
+__all__ = ["Routing", "MixLevels", "build_routing", "effective_gains", "RESERVED_SOURCES", "IN_EAR_ONLY"]
+
+RESERVED_SOURCES = ("music", "click", "cues", "pad")
+IN_EAR_ONLY = ("click", "cues", "count-in")
+
+
+@dataclass(frozen=True)
+class Routing:
+    """The rows of a song (``row_names``, e.g. ``bass.L``), the source each row belongs
+    to, and the routed gains ``base[outputs, rows]`` (linear, before levels)."""
+
+    row_names: tuple[str, ...]
+    row_source: tuple[str, ...]
+    row_kind: tuple[str, ...]  # stem | click | cues | count-in | pad
+    base: np.ndarray
+    n_outputs: int
+    foh: tuple[int, ...]
+    in_ear: tuple[int, ...]
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.row_names)
+
+    def rows_of(self, source: str) -> list[int]:
+        return [i for i, s in enumerate(self.row_source) if s == source]
+
+
+def _targets(value: Any, n_out: int, what: str) -> list[tuple[int, float]]:
+    """(0-based output, linear gain) pairs from a list or an output -> dB table."""
+    if value in ("off", "none") or value == []:
+        return []
+    pairs: list[tuple[int, float]] = []
+    if isinstance(value, list):
+        items: list[tuple[Any, Any]] = [(v, 0.0) for v in value]
+    elif isinstance(value, Mapping):
+        items = sorted(value.items(), key=lambda kv: int(kv[0]) if str(kv[0]).isdigit() else 0)
+    else:
+        raise LiveError(
+            f"routing of {what} must be a list of outputs like [1, 2] or a table of output = dB, not {value!r}"
+        )
+    for out, db in items:
+        if isinstance(out, bool) or not str(out).isdigit() or not 1 <= int(out) <= n_out:
+            raise LiveError(f"routing of {what}: output {out!r} does not exist (outputs are 1..{n_out})")
+        if isinstance(db, bool) or not isinstance(db, int | float) or not -120 <= db <= 24:
+            raise LiveError(
+                f"routing of {what}: gain {db!r} dB for output {out} must be a number in -120..24"
+            )
+        pairs.append((int(out) - 1, float(10 ** (db / 20))))
+    return pairs
+
+
+def build_routing(setlist: Setlist, song: PreparedSong) -> Routing:
+    """The routing of ``song``: setlist defaults, the setlist's ``[routing]``, then the
+    song's own ``routing`` table. Raises :class:`LiveError` for unknown sources or
+    outputs and for a click/cue route to front of house that was not allowed."""
+    o = setlist.outputs
+    rows: list[str] = []
+    row_src: list[str] = []
+    kinds: list[str] = []
+    for s in song.sources:
+        for ch in range(s.channels):
+            rows.append(s.name if s.channels == 1 else f"{s.name}.{'LR'[ch]}")
+            row_src.append(s.name)
+            kinds.append(s.kind)
+    rows += ["count-in", "pad.L", "pad.R"]
+    row_src += ["count-in", "pad", "pad"]
+    kinds += ["count-in", "pad", "pad"]
+    stems = [s.name for s in song.sources if s.kind == "stem"]
+    known = set(stems) | set(RESERVED_SOURCES)
+    routes: dict[str, Any] = {
+        "music": list(o.foh),
+        "click": list(o.in_ear),
+        "cues": list(o.in_ear),
+    }
+    for where, table in (
+        ("the setlist's [routing]", setlist.routing),
+        (f"song {song.title!r}", song.spec.routing),
+    ):
+        for name, value in table.items():
+            if name not in known and where.startswith("song"):
+                raise LiveError(
+                    f"{where}: routing names unknown source {name!r}; sources: {', '.join(stems + list(RESERVED_SOURCES))}"
+                )
+            if name not in known:
+                continue  # a setlist-wide route for a stem this song does not have
+            routes[name] = value
+    routes.setdefault("pad", routes["music"])
+    n_out = o.count
+    base = np.zeros((n_out, len(rows)), dtype=np.float32)
+    foh0 = {c - 1 for c in o.foh}
+    for r, (src, kind) in enumerate(zip(row_src, kinds, strict=True)):
+        key = (
+            "click"
+            if kind == "count-in"
+            else (src if src in routes else ("music" if kind == "stem" else src))
+        )
+        if key not in routes:
+            continue
+        targets = _targets(routes[key], n_out, key)
+        if kind in IN_EAR_ONLY and not o.allow_click_to_foh:
+            bad = sorted(t + 1 for t, _ in targets if t in foh0)
+            if bad:
+                raise LiveError(
+                    f"song {song.title!r}: {key} is routed to front-of-house output(s) {bad}; the audience must not "
+                    "hear it (set [outputs] allow_click_to_foh = true if you really mean it)"
+                )
+        stereo = rows[r].endswith((".L", ".R"))
+        side = 0 if rows[r].endswith(".L") else 1
+        for k, (out, g) in enumerate(targets):
+            if not stereo:
+                base[out, r] += g
+            elif len(targets) == 1:
+                base[out, r] += 0.5 * g
+            elif k % 2 == side:
+                base[out, r] += g
+    return Routing(tuple(rows), tuple(row_src), tuple(kinds), base, n_out, o.foh, o.in_ear)
+
+
+@dataclass(frozen=True)
+class MixLevels:
+    """Live levels (immutable: a change makes a new one). dB per source name and per
+    output (0-based); mutes; solos (stems only: a solo silences the other stems)."""
+
+    source_db: Mapping[str, float]
+    output_db: Mapping[int, float]
+    muted: frozenset[str] = frozenset()
+    soloed: frozenset[str] = frozenset()
+    muted_outputs: frozenset[int] = frozenset()
+
+
+def effective_gains(routing: Routing, levels: MixLevels, out: np.ndarray | None = None) -> np.ndarray:
+    """``routing.base`` with source levels, mutes, solos and output levels applied."""
+    g = np.array(routing.base, dtype=np.float32, copy=True) if out is None else out
+    if out is not None:
+        np.copyto(g, routing.base)
+    for r, (src, kind) in enumerate(zip(routing.row_source, routing.row_kind, strict=True)):
+        name = "click" if kind == "count-in" else src
+        lin = 10 ** (levels.source_db.get(name, 0.0) / 20)
+        if name in levels.muted or (kind == "stem" and levels.soloed and src not in levels.soloed):
+            lin = 0.0
+        g[:, r] *= np.float32(lin)
+    for o in range(routing.n_outputs):
+        lin = 0.0 if o in levels.muted_outputs else 10 ** (levels.output_db.get(o, 0.0) / 20)
+        g[o, :] *= np.float32(lin)
+    return g

@@ -1,0 +1,76 @@
+"""MIDI output: type 1, named tracks, GM programs, drums on channel 10, tempo map, meters, markers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mido
+import pytest
+from arrange_helpers import REGISTRY, aaba, bar, song, still
+
+from backline.arrange.engine import arrange
+from backline.arrange.midi_out import PPQ, arrangement_to_midi, arrangement_to_midi_bytes, write_midi
+from backline.model.song import TimeSignature
+
+
+def test_tracks_programs_channels_markers() -> None:
+    pytest.importorskip("backline.arrange.roles.comping")
+    arr = arrange(aaba(), "medium-swing", registry=REGISTRY, seed=2)
+    mid = arrangement_to_midi(arr)
+    assert mid.type == 1 and mid.ticks_per_beat == PPQ == 480
+    assert [t.name for t in mid.tracks] == ["Test"] + [p.name for p in arr.parts]
+    for part, track in zip(arr.parts, mid.tracks[1:], strict=True):
+        pcs = [m for m in track if m.type == "program_change"]
+        assert len(pcs) == 1 and pcs[0].program == part.program and pcs[0].channel == part.channel
+        ons = [m for m in track if m.type == "note_on" and m.velocity > 0]
+        offs = [m for m in track if m.type == "note_off"]
+        assert len(ons) == len(offs) == len(part.notes)
+        assert {m.channel for m in ons} == {part.channel}
+    drums = mid.tracks[1]
+    assert {m.channel for m in drums if m.type == "note_on"} == {9}
+    markers = [(m.text) for m in mid.tracks[0] if m.type == "marker"]
+    assert markers == ["Intro", "A", "A", "B", "A", "Ending"]
+    # total length equals the plan (last note-off at or before the end)
+    end_ticks = max(sum(m.time for m in t) for t in mid.tracks[1:])
+    assert end_ticks <= round(arr.total_beats * PPQ)
+    assert mid.length == pytest.approx(arr.duration_seconds, abs=0.3)
+
+
+def test_tempo_and_time_signature_changes() -> None:
+    s = song(
+        (
+            "A",
+            [
+                bar("C"),
+                bar("F", time=TimeSignature(3, 4), tempo=90),
+                bar("G", time=TimeSignature(7, 8), tempo=90),
+            ],
+        )
+    )
+    arr = arrange(s, "folk", registry=REGISTRY, parts=["drums"], intro=False, ending=False)
+    mid = arrangement_to_midi(arr)
+    now, tempos, sigs = 0, [], []
+    for m in mid.tracks[0]:
+        now += m.time
+        if m.type == "set_tempo":
+            tempos.append((now, round(mido.tempo2bpm(m.tempo), 3)))
+        if m.type == "time_signature":
+            sigs.append((now, m.numerator, m.denominator))
+    assert tempos == [(0, 120.0), (4 * PPQ, 90.0)]
+    assert sigs == [(0, 4, 4), (4 * PPQ, 3, 4), (7 * PPQ, 7, 8)]
+
+
+def test_notes_round_trip_and_bytes_identical(tmp_path: Path) -> None:
+    arr = arrange(aaba(), still("rock"), registry=REGISTRY, parts=["drums"], intro=False, ending=False)
+    data = arrangement_to_midi_bytes(arr)
+    out = write_midi(arr, tmp_path / "x.mid")
+    assert out.read_bytes() == data == arrangement_to_midi_bytes(arr)
+    assert not list(tmp_path.glob(".*part*"))  # atomic: no temporary left behind
+    mid = mido.MidiFile(out)
+    now, starts = 0, []
+    for m in mid.tracks[1]:
+        now += m.time
+        if m.type == "note_on" and m.velocity > 0:
+            starts.append((now, m.note))
+    expect = sorted((round(n.start * PPQ), n.pitch) for n in arr.part("drums").notes)
+    assert sorted(starts) == expect

@@ -1,0 +1,133 @@
+"""Styles as data: the built-in set, the file format, user folders, hint matching."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+from arrange_helpers import REGISTRY
+
+from backline.arrange.styles import StyleRegistry, style_from_dict
+from backline.errors import StyleError
+from backline.model.song import TimeSignature
+
+REQUIRED = [
+    "medium-swing", "up-tempo-swing", "jazz-ballad", "jazz-waltz", "bossa-nova", "samba", "afro-cuban",
+    "latin-jazz", "even-8ths", "rock", "hard-rock", "pop", "pop-ballad", "dance", "funk", "soul", "rnb-12-8",
+    "blues-shuffle", "slow-blues", "country-train", "country-two-step", "reggae", "gospel", "folk", "odd-5",
+    "odd-7",
+]  # fmt: skip
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_builtin_styles_are_complete() -> None:
+    assert len(REGISTRY) >= 24
+    assert set(REQUIRED) <= set(REGISTRY.names())
+    for st in REGISTRY:
+        assert {"A", "B", "fill", "intro", "ending"} <= set(st.drums), st.name
+        assert len(st.parts) >= 5, st.name
+        assert st.parts[0].role == "drums" and st.parts[0].channel == 9
+        channels = [p.channel for p in st.parts]
+        assert len(set(channels)) == len(channels)
+        assert st.tempo_range[0] <= st.default_tempo <= st.tempo_range[1]
+        for p in st.parts[1:]:
+            assert "pattern" in p.params, (st.name, p.name)
+            assert 0 <= p.low < p.high <= 127
+        assert st.intro.kind != "none" and st.ending.kind != "none"
+
+
+def test_extends_merges_parts_by_name() -> None:
+    up, med = REGISTRY.get("up-tempo-swing"), REGISTRY.get("medium-swing")
+    assert up.part("bass").params["pattern"] == "walk"
+    assert med.part("bass").params["pattern"] == "two-then-walk"
+    assert up.part("guitar") == med.part("guitar")
+    assert up.drums["intro"] == med.drums["intro"] and up.drums["A"] != med.drums["A"]
+
+
+def test_user_folder_adds_and_overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "my-rock.toml").write_text(
+        'name = "my-rock"\nextends = "rock"\ntitle = "My Rock"\n[intensity]\nA = 90\n'
+        '[drums.A]\nhat = "XX XX XX XX"\nkick = "X. X. X. X."\n'
+    )
+    (tmp_path / "pop.toml").write_text('name = "pop"\nextends = "rock"\ntitle = "Pop (mine)"\n')
+    monkeypatch.setenv("BACKLINE_STYLES", str(tmp_path))
+    reg = StyleRegistry.default()
+    mine = reg.get("My Rock")
+    assert mine.intensity["A"] == 90 and mine.family == "rock"
+    assert [h.offset for h in mine.drums["A"].hits if h.pitch == 36] == [0.0, 1.0, 2.0, 3.0]
+    assert reg.get("pop").title == "Pop (mine)"
+    assert "my-rock" not in REGISTRY  # the registry passed around is never mutated
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[[parts]]\nrole = "drums"\n[drums.A]\ncowbel = "x..."\n', "unknown drum voice 'cowbel'"),
+        ('[[parts]]\nrole = "drums"\n[drums.A]\nkick = "x.x"\n', "3 steps, but a 4/4 bar at 2 steps"),
+        ('[[parts]]\nrole = "drums"\n[drums.A]\nkick = "x.x?x.x."\n', "step 4 is '?'"),
+        ('feel = "lilt"\n[[parts]]\nrole = "bass"\n', "'feel' is 'lilt'"),
+        ('tempo = [200, 100]\n[[parts]]\nrole = "bass"\n', "'tempo' range"),
+        ('[[parts]]\nrole = "drums"\nkit = "tin"\n[drums.A]\nkick = "x. x. x. x."\n', "kit 'tin'"),
+        ("parts = []\n", "at least one [[parts]]"),
+    ],
+)
+def test_style_file_errors_name_the_file_and_key(text: str, message: str) -> None:
+    with pytest.raises(StyleError) as info:
+        style_from_dict(tomllib.loads(text), "bad.toml")
+    assert "bad.toml" in str(info.value) and message in str(info.value)
+
+
+def test_docs_example_is_a_valid_style() -> None:
+    doc = (ROOT / "docs" / "styles.md").read_text()
+    blocks = re.findall(r"```toml\n(.*?)```", doc, re.S)
+    assert blocks
+    st = style_from_dict(tomllib.loads(blocks[0]), "docs/styles.md")
+    assert st.name and len(st.parts) >= 5 and {"A", "B", "fill", "intro", "ending"} <= set(st.drums)
+
+
+@pytest.mark.parametrize(
+    ("hint", "meter", "expected"),
+    [
+        ("Medium Swing", (4, 4), "medium-swing"),
+        ("Up Tempo Swing", (4, 4), "up-tempo-swing"),
+        ("Medium Up Swing", (4, 4), "up-tempo-swing"),
+        ("Ballad", (4, 4), "jazz-ballad"),
+        ("Bossa Nova", (4, 4), "bossa-nova"),
+        ("Latin", (4, 4), "latin-jazz"),
+        ("Afro", (4, 4), "afro-cuban"),
+        ("Samba", (4, 4), "samba"),
+        ("Rock Pop", (4, 4), "rock"),
+        ("Even 8ths", (4, 4), "even-8ths"),
+        ("Funk", (4, 4), "funk"),
+        ("Soul", (4, 4), "soul"),
+        ("R&B", (4, 4), "rnb-12-8"),
+        ("Blues", (4, 4), "blues-shuffle"),
+        ("Slow Blues", (12, 8), "slow-blues"),
+        ("Shuffle", (4, 4), "blues-shuffle"),
+        ("Waltz", (3, 4), "jazz-waltz"),
+        ("Pop Waltz", (3, 4), "waltz"),
+        ("Country", (4, 4), "country-two-step"),
+        ("Reggae", (4, 4), "reggae"),
+        ("Gospel", (4, 4), "gospel"),
+        ("Folk", (6, 8), "folk"),
+        ("Pop", (4, 4), "pop"),
+        ("Pop Ballad", (4, 4), "pop-ballad"),
+        ("Medium Swing", (3, 4), "jazz-waltz"),
+        ("Medium Swing", (5, 4), "odd-5"),
+        ("Even 8ths", (7, 8), "odd-7"),
+        ("", (3, 4), "waltz"),
+        ("", (4, 4), "pop"),
+    ],
+)
+def test_hint_and_meter_pick_the_closest_style(hint: str, meter: tuple[int, int], expected: str) -> None:
+    st, reason = REGISTRY.match(hint, TimeSignature(*meter))
+    assert st.name == expected, reason
+
+
+def test_unknown_hint_says_why() -> None:
+    st, reason = REGISTRY.match("Klezmer Hora", TimeSignature(4, 4))
+    assert st.name == "pop" and "no style matches" in reason
+    with pytest.raises(StyleError, match="did you mean"):
+        REGISTRY.get("medium swingg")

@@ -1,0 +1,224 @@
+"""Analysis of recordings: tempo, beats, downbeats, meter, key, chords, sections, chart."""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+
+import mir_eval
+import numpy as np
+import pytest
+import soundfile as sf
+from _analysis_signals import SR, clicks, progression
+from conftest import corpora_path
+
+from backline.audio.analyze import Analysis, analysis_to_song, analyze_array, analyze_file, estimate_tempo
+from backline.audio.analyze.harte import chord_to_harte
+from backline.errors import AudioInputError
+from backline.formats import load_song, save_song
+from backline.model.chord import parse_chord
+
+POP = [(0, "maj"), (9, "min"), (5, "maj"), (7, "7")]
+
+
+@pytest.fixture(scope="module")
+def pop_song() -> tuple[Analysis, np.ndarray]:
+    y, beats = progression(POP * 4, bpm=112)
+    return analyze_array(y, SR), beats
+
+
+@pytest.mark.parametrize("bpm", [90.0, 128.0])
+def test_tempo_and_beats_of_a_click_train(bpm: float) -> None:
+    ref = np.arange(0.3, 19.5, 60 / bpm)
+    a = analyze_array(clicks(ref, 20.0), SR)
+    assert a.tempo == pytest.approx(bpm, rel=0.04)
+    assert mir_eval.beat.f_measure(ref, np.array(a.beats)) >= 0.95
+    # Beats land on the clicks, not a frame early or late.
+    err = [min(abs(ref - b)) for b in a.beats]
+    assert np.median(err) < 0.012
+    # The accented clicks are the downbeats.
+    assert a.time_signature == (4, 4)
+    assert mir_eval.beat.f_measure(ref[::4], np.array(a.downbeats)) >= 0.9
+
+
+def test_progression_beats_downbeats_key_chords(pop_song: tuple[Analysis, np.ndarray]) -> None:
+    a, beats = pop_song
+    assert a.tempo == pytest.approx(112, rel=0.04)
+    assert mir_eval.beat.f_measure(beats, np.array(a.beats)) >= 0.9
+    assert mir_eval.beat.f_measure(beats[::4], np.array(a.downbeats)) >= 0.9
+    assert a.key == "C major"
+    labels = [c.label for c in a.chords if c.label != "N"]
+    assert labels[:4] == ["C:maj", "A:min", "F:maj", "G:7"]
+    mir_eval.chord.validate([c.label for c in a.chords], [c.label for c in a.chords])
+    # Chord spans cover the file without gaps.
+    assert a.chords[0].start == 0.0 and a.chords[-1].end == pytest.approx(a.duration)
+    assert all(x.end == pytest.approx(y.start) for x, y in zip(a.chords, a.chords[1:], strict=False))
+    assert a.confidence > 0.6
+
+
+def test_majmin_score_against_the_synthetic_truth(pop_song: tuple[Analysis, np.ndarray]) -> None:
+    a, beats = pop_song
+    spb = beats[1]
+    ref_int = np.array([[i * 4 * spb, (i + 1) * 4 * spb] for i in range(16)])
+    ref_lab = [["C:maj", "A:min", "F:maj", "G:7"][i % 4] for i in range(16)]
+    est_int = np.array([[c.start, c.end] for c in a.chords])
+    scores = mir_eval.chord.evaluate(ref_int, ref_lab, est_int, [c.label for c in a.chords])
+    assert scores["majmin"] >= 0.9
+    assert scores["sevenths"] >= 0.85
+
+
+@pytest.mark.parametrize(
+    ("prog", "key"),
+    [
+        ([(7, "maj"), (0, "maj"), (2, "7"), (7, "maj")], "G major"),
+        ([(9, "min"), (2, "min"), (4, "7"), (9, "min")], "A minor"),
+        ([(10, "maj"), (3, "maj"), (5, "7"), (10, "maj")], "Bb major"),
+    ],
+)
+def test_key_of_a_cadence(prog: list[tuple[int, str]], key: str) -> None:
+    y, _ = progression(prog * 3, bpm=100)
+    a = analyze_array(y, SR)
+    assert a.key == key
+    mir_eval.key.validate_key(a.key)
+
+
+def test_minor_and_diminished_chords() -> None:
+    y, _ = progression([(2, "min7"), (11, "dim"), (0, "maj"), (9, "min7")] * 2, bpm=96)
+    a = analyze_array(y, SR)
+    labels = [c.label for c in a.chords if c.label != "N"][:4]
+    assert labels == ["D:min7", "B:dim", "C:maj", "A:min7"]
+
+
+def test_waltz_meter() -> None:
+    y, beats = progression([(0, "maj"), (5, "maj"), (7, "7"), (0, "maj")] * 3, bpm=120, meter=3, beats_per_chord=3)
+    a = analyze_array(y, SR)
+    assert a.time_signature == (3, 4)
+    assert mir_eval.beat.f_measure(beats[::3], np.array(a.downbeats)) >= 0.9
+
+
+def test_sections_of_an_abab_form() -> None:
+    a_part = [(0, "maj"), (7, "maj"), (9, "min"), (5, "maj")] * 2
+    b_part = [(2, "min"), (7, "7"), (4, "min"), (9, "min")] * 2
+    parts = []
+    for chords, bright in ((a_part, False), (b_part, True), (a_part, False), (b_part, True)):
+        y, _ = progression(chords, bpm=120, bright=bright)
+        parts.append(y[: int(len(chords) * 4 * 0.5 * SR)])
+    a = analyze_array(np.concatenate(parts), SR)
+    assert [s.label for s in a.sections] == ["A", "B", "A", "B"]
+    for s, expected in zip(a.sections, (0.0, 16.0, 32.0, 48.0), strict=True):
+        assert s.start == pytest.approx(expected, abs=0.6)
+
+
+def test_tempo_drift_is_followed() -> None:
+    # 100 -> 120 BPM over 40 s: the beat grid must bend with it.
+    t, ref = 0.2, []
+    while t < 40:
+        ref.append(t)
+        t += 60.0 / (100 + 20 * t / 40)
+    r = np.array(ref)
+    a = analyze_array(clicks(r, 41.0), SR)
+    assert mir_eval.beat.f_measure(r, np.array(a.beats)) >= 0.9
+    assert a.tempo_curve, "a drifting tempo is reported as a curve"
+    assert a.tempo_curve[0][1] < a.tempo_curve[-1][1]
+
+
+def test_madmom_sample_runs_honestly() -> None:
+    wav = corpora_path("audio", "madmom", "sample.wav")
+    a = analyze_file(wav)
+    assert a.duration == pytest.approx(2.8, abs=0.05)
+    # 2.8 s is too short for a reliable tempo: the result says so.
+    assert any("unreliable" in w for w in a.warnings)
+    assert a.confidence <= 0.3
+
+
+def test_chart_from_analysis_round_trips(pop_song: tuple[Analysis, np.ndarray], tmp_path: Path) -> None:
+    a, _ = pop_song
+    song = analysis_to_song(a, "Loop")
+    assert song.time_signature.numerator == 4
+    assert song.tempo == pytest.approx(112, abs=1)
+    assert str(song.key) == "C"
+    first = [str(b.chords[0].chord) for b in song.bars[:4]]
+    assert first == ["C", "Am", "F", "G7"]
+    out = save_song(song, tmp_path / "loop.chart")
+    again = load_song(out)
+    assert [str(b.chords[0].chord) for b in again.bars[:4]] == first
+
+
+def test_chart_chords_as_harte_labels() -> None:
+    symbols = ["C", "Am7", "G7", "Bbmaj7", "F#m7b5", "Ebdim7", "C7alt", "D/F#", "Gsus4", "A13", "E7(b9)"]
+    labels = [chord_to_harte(parse_chord(s)) for s in symbols]
+    mir_eval.chord.validate(labels, labels)
+    assert labels[:4] == ["C:maj", "A:min7", "G:7", "Bb:maj7"]
+    assert labels[4] == "F#:hdim7"
+    assert labels[7] == "D:maj/3"
+    assert chord_to_harte(None) == "N"
+
+
+# --- bad input ------------------------------------------------------------------------
+
+
+def test_not_audio(tmp_path: Path) -> None:
+    p = tmp_path / "notes.wav"
+    p.write_text("this is not audio at all\n" * 50)
+    before = p.read_bytes()
+    with pytest.raises(AudioInputError, match="notes.wav"):
+        analyze_file(p)
+    assert p.read_bytes() == before
+
+
+def test_missing_and_empty(tmp_path: Path) -> None:
+    with pytest.raises(AudioInputError, match="no such file"):
+        analyze_file(tmp_path / "nope.wav")
+    (tmp_path / "empty.wav").write_bytes(b"")
+    with pytest.raises(AudioInputError, match="empty"):
+        analyze_file(tmp_path / "empty.wav")
+
+
+def test_truncated_wav(tmp_path: Path) -> None:
+    y, _ = progression(POP, bpm=120)
+    full = tmp_path / "full.wav"
+    sf.write(full, y, SR, subtype="PCM_16")
+    data = full.read_bytes()
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(data[: len(data) // 3])  # the header still claims the full length
+    try:
+        a = analyze_file(cut)
+    except AudioInputError as exc:
+        assert "cut.wav" in str(exc)
+    else:
+        assert a.duration < 0.5 * len(y) / SR + 1.0
+
+
+def test_silence(tmp_path: Path) -> None:
+    p = tmp_path / "silence.wav"
+    with wave.open(str(p), "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(44100)
+        w.writeframes(b"\x00\x00" * 2 * 44100 * 5)
+    a = analyze_file(p)
+    assert a.confidence == 0.0 and a.tempo == 0.0 and a.beats == ()
+    assert a.key == "X" and [c.label for c in a.chords] == ["N"]
+    assert any("silent" in w for w in a.warnings)
+    with pytest.raises(AudioInputError, match="no steady beat"):
+        estimate_tempo(p)
+    with pytest.raises(AudioInputError, match="no steady beat"):
+        analysis_to_song(a)
+
+
+def test_one_second_clip() -> None:
+    y, _ = progression(POP, bpm=120)
+    a = analyze_array(y[:SR], SR)
+    assert a.confidence <= 0.3
+    assert any("unreliable" in w for w in a.warnings)
+    assert a.duration == pytest.approx(1.0, abs=0.01)
+
+
+def test_no_detectable_beat(rng: np.random.Generator) -> None:
+    # A held chord with slowly swelling noise: nothing to tap along to.
+    t = np.arange(12 * SR) / SR
+    y = 0.2 * sum(np.sin(2 * np.pi * f * t) for f in (261.6, 329.6, 392.0))
+    y = y * (0.6 + 0.4 * np.sin(2 * np.pi * 0.05 * t)) + 0.01 * rng.standard_normal(len(t))
+    a = analyze_array(y.astype(np.float32), SR)
+    assert a.confidence < 0.5
+    assert a.warnings

@@ -1,0 +1,92 @@
+"""Fixtures for the live tests: synthetic songs and setlists, an engine factory, a JACK server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from live_songs import SETLIST_HEAD, song_toml, write_song
+
+from backline.live.engine import Engine
+from backline.live.offline import parse_events, run_offline
+from backline.live.setlist import load_setlist
+from backline.live.show import Show, prepare_show
+
+
+@pytest.fixture
+def make_show(tmp_path: Path) -> Callable[..., Show]:
+    """make_show(songs_toml, head=SETLIST_HEAD) -> Show; songs 'a' (8 bars: A A A A B B B B)
+    and 'b' (6 bars: Verse x2, Chorus x4) exist under tmp_path."""
+    write_song(tmp_path / "a")
+    write_song(tmp_path / "b", bars=6, sections=((0.0, "Verse"), (2.0, "Chorus")))
+
+    def make(songs: str | None = None, head: str = SETLIST_HEAD, deep: bool = False) -> Show:
+        text = head + (songs if songs is not None else song_toml("One", "a") + song_toml("Two", "b"))
+        (tmp_path / "set.toml").write_text(text)
+        return prepare_show(load_setlist(tmp_path / "set.toml"), deep=deep)
+
+    return make
+
+
+def render(
+    show: Show, script: str, *, block: int = 512, fmt: str = "x.txt", autoplay: bool = True
+) -> tuple[np.ndarray, Engine]:
+    """Run the offline driver; returns (outputs x frames, engine)."""
+    engine = Engine(show)
+    blocks: list[np.ndarray] = []
+    run_offline(
+        engine, parse_events(script, fmt), lambda b: blocks.append(b.copy()), block=block, autoplay=autoplay
+    )
+    return np.concatenate(blocks, axis=1), engine
+
+
+# --- a real JACK server (dummy driver) --------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def jack_server() -> Iterator[str]:
+    """Start ``jackd -d dummy`` under a unique server name; yields the name."""
+    jackd = shutil.which("jackd")
+    if jackd is None:
+        pytest.skip("jackd is not installed (apt install jackd2)")
+    try:
+        import jack
+    except (ImportError, OSError) as exc:
+        pytest.skip(f"JACK-Client is not usable: {exc}")
+    name = f"backline-test-{uuid.uuid4().hex[:8]}"
+    env = dict(os.environ, JACK_NO_AUDIO_RESERVATION="1")
+    proc = subprocess.Popen(
+        [jackd, "--no-realtime", "-n", name, "-d", "dummy", "-r", "48000", "-p", "256"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    import jack
+
+    deadline = time.monotonic() + 10
+    ok = False
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            c = jack.Client("probe", servername=name, no_start_server=True)
+            c.close()
+            ok = True
+            break
+        except jack.JackOpenError:
+            time.sleep(0.1)
+    if not ok:
+        proc.kill()
+        out = proc.communicate()[0].decode(errors="replace")[-500:]
+        pytest.skip(f"jackd -d dummy did not start: {out}")
+    yield name
+    proc.terminate()
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()

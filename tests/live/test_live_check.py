@@ -1,0 +1,144 @@
+"""Setlist parsing, `backline live check`, and the show going on without a broken song."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from live_songs import BAR, SETLIST_HEAD, SR, decode_pos, song_toml
+from typer.testing import CliRunner
+
+from backline.cli.app import app
+from backline.errors import LiveError
+from backline.live.setlist import Levels, load_setlist, parse_setlist, save_levels
+from conftest import render
+
+
+def _break_files(tmp: Path) -> None:
+    """c: a truncated stem; d: a corrupt stem; e: a missing folder; f: stems of different rates."""
+    import shutil
+
+    for name in ("c", "d", "f"):
+        shutil.copytree(tmp / "a", tmp / name)
+    data = (tmp / "c" / "keys.wav").read_bytes()
+    (tmp / "c" / "keys.wav").write_bytes(data[: len(data) // 2])
+    (tmp / "d" / "keys.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunkjunk" + bytes(5000))
+    x, _ = sf.read(tmp / "a" / "keys.wav")
+    sf.write(tmp / "f" / "keys.wav", x[::2], SR // 2)
+
+
+BROKEN = (
+    song_toml("Good", "a")
+    + song_toml("Truncated", "c")
+    + song_toml("Corrupt", "d")
+    + song_toml("Missing", "e")
+    + song_toml("Rates", "f")
+    + song_toml("Also good", "b")
+)
+
+
+def test_problems_are_reported_per_song_and_file(make_show, tmp_path):
+    _break_files(tmp_path)
+    show = make_show(BROKEN, deep=True)
+    by_song = {p.title: p for p in show.problems}
+    assert set(by_song) == {"Truncated", "Corrupt", "Missing", "Rates"}
+    assert (
+        by_song["Truncated"].file == tmp_path / "c" / "keys.wav"
+        and "truncated" in by_song["Truncated"].message
+    )
+    assert (
+        by_song["Corrupt"].file == tmp_path / "d" / "keys.wav"
+        and "not a readable" in by_song["Corrupt"].message
+    )
+    assert "no such stems folder" in by_song["Missing"].message
+    assert (
+        "different sample rates" in by_song["Rates"].message
+        and "24000 Hz: keys.wav" in by_song["Rates"].message
+    )
+    assert "song 2 'Truncated'" in str(by_song["Truncated"])
+    assert [s.title for s in show.playable] == ["Good", "Also good"]
+
+
+def test_the_show_goes_on_without_the_broken_songs(make_show, tmp_path):
+    _break_files(tmp_path)
+    show = make_show(BROKEN)
+    out, _eng = render(show, "waiting: play\n")
+    p = decode_pos(out[4], out[5])
+    assert out.shape[1] == 8 * BAR + 6 * BAR  # "Good" then "Also good"
+    assert p[8 * BAR - 1] == 8 * BAR - 1 and p[8 * BAR] == 0 and p[-1] == 6 * BAR - 1
+
+
+def test_check_command_exit_codes(make_show, tmp_path):
+    make_show()
+    runner = CliRunner()
+    ok = runner.invoke(app, ["live", "check", str(tmp_path / "set.toml")])
+    assert ok.exit_code == 0, ok.output
+    _break_files(tmp_path)
+    make_show(BROKEN)
+    bad = runner.invoke(app, ["live", "check", str(tmp_path / "set.toml")])
+    assert bad.exit_code == 1
+    assert "Truncated" in bad.output and "keys.wav" in bad.output
+
+
+def test_unknown_sections_and_sources_are_problems(make_show, tmp_path):
+    show = make_show(
+        song_toml("One", "a", 'stops = [{ at = "section Bridge" }]')
+        + song_toml("Two", "b").replace("pos = [5, 6]", "pos = [5, 6], bass = [1]")
+        + song_toml("Three", "b", "routing = { click = [1, 2] }").replace("routing = { pos = [5, 6] }\n", "")
+    )
+    msgs = {p.title: p.message for p in show.problems}
+    assert "unknown section 'Bridge'" in msgs["One"] and "A, B" in msgs["One"]
+    assert "unknown source 'bass'" in msgs["Two"]
+    assert "front-of-house" in msgs["Three"]
+    assert show.playable == ()
+
+
+def test_click_to_front_of_house_only_when_allowed(make_show):
+    head = SETLIST_HEAD.replace("in_ear = [3, 4]", "in_ear = [3, 4]\nallow_click_to_foh = true")
+    show = make_show(
+        song_toml("One", "a", "").replace("pos = [5, 6]", "pos = [5, 6], click = [1, 2, 3, 4]"), head=head
+    )
+    assert not show.problems
+    out, _ = render(show, "")
+    assert np.abs(out[0] - out[2]).max() > 0.1  # FOH now carries the click (and the keys; in-ear no keys)
+
+
+def test_marker_off_the_bar_grid_and_bad_markers(make_show, tmp_path):
+    (tmp_path / "a" / "markers.csv").write_text("time,label\n0,A\n4.3,B\n")
+    show = make_show(song_toml("One", "a"))
+    assert "not on a bar line" in show.problems[0].message and show.problems[0].file.name == "markers.csv"
+    (tmp_path / "a" / "markers.csv").write_text("0,A\n3,B\n2,C\n")
+    show = make_show(song_toml("One", "a"))
+    assert "is not after" in show.problems[0].message
+
+
+def test_setlist_syntax_errors_name_the_line(tmp_path):
+    text = SETLIST_HEAD + '\n[[songs]]\ntitle = "x"\nstems = "a"\nbogus = 1\n'
+    with pytest.raises(LiveError, match=r"set.toml:\d+: unknown key\(s\) bogus"):
+        parse_setlist(text, tmp_path / "set.toml")
+    with pytest.raises(LiveError, match="exactly one of chart, audio or stems"):
+        parse_setlist(SETLIST_HEAD + '\n[[songs]]\ntitle = "x"\n', tmp_path / "set.toml")
+    with pytest.raises(LiveError, match="between must be one of"):
+        parse_setlist(SETLIST_HEAD + '\n[[songs]]\nstems = "a"\nbetween = "jump"\n', tmp_path / "set.toml")
+
+
+def test_sound_check_levels_are_saved_back(make_show, tmp_path):
+    from backline.live.engine import Engine
+
+    show = make_show()
+    path = tmp_path / "set.toml"
+    original = path.read_text()
+    eng = Engine(show)
+    eng.set_level("keys", -4.5)
+    eng.set_output_level(3, -3.0)
+    eng.save_levels()
+    text = path.read_text()
+    assert text.startswith(original.rstrip("\n"))  # the user's file is kept as written
+    sl = load_setlist(path)
+    assert sl.levels == Levels({3: -3.0}, {"One": {"keys": -4.5}})
+    assert sl.songs[0].mix["keys"] == -4.5
+    save_levels(path, Levels({1: 1.0}, {}))  # saving again replaces the block
+    assert load_setlist(path).levels == Levels({1: 1.0}, {})
+    assert path.read_text().count("[levels.outputs]") == 1

@@ -1,0 +1,106 @@
+"""Against a real JACK server (dummy driver, started by the fixture): a recording client
+connected to the engine's outputs checks routing and sample-exact transport."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from live_songs import BAR, decode_pos, song_toml
+
+from backline.live.engine import Engine
+
+pytestmark = pytest.mark.jack
+
+
+class Recorder:
+    """A JACK client whose input ports record into a preallocated buffer."""
+
+    def __init__(self, server: str, n: int, seconds: float) -> None:
+        import jack
+
+        self.client = jack.Client("recorder", servername=server, no_start_server=True)
+        self.ports = [self.client.inports.register(f"in_{i + 1}") for i in range(n)]
+        self.buf = np.zeros((n, int(seconds * self.client.samplerate)), dtype=np.float32)
+        self.pos = 0
+        self.client.set_process_callback(self._process)
+
+    def _process(self, frames: int) -> None:
+        k = min(frames, self.buf.shape[1] - self.pos)
+        for i, p in enumerate(self.ports):
+            self.buf[i, self.pos : self.pos + k] = p.get_array()[:k]
+        self.pos += k
+
+    def recorded(self) -> np.ndarray:
+        return self.buf[:, : self.pos]
+
+
+def wait_for(cond, timeout: float = 10.0) -> None:
+    end = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < end, "the engine did not get there in time"
+        time.sleep(0.005)
+
+
+def test_jack_routing_vamp_and_jump_land_on_bar_lines(make_show, jack_server):
+    from backline.live.backends.jack_backend import JackBackend
+
+    show = make_show(song_toml("Two", "b"))  # Verse = bars 1-2, Chorus = bars 3-6, 1 s per bar
+    engine = Engine(show)
+    backend = JackBackend(engine, client_name="backline-test", server=jack_server)
+    rec = Recorder(jack_server, engine.n_out, 12.0)
+    backend.start()
+    try:
+        rec.client.activate()
+        for i, port in enumerate(rec.ports):
+            rec.client.connect(backend.ports[i].name, port.name)
+        time.sleep(0.2)
+        engine.play()
+        wait_for(lambda: engine.pos > 0.3 * BAR)
+        engine.vamp()  # in the first pass of Verse
+        wait_for(lambda: engine.vamp_loops >= 1 and engine.pos > 0.3 * BAR)
+        engine.release()  # in the second pass: leave at the end of this loop
+        wait_for(lambda: engine.pos > 2.3 * BAR)  # in the Chorus, bar 3
+        engine.jump("Verse", "next_bar")
+        wait_for(lambda: any(n.kind == "jump" for n in list(engine.notices)))
+        time.sleep(0.6)
+        engine.stop()
+        time.sleep(0.2)
+    finally:
+        rec.client.deactivate()
+        rec.client.close()
+        backend.stop()
+    out = rec.recorded()
+    assert backend.shutdown_reason is None
+    assert engine.misses == 0
+    p = decode_pos(out[4], out[5])
+    start = int(np.flatnonzero(p == 1)[0]) - 1
+    p = p[start:]
+    out[:2, start:]
+    steps = np.flatnonzero(np.diff(p) != 1)
+    got = [(int(i) + 1, int(p[i]), int(p[i + 1])) for i in steps]
+    # vamp: Verse (2 bars) twice, looping exactly at its last sample
+    assert got[0] == (2 * BAR, 2 * BAR - 1, 0)
+    # the release leaves at the end of the second pass: the Chorus starts at song frame 2 * BAR
+    assert p[4 * BAR] == 2 * BAR and p[4 * BAR - 1] == 2 * BAR - 1
+    # the jump at the next bar: from the last sample of a bar straight to the Verse
+    j_out, j_from, j_to = got[1]
+    assert j_to == 0 and (j_from + 1) % BAR == 0 and j_from + 1 > 2 * BAR, got
+    assert j_out - 4 * BAR == j_from + 1 - 2 * BAR  # no sample lost or repeated on the way
+    # routing, sample by sample: every output carries exactly its sources at the played song frame
+    import soundfile as sf
+
+    folder = show.songs[0].sources[0].path.parent
+    keys = sf.read(folder / "keys.wav", dtype="float32")[0][:, 0]
+    ears = (
+        sf.read(folder / "click.wav", dtype="float32")[0] + sf.read(folder / "cues.wav", dtype="float32")[0]
+    )
+    played = slice(0, j_out + BAR // 2)
+    idx = p[played]
+    rec_all = out[:, start:][:, played]
+    np.testing.assert_allclose(rec_all[0], keys[idx], atol=1e-6)  # FOH: the music only
+    np.testing.assert_allclose(rec_all[1], keys[idx], atol=1e-6)
+    np.testing.assert_allclose(rec_all[2], ears[idx], atol=1e-6)  # in-ears: click + cues only
+    np.testing.assert_allclose(rec_all[3], ears[idx], atol=1e-6)
+    assert np.abs(rec_all[2]).max() > 0.2 and np.abs(rec_all[0]).max() > 0.2

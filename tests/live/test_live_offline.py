@@ -1,0 +1,168 @@
+"""The offline driver: exact, repeatable transport (vamp, jumps, stop markers, count-in, fades)."""
+
+from __future__ import annotations
+
+import numpy as np
+from live_songs import BAR, SR, decode_pos, impulses, song_toml, tone
+
+from conftest import render
+
+FOH = (0, 1)
+IEM = (2, 3)
+POS = (4, 5)
+
+
+def positions(out: np.ndarray) -> np.ndarray:
+    return decode_pos(out[POS[0]], out[POS[1]])
+
+
+def breaks(p: np.ndarray) -> list[tuple[int, int, int]]:
+    """(output frame, song frame before, song frame after) at every discontinuity."""
+    j = np.flatnonzero(np.diff(p) != 1)
+    return [(int(i) + 1, int(p[i]), int(p[i + 1])) for i in j]
+
+
+def test_same_script_same_samples(make_show):
+    script = "bar 2: vamp\n1.7: level keys -6\nbar 3: release\n5.2: jump A next bar\nwaiting: play\n"
+    a, eng = render(make_show(), script)
+    b, _ = render(make_show(), script)
+    assert a.shape == b.shape
+    assert np.array_equal(a, b)
+    assert not [n for n in eng.notices if n.kind == "error"]
+    # without level changes (which crossfade over one block) the block size changes nothing
+    script = "bar 2: vamp\nbar 3: release\n5.2: jump A next bar\nwaiting: play\n"
+    c, _ = render(make_show(), script, block=512)
+    d, _ = render(make_show(), script, block=100)
+    assert np.array_equal(c, d)
+
+
+def test_vamp_of_four_bar_section_three_times_is_twelve_bars(make_show):
+    # song One: section A = bars 1-4, B = bars 5-8. Vamp in pass 1, release in pass 3.
+    script = """
+[[events]]
+at = "bar 2"
+action = "vamp"
+[[events]]
+at = "bar 2"
+times = 2
+action = "release"
+"""
+    out, eng = render(make_show(song_toml("One", "a")), script, fmt="x.toml")
+    p = positions(out)
+    start_a = int(np.flatnonzero(p == 0)[0])
+    start_b = int(np.flatnonzero(p == 4 * BAR)[0])
+    assert start_b - start_a == 12 * BAR  # exactly 12 bars, to the sample
+    assert breaks(p)[:2] == [(4 * BAR, 4 * BAR - 1, 0), (8 * BAR, 4 * BAR - 1, 0)]
+    assert out.shape[1] == 16 * BAR  # 12 bars of A, then 4 of B
+    assert [n.a for n in eng.notices if n.kind == "loop"] == [1, 2]
+
+
+def test_jump_at_next_bar_lands_on_the_bar_line(make_show):
+    # at 1.3 s the playhead is in bar 2 (frames 48000..96000): the jump waits for bar 3
+    out, _ = render(make_show(song_toml("One", "a")), "1.3: jump B next bar\n")
+    assert breaks(positions(out))[0] == (2 * BAR, 2 * BAR - 1, 4 * BAR)
+
+
+def test_jump_now_and_at_end_of_section(make_show):
+    out, _ = render(make_show(song_toml("One", "a")), "0.5: jump bar 7 now\n1.0: jump A end of section\n")
+    b = breaks(positions(out))
+    # "now" at 0.5 s: from song frame 24000 straight to bar 7
+    assert b[0] == (24000, 23999, 6 * BAR)
+    # at 1.0 s the playhead is in section B; at its end (the end of bar 8) back to A
+    assert b[1] == (24000 + 2 * BAR, 8 * BAR - 1, 0)
+    assert out.shape[1] == 24000 + 2 * BAR + 8 * BAR
+
+
+def test_stop_marker_waits_for_go(make_show):
+    songs = song_toml("One", "a", 'stops = [{ at = "section B", mode = "wait" }]')
+    script = '{"at": "waiting", "after": 1.5, "action": "go"}\n'
+    out, eng = render(make_show(songs), script, fmt="x.jsonl")
+    holds = [n for n in eng.notices if n.kind == "hold"]
+    goes = [n for n in eng.notices if n.kind == "go"]
+    assert holds[0].frame == 4 * BAR and holds[0].a == 4 * BAR
+    assert goes[0].frame - holds[0].frame == round(1.5 * SR)
+    gap = out[:, 4 * BAR : 4 * BAR + round(1.5 * SR)]
+    assert not gap.any()  # silence on every output while waiting
+    p = positions(out[:, 4 * BAR + round(1.5 * SR) :])
+    assert p[0] == 4 * BAR and breaks(p) == []  # continues exactly where it stopped
+    assert out.shape[1] == 8 * BAR + round(1.5 * SR)
+
+
+def test_vamp_until_go(make_show):
+    songs = song_toml("One", "a", 'stops = [{ at = "section A", mode = "vamp" }]')
+    out, _ = render(make_show(songs), "9.5: go\n")
+    p = positions(out)
+    # A loops until go at 9.5 s (in its third pass), leaving at the end of that loop
+    assert [b[1:] for b in breaks(p)] == [(4 * BAR - 1, 0), (4 * BAR - 1, 0)]
+    assert out.shape[1] == 16 * BAR
+
+
+def test_click_and_cues_only_in_ears_music_only_front_of_house(make_show):
+    out, _ = render(make_show(song_toml("One", "a")), "")
+    n = 8 * BAR
+    assert out.shape == (6, n)
+    keys = tone(n, 220.0)[:, 0]
+    np.testing.assert_allclose(out[0], keys, atol=1e-6)  # FOH: the music only
+    np.testing.assert_allclose(out[1], keys, atol=1e-6)
+    click = impulses(n, BAR // 4)
+    cues = np.zeros(n, dtype=np.float32)
+    for b in range(8):
+        cues[b * BAR : b * BAR + 2400] = tone(2400, 1000.0, 0.3, channels=1)
+    np.testing.assert_allclose(out[2], click + cues, atol=1e-6)  # in-ears: click + cues only
+    np.testing.assert_allclose(out[3], click + cues, atol=1e-6)
+
+
+def test_count_in_clicks_in_ears_before_bar_one(make_show):
+    head_songs = song_toml("One", "a", "count_in_bars = 1")
+    out, _ = render(make_show(head_songs), "")
+    assert out.shape[1] == 9 * BAR
+    lead = out[:, :BAR]
+    assert not lead[[0, 1, 4, 5]].any()  # FOH and pos silent during the count-in
+    loud = np.flatnonzero(np.abs(lead[2]) > 0.01)
+    onsets = loud[np.r_[True, np.diff(loud) > 2000]]
+    np.testing.assert_allclose(onsets, [0, BAR // 4, BAR // 2, 3 * BAR // 4], atol=3)  # 4 beats, first at 0
+    assert positions(out[:, BAR:])[0] == 0
+
+
+def test_level_change_while_playing_and_fade(make_show):
+    out, _ = render(make_show(song_toml("One", "a")), "2.0: level keys -6.0206\n4.0: fade 2\n")
+    keys = tone(8 * BAR, 220.0)[:, 0]
+    np.testing.assert_allclose(out[0, BAR : 2 * BAR], keys[BAR : 2 * BAR], atol=1e-6)
+    np.testing.assert_allclose(
+        out[0, 2 * BAR + 512 : 4 * BAR], 0.5 * keys[2 * BAR + 512 : 4 * BAR], atol=1e-5
+    )
+    # the fade: 2 s from 4 s, then the song ends (the show is over: one song)
+    assert out.shape[1] == 6 * BAR
+    assert np.abs(out[:, -256:]).max() < 0.01
+    # half-way through the fade the gain is one half (keys: 0.25 peak, at -6 dB: 0.125)
+    assert 0.45 < np.abs(out[0, 5 * BAR - 2400 : 5 * BAR + 2400]).max() / 0.125 < 0.55
+
+
+def test_between_songs_continue_and_pad(make_show):
+    songs = song_toml("One", "a", 'between = "continue"\ngap_seconds = 0.5') + song_toml("Two", "b")
+    out, _ = render(make_show(songs), "")
+    p = positions(out)
+    assert out.shape[1] == 8 * BAR + SR // 2 + 6 * BAR
+    assert not out[:, 8 * BAR : 8 * BAR + SR // 2].any()
+    assert p[8 * BAR + SR // 2] == 0
+    songs = song_toml("One", "a", 'between = "pad"\npad_seconds = 0.5') + song_toml("Two", "b")
+    # the band talks for 3 s before play
+    out, _eng = render(make_show(songs), '{"at": "waiting", "after": 3, "action": "play"}\n', fmt="x.jsonl")
+    talk = out[0, 8 * BAR + SR : 8 * BAR + 3 * SR]
+    assert np.abs(talk).max() > 0.05  # the pad sounds under the talk
+    assert not out[2:4, 8 * BAR : 8 * BAR + 3 * SR].any()  # not in the click outputs
+    spec = np.abs(np.fft.rfft(talk * np.hanning(len(talk))))
+    freqs = np.fft.rfftfreq(len(talk), 1 / SR)
+    peak = freqs[np.argmax(spec)]
+    e_pcs = {4, 8, 11}  # E major: E G# B
+    pc = round(12 * np.log2(peak / 440.0) + 69) % 12
+    assert pc in e_pcs
+    tail = out[0, 8 * BAR + 3 * SR + SR : 8 * BAR + 3 * SR + 2 * SR]
+    np.testing.assert_allclose(tail, tone(20 * BAR, 220.0)[SR : 2 * SR, 0], atol=1e-6)  # pad gone after 0.5 s
+
+
+def test_next_previous_and_select(make_show):
+    _out, eng = render(make_show(), "0.5: next\n0.6: play\n1.0: previous\n1.1: select 2\n1.2: play\n")
+    songs = [n.a for n in eng.notices if n.kind == "song"]
+    assert songs == [0, 1, 0, 1]
+    assert eng.snapshot().show_over

@@ -1,0 +1,79 @@
+"""Meters and the master bus: loudness target, true-peak ceiling, agreement with pyloudnorm."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from render_helpers import FLUIDR3, make_arrangement, needs_fonts
+from scipy.signal import resample_poly
+
+from backline.render.loudness import integrated_loudness, loudness_range, true_peak
+from backline.render.master import MasterSettings, limit_true_peak, master
+from backline.render.mixer import mix_parts, strip_for
+from backline.render.soundfonts import choose_sounds
+from backline.render.synth import render_parts
+
+pyln = pytest.importorskip("pyloudnorm")
+SR = 44100
+
+
+def _ref_true_peak(x: np.ndarray) -> float:
+    """An independent reference: 16x oversampling with a long high-quality FIR."""
+    up = resample_poly(np.asarray(x, dtype=np.float64), 16, 1, axis=0, window=("kaiser", 12.0))
+    return float(20 * np.log10(np.abs(up).max()))
+
+
+@pytest.fixture(scope="module")
+def music() -> np.ndarray:
+    if not FLUIDR3.is_file():
+        pytest.skip("needs FluidR3_GM")
+    arr = make_arrangement(6)
+    raw = render_parts(arr, choose_sounds(arr.parts, song_font=FLUIDR3), SR).audio
+    return mix_parts(raw, {p.name: strip_for(p) for p in arr.parts}, SR).mix
+
+
+def test_loudness_matches_pyloudnorm(rng: np.random.Generator) -> None:
+    x = (rng.standard_normal((SR * 10, 2)) * np.linspace(0.01, 0.3, SR * 10)[:, None]).astype(np.float32)
+    meter = pyln.Meter(SR)
+    assert integrated_loudness(x, SR) == pytest.approx(
+        meter.integrated_loudness(x.astype(np.float64)), abs=0.05
+    )
+    assert loudness_range(x, SR) == pytest.approx(meter.loudness_range(x.astype(np.float64)), abs=0.5)
+    sine = 0.5 * np.sin(2 * np.pi * 997 * np.arange(SR * 3) / SR)
+    # a 997 Hz sine at -6 dBFS in both channels reads -3.01 + 3.01 - 6.02 ≈ -6.0 LUFS
+    assert integrated_loudness(np.stack([sine, sine], 1), SR) == pytest.approx(-6.02 + 0.0, abs=0.2)
+
+
+def test_true_peak_sees_intersample_peaks() -> None:
+    n = np.arange(4096)
+    x = np.sin(2 * np.pi * (SR / 4) * n / SR + np.pi / 4).astype(np.float32)  # samples at ±0.707
+    assert 20 * np.log10(np.abs(x).max()) == pytest.approx(-3.01, abs=0.01)
+    assert true_peak(x) == pytest.approx(0.0, abs=0.1)
+
+
+def test_limiter_holds_the_ceiling(rng: np.random.Generator) -> None:
+    x = (rng.standard_normal((SR * 3, 2)) * 0.05).astype(np.float32)
+    x[::5000] = 1.5  # spikes far over the ceiling
+    y, reduction = limit_true_peak(x, SR, -1.0)
+    assert reduction > 4
+    assert _ref_true_peak(y) <= -1.0 + 0.05
+    quiet = np.abs(y[2000:4000]).max() / np.abs(x[2000:4000]).max()
+    assert quiet > 0.9  # far from a spike the signal is untouched
+
+
+@needs_fonts
+@pytest.mark.parametrize("target", [-14.0, -18.0, -11.0])
+def test_master_hits_target_and_ceiling(music: np.ndarray, target: float) -> None:
+    y, rep = master(music, SR, MasterSettings(lufs_target=target, ceiling_dbtp=-1.0))
+    measured = pyln.Meter(SR).integrated_loudness(y.astype(np.float64))
+    assert measured == pytest.approx(target, abs=0.5)
+    assert rep.integrated_lufs == pytest.approx(measured, abs=0.01)
+    assert _ref_true_peak(y) <= -1.0 + 0.05
+    assert rep.true_peak_dbtp <= -1.0
+    assert np.abs(y).max() < 1.0
+    assert rep.loudness_range_lu >= 0
+
+
+def test_master_of_silence_is_silent() -> None:
+    y, rep = master(np.zeros((SR, 2), np.float32), SR)
+    assert not np.any(y) and rep.integrated_lufs == float("-inf")
