@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import CORPORA, md_table, pin_one_core  # noqa: E402
+from _common import CORPORA, md_table, pin_one_core
 
 KEY_KINDS = ("correct", "fifth", "relative", "parallel", "other")
 
@@ -55,8 +55,6 @@ def evaluate_item(item: Path) -> dict[str, Any]:
     seg_f = mir_eval.segment.detection(
         np.c_[ref_sec[:-1], ref_sec[1:]], np.c_[est_sec[:-1], est_sec[1:]], window=3.0, trim=True
     )[2]
-    # Chord scores are weighted by the time the reference holds a majmin / sevenths chord.
-    weights = mir_eval.chord.merge_chord_intervals  # noqa: F841 (kept for reference)
     return {
         "item": item.name,
         "title": truth["title"],

@@ -27,9 +27,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import require_corpora  # noqa: E402
-
-from backline.errors import BacklineError  # noqa: E402
+from _common import require_corpora
+from backline.errors import BacklineError
 
 # (playlist, style, meter numerator, tempo): one row per item, cycled over songs of the list.
 PLAN: list[tuple[str, str, int, int]] = [

@@ -12,7 +12,9 @@ def midi_hz(m: float) -> float:
     return float(440.0 * 2 ** ((m - 69) / 12))
 
 
-def tone(freqs: list[float], dur: float, *, amp: float, decay: float, harmonics: int = 5, sr: int = SR) -> np.ndarray:
+def tone(
+    freqs: list[float], dur: float, *, amp: float, decay: float, harmonics: int = 5, sr: int = SR
+) -> np.ndarray:
     t = np.arange(int(dur * sr)) / sr
     y = np.zeros_like(t)
     for f in freqs:
@@ -27,7 +29,7 @@ def clicks(beat_times: np.ndarray, duration: float, *, meter: int = 4, sr: int =
     k = int(0.02 * sr)
     t = np.arange(k) / sr
     for i, b in enumerate(beat_times):
-        s = int(round(b * sr))
+        s = round(b * sr)
         seg = (1.0 if i % meter == 0 else 0.5) * np.sin(2 * np.pi * 1000 * t) * np.exp(-t * 200)
         y[s : s + k] += seg[: len(y[s : s + k])]
     return y * 0.8
@@ -65,7 +67,9 @@ def progression(
             k = int(0.03 * sr)
             tt = np.arange(k) / sr
             down = beat % meter == 0
-            seg[:k] += (0.9 if down else 0.4) * np.sin(2 * np.pi * (60 if down else 200) * tt) * np.exp(-tt * 80)
+            seg[:k] += (
+                (0.9 if down else 0.4) * np.sin(2 * np.pi * (60 if down else 200) * tt) * np.exp(-tt * 80)
+            )
             end = min(n, t0 + len(seg))
             y[t0:end] += seg[: end - t0]
             beat += 1

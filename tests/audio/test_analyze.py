@@ -10,13 +10,13 @@ import numpy as np
 import pytest
 import soundfile as sf
 from _analysis_signals import SR, clicks, progression
-from conftest import corpora_path
 
 from backline.audio.analyze import Analysis, analysis_to_song, analyze_array, analyze_file, estimate_tempo
 from backline.audio.analyze.harte import chord_to_harte
 from backline.errors import AudioInputError
 from backline.formats import load_song, save_song
 from backline.model.chord import parse_chord
+from conftest import corpora_path
 
 POP = [(0, "maj"), (9, "min"), (5, "maj"), (7, "7")]
 
@@ -90,7 +90,9 @@ def test_minor_and_diminished_chords() -> None:
 
 
 def test_waltz_meter() -> None:
-    y, beats = progression([(0, "maj"), (5, "maj"), (7, "7"), (0, "maj")] * 3, bpm=120, meter=3, beats_per_chord=3)
+    y, beats = progression(
+        [(0, "maj"), (5, "maj"), (7, "7"), (0, "maj")] * 3, bpm=120, meter=3, beats_per_chord=3
+    )
     a = analyze_array(y, SR)
     assert a.time_signature == (3, 4)
     assert mir_eval.beat.f_measure(beats[::3], np.array(a.downbeats)) >= 0.9
@@ -161,7 +163,7 @@ def test_not_audio(tmp_path: Path) -> None:
     p = tmp_path / "notes.wav"
     p.write_text("this is not audio at all\n" * 50)
     before = p.read_bytes()
-    with pytest.raises(AudioInputError, match="notes.wav"):
+    with pytest.raises(AudioInputError, match=r"notes\.wav"):
         analyze_file(p)
     assert p.read_bytes() == before
 
@@ -186,7 +188,7 @@ def test_truncated_wav(tmp_path: Path) -> None:
     except AudioInputError as exc:
         assert "cut.wav" in str(exc)
     else:
-        assert a.duration < 0.5 * len(y) / SR + 1.0
+        assert any("truncated" in w for w in a.warnings)
 
 
 def test_silence(tmp_path: Path) -> None:

@@ -31,10 +31,10 @@ class NoteEvent:
 
 
 _new = NoteEvent.__new__
-_set_start = NoteEvent.start.__set__  # type: ignore[attr-defined]
-_set_dur = NoteEvent.duration.__set__  # type: ignore[attr-defined]
-_set_pitch = NoteEvent.pitch.__set__  # type: ignore[attr-defined]
-_set_vel = NoteEvent.velocity.__set__  # type: ignore[attr-defined]
+_set_start = NoteEvent.start.__set__  # type: ignore[attr-defined,misc]
+_set_dur = NoteEvent.duration.__set__  # type: ignore[attr-defined,misc]
+_set_pitch = NoteEvent.pitch.__set__  # type: ignore[attr-defined,misc]
+_set_vel = NoteEvent.velocity.__set__  # type: ignore[attr-defined,misc]
 
 
 def make_note(start: float, duration: float, pitch: int, velocity: int) -> NoteEvent:

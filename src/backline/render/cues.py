@@ -42,10 +42,10 @@ Conventions (documented choices):
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from math import gcd
@@ -243,18 +243,21 @@ def speak(text: str, sample_rate: int, *, wpm: int = DEFAULT_WPM, voice: str = "
         )
     import soundfile as sf
 
-    with tempfile.TemporaryDirectory(prefix="backline-cue-") as tmp:
-        out = Path(tmp) / "cue.wav"
-        proc = subprocess.run(
-            [exe, "-v", voice, "-s", str(wpm), "-w", str(out), "--", text],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
-        if proc.returncode != 0 or not out.exists():
-            raise RenderError(f"espeak-ng failed to say {text!r}: {proc.stderr.strip() or proc.returncode}")
-        data, rate = sf.read(str(out), dtype="float32", always_2d=True)
+    # --stdout, not -w: no temporary file (espeak-ng's -w also seeks far past the end
+    # of its file, which fails under a file-size limit)
+    proc = subprocess.run(
+        [exe, "-v", voice, "-s", str(wpm), "--stdout", "--", text],
+        capture_output=True,
+        timeout=30,
+        check=False,
+    )
+    if proc.returncode != 0 or len(proc.stdout) <= 44:
+        why = proc.stderr.decode(errors="replace").strip() or f"exit status {proc.returncode}"
+        raise RenderError(f"espeak-ng failed to say {text!r}: {why}")
+    try:
+        data, rate = sf.read(io.BytesIO(proc.stdout), dtype="float32", always_2d=True)
+    except (RuntimeError, sf.LibsndfileError) as exc:
+        raise RenderError(f"espeak-ng gave unreadable audio for {text!r}: {exc}") from exc
     mono = data.mean(axis=1)
     y = trim_speech(_resample(mono, int(rate), sample_rate), sample_rate)
     y.setflags(write=False)

@@ -20,7 +20,15 @@ import numpy as np
 from backline.errors import OutputError, RenderError
 from backline.util.atomic import atomic_path
 
-__all__ = ["FORMATS", "BIT_DEPTHS", "write_audio", "extension", "check_format", "set_default_mode"]
+__all__ = [
+    "FORMATS",
+    "BIT_DEPTHS",
+    "write_audio",
+    "extension",
+    "check_format",
+    "set_default_mode",
+    "write_error",
+]
 
 FORMATS = ("wav", "flac", "mp3", "ogg")
 BIT_DEPTHS = (16, 24, 32)
@@ -56,6 +64,30 @@ def set_default_mode(path: Path) -> None:
     os.umask(mask)
     with contextlib.suppress(OSError):
         os.chmod(path, 0o666 & ~mask)
+
+
+def write_error(path: str | os.PathLike[str], exc: BaseException) -> OutputError:
+    """An :class:`OutputError` for a failed write, saying why where the OS said it.
+
+    libsndfile reports a failed write as "System error." and numpy's short writes carry
+    no errno, so when the exception has none, the likely causes are checked: the
+    process's file-size limit (``ulimit -f``) and the free space of the disk."""
+    target = Path(path)
+    reason = str(exc.strerror) if isinstance(exc, OSError) and exc.strerror else str(exc)
+    if not (isinstance(exc, OSError) and exc.errno):
+        import resource
+        import shutil
+
+        soft, _hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+        try:
+            free = shutil.disk_usage(target.parent).free
+        except OSError:
+            free = None
+        if soft != resource.RLIM_INFINITY:
+            reason = f"File too large: the file size limit (ulimit -f) is {soft} bytes ({reason})"
+        elif free is not None and free < 64 << 20:
+            reason = f"No space left on device ({free} bytes free; {reason})"
+    return OutputError(f"cannot write {target}: {reason}")
 
 
 def _dither16(audio: np.ndarray) -> np.ndarray:
@@ -118,6 +150,6 @@ def write_audio(
     except OutputError:
         raise
     except (OSError, RuntimeError) as exc:  # libsndfile / pedalboard report disk errors so
-        raise OutputError(f"cannot write {target}: {exc}") from exc
+        raise write_error(target, exc) from exc
     set_default_mode(target)
     return target

@@ -48,7 +48,7 @@ import numpy as np
 
 from backline.arrange.events import Arrangement
 from backline.errors import DependencyMissingError, OutputError, RenderError
-from backline.render.export import check_format, extension, set_default_mode, write_audio
+from backline.render.export import check_format, extension, set_default_mode, write_audio, write_error
 from backline.render.master import MasterReport, MasterSettings, master
 from backline.render.mixer import Strip, process_strip, strip_for
 from backline.render.soundfonts import choose_sounds
@@ -183,7 +183,12 @@ class _DiskStem:
         self.path = path
         self.shape = audio.shape
         self.peak = _peak(audio)
-        np.ascontiguousarray(audio, dtype=np.float32).tofile(path)
+        data = np.ascontiguousarray(audio, dtype=np.float32)
+        try:
+            with open(path, "wb") as fh:  # not ndarray.tofile: its short writes lose errno
+                fh.write(memoryview(data).cast("B"))
+        except OSError as exc:
+            raise write_error(path, exc) from exc
 
     def read(self, start: int = 0, stop: int | None = None) -> np.ndarray:
         stop = self.shape[0] if stop is None else min(stop, self.shape[0])
@@ -235,7 +240,7 @@ def _write_multichannel(path: Path, tracks: list[_Scaled], sample_rate: int, bit
     except (OSError, RuntimeError) as exc:
         if isinstance(exc, OutputError):
             raise
-        raise OutputError(f"cannot write {path}: {exc}") from exc
+        raise write_error(path, exc) from exc
 
 
 def _check_parts(arr: Arrangement, names: tuple[str, ...], what: str) -> None:

@@ -186,7 +186,7 @@ def _fix_phase(feat: Features, beats: np.ndarray) -> np.ndarray:
 
     mids = (beats[:-1] + beats[1:]) / 2
     on, off = strength(beats[:-1]), strength(mids)
-    if off > 1.25 * on:
+    if off > 2.0 * on:
         return np.append(mids, beats[-1] + (beats[-1] - beats[-2]) / 2)
     return beats
 

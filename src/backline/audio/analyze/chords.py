@@ -22,7 +22,11 @@ __all__ = ["CHORD_STATES", "beat_chromas", "decode_chords", "chord_change_curve"
 _QUALS = tuple(QUALITY_INTERVALS)
 #: (root pc, quality) for every state; the last state is "N" (no chord).
 CHORD_STATES: tuple[tuple[int, str], ...] = tuple((r, q) for q in _QUALS for r in range(12)) + ((-1, "N"),)
-COMPRESSION = 10.0
+COMPRESSION = 30.0
+#: Probability of a chord change on a downbeat, on the half bar, on any other beat.
+CHANGE_P = (0.45, 0.2, 0.04)
+BASS_WEIGHT = 0.15
+SHARPNESS = 50.0
 _SEVENTH_PENALTY = {"maj": 0.0, "min": 0.0, "7": 0.04, "min7": 0.04, "maj7": 0.05, "dim": 0.06, "hdim7": 0.06}
 
 
@@ -87,13 +91,15 @@ def decode_chords(
     energy: np.ndarray,
     beat_in_bar: np.ndarray | None = None,
     *,
-    bass_weight: float = 0.35,
-    sharpness: float = 25.0,
+    bass_weight: float | None = None,
+    sharpness: float | None = None,
 ) -> tuple[list[tuple[int, str]], np.ndarray]:
     """The chord state per beat (root pc, quality; (-1, "N") for none) and its score."""
     n = treble.shape[1]
     if n == 0:
         return [], np.zeros(0)
+    bass_weight = BASS_WEIGHT if bass_weight is None else bass_weight
+    sharpness = SHARPNESS if sharpness is None else sharpness
     sim = _T @ treble  # (states-1, n)
     roots = np.array([r for r, _ in CHORD_STATES[:-1]])
     sim = sim + bass_weight * bass[roots]
@@ -107,7 +113,9 @@ def decode_chords(
     if beat_in_bar is None:
         p_change = np.full(n, 0.15)
     else:
-        p_change = np.where(beat_in_bar == 0, 0.45, np.where(beat_in_bar == 2, 0.2, 0.04))
+        p_change = np.where(
+            beat_in_bar == 0, CHANGE_P[0], np.where(beat_in_bar == 2, CHANGE_P[1], CHANGE_P[2])
+        )
     s = loglik.shape[0]
     score = loglik[:, 0].copy()
     back = np.zeros((s, n), dtype=np.int32)

@@ -104,10 +104,10 @@ def analyze_features(feat: Features) -> Analysis:
     from backline.audio.analyze.key import estimate_key
     from backline.audio.analyze.sections import segment_bars
 
-    warnings: list[str] = []
+    warnings: list[str] = list(feat.warnings)
     d = feat.duration
     if feat.peak < SILENCE_PEAK:
-        return _silent(feat, ["the file is silent: nothing to analyse"])
+        return _silent(feat, [*warnings, "the file is silent: nothing to analyse"])
     if d < MIN_SECONDS_FOR_TEMPO:
         warnings.append(f"only {d:.1f} s of audio: tempo and beats are unreliable")
     br = track_beats(feat)

@@ -1,0 +1,110 @@
+"""``backline audio analyze | click | transcribe``: JSON schema, files written, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import mir_eval
+import numpy as np
+import pytest
+import soundfile as sf
+from typer.testing import CliRunner
+
+from backline.cli.app import app
+from backline.formats import load_song
+
+runner = CliRunner()
+SR = 22050
+
+
+def _loop(path: Path, bpm: float = 120.0) -> Path:
+    """Four bars of C / Am / F / G7 (additive synth) with a kick on every beat."""
+    spb = 60.0 / bpm
+    chords = [(60, 64, 67), (57, 60, 64), (53, 57, 60), (55, 59, 62, 65)] * 2
+    y = np.zeros(int(len(chords) * 4 * spb * SR) + SR)
+    t = np.arange(int(spb * SR)) / SR
+    for i, ch in enumerate(chords):
+        for b in range(4):
+            s = int((i * 4 + b) * spb * SR)
+            seg = sum(
+                0.1 / h * np.sin(2 * np.pi * 440 * 2 ** ((m - 69) / 12) * h * t)
+                for m in ch
+                for h in (1, 2, 3)
+            )
+            seg = seg * np.exp(-1.5 * t) + 0.3 * np.sin(
+                2 * np.pi * 440 * 2 ** ((ch[0] - 24 - 69) / 12) * t
+            ) * np.exp(-3 * t)
+            k = int(0.03 * SR)
+            seg[:k] += (0.8 if b == 0 else 0.4) * np.sin(2 * np.pi * 80 * t[:k]) * np.exp(-80 * t[:k])
+            y[s : s + len(seg)] += seg
+    sf.write(path, (0.8 * y / np.abs(y).max()).astype(np.float32), SR)
+    return path
+
+
+def test_analyze_json_schema(tmp_path: Path) -> None:
+    src = _loop(tmp_path / "loop.wav")
+    r = runner.invoke(app, ["audio", "analyze", str(src), "--json"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    required = {"duration", "tempo", "beats", "downbeats", "time_signature", "key", "chords", "sections"}
+    assert required <= set(data)
+    assert set(data) - required <= {"confidence", "tempo_curve", "warnings"}
+    assert isinstance(data["duration"], float) and isinstance(data["tempo"], float)
+    assert all(isinstance(b, float) for b in data["beats"] + data["downbeats"])
+    assert data["time_signature"] == [4, 4]
+    mir_eval.key.validate_key(data["key"])
+    assert data["key"] == "C major"
+    for seg in data["chords"] + data["sections"]:
+        assert set(seg) == {"start", "end", "label"}
+    labels = [c["label"] for c in data["chords"]]
+    mir_eval.chord.validate(labels, labels)
+    assert [lab for lab in labels if lab != "N"][:4] == ["C:maj", "A:min", "F:maj", "G:7"]
+    assert data["tempo"] == pytest.approx(120, rel=0.04)
+    assert 0.0 <= data["confidence"] <= 1.0
+
+
+def test_analyze_writes_a_chart(tmp_path: Path) -> None:
+    src = _loop(tmp_path / "loop.wav")
+    out = tmp_path / "loop.chart"
+    r = runner.invoke(app, ["audio", "analyze", str(src), "--chart", str(out)])
+    assert r.exit_code == 0, r.output
+    song = load_song(out)
+    assert song.time_signature.numerator == 4
+    assert [str(b.chords[0].chord) for b in song.bars[:4]] == ["C", "Am", "F", "G7"]
+
+
+def test_click_and_transcribe_commands(tmp_path: Path) -> None:
+    src = _loop(tmp_path / "loop.wav")
+    r = runner.invoke(
+        app, ["audio", "click", str(src), "-o", str(tmp_path / "c"), "--count-in", "1", "--split"]
+    )
+    assert r.exit_code == 0, r.output
+    rep = json.loads((tmp_path / "c" / "click.json").read_text())
+    assert set(rep["files"]) == {"click", "split"}
+    assert (tmp_path / "c" / "split.wav").exists()
+    pytest.importorskip("onnxruntime")
+    r = runner.invoke(app, ["audio", "transcribe", str(src), "-o", str(tmp_path / "m.mid")])
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "m.mid").stat().st_size > 20
+
+
+def test_bad_inputs_give_messages_not_tracebacks(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.mp3"
+    junk.write_bytes(b"\x00\x01not audio" * 100)
+    before = junk.read_bytes()
+    for cmd in (["analyze", str(junk)], ["click", str(junk), "-o", str(tmp_path / "x")]):
+        r = runner.invoke(app, ["audio", *cmd])
+        assert r.exit_code == 2, r.output
+        assert "junk.mp3" in r.output and "Traceback" not in r.output
+    assert junk.read_bytes() == before
+    src = _loop(tmp_path / "loop.wav")
+    r = runner.invoke(app, ["audio", "transcribe", str(src), "-o", str(src)])
+    assert r.exit_code == 2
+    silence = tmp_path / "silence.wav"
+    sf.write(silence, np.zeros(SR * 3, dtype=np.float32), SR)
+    r = runner.invoke(app, ["audio", "analyze", str(silence), "--json"])
+    assert r.exit_code == 0
+    assert json.loads(r.stdout)["confidence"] == 0.0
+    r = runner.invoke(app, ["audio", "click", str(silence), "-o", str(tmp_path / "s")])
+    assert r.exit_code == 2 and "no steady beat" in r.output
