@@ -179,7 +179,7 @@ def main() -> None:
         show = prepare_show(load_setlist(make_songs(tmp)))
         assert not show.problems, show.problems
         engine = Engine(show)
-        base_x, base_n = baseline(name, args.baseline_seconds)
+        base_x, _base_n = baseline(name, args.baseline_seconds)
         sys.setswitchinterval(0.0005)  # the audio thread waits at most 0.5 ms for the GIL
         backend = JackBackend(engine, server=name)
         backend.start()

@@ -7,7 +7,8 @@ three-minute pop arrangement (five parts), pinned to CPU 0, and reports:
 - peak memory of the process (``ru_maxrss``; target < 1 GB);
 - the floor: ``fluidsynth -ni -F`` rendering the same MIDI alone (reverb/chorus off);
 - the cost of the realistic default sounds (MuseScore General + AVL drums) against
-  FluidR3_GM for every part.
+  FluidR3_GM for every part;
+- CPU seconds per stage (synth, mixer, master, click_cues, write) from ``render.json``.
 
 Run:  ``.venv/bin/python benchmarks/bench_render.py [--json out.json]``
 Each configuration runs in a fresh process so memory figures do not mix.
@@ -79,6 +80,7 @@ def child(mode: str, outdir: str) -> dict[str, object]:
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "integrated_lufs": round(rep.master.integrated_lufs, 2),
         "true_peak_dbtp": round(rep.master.true_peak_dbtp, 2),
+        "stage_cpu_seconds": json.loads((Path(outdir) / "render.json").read_text())["stage_cpu_seconds"],
         "files": sorted(str(p.relative_to(outdir)) for p in Path(outdir).rglob("*") if p.is_file()),
     }
 

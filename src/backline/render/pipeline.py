@@ -186,7 +186,7 @@ class _DiskStem:
         data = np.ascontiguousarray(audio, dtype=np.float32)
         try:
             with open(path, "wb") as fh:  # not ndarray.tofile: its short writes lose errno
-                fh.write(memoryview(data).cast("B"))
+                fh.write(data.data)
         except OSError as exc:
             raise write_error(path, exc) from exc
 
@@ -295,32 +295,41 @@ def render_arrangement(
     n_count, offset = count_in_offset(arr, o.count_in_bars)
     stage = _staging(out)
     try:
-        # 1. synth + strip, part by part (the raw synth output is dropped at once)
+        # 1. synth (every part of a font in one pass), then strip by strip (each raw
+        # part is dropped as soon as its stem is parked on disk)
         stems: dict[str, _DiskStem] = {}
         gains: dict[str, float] = {}
-        n = 0
+        clock = time.process_time
+        stage_t: dict[str, float] = {}
+        c0 = clock()
+        tick("playing", 0.05)
+        res = render_parts(
+            arr,
+            sounds,
+            sr,
+            offset_seconds=offset,
+            tail_seconds=o.tail_seconds,
+            parts=[p.name for p in audible],
+            backend=backend,
+            progress=lambda label, frac: tick(label, 0.05 + 0.35 * frac),
+        )
+        warnings.extend(res.warnings)
+        n = res.n_samples
+        stage_t["synth"] = clock() - c0
+        c0 = clock()
         mix: np.ndarray | None = None
         for i, part in enumerate(audible):
-            tick(f"playing {part.name}", 0.05 + 0.55 * i / max(1, len(audible)))
-            res = render_parts(
-                arr,
-                sounds,
-                sr,
-                offset_seconds=offset,
-                tail_seconds=o.tail_seconds,
-                parts=[part.name],
-                backend=backend,
-            )
-            warnings.extend(res.warnings)
-            n = res.n_samples
+            tick(f"mixing {part.name}", 0.4 + 0.2 * i / max(1, len(audible)))
             strip: Strip = strip_for(part, o.mixer.get(part.name))
             stem, gains[part.name] = process_strip(res.audio.pop(part.name), sr, strip)
-            del res
             if mix is None:
                 mix = np.zeros((n, 2), dtype=np.float32)
             mix += stem
             stems[part.name] = _DiskStem(stage / f".stem{i}.f32", stem)
             del stem
+        del res
+        stage_t["mixer"] = clock() - c0
+        c0 = clock()
         if not stems or mix is None:
             raise RenderError("every part is muted: nothing to render")
         tick("mixing", 0.6)
@@ -338,6 +347,8 @@ def render_arrangement(
         stem_gain = min(10 ** (mrep.gain_db / 20.0), ceiling / loudest if loudest > 0 else 1.0)
         premaster_mix = mix if o.premaster else None
         del mix
+        stage_t["master"] = clock() - c0
+        c0 = clock()
 
         # 2. click and cues
         click_audio: np.ndarray | None = None
@@ -363,6 +374,9 @@ def render_arrangement(
                     cue_audio = _fit(np.asarray(cue.audio, dtype=np.float32), n)
                 except DependencyMissingError as exc:
                     warnings.append(f"cues not rendered: {exc}")
+
+        stage_t["click_cues"] = clock() - c0
+        c0 = clock()
 
         # 3. write everything into the staging folder
         files: dict[str, Any] = {}
@@ -433,6 +447,7 @@ def render_arrangement(
                 written.append(Path("song.mid"))
                 files["midi"] = "song.mid"
 
+        stage_t["write"] = clock() - c0
         bars = [
             {
                 "index": b.index,
@@ -469,6 +484,7 @@ def render_arrangement(
                 "parts": [p.name for p in arr.parts],
                 "muted": sorted(p.name for p in arr.parts if p not in audible),
                 "part_gains_db": {k: round(v, 2) for k, v in gains.items()},
+                "stage_cpu_seconds": {k: round(v, 3) for k, v in stage_t.items()},
             },
         )
         report.seconds_taken = time.perf_counter() - t0

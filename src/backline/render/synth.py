@@ -3,9 +3,11 @@
 Backends:
 
 - ``fluidsynth`` (default): libfluidsynth in-process through pyfluidsynth. One synth
-  per SoundFont (samples loaded on demand: ``synth.dynamic-sample-loading``), reverb
-  and chorus off (effects come from the mixer), each part rendered alone straight
-  into its own buffer (``fluid_synth_write_float``), the synth reset between parts.
+  per SoundFont and render (samples loaded on demand: ``synth.dynamic-sample-loading``,
+  so an sf3 preset is decoded once), reverb and chorus off (effects come from the
+  mixer). Every part that font plays gets its own MIDI channel and its own audio
+  group (``synth.audio-groups`` = 16), and one pass over the song writes each
+  channel straight into that part's own planar buffer (``fluid_synth_nwrite_float``).
   FluidSynth starts notes at its 64-sample block boundaries, so event times are
   rounded to the nearest block (at most 0.73 ms off at 44.1 kHz); rendering in whole
   blocks keeps that rounding exact and deterministic.
@@ -14,7 +16,8 @@ Backends:
 
 Both are deterministic: the same input gives bit-identical samples.
 
-Arrays are shaped ``(n_samples, 2)``, float32, at ``sample_rate``.
+Arrays are shaped ``(n_samples, 2)``, float32, at ``sample_rate`` (from the FluidSynth
+backend, transposed views of planar ``(2, n_samples)`` buffers).
 """
 
 from __future__ import annotations
@@ -179,6 +182,10 @@ class _Backend(Protocol):
     def close(self) -> None: ...
 
 
+_GROUPS = 16  # MIDI channels = audio groups of one synth
+_CHUNK = 8192  # most frames per nwrite call (the scratch buffer of unused groups)
+
+
 class _Fluid:
     name = "fluidsynth"
     quantum = FLUID_BLOCK
@@ -186,23 +193,26 @@ class _Fluid:
     def __init__(self, sample_rate: int) -> None:
         self.fl: Any = importlib.import_module("fluidsynth")
         self.sr = sample_rate
-        wf = self.fl._fl.fluid_synth_write_float
-        wf.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
-        wf.argtypes += [ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
-        wf.restype = ctypes.c_int
-        self.write = wf
+        nw = self.fl._fl.fluid_synth_nwrite_float
+        pp = ctypes.POINTER(ctypes.c_void_p)
+        nw.argtypes = [ctypes.c_void_p, ctypes.c_int, pp, pp, pp, pp]
+        nw.restype = ctypes.c_int
+        self.nwrite = nw
+        self.scratch = np.zeros(_CHUNK, dtype=np.float32)
 
     def _synth(self, font: Path) -> tuple[Any, int]:
         s = self.fl.Synth(
             gain=SYNTH_GAIN,
             samplerate=self.sr,
-            channels=16,
+            channels=_GROUPS,
             **{
                 "synth.reverb.active": 0,
                 "synth.chorus.active": 0,
                 "synth.dynamic-sample-loading": 1,
                 "synth.cpu-cores": 1,
-                "synth.polyphony": 512,
+                "synth.polyphony": 1024,
+                "synth.audio-channels": _GROUPS,
+                "synth.audio-groups": _GROUPS,
             },
         )
         sfid = s.sfload(str(font))
@@ -212,37 +222,74 @@ class _Fluid:
         return s, sfid
 
     def render(self, layer: Layer, out: np.ndarray) -> None:
-        # a fresh synth per layer: a reset synth keeps tiny state (about -100 dB) that
-        # would make a part depend on the parts rendered before it. FluidSynth's
-        # sample cache makes reloading the font cheap.
-        s, sfid = self._synth(layer.font)
+        """One layer into ``out`` (n, 2) (a planar buffer is filled, then copied)."""
+        planar = np.zeros((2, out.shape[0]), dtype=np.float32)
+        self.render_font([layer], [planar])
+        out[:] = planar.T
+
+    def render_font(self, layers: Sequence[Layer], outs: Sequence[np.ndarray]) -> None:
+        """Layers of one font, each into its planar ``(2, n)`` buffer, in one pass of one
+        synth: a fresh synth per call, so the result depends only on these layers."""
+        for start in range(0, len(layers), _GROUPS - 1):
+            self._render_group(layers[start : start + _GROUPS - 1], outs[start : start + _GROUPS - 1])
+
+    def _render_group(self, layers: Sequence[Layer], outs: Sequence[np.ndarray]) -> None:
+        s, sfid = self._synth(layers[0].font)
         try:
-            self._render(s, sfid, layer, out)
+            melodic = iter([c for c in range(_GROUPS) if c != 9])
+            chans: list[int] = []
+            drum_taken = False
+            for layer in layers:
+                if layer.is_drum and layer.bank == 128 and not drum_taken:
+                    chan, drum_taken = 9, True
+                else:
+                    chan = next(melodic)
+                    if layer.is_drum and layer.bank == 128:
+                        self.fl._fl.fluid_synth_set_channel_type(s.synth, chan, 1)  # CHANNEL_TYPE_DRUM
+                if s.program_select(chan, sfid, layer.bank, layer.program) != 0:
+                    raise SoundFontError(f"{layer.font}: no preset {layer.bank}:{layer.program}")
+                chans.append(chan)
+            self._play(s, layers, chans, outs)
         finally:
             s.delete()
 
-    def _render(self, s: Any, sfid: int, layer: Layer, out: np.ndarray) -> None:
-        chan = 9 if layer.is_drum and layer.bank == 128 else 0
-        if s.program_select(chan, sfid, layer.bank, layer.program) != 0:
-            raise SoundFontError(f"{layer.font}: no preset {layer.bank}:{layer.program}")
-        handle = s.synth
-        n = out.shape[0]
-        base = out.ctypes.data
+    def _play(self, s: Any, layers: Sequence[Layer], chans: list[int], outs: Sequence[np.ndarray]) -> None:
+        n = outs[0].shape[1]
+        base_l = [self.scratch.ctypes.data] * _GROUPS
+        base_r = [self.scratch.ctypes.data] * _GROUPS
+        step = [0] * _GROUPS  # bytes per frame: 4 for a real output, 0 for the scratch
+        for chan, out in zip(chans, outs, strict=True):
+            if out.shape != (2, n) or out.dtype != np.float32 or not out.flags.c_contiguous:
+                raise RenderError("internal: synth outputs must be planar (2, n) float32")
+            base_l[chan], base_r[chan], step[chan] = out[0].ctypes.data, out[1].ctypes.data, 4
+        left = (ctypes.c_void_p * _GROUPS)()
+        right = (ctypes.c_void_p * _GROUPS)()
+        handle, nwrite = s.synth, self.nwrite
+
+        def write(pos: int, end: int) -> None:
+            while pos < end:
+                k = min(_CHUNK, end - pos)
+                for c in range(_GROUPS):
+                    left[c] = base_l[c] + pos * step[c]
+                    right[c] = base_r[c] + pos * step[c]
+                nwrite(handle, k, left, right, None, None)
+                pos += k
+
+        events = sorted(
+            (t, kind, i, pitch, vel) for i, layer in enumerate(layers) for t, kind, pitch, vel in layer.events
+        )
         pos = 0
         noteon, noteoff = s.noteon, s.noteoff
-        for t, kind, pitch, vel in layer.events:
+        for t, kind, i, pitch, vel in events:
             t = min(t, n)
             if t > pos:
-                p = base + pos * 8
-                self.write(handle, t - pos, p, 0, 2, p, 1, 2)
+                write(pos, t)
                 pos = t
             if kind:
-                noteon(chan, pitch, vel)
+                noteon(chans[i], pitch, vel)
             else:
-                noteoff(chan, pitch)
-        if n > pos:
-            p = base + pos * 8
-            self.write(handle, n - pos, p, 0, 2, p, 1, 2)
+                noteoff(chans[i], pitch)
+        write(pos, n)
 
     def close(self) -> None:
         pass
@@ -293,6 +340,26 @@ def _view(flat: np.ndarray, start: int, end: int) -> memoryview:
     return memoryview(flat[start * 2 : end * 2]).cast("B")  # type: ignore[arg-type]
 
 
+def _render_fluid(
+    impl: _Fluid, jobs: list[tuple[str, Layer]], n: int, result: SynthResult, progress: Progress | None
+) -> None:
+    """Each layer in a synth of its own, straight into a planar buffer; a part with
+    layers in two fonts (a drum kit and the GM kit for the notes it lacks) is their sum.
+
+    Not all layers of a font in one synth: FluidSynth's notes then differ (up to about
+    -40 dB, at some onsets) with the other channels' traffic, so muting a part would
+    change the others."""
+    for i, (pname, layer) in enumerate(jobs):
+        if progress is not None:
+            progress(f"synth {pname}", i / max(1, len(jobs)))
+        buf = np.zeros((2, n), dtype=np.float32)
+        impl.render_font([layer], [buf])
+        if pname in result.audio:
+            result.audio[pname] += buf.T
+        else:
+            result.audio[pname] = buf.T
+
+
 def render_parts(
     arr: Arrangement,
     sounds: Mapping[str, PartSound],
@@ -321,9 +388,8 @@ def render_parts(
     try:
         for fonts in {validate_soundfont(s.font) for s in sounds.values()}:
             del fonts  # validate every font before any work
-        for i, part in enumerate(wanted):
-            if progress is not None:
-                progress(f"synth {part.name}", i / max(1, len(wanted)))
+        jobs: list[tuple[str, Layer]] = []
+        for part in wanted:
             if part.name not in sounds:
                 raise RenderError(f"no sound chosen for part {part.name!r}")
             layers, dropped = part_layers(
@@ -336,13 +402,19 @@ def render_parts(
             )
             if dropped:
                 result.warnings.append(f"part {part.name}: {dropped} drum note(s) have no sound in the kit")
-            buf = np.zeros((n, 2), dtype=np.float32)
-            impl.render(layers[0], buf)
-            for extra in layers[1:]:
-                tmp = np.zeros((n, 2), dtype=np.float32)
-                impl.render(extra, tmp)
-                buf += tmp
-            result.audio[part.name] = buf
+            jobs += [(part.name, layer) for layer in layers]
+        if isinstance(impl, _Fluid):
+            _render_fluid(impl, jobs, n, result, progress)
+        else:
+            for i, (pname, layer) in enumerate(jobs):
+                if progress is not None:
+                    progress(f"synth {pname}", i / max(1, len(jobs)))
+                buf = np.zeros((n, 2), dtype=np.float32)
+                impl.render(layer, buf)
+                if pname in result.audio:
+                    result.audio[pname] += buf
+                else:
+                    result.audio[pname] = buf
     finally:
         impl.close()
     if progress is not None:

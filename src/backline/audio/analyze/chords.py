@@ -1,7 +1,7 @@
 """Chords on the beat: beat-synchronous chroma, templates, and Viterbi smoothing.
 
-Each beat gets a treble chroma (MIDI 48-95, log-compressed) and a bass chroma
-(MIDI 28-55). A chord (root, quality) scores the cosine of the treble chroma with
+Each beat gets a chord chroma (MIDI 31-95, log-compressed) and a bass chroma
+(MIDI 28-51), both from the constant-Q semitone magnitudes. A chord (root, quality) scores the cosine of the treble chroma with
 its template (root 1, third 1, fifth 0.8, seventh 0.75, each with
 its harmonics) plus a bass term (the share of
 bass energy on the root). Scores become log-likelihoods, and a Viterbi pass over
@@ -22,12 +22,16 @@ __all__ = ["CHORD_STATES", "beat_chromas", "decode_chords", "chord_change_curve"
 _QUALS = tuple(QUALITY_INTERVALS)
 #: (root pc, quality) for every state; the last state is "N" (no chord).
 CHORD_STATES: tuple[tuple[int, str], ...] = tuple((r, q) for q in _QUALS for r in range(12)) + ((-1, "N"),)
-COMPRESSION = 30.0
+COMPRESSION = 5.0
+#: MIDI range folded into the chord chroma (G1..B6: the bass belongs to the chord,
+#: rootless piano voicings need it) and into the bass chroma (E1..E3).
+CHROMA_RANGE = (31, 96)
+BASS_RANGE = (28, 52)
 #: Probability of a chord change on a downbeat, on the half bar, on any other beat.
 CHANGE_P = (0.45, 0.2, 0.04)
-BASS_WEIGHT = 0.15
-SHARPNESS = 50.0
-_SEVENTH_PENALTY = {"maj": 0.0, "min": 0.0, "7": 0.04, "min7": 0.04, "maj7": 0.05, "dim": 0.06, "hdim7": 0.06}
+BASS_WEIGHT = 0.1
+SHARPNESS = 30.0
+_SEVENTH_PENALTY = {"maj": 0.0, "min": 0.0, "7": 0.02, "min7": 0.02, "maj7": 0.025, "dim": 0.03, "hdim7": 0.03}
 
 
 _HARMONIC_PCS = (0, 0, 7, 0, 4, 7)  # pitch class of harmonics 1-6 above a note
@@ -67,8 +71,8 @@ def beat_chromas(pitch_beats: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
     total = pitch_beats.sum(axis=0)
     floor = median_filter(pitch_beats, size=(13, 1), mode="nearest")
     p = np.maximum(pitch_beats - floor, 0.0)
-    treble = _fold(p, 48, 96)
-    bass = _fold(p, 28, 56)
+    treble = _fold(p, *CHROMA_RANGE)
+    bass = _fold(p, *BASS_RANGE)
     ref_t = float(np.percentile(treble.max(axis=0), 95)) if treble.size else 1.0
     tl = np.log1p(COMPRESSION * treble / (ref_t + 1e-12))
     tl = tl / (np.linalg.norm(tl, axis=0, keepdims=True) + 1e-9)

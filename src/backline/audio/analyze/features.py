@@ -10,8 +10,12 @@ Two frame grids, both centred on ``k * hop`` samples (the first frame at time 0)
 - the onset grid (``n_fft`` 2048, hop 512, 43 frames/s): spectral flux of a log-mel
   spectrogram (librosa's onset strength, computed here in a streaming way), and a
   low-band flux (below 200 Hz: kick drum and bass attacks);
-- the pitch grid (``n_fft`` 8192, hop 2048, 10.8 frames/s): the energy of each
-  semitone from MIDI 24 (C1) to 107 (B7), and 20 MFCCs for timbre.
+- the pitch grid (hop 2048, 10.8 frames/s): the magnitude of each semitone from
+  MIDI 24 (C1) to 107 (B7), from a constant-Q transform (36 bins per octave, the
+  three bins around each semitone summed; computed on 30-second blocks with 2 s of
+  context on each side, so the blocks join without seams), and 20 MFCCs for timbre
+  (from an 8192-point FFT). The CQT resolves the bass register, where an FFT of
+  this size cannot separate neighbouring semitones.
 """
 
 from __future__ import annotations
@@ -44,6 +48,8 @@ PITCH_LOW = 24  # MIDI C1
 N_PITCH = 84  # C1..B7
 N_MELS = 40
 _CHUNK = SR * 30  # resampled samples processed at a time
+_CQT_BLOCK = 320  # frames per CQT block (about 30 s)
+_CQT_CONTEXT = 22 * PITCH_HOP  # samples of context on each side of a block (2 s)
 
 
 @dataclass(frozen=True)
@@ -91,16 +97,62 @@ class _Framer:
         return spec
 
 
-def _pitch_filterbank(n_fft: int) -> np.ndarray:
-    """(N_PITCH, bins): triangular weights of each FFT bin for each semitone."""
-    freqs = np.fft.rfftfreq(n_fft, 1.0 / SR)
-    with np.errstate(divide="ignore"):
-        midi = 69 + 12 * np.log2(np.maximum(freqs, 1e-6) / 440.0)
-    fb = np.zeros((N_PITCH, len(freqs)), dtype=np.float32)
-    for i in range(N_PITCH):
-        d = np.abs(midi - (PITCH_LOW + i))
-        fb[i] = np.clip(1.0 - d, 0.0, None)
-    return fb
+class _CqtStream:
+    """Semitone magnitudes (N_PITCH, frames) of a stream, frame k centred on ``k * PITCH_HOP``.
+
+    The stream is cut into blocks of :data:`_CQT_BLOCK` frames; each block is transformed
+    with :data:`_CQT_CONTEXT` samples of real signal (zeros at the file's edges) on each
+    side, and only its own frames are kept."""
+
+    def __init__(self) -> None:
+        self.buf = np.zeros(_CQT_CONTEXT, dtype=np.float32)  # the zeros before time 0
+        self.buf_start = -_CQT_CONTEXT  # absolute sample index of buf[0]
+        self.next_frame = 0
+
+    def push(self, x: np.ndarray, final: bool = False) -> list[np.ndarray]:
+        self.buf = np.concatenate([self.buf, x.astype(np.float32, copy=False)])
+        out: list[np.ndarray] = []
+        while True:
+            end = self.buf_start + len(self.buf)  # absolute samples available
+            k0 = self.next_frame
+            if final:
+                last = (end - 1) // PITCH_HOP + 1 if end > 0 else 0  # frames up to the end
+                if k0 >= last:
+                    break
+                k1 = min(k0 + _CQT_BLOCK, last)
+            else:
+                k1 = k0 + _CQT_BLOCK
+                if k1 * PITCH_HOP + _CQT_CONTEXT > end:
+                    break
+            a = k0 * PITCH_HOP - _CQT_CONTEXT - self.buf_start
+            b = k1 * PITCH_HOP + _CQT_CONTEXT - self.buf_start
+            seg = self.buf[a:b]
+            if len(seg) < b - a:
+                seg = np.concatenate([seg, np.zeros(b - a - len(seg), dtype=np.float32)])
+            out.append(_cqt_semitones(seg)[:, _CQT_CONTEXT // PITCH_HOP :][:, : k1 - k0])
+            self.next_frame = k1
+            drop = k1 * PITCH_HOP - _CQT_CONTEXT - self.buf_start
+            if drop > 0:
+                self.buf = self.buf[drop:]
+                self.buf_start += drop
+        return out
+
+
+def _cqt_semitones(y: np.ndarray) -> np.ndarray:
+    """(N_PITCH, frames): the CQT magnitude summed over the three bins of each semitone."""
+    import librosa
+
+    c = np.abs(
+        librosa.cqt(
+            y,
+            sr=SR,
+            hop_length=PITCH_HOP,
+            fmin=float(librosa.midi_to_hz(PITCH_LOW - 1.0 / 3.0)),
+            n_bins=N_PITCH * 3,
+            bins_per_octave=36,
+        )
+    )
+    return c.reshape(N_PITCH, 3, -1).sum(axis=1).astype(np.float32)
 
 
 class _Extractor:
@@ -113,7 +165,7 @@ class _Extractor:
         freqs = np.fft.rfftfreq(ONSET_NFFT, 1.0 / SR)
         self.low_bins = (freqs > 30) & (freqs < 200)
         self.mel_pitch = librosa.filters.mel(sr=SR, n_fft=PITCH_NFFT, n_mels=N_MELS).astype(np.float32)
-        self.pitch_fb = _pitch_filterbank(PITCH_NFFT)
+        self.cqt = _CqtStream()
         from scipy.fft import dct
 
         self._dct = dct
@@ -146,8 +198,8 @@ class _Extractor:
             self.prev_mel = mel[:, -1:]
             self.prev_low = low[:, -1:]
         s = self.pitch_framer.push(x, final)
+        self.pitch.extend(self.cqt.push(x, final))
         if s.shape[1]:
-            self.pitch.append(self.pitch_fb @ s)
             logmel = np.log(np.maximum(self.mel_pitch @ (s**2), 1e-8))
             self.mfcc.append(self._dct(logmel, axis=0, type=2, norm="ortho")[:20].astype(np.float32))
 
