@@ -167,7 +167,7 @@ def test_corpus_songs_in_every_style() -> None:
     pytest.importorskip("backline.formats.ireal")
     pytest.importorskip("backline.arrange.roles.comping")
     from backline.formats import load_songs
-    from conftest import corpora_path
+    from corpora import corpora_path
 
     songs = load_songs(corpora_path("ireal", "jazz1350.txt"))
     picks = [songs[i] for i in (0, 137, 611)]

@@ -43,7 +43,7 @@ from backline.arrange.midi_out import arrangement_to_midi_bytes
 from backline.arrange.roles._common import chord_facts
 from backline.arrange.styles import Style, StyleRegistry
 from backline.model.song import Song, TimeSignature
-from conftest import corpora_path
+from corpora import corpora_path
 
 PER_STYLE = 8
 SEED = 11

@@ -11,7 +11,7 @@ from ctxutil import bars_from_song, bass_change_stats, change_voicings, in_scale
 from backline.arrange.roles import get_role
 from backline.arrange.roles.base import BarContext, PartSpec
 from backline.arrange.voicing import mean_voice_movement
-from conftest import corpora_path
+from corpora import corpora_path
 
 N_SONGS = 110
 

@@ -16,7 +16,7 @@ from backline.audio.analyze.harte import chord_to_harte
 from backline.errors import AudioInputError
 from backline.formats import load_song, save_song
 from backline.model.chord import parse_chord
-from conftest import corpora_path
+from corpora import corpora_path
 
 POP = [(0, "maj"), (9, "min"), (5, "maj"), (7, "7")]
 

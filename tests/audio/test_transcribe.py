@@ -10,7 +10,7 @@ import mir_eval
 import numpy as np
 import pytest
 
-from conftest import corpora_path
+from corpora import corpora_path
 
 pytest.importorskip("onnxruntime")
 pytest.importorskip("basic_pitch", exc_type=ImportError)

@@ -59,7 +59,7 @@ def test_arrange_errors_exit_2_without_traceback(chart: Path, tmp_path: Path) ->
 
 def test_arrange_playlist_all(tmp_path: Path) -> None:
     pytest.importorskip("backline.formats.ireal")
-    from conftest import corpora_path
+    from corpora import corpora_path
 
     src = corpora_path("ireal", "blues50.txt")
     res = runner.invoke(app, ["arrange", str(src), "--all", "-o", str(tmp_path / "out"), "--no-ending"])
@@ -85,7 +85,7 @@ def test_styles_list_and_json() -> None:
 
 def test_song_selection_in_a_playlist(tmp_path: Path) -> None:
     pytest.importorskip("backline.formats.ireal")
-    from conftest import corpora_path
+    from corpora import corpora_path
 
     src = corpora_path("ireal", "blues50.txt")
     res = runner.invoke(app, ["arrange", str(src), "-o", str(tmp_path / "x.mid")])

@@ -19,7 +19,7 @@ from backline.model.chord import parse_chord
 from backline.model.form import expand
 from backline.model.pitch import parse_key
 from backline.model.song import Bar, ChordEvent, Jump, Section, Song, TimeSignature
-from conftest import corpora_path
+from corpora import corpora_path
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "chart-format.md"

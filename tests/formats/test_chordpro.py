@@ -11,7 +11,7 @@ from backline.formats import loads_songs
 from backline.formats.chordpro import dump_bytes, is_chord_line, load_bytes, load_text
 from backline.model.pitch import parse_key
 from backline.model.song import Song, TimeSignature
-from conftest import corpora_path
+from corpora import corpora_path
 
 F = Fraction
 

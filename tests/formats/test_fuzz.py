@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from backline.errors import ChartError
 from backline.formats import MAX_INPUT_BYTES, load_songs, loads_songs
 from backline.model.form import expand
-from conftest import corpora_path
+from corpora import corpora_path
 
 
 def _seed_chart() -> bytes:

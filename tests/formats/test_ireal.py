@@ -12,7 +12,7 @@ from backline.errors import BacklineError, ChartError
 from backline.formats import ireal, loads_songs
 from backline.model.form import expand
 from backline.model.song import Song, TimeSignature
-from conftest import corpora_path
+from corpora import corpora_path
 
 PLAYLISTS = {
     "blues50.txt": 54,

@@ -13,7 +13,7 @@ from backline.formats import json_model, musicxml
 from backline.model.chord import Chord, Quality, parse_chord
 from backline.model.pitch import Key, parse_note_name
 from backline.model.song import Bar, ChordEvent, Jump, Note, Section, Song, TimeSignature
-from conftest import corpora_path
+from corpora import corpora_path
 
 F = Fraction
 

@@ -11,7 +11,7 @@ from backline.formats import midi_chart, musicxml
 from backline.model.chord import parse_chord
 from backline.model.form import expand
 from backline.model.song import Bar, ChordEvent, Note, Section, Song, TimeSignature
-from conftest import corpora_path
+from corpora import corpora_path
 
 F = Fraction
 

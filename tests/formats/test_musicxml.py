@@ -14,7 +14,7 @@ from backline.model.chord import parse_chord
 from backline.model.form import expand
 from backline.model.pitch import Key, parse_note_name
 from backline.model.song import Bar, ChordEvent, Jump, Note, Section, Song, TimeSignature
-from conftest import corpora_path
+from corpora import corpora_path
 
 F = Fraction
 

@@ -10,12 +10,9 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 from live_songs import SETLIST_HEAD, song_toml, write_song
 
-from backline.live.engine import Engine
-from backline.live.offline import parse_events, run_offline
 from backline.live.setlist import load_setlist
 from backline.live.show import Show, prepare_show
 
@@ -33,18 +30,6 @@ def make_show(tmp_path: Path) -> Callable[..., Show]:
         return prepare_show(load_setlist(tmp_path / "set.toml"), deep=deep)
 
     return make
-
-
-def render(
-    show: Show, script: str, *, block: int = 512, fmt: str = "x.txt", autoplay: bool = True
-) -> tuple[np.ndarray, Engine]:
-    """Run the offline driver; returns (outputs x frames, engine)."""
-    engine = Engine(show)
-    blocks: list[np.ndarray] = []
-    run_offline(
-        engine, parse_events(script, fmt), lambda b: blocks.append(b.copy()), block=block, autoplay=autoplay
-    )
-    return np.concatenate(blocks, axis=1), engine
 
 
 # --- a real JACK server (dummy driver) --------------------------------------------------

@@ -12,6 +12,10 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from backline.live.engine import Engine
+from backline.live.offline import parse_events, run_offline
+from backline.live.show import Show
+
 SR = 48000
 TEMPO = 240.0  # one 4/4 bar per second
 BAR = SR  # frames per bar at TEMPO
@@ -85,3 +89,15 @@ key = "E"
 routing = {{ pos = [5, 6] }}
 {extra}
 """
+
+
+def render(
+    show: Show, script: str, *, block: int = 512, fmt: str = "x.txt", autoplay: bool = True
+) -> tuple[np.ndarray, Engine]:
+    """Run the offline driver; returns (outputs x frames, engine)."""
+    engine = Engine(show)
+    blocks: list[np.ndarray] = []
+    run_offline(
+        engine, parse_events(script, fmt), lambda b: blocks.append(b.copy()), block=block, autoplay=autoplay
+    )
+    return np.concatenate(blocks, axis=1), engine

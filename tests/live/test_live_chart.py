@@ -7,10 +7,10 @@ import time
 
 import numpy as np
 import pytest
+from live_songs import render
 
 from backline.live.setlist import load_setlist
 from backline.live.show import prepare_show
-from conftest import render
 
 pytestmark = [pytest.mark.slow, pytest.mark.audio]
 

@@ -7,13 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from live_songs import BAR, SETLIST_HEAD, SR, decode_pos, song_toml
+from live_songs import BAR, SETLIST_HEAD, SR, decode_pos, render, song_toml
 from typer.testing import CliRunner
 
 from backline.cli.app import app
 from backline.errors import LiveError
 from backline.live.setlist import Levels, load_setlist, parse_setlist, save_levels
-from conftest import render
 
 
 def _break_files(tmp: Path) -> None:

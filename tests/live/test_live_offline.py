@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from live_songs import BAR, SR, decode_pos, impulses, song_toml, tone
-
-from conftest import render
+from live_songs import BAR, SR, decode_pos, impulses, render, song_toml, tone
 
 FOH = (0, 1)
 IEM = (2, 3)

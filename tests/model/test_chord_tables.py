@@ -18,7 +18,7 @@ import pytest
 from backline.model.chord import Chord, parse_chord
 from backline.model.numerals import parse_numeral, parse_solfege
 from backline.model.pitch import parse_key
-from conftest import corpora_path
+from corpora import corpora_path
 
 C_MAJOR = parse_key("C")
 _FIELD_RE = re.compile(r"(\w+) => (?:'([^']*)'|(-?\d+))")

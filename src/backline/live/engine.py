@@ -41,6 +41,7 @@ import numpy as np
 
 from backline.errors import LiveError
 from backline.live.commands import Action, Command, When
+from backline.live.midi_clock import MidiClock
 from backline.live.pad import pad_loop
 from backline.live.routing import MixLevels, Routing, build_routing, effective_gains
 from backline.live.setlist import Levels, save_levels
@@ -169,6 +170,8 @@ class Engine:
         self._count_row = [r.rows_of("count-in")[0] for r in self.routings]
         self._pad_rows = [tuple(r.rows_of("pad")) for r in self.routings]
         self.sync_prefetch = False  # offline: fill the streams inside process() (deterministic)
+        # MIDI out (program changes, beat clock): a MidiClock fed from the callback, or None
+        self.midi_out: MidiClock | None = None
         # queues
         self.commands: collections.deque[Command] = collections.deque()
         self.notices: collections.deque[Notice] = collections.deque(maxlen=4096)
@@ -201,6 +204,13 @@ class Engine:
         self._at = 0  # output frame of the sample being worked on (for notices)
         self.prefetcher = Prefetcher(self)
         self.notices.append(Notice(0, "song", 0))
+
+    def enable_midi_out(self, **kw: object) -> MidiClock:
+        """Attach a :class:`~backline.live.midi_clock.MidiClock` (program changes and beat
+        clock, configured by the setlist's ``[midi]`` table; ``kw`` overrides) and return it.
+        Call before the backend starts; the backend drains it after every block."""
+        self.midi_out = MidiClock.for_engine(self, **kw)
+        return self.midi_out
 
     # ---------------------------------------------------------------- set-up helpers
     def _count_plan(self, song: PreparedSong) -> tuple[int, np.ndarray, np.ndarray]:
@@ -471,6 +481,9 @@ class Engine:
             self._apply(self.commands.popleft())
         if self.sync_prefetch:
             self.prefetcher.step(sync=True)
+        mo = self.midi_out
+        if mo is not None:
+            mo.begin_block()
         done = 0
         while done < n:
             self._at = self.frames_out + done
@@ -488,7 +501,10 @@ class Engine:
             else:
                 done = n
         self._pad(n)
-        return self._mix(n)
+        out = self._mix(n)
+        if mo is not None:
+            mo.end_block(n, self.state is State.PLAYING or self.state is State.COUNT_IN)
+        return out
 
     def _mix(self, n: int) -> np.ndarray:
         i = self.song_index
@@ -566,6 +582,8 @@ class Engine:
         seg = max(0, min(n, nxt - pos))
         if seg > 0:
             self._copy(pos, off, seg)
+            if self.midi_out is not None:
+                self.midi_out.play(self.song_index, pos, pos + seg, off)
             pos += seg
             self.pos = pos
             self._at += seg
@@ -604,6 +622,8 @@ class Engine:
         total, offs, acc = self._count[self.song_index]
         k = min(n, self.count_left)
         cpos = self.count_pos
+        if self.midi_out is not None and k > 0:
+            self.midi_out.count_in(self.song_index, cpos, cpos + k, off)
         hi, lo = self._shots[self.song.spec.click_sound]
         dest = self._stage[self._count_row[self.song_index]]
         for t, a in zip(offs, acc, strict=True):
@@ -675,6 +695,8 @@ class Engine:
         self.fade_total = 0
         self.show_over = False
         self.notices.append(Notice(self._at, "song", i))
+        if self.midi_out is not None:
+            self.midi_out.select(i, self._at - self.frames_out)
 
     def _song_end(self) -> None:
         i = self.song_index

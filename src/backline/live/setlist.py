@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from backline.errors import LiveError, Location
+from backline.live.midi_control import MidiConfig, parse_midi_config
 from backline.util.atomic import write_text_atomic
 
 __all__ = [
@@ -81,7 +82,7 @@ _SETLIST_KEYS = {
     "pad_level_db",
 }
 _OUTPUT_KEYS = {"count", "foh", "in_ear", "names", "allow_click_to_foh", "levels"}
-_TOP_KEYS = {"setlist", "outputs", "routing", "songs", "levels"}
+_TOP_KEYS = {"setlist", "outputs", "routing", "songs", "levels", "midi"}
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,7 @@ class Setlist:
     cache: Path = Path(".backline-cache")
     pad_level_db: float = -18.0
     levels: Levels = field(default_factory=Levels)
+    midi: MidiConfig = field(default_factory=MidiConfig)
 
     @property
     def folder(self) -> Path:
@@ -372,7 +374,16 @@ def parse_setlist(text: str, path: str | Path) -> Setlist:
         cache=cache if cache.is_absolute() else folder / cache,
         pad_level_db=_num(head.get("pad_level_db", -18.0), "pad_level_db", p, None, -60, 0),
         levels=levels,
+        midi=parse_midi_config(data.get("midi"), str(Location(str(p), _table_line(text, "midi")))),
     )
+
+
+def _table_line(text: str, name: str) -> int | None:
+    """Line of the first ``[name]`` or ``[name.x]`` header (for messages)."""
+    for i, ln in enumerate(text.splitlines()):
+        if re.match(rf"\s*\[\s*{re.escape(name)}\s*[\].]", ln):
+            return i + 1
+    return None
 
 
 def load_setlist(path: str | Path) -> Setlist:

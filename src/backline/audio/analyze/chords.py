@@ -31,7 +31,15 @@ BASS_RANGE = (28, 52)
 CHANGE_P = (0.45, 0.2, 0.04)
 BASS_WEIGHT = 0.1
 SHARPNESS = 30.0
-_SEVENTH_PENALTY = {"maj": 0.0, "min": 0.0, "7": 0.02, "min7": 0.02, "maj7": 0.025, "dim": 0.03, "hdim7": 0.03}
+_SEVENTH_PENALTY = {
+    "maj": 0.0,
+    "min": 0.0,
+    "7": 0.01,
+    "min7": 0.01,
+    "maj7": 0.0125,
+    "dim": 0.015,
+    "hdim7": 0.015,
+}
 
 
 _HARMONIC_PCS = (0, 0, 7, 0, 4, 7)  # pitch class of harmonics 1-6 above a note

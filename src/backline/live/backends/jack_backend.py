@@ -3,6 +3,12 @@
 The process callback asks the engine for each block and copies it into the port
 buffers; xruns are counted by JACK's xrun callback; callback durations are kept in
 a preallocated ring (:class:`~backline.live.backends.timing.CallbackTimer`).
+
+MIDI (``midi=True``): a ``midi_in`` port whose messages go through a
+:class:`~backline.live.midi_control.MidiControl` at the start of each period (so a
+foot-switch acts in the same period it arrives), and a ``midi_out`` port carrying the
+engine's :class:`~backline.live.midi_clock.MidiClock` events (program changes, beat
+clock, Start/Stop/Continue, Song Position Pointer) at their exact sample offsets.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from typing import Any
 from backline.errors import DependencyMissingError, LiveError
 from backline.live.backends.timing import CallbackTimer
 from backline.live.engine import Engine
+from backline.live.midi_control import MidiControl
 
 __all__ = ["JackBackend"]
 
@@ -32,7 +39,10 @@ class JackBackend:
     """Run ``engine`` as JACK client ``client_name`` (ports ``out_1`` ... ``out_N``).
 
     ``server``: the JACK server name (None: the default server). ``connect``: for each
-    output, a JACK port to connect it to (``system:playback_1``) or None.
+    output, a JACK port to connect it to (``system:playback_1``) or None. ``midi``: add
+    the ``midi_in`` / ``midi_out`` ports (mapping, clock and channel from the setlist's
+    ``[midi]`` table; ``midi_control`` to bring your own), connected from
+    ``midi_inputs`` / to ``midi_outputs`` (default: the table's ``input`` / ``output``).
     """
 
     def __init__(
@@ -42,6 +52,10 @@ class JackBackend:
         client_name: str = "backline",
         server: str | None = None,
         connect: Sequence[str | None] | None = None,
+        midi: bool = False,
+        midi_control: MidiControl | None = None,
+        midi_inputs: Sequence[str] | None = None,
+        midi_outputs: Sequence[str] | None = None,
     ) -> None:
         self.engine = engine
         self.client_name = client_name
@@ -53,6 +67,17 @@ class JackBackend:
         self.client: Any = None
         self.ports: list[Any] = []
         self.shutdown_reason: str | None = None
+        self.midi = midi or midi_control is not None
+        cfg = engine.setlist.midi
+        self.midi_control = midi_control
+        if self.midi and midi_control is None:
+            self.midi_control = MidiControl(cfg, engine)
+        self.midi_inputs = list(midi_inputs if midi_inputs is not None else cfg.inputs)
+        self.midi_outputs = list(midi_outputs if midi_outputs is not None else cfg.outputs)
+        self.midi_in: Any = None
+        self.midi_out: Any = None
+        self.midi_dropped = 0
+        self.frame_offset = 0  # JACK frame time minus engine frames_out (for latency measures)
 
     @property
     def port_names(self) -> list[str]:
@@ -74,6 +99,11 @@ class JackBackend:
                 f"JACK runs at {c.samplerate} Hz but the setlist is at {self.engine.sr} Hz: set [setlist] sample_rate"
             )
         self.ports = [c.outports.register(f"out_{i + 1}") for i in range(self.engine.n_out)]
+        if self.midi:
+            self.midi_in = c.midi_inports.register("midi_in")
+            self.midi_out = c.midi_outports.register("midi_out")
+            if self.engine.midi_out is None:
+                self.engine.enable_midi_out()
         c.set_process_callback(self._process)
         c.set_xrun_callback(self._xrun)
         c.set_shutdown_callback(self._shutdown)
@@ -87,18 +117,49 @@ class JackBackend:
                     c.connect(port, dest)
                 except jack.JackError as exc:
                     raise LiveError(f"cannot connect {port.name} to {dest}: {exc}") from None
+        if self.midi:
+            for src in self.midi_inputs:
+                self._connect(jack, src, self.midi_in.name)
+            for dest in self.midi_outputs:
+                self._connect(jack, self.midi_out.name, dest)
+
+    def _connect(self, jack: Any, src: str, dest: str) -> None:
+        try:
+            self.client.connect(src, dest)
+        except jack.JackError as exc:
+            raise LiveError(f"cannot connect MIDI {src} to {dest}: {exc}") from None
 
     def _process(self, frames: int) -> None:
         t0 = time.perf_counter_ns()
         eng = self.engine
+        self.frame_offset = self.client.last_frame_time - eng.frames_out
+        ctl = self.midi_control
+        if ctl is not None and self.midi_in is not None:
+            for _off, data in self.midi_in.incoming_midi_events():
+                ctl.feed(data, t0)
+        mo = eng.midi_out
+        mport = self.midi_out
+        if mport is not None:
+            mport.clear_buffer()
         done = 0
         while done < frames:
             n = min(frames - done, eng.max_block)
             out = eng.process(n)
             for i, port in enumerate(self.ports):
                 port.get_array()[done : done + n] = out[i]
+            if mo is not None:
+                if mport is not None:
+                    mo.drain(self._write_midi, done, frames)
+                else:
+                    mo.clear()
             done += n
         self.timer.add(time.perf_counter_ns() - t0)
+
+    def _write_midi(self, offset: int, data: bytes) -> None:
+        try:
+            self.midi_out.write_midi_event(offset, data)
+        except Exception:  # the port buffer is full: drop (never raise in the callback)
+            self.midi_dropped += 1
 
     def _xrun(self, delay_usecs: float) -> None:
         self.timer.xruns += 1

@@ -1,21 +1,147 @@
-"""The PortAudio backend (sounddevice ``OutputStream``): any device with enough outputs."""
+"""The PortAudio backend (sounddevice ``OutputStream``): any device with enough outputs.
+
+MIDI (``midi=True``) goes through python-rtmidi (:class:`RtMidiPorts`): a MIDI input
+port feeds a :class:`~backline.live.midi_control.MidiControl` from rtmidi's thread; the
+engine's :class:`~backline.live.midi_clock.MidiClock` events are taken from the audio
+callback with the time their block reaches the converter and sent by a sender thread at
+that time (about a millisecond of jitter; the JACK backend is sample-accurate).
+"""
 
 from __future__ import annotations
 
+import collections
+import threading
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from backline.errors import DependencyMissingError, LiveError
 from backline.live.backends.timing import CallbackTimer
 from backline.live.engine import Engine
+from backline.live.midi_control import MidiControl
 
-__all__ = ["PortAudioBackend"]
+__all__ = ["PortAudioBackend", "RtMidiPorts", "rtmidi_api"]
+
+
+def rtmidi_api(name: str | None) -> int:
+    """``"jack"``, ``"alsa"``, ``"coremidi"``, ``"winmm"`` or None (rtmidi's default) -> API id."""
+    try:
+        import rtmidi
+    except ImportError as exc:
+        raise DependencyMissingError(
+            f"MIDI needs python-rtmidi: pip install 'backline[live]' ({exc})"
+        ) from None
+    apis = {
+        None: rtmidi.API_UNSPECIFIED,
+        "jack": rtmidi.API_UNIX_JACK,
+        "alsa": rtmidi.API_LINUX_ALSA,
+        "coremidi": rtmidi.API_MACOSX_CORE,
+        "winmm": rtmidi.API_WINDOWS_MM,
+    }
+    if name not in apis:
+        raise LiveError(f"unknown MIDI API {name!r}: use jack, alsa, coremidi or winmm")
+    return int(apis[name])
+
+
+class RtMidiPorts:
+    """A python-rtmidi input and output: ``inputs`` / ``outputs`` name existing ports to
+    open (the first whose name contains the text); with none given, virtual ports
+    ``backline:midi_in`` / ``midi_out`` are opened (where the API has them)."""
+
+    def __init__(
+        self,
+        control: MidiControl | None,
+        *,
+        api: str | None = None,
+        inputs: Sequence[str] = (),
+        outputs: Sequence[str] = (),
+        client_name: str = "backline",
+    ) -> None:
+        import rtmidi
+
+        api_id = rtmidi_api(api)
+        self.control = control
+        try:
+            self.min = rtmidi.MidiIn(api_id, name=client_name)
+            self.mout = rtmidi.MidiOut(api_id, name=client_name)
+        except rtmidi.SystemError as exc:
+            raise LiveError(f"cannot open MIDI ({api or 'default API'}): {exc}") from None
+        self._open(self.min, inputs, "midi_in")
+        self._open(self.mout, outputs, "midi_out")
+        self.min.ignore_types(sysex=True, timing=True, active_sense=True)
+        self.min.set_callback(self._incoming)
+        self.queue: collections.deque[tuple[float, bytes]] = collections.deque()
+        self.wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._send_loop, name="backline-midi-out", daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def _open(port: Any, names: Sequence[str], virtual: str) -> None:
+        if not names:
+            try:
+                port.open_virtual_port(virtual)
+            except Exception as exc:  # rtmidi raises its own error types per API
+                raise LiveError(f"cannot open a virtual MIDI port ({exc}); name a port instead") from None
+            return
+        avail = port.get_ports()
+        for want in names:
+            hit = next((i for i, n in enumerate(avail) if want.lower() in n.lower()), None)
+            if hit is None:
+                raise LiveError(f"no MIDI port matching {want!r}; ports: {', '.join(avail) or 'none'}")
+            port.open_port(hit)
+            return
+
+    def _incoming(self, event: tuple[list[int], float], data: object = None) -> None:
+        if self.control is not None:
+            self.control.feed(event[0])
+
+    def schedule(self, due: float, msg: bytes) -> None:
+        """Send ``msg`` at ``time.perf_counter()`` = ``due`` (from the audio callback)."""
+        self.queue.append((due, msg))
+
+    def _send_loop(self) -> None:
+        q = self.queue
+        while not self._stop.is_set():
+            if not q:
+                self.wake.wait(0.002)
+                self.wake.clear()
+                continue
+            due, msg = q[0]
+            wait = due - time.perf_counter()
+            if wait > 0.001:
+                time.sleep(wait - 0.0008)
+                continue
+            while time.perf_counter() < due:
+                pass
+            q.popleft()
+            self.mout.send_message(msg)
+
+    def close(self) -> None:
+        self._stop.set()
+        self.wake.set()
+        self._thread.join(timeout=2)
+        self.min.cancel_callback()
+        self.min.close_port()
+        self.mout.close_port()
 
 
 class PortAudioBackend:
-    """Run ``engine`` on PortAudio output ``device`` (name or index; None: the default)."""
+    """Run ``engine`` on PortAudio output ``device`` (name or index; None: the default).
+    ``midi``: MIDI in/out through python-rtmidi (``midi_api``: jack, alsa ...; ports from
+    ``midi_inputs`` / ``midi_outputs`` or the setlist's ``[midi]`` input/output)."""
 
-    def __init__(self, engine: Engine, *, device: str | int | None = None, blocksize: int = 256) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        device: str | int | None = None,
+        blocksize: int = 256,
+        midi: bool = False,
+        midi_api: str | None = None,
+        midi_inputs: Sequence[str] | None = None,
+        midi_outputs: Sequence[str] | None = None,
+    ) -> None:
         if not 1 <= blocksize <= engine.max_block:
             raise LiveError(f"blocksize must be 1..{engine.max_block}")
         self.engine = engine
@@ -23,6 +149,14 @@ class PortAudioBackend:
         self.blocksize = blocksize
         self.timer = CallbackTimer()
         self.stream: Any = None
+        self.midi = midi
+        self.midi_api = midi_api
+        cfg = engine.setlist.midi
+        self.midi_inputs = list(midi_inputs if midi_inputs is not None else cfg.inputs)
+        self.midi_outputs = list(midi_outputs if midi_outputs is not None else cfg.outputs)
+        self.midi_control: MidiControl | None = MidiControl(cfg, engine) if midi else None
+        self.rtmidi: RtMidiPorts | None = None
+        self._due0 = 0.0
 
     def start(self) -> None:
         try:
@@ -31,6 +165,12 @@ class PortAudioBackend:
             raise DependencyMissingError(
                 f"the PortAudio backend needs sounddevice and libportaudio2 ({exc})"
             ) from None
+        if self.midi:
+            self.rtmidi = RtMidiPorts(
+                self.midi_control, api=self.midi_api, inputs=self.midi_inputs, outputs=self.midi_outputs
+            )
+            if self.engine.midi_out is None:
+                self.engine.enable_midi_out()
         self.engine.prefetcher.start()
         if not self.engine.wait_ready():
             raise LiveError("the first song's audio did not load in time")
@@ -48,15 +188,29 @@ class PortAudioBackend:
             self.engine.prefetcher.stop()
             raise LiveError(f"cannot open the PortAudio device {self.device!r}: {exc}") from None
 
+    def _schedule(self, offset: int, msg: bytes) -> None:
+        assert self.rtmidi is not None
+        self.rtmidi.schedule(self._due0 + offset / self.engine.sr, msg)
+
     def _callback(self, outdata: Any, frames: int, t: Any, status: Any) -> None:
         t0 = time.perf_counter_ns()
         if status.output_underflow:
             self.timer.xruns += 1
         eng = self.engine
+        mo = eng.midi_out
+        if mo is not None and self.rtmidi is not None:
+            ahead = t.outputBufferDacTime - t.currentTime if t.outputBufferDacTime else 0.0
+            self._due0 = t0 / 1e9 + max(0.0, ahead)
         done = 0
         while done < frames:
             n = min(frames - done, eng.max_block)
             outdata[done : done + n, :] = eng.process(n).T
+            if mo is not None:
+                if self.rtmidi is not None:
+                    mo.drain(self._schedule, done, frames)
+                    self.rtmidi.wake.set()
+                else:
+                    mo.clear()
             done += n
         self.timer.add(time.perf_counter_ns() - t0)
 
@@ -65,4 +219,7 @@ class PortAudioBackend:
             self.stream.stop()
             self.stream.close()
             self.stream = None
+        if self.rtmidi is not None:
+            self.rtmidi.close()
+            self.rtmidi = None
         self.engine.prefetcher.stop()

@@ -1,0 +1,259 @@
+"""MIDI control and MIDI out: the mapping, learn, clock tick positions (offline), and the
+foot-switch, program change and beat clock against a real JACK server (dummy driver)."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from live_songs import BAR, SETLIST_HEAD, SR, decode_pos, song_toml, write_song
+
+from backline.errors import LiveError
+from backline.live.commands import Action, When
+from backline.live.engine import Engine
+from backline.live.midi_clock import CLOCK, CONTINUE, START, STOP, clock_ticks, song_position
+from backline.live.midi_control import (
+    MidiControl,
+    parse_midi_config,
+    parse_trigger,
+    save_learned,
+    trigger_of,
+)
+from backline.live.setlist import load_setlist, parse_setlist
+from backline.live.show import prepare_show
+
+# --- the mapping --------------------------------------------------------------------------
+
+
+def test_triggers_parse_and_print():
+    assert str(parse_trigger("note 60")) == "note 60"
+    t = parse_trigger("CC 64 ch 2")
+    assert (t.kind, t.number, t.channel) == ("cc", 64, 1) and str(t) == "cc 64 ch 2"
+    assert parse_trigger("pc any").number is None
+    for bad in ("note 128", "cc 64 ch 17", "note any", "knob 3", "cc"):
+        with pytest.raises(LiveError):
+            parse_trigger(bad)
+
+
+def test_config_defaults_map_and_errors():
+    cfg = parse_midi_config(None)
+    acts = {str(b.trigger): b.action for b in cfg.bindings}
+    assert acts == {"cc 64": "play", "cc 67": "vamp/release", "cc 66": "stop", "pc any": "select"}
+    cfg = parse_midi_config(
+        {"defaults": False, "map": {"note 60": "next", "cc 64": "jump Chorus  next bar"}, "out_channel": 10}
+    )
+    acts = {str(b.trigger): b.action for b in cfg.bindings}
+    assert acts == {"note 60": "next", "cc 64": "jump Chorus next bar"}
+    assert cfg.out_channel == 9
+    jump = cfg.binding_for("jump Chorus next bar")[0].command
+    assert jump is not None and jump.action is Action.JUMP and jump.when is When.NEXT_BAR
+    with pytest.raises(LiveError, match="unknown action"):
+        parse_midi_config({"map": {"note 60": "explode"}}, "set.toml:9")
+    with pytest.raises(LiveError, match="set.toml:9"):
+        parse_midi_config({"chanel": 3}, "set.toml:9")
+    with pytest.raises(LiveError, match="pc any"):
+        parse_midi_config({"map": {"note 1": "select"}})
+
+
+def test_setlist_midi_table_is_read_with_its_line(tmp_path):
+    text = SETLIST_HEAD + song_toml("One", "a") + '\n[midi]\nchannel = 3\n[midi.map]\n"note 70" = "bogus"\n'
+    with pytest.raises(LiveError, match=r"set.toml:\d+: \[midi.map\] 'note 70'"):
+        parse_setlist(text, tmp_path / "set.toml")
+    sl = parse_setlist(text.replace("bogus", "fade 2"), tmp_path / "set.toml")
+    assert sl.midi.channel == 2 and any(str(b.trigger) == "note 70" for b in sl.midi.bindings)
+
+
+class FakeEngine:
+    """Only what the toggles read and where commands go."""
+
+    def __init__(self) -> None:
+        self.state = "stopped"
+        self.vamp_on = False
+        self.sent: list = []
+
+    def send(self, cmd) -> None:
+        self.sent.append(cmd)
+
+
+def test_presses_edges_channels_and_toggles():
+    eng = FakeEngine()
+    ctl = MidiControl(parse_midi_config({"map": {"note 60 ch 1": "next", "cc 20": "play/stop"}}), eng)
+    assert ctl.feed(b"\x90\x3c\x40").action is Action.NEXT  # note on, channel 1
+    assert ctl.feed(b"\x91\x3c\x40") is None  # another channel
+    assert ctl.feed(b"\x90\x3c\x00") is None  # note on with velocity 0 = note off
+    assert ctl.feed(b"\xf8") is None  # clock is not a press
+    # sustain pedal: press (rising through 64) plays, held and release do nothing
+    assert ctl.feed(b"\xb0\x40\x7f").action is Action.PLAY
+    assert ctl.feed(b"\xb0\x40\x7f") is None
+    assert ctl.feed(b"\xb0\x40\x00") is None
+    # toggles read the engine
+    eng.vamp_on = True
+    assert ctl.feed(b"\xb0\x43\x7f").action is Action.RELEASE
+    eng.state = "playing"
+    assert ctl.feed(b"\xb0\x14\x7f").action is Action.STOP
+    # program change N selects song N + 1
+    cmd = ctl.feed(b"\xc0\x02")
+    assert cmd.action is Action.SELECT and cmd.target == 3
+    assert [c.action for c in eng.sent] == [Action.NEXT, Action.PLAY, Action.RELEASE, Action.STOP, Action.SELECT]
+    # a latching switch acts on both edges
+    latch = MidiControl(parse_midi_config({"latching": True, "channel": 2}), FakeEngine())
+    assert latch.feed(b"\xb1\x40\x7f").action is Action.PLAY
+    assert latch.feed(b"\xb1\x40\x00").action is Action.PLAY
+    assert latch.feed(b"\xb0\x40\x7f") is None  # channel 1: not listened to
+    assert trigger_of(b"\x80\x3c\x40") is None
+
+
+def test_learn_saves_atomically_and_reassigns(tmp_path):
+    write_song(tmp_path / "a")
+    path = tmp_path / "set.toml"
+    original = SETLIST_HEAD + "# my comment\n" + song_toml("One", "a")
+    path.write_text(original)
+    ctl = MidiControl(load_setlist(path).midi, FakeEngine())
+    ctl.learn("jump B next bar")
+    assert ctl.feed(b"\x99\x24\x50") is None  # learned, not fired
+    trig, action = ctl.learned.popleft()
+    assert str(trig) == "note 36 ch 10" and action == "jump B next bar"
+    save_learned(path, trig, action)
+    save_learned(path, "cc 20", "vamp/release")
+    save_learned(path, "note 40", "jump B next bar")  # re-learn: replaces note 36
+    text = path.read_text()
+    assert text.startswith(original)  # the rest of the file is kept byte for byte
+    cfg = load_setlist(path).midi
+    assert cfg.learned == {"cc 20": "vamp/release", "note 40": "jump B next bar"}
+    acts = {str(b.trigger): b.action for b in cfg.bindings}
+    assert acts["note 40"] == "jump B next bar" and "note 36 ch 10" not in acts and acts["cc 64"] == "play"
+    with pytest.raises(LiveError):
+        save_learned(path, "note 41", "nonsense")
+    assert path.read_text() == text
+    assert not list(tmp_path.glob(".set.toml.*"))  # no temporary file left
+
+
+# --- clock ticks, offline -----------------------------------------------------------------
+
+
+def tempo_change_song(folder: Path, tempos=(240.0, 240.0, 300.0, 300.0)) -> Path:
+    """Stems (pos, keys, click, cues) for bars at ``tempos`` and a render.json bar grid."""
+    import soundfile as sf
+
+    from live_songs import impulses, pos_stem, tone
+
+    starts = [0.0]
+    for t in tempos:
+        starts.append(starts[-1] + 4 * 60 / t)
+    n = round(starts[-1] * SR)
+    folder.mkdir(parents=True, exist_ok=True)
+    sf.write(folder / "pos.wav", pos_stem(n), SR, subtype="FLOAT")
+    sf.write(folder / "keys.wav", tone(n, 220.0), SR, subtype="FLOAT")
+    sf.write(folder / "click.wav", impulses(n, BAR // 4), SR, subtype="FLOAT")
+    sf.write(folder / "cues.wav", np.zeros(n, dtype=np.float32), SR, subtype="FLOAT")
+    bars = [
+        {"start_seconds": s, "time_signature": [4, 4], "tempo": t, "section": "A" if i < 2 else "B"}
+        for i, (s, t) in enumerate(zip(starts, tempos, strict=False))
+    ]
+    (folder / "render.json").write_text(json.dumps({"bars": bars}))
+    return folder
+
+
+def test_clock_ticks_follow_the_tempo_map(make_show, tmp_path):
+    show = make_show(song_toml("One", "a"))  # 8 bars at 240 BPM: 96 ticks per bar, 500 frames apart
+    t = clock_ticks(show.songs[0])
+    assert len(t) == 8 * 96 and t[0] == 0
+    assert np.all(np.diff(t) == 500)
+    tempo_change_song(tmp_path / "c")
+    show = make_show('\n[[songs]]\ntitle = "C"\nstems = "c"\nmarkers = "c/render.json"\n')
+    t = clock_ticks(show.songs[0])
+    assert len(t) == 4 * 96
+    d = np.diff(t)
+    assert np.all(d[:191] == 500)  # 240 BPM
+    assert np.all(d[192:] == 400)  # 300 BPM
+    assert t[192] == 2 * BAR  # the tick lands exactly on the bar line of the change
+    # a pickup before the first downbeat: ticks aligned to the downbeat
+    show = make_show(song_toml("P", "a", "first_downbeat = 0.26"))
+    song = show.songs[0]
+    t = clock_ticks(song)
+    first = song.bar_starts[1]
+    assert first == round(0.26 * SR) and first in set(t.tolist())
+    assert np.all(np.diff(t) == 500)
+
+
+def run_blocks(engine: Engine, seconds: float, block: int = 256, events=None) -> tuple[list, np.ndarray]:
+    """Drive the engine like a backend; returns (MIDI (frame, bytes), outputs)."""
+    engine.sync_prefetch = True
+    got: list[tuple[int, bytes]] = []
+    outs = []
+    events = dict(events or {})
+    while engine.frames_out < seconds * SR:
+        base = engine.frames_out
+        for at in [a for a in events if a <= base]:
+            events.pop(at)(engine)
+        outs.append(engine.process(block).copy())
+        engine.midi_out.drain(lambda o, d, base=base: got.append((base + o, d)), 0, block)
+    return got, np.concatenate(outs, axis=1)
+
+
+def test_clock_start_stop_spp_and_program_changes_offline(make_show):
+    show = make_show(
+        song_toml("One", "a", "program = 7")
+        + song_toml("Two", "b", "program = 9\ncount_in_bars = 1")
+        + "\n[midi]\nout_channel = 2\n"
+    )
+    engine = Engine(show)
+    engine.enable_midi_out()
+    got, out = run_blocks(
+        engine,
+        3.3,
+        events={
+            0: lambda e: e.play(),
+            int(0.5 * SR): lambda e: e.jump("B", "next_bar"),  # at bar 2 -> bar 5 (frame 4 BAR)
+            int(2.2 * SR): lambda e: e.next_song(),
+            int(2.3 * SR): lambda e: e.play(),  # song Two, one bar of count-in
+        },
+    )
+    p = decode_pos(out[4], out[5])
+    kinds = [(f, d) for f, d in got if d != CLOCK]
+    # program change of song One at once, on channel 2; Start with the first sample
+    assert kinds[0] == (0, b"\xc1\x07")
+    assert kinds[1][1] == START and p[kinds[1][0]] == 0
+    # the jump at the next bar: Stop, SPP (bar 5 = 16 sixteenths x 4), Continue at that sample
+    jump_at = int(np.flatnonzero(np.diff(p) != 1)[0]) + 1
+    assert p[jump_at] == 4 * BAR and jump_at == BAR
+    assert kinds[2:5] == [(jump_at, STOP), (jump_at, song_position(64)), (jump_at, CONTINUE)]
+    # next song: Stop where the audio stops, then Two's program change
+    assert kinds[5][1] == STOP and kinds[6] == (kinds[5][0], b"\xc1\x09")
+    # clocks: every 500 frames while One played (240 BPM), across the jump too
+    ticks = np.array([f for f, d in got if d == CLOCK])
+    one = ticks[ticks < kinds[5][0]]
+    assert np.all(np.diff(one) == 500)
+    # Two's count-in (1 bar = 1 s at 240 BPM) ticks, then Start exactly when its audio begins
+    start2 = kinds[7]
+    assert start2[1] == START
+    assert p[start2[0]] == 0 and p[start2[0] - 1] != 0
+    pre = ticks[(ticks > kinds[6][0]) & (ticks < start2[0])]
+    assert len(pre) == 96 and np.all(np.diff(np.append(pre, start2[0])) == 500)
+
+
+def test_clock_pause_resume_and_vamp_loop(make_show):
+    engine = Engine(make_show(song_toml("Two", "b")))  # Verse = bars 1-2
+    engine.enable_midi_out()
+    got, _ = run_blocks(
+        engine,
+        2.8,
+        events={
+            0: lambda e: e.play(),
+            int(0.3 * SR): lambda e: e.pause(),
+            int(0.5 * SR): lambda e: e.pause(),
+            int(0.7 * SR): lambda e: e.vamp(),
+        },
+    )
+    kinds = [(f, d) for f, d in got if d != CLOCK]
+    assert [d for _, d in kinds[:4]] == [START, STOP, song_position(int(0.3 * SR) // 500 // 6 + 0), CONTINUE][:1] + [
+        STOP
+    ] + [kinds[2][1], CONTINUE]
+    assert kinds[2][1][0] == 0xF2
+    # the vamp loop back to the Verse's top: Stop, Start (position 0), at the loop sample
+    loop = [k for k in kinds[4:]]
+    assert [d for _, d in loop[:2]] == [STOP, START]
+    assert loop[0][0] == 2 * BAR + int(0.2 * SR) // 256 * 256 + 256 or loop[0][0] > 2 * BAR
