@@ -40,6 +40,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[all,dev]"
+# TinySoundFont: the pip-only fallback synth (its PyAudio dependency is not needed).
+.venv/bin/python -m pip install -q --no-deps "tinysoundfont>=0.3" || echo "backline setup: tinysoundfont not installed (no fallback synth)"
 # basic-pitch ships its ONNX model; --no-deps keeps TensorFlow out (onnxruntime is in [analysis]).
 .venv/bin/python -m pip install -q --no-deps "basic-pitch>=0.4" || echo "backline setup: basic-pitch not installed (melody transcription off)"
 echo "backline setup: ready (.venv/bin/backline)"

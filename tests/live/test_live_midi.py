@@ -249,11 +249,16 @@ def test_clock_pause_resume_and_vamp_loop(make_show):
         },
     )
     kinds = [(f, d) for f, d in got if d != CLOCK]
-    assert [d for _, d in kinds[:4]] == [START, STOP, song_position(int(0.3 * SR) // 500 // 6 + 0), CONTINUE][:1] + [
-        STOP
-    ] + [kinds[2][1], CONTINUE]
-    assert kinds[2][1][0] == 0xF2
-    # the vamp loop back to the Verse's top: Stop, Start (position 0), at the loop sample
-    loop = [k for k in kinds[4:]]
-    assert [d for _, d in loop[:2]] == [STOP, START]
-    assert loop[0][0] == 2 * BAR + int(0.2 * SR) // 256 * 256 + 256 or loop[0][0] > 2 * BAR
+    paused, resumed = 57 * 256, 94 * 256  # the blocks where the pause presses took effect
+    vamped_loop = resumed + 2 * BAR - paused  # the end of the Verse, two bars of song time
+    assert kinds == [
+        (0, START),
+        (paused, STOP),
+        (resumed, song_position(5)),  # 14592 frames = tick 29.2: resume on sixteenth 5 (tick 30)
+        (resumed, CONTINUE),
+        (vamped_loop, STOP),  # the vamp loops back to the top of the song: Start again
+        (vamped_loop, START),
+    ]
+    ticks = np.array([f for f, d in got if d == CLOCK])
+    assert ticks[30] == resumed + 30 * 500 - paused  # tick 30 plays exactly at its song frame
+    assert np.all(np.diff(ticks[31:]) == 500) and np.all(np.diff(ticks[:30]) == 500)
