@@ -171,7 +171,7 @@ def test_clock_ticks_follow_the_tempo_map(make_show, tmp_path):
     assert np.all(d[192:] == 400)  # 300 BPM
     assert t[192] == 2 * BAR  # the tick lands exactly on the bar line of the change
     # a pickup before the first downbeat: ticks aligned to the downbeat
-    show = make_show(song_toml("P", "a", "first_downbeat = 0.26"))
+    show = make_show('\n[[songs]]\ntitle = "P"\nstems = "a"\ntempo = 240\nfirst_downbeat = 0.26\n')
     song = show.songs[0]
     t = clock_ticks(song)
     first = song.bar_starts[1]
@@ -204,7 +204,7 @@ def test_clock_start_stop_spp_and_program_changes_offline(make_show):
     engine.enable_midi_out()
     got, out = run_blocks(
         engine,
-        3.3,
+        3.6,
         events={
             0: lambda e: e.play(),
             int(0.5 * SR): lambda e: e.jump("B", "next_bar"),  # at bar 2 -> bar 5 (frame 4 BAR)
@@ -230,7 +230,9 @@ def test_clock_start_stop_spp_and_program_changes_offline(make_show):
     # Two's count-in (1 bar = 1 s at 240 BPM) ticks, then Start exactly when its audio begins
     start2 = kinds[7]
     assert start2[1] == START
-    assert p[start2[0]] == 0 and p[start2[0] - 1] != 0
+    s2 = start2[0]
+    assert np.array_equal(p[s2 : s2 + 1000], np.arange(1000))  # Two's first frame plays at s2
+    assert not out[5, s2 - SR // 2 : s2].any() and not out[0, s2 - SR // 2 : s2].any()  # count-in
     pre = ticks[(ticks > kinds[6][0]) & (ticks < start2[0])]
     assert len(pre) == 96 and np.all(np.diff(np.append(pre, start2[0])) == 500)
 
@@ -262,3 +264,164 @@ def test_clock_pause_resume_and_vamp_loop(make_show):
     ticks = np.array([f for f, d in got if d == CLOCK])
     assert ticks[30] == resumed + 30 * 500 - paused  # tick 30 plays exactly at its song frame
     assert np.all(np.diff(ticks[31:]) == 500) and np.all(np.diff(ticks[:30]) == 500)
+
+
+# --- against a real JACK server -----------------------------------------------------------
+
+
+class Rig:
+    """Test clients on the JACK server: ``send`` plays a foot-switch into the engine's MIDI
+    input; the recorder records every engine output and the engine's MIDI output, all
+    indexed by recorded sample."""
+
+    def __init__(self, server: str, backend, seconds: float) -> None:
+        import collections
+
+        import jack
+
+        self.client = jack.Client("midi-rig", servername=server, no_start_server=True)
+        c = self.client
+        n = backend.engine.n_out
+        self.ins = [c.inports.register(f"in_{i + 1}") for i in range(n)]
+        self.midi_in = c.midi_inports.register("midi_in")
+        self.midi_out = c.midi_outports.register("midi_out")
+        self.buf = np.zeros((n, int(seconds * c.samplerate)), dtype=np.float32)
+        self.pos = 0
+        self.midi: list[tuple[int, bytes]] = []
+        self.outbox: collections.deque[bytes] = collections.deque()
+        self.sent: list[tuple[int, bytes]] = []
+        c.set_process_callback(self._process)
+        c.activate()
+        for i, p in enumerate(self.ins):
+            c.connect(backend.ports[i].name, p.name)
+        c.connect(backend.midi_out.name, self.midi_in.name)
+        c.connect(self.midi_out.name, backend.midi_in.name)
+
+    def _process(self, frames: int) -> None:
+        self.midi_out.clear_buffer()
+        while self.outbox:
+            msg = self.outbox.popleft()
+            self.midi_out.write_midi_event(0, msg)
+            self.sent.append((self.pos, msg))
+        for off, data in self.midi_in.incoming_midi_events():
+            self.midi.append((self.pos + off, bytes(data)))
+        k = min(frames, self.buf.shape[1] - self.pos)
+        for i, p in enumerate(self.ins):
+            self.buf[i, self.pos : self.pos + k] = p.get_array()[:k]
+        self.pos += k
+
+    def send(self, *msgs: bytes) -> None:
+        self.outbox.extend(msgs)
+
+    def close(self) -> None:
+        self.client.deactivate()
+        self.client.close()
+
+
+def wait_for(cond, timeout: float = 10.0) -> None:
+    end = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < end, "the engine did not get there in time"
+        time.sleep(0.003)
+
+
+PEDAL_DOWN, PEDAL_UP = b"\xb0\x40\x7f", b"\xb0\x40\x00"  # sustain pedal (CC 64): play
+SOFT_DOWN, SOFT_UP = b"\xb0\x43\x7f", b"\xb0\x43\x00"  # soft pedal (CC 67): vamp / release
+MIDDLE_DOWN = b"\xb0\x42\x7f"  # sostenuto (CC 66): stop
+
+
+@pytest.mark.jack
+def test_jack_foot_switch_drives_the_show_and_program_changes_go_out(make_show, jack_server):
+    from backline.live.backends.jack_backend import JackBackend
+
+    show = make_show(
+        song_toml("Two", "b", "program = 5")  # Verse = bars 1-2, Chorus = bars 3-6
+        + song_toml("One", "a", "program = 3\nmix = { keys = -6.0 }")
+        + '\n[midi.map]\n"note 60" = "next"\n'
+    )
+    engine = Engine(show)
+    backend = JackBackend(engine, client_name="backline-midi", server=jack_server, midi=True)
+    backend.start()
+    rig = Rig(jack_server, backend, 12.0)
+    try:
+        time.sleep(0.1)
+        rig.send(PEDAL_DOWN, PEDAL_UP)  # play
+        wait_for(lambda: engine.state.value == "playing" and engine.pos > 0.3 * BAR)
+        rig.send(SOFT_DOWN, SOFT_UP)  # vamp the Verse
+        wait_for(lambda: engine.vamp_loops >= 1 and engine.pos > 0.3 * BAR)
+        rig.send(SOFT_DOWN, SOFT_UP)  # the same pedal releases
+        wait_for(lambda: engine.pos > 2.3 * BAR)
+        rig.send(b"\x90\x3c\x64", b"\x80\x3c\x00")  # note 60: next song
+        wait_for(lambda: engine.song_index == 1)
+        time.sleep(0.1)
+        rig.send(PEDAL_DOWN, PEDAL_UP)  # play song One
+        wait_for(lambda: engine.state.value == "playing" and engine.pos > 0.5 * BAR)
+        rig.send(MIDDLE_DOWN)  # stop
+        wait_for(lambda: engine.state.value == "stopped")
+        time.sleep(0.1)
+    finally:
+        rig.close()
+        backend.stop()
+    applied = [n.a for n in engine.notices if n.kind == "applied"]
+    assert applied == ["play", "vamp", "release", "next", "play", "stop"]
+    out = rig.buf[:, : rig.pos]
+    p = decode_pos(out[4], out[5])
+    audible = np.abs(out[0]) > 0
+    first = int(np.flatnonzero(p == 1)[0]) - 1  # the song's frame 0 (its keys tone starts at 0.0)
+    steps = [(int(i) + 1, int(p[i]), int(p[i + 1])) for i in np.flatnonzero(np.diff(p) != 1)]
+    loops = [s for s in steps if s[1] == 2 * BAR - 1 and s[2] == 0]
+    assert len(loops) == 1  # the Verse played twice: the vamp looped exactly at its last sample
+    chorus = int(np.flatnonzero(p == 2 * BAR)[0])
+    assert p[chorus - 1] == 2 * BAR - 1  # released: into the Chorus
+    # next song: silence, then song One from its top with its keys 6 dB down
+    silent = int(np.flatnonzero(~audible[chorus:])[0]) + chorus
+    restart = int(np.flatnonzero(audible[silent:])[0]) + silent - 1
+    assert p[restart] == 0 and p[restart + 1000] == 1000
+    ratio = np.abs(out[0, restart : restart + SR // 4]).max() / np.abs(out[0, first : first + SR // 4]).max()
+    assert ratio == pytest.approx(10 ** (-6 / 20), rel=0.01)
+    # MIDI out: program 5 at once, Start with the first sample, program 3 on "next"
+    msgs = [(f, d) for f, d in rig.midi if d != CLOCK]
+    assert msgs[0][1] == b"\xc0\x05"
+    start = next(f for f, d in msgs if d == START)
+    assert start == first
+    assert (b"\xc0\x03" in [d for _, d in msgs]) and msgs[-1][1] == STOP
+    pc3 = next(f for f, d in msgs if d == b"\xc0\x03")
+    assert chorus < pc3 <= silent + 1
+    # the switch acted within the period it arrived in (256 frames)
+    note_at = next(f for f, d in rig.sent if d[0] == 0x90)
+    assert 0 <= silent - note_at <= 256
+
+
+@pytest.mark.jack
+def test_jack_midi_clock_follows_the_tempo_change(make_show, jack_server, tmp_path):
+    from backline.live.backends.jack_backend import JackBackend
+
+    tempo_change_song(tmp_path / "c")  # bars 1-2 at 240 BPM, bars 3-4 at 300 BPM
+    show = make_show('\n[[songs]]\ntitle = "C"\nstems = "c"\nmarkers = "c/render.json"\nrouting = { pos = [5, 6] }\n')
+    engine = Engine(show)
+    backend = JackBackend(engine, client_name="backline-clock", server=jack_server, midi=True)
+    backend.start()
+    rig = Rig(jack_server, backend, 6.0)
+    try:
+        time.sleep(0.1)
+        engine.play()
+        wait_for(lambda: engine.show_over)
+        time.sleep(0.1)
+    finally:
+        rig.close()
+        backend.stop()
+    out = rig.buf[:, : rig.pos]
+    p = decode_pos(out[4], out[5])
+    first = int(np.flatnonzero(p == 1)[0]) - 1
+    kinds = [(f, d) for f, d in rig.midi if d != CLOCK]
+    assert kinds[0] == (first, START)  # Start on the song's first sample
+    change = first + 2 * BAR  # where 300 BPM begins
+    assert p[change] == 2 * BAR
+    ticks = np.array([f for f, d in rig.midi if d == CLOCK and f >= first])
+    assert kinds[-1][1] == STOP and kinds[-1][0] >= ticks[-1]
+    for a, b, bpm in ((first, change, 240.0), (change, kinds[-1][0], 300.0)):
+        seg = ticks[(ticks >= a) & (ticks < b)]
+        rate = (len(seg) - 1) / ((seg[-1] - seg[0]) / SR)
+        assert rate == pytest.approx(bpm / 60 * 24, rel=0.005)
+        assert len(seg) == 2 * 96  # two bars of 24 ppqn
+    assert change in set(ticks.tolist())  # a tick exactly on the bar line of the change

@@ -141,10 +141,17 @@ def play_cmd(
         help="JACK: comma-separated ports per output (system:playback_1,...); PortAudio: the device.",
     ),
     server: str = typer.Option(None, "--jack-server", help="JACK server name."),
+    midi: bool = typer.Option(True, "--midi/--no-midi", help="MIDI in (foot-switch) and out (program, clock)."),
+    midi_in: str = typer.Option(None, "--midi-in", help="MIDI port(s) to listen to (comma-separated)."),
+    midi_out: str = typer.Option(None, "--midi-out", help="MIDI port(s) to send to (comma-separated)."),
+    midi_api: str = typer.Option(
+        None, "--midi-api", help="PortAudio backend: rtmidi API (alsa, jack, coremidi, winmm)."
+    ),
+    plain: bool = typer.Option(False, "--plain", help="A status line and typed actions instead of the UI."),
 ) -> None:
-    """Play the setlist live. Type actions and Enter (play, stop, next, jump Chorus next bar,
-    vamp, release, go, fade 4, level bass -3, save, quit); a status line shows where you are."""
-    from backline.live.commands import parse_action
+    """Play the setlist live in a terminal UI (keys: space play/stop, n/p next/previous,
+    1-9 jump to a section, v vamp, g go, f fade, m mute click, l MIDI learn, q quit).
+    With --plain: type actions and Enter (play, jump Chorus next bar, level bass -3, save, quit)."""
     from backline.live.engine import Engine
     from backline.live.show import Show
 
@@ -154,20 +161,42 @@ def play_cmd(
         err_console.print(f"[bold red]problem:[/] {p} (song left out)", highlight=False)
     engine = Engine(show)
     sys.setswitchinterval(0.0005)  # the audio thread waits at most 0.5 ms for the GIL
+    ins = [x.strip() for x in midi_in.split(",") if x.strip()] if midi_in else None
+    outs = [x.strip() for x in midi_out.split(",") if x.strip()] if midi_out else None
     be: JackBackendT | PortAudioBackendT
     if backend == "jack":
         from backline.live.backends.jack_backend import JackBackend
 
         conns = [c.strip() or None for c in outputs.split(",")] if outputs else None
-        be = JackBackend(engine, server=server, connect=conns)
+        be = JackBackend(
+            engine, server=server, connect=conns, midi=midi, midi_inputs=ins, midi_outputs=outs
+        )
     elif backend == "portaudio":
         from backline.live.backends.portaudio_backend import PortAudioBackend
 
         dev: str | int | None = int(outputs) if outputs and outputs.isdigit() else outputs
-        be = PortAudioBackend(engine, device=dev)
+        be = PortAudioBackend(
+            engine, device=dev, midi=midi, midi_api=midi_api, midi_inputs=ins, midi_outputs=outs
+        )
     else:
         raise LiveError(f"unknown backend {backend!r}: use jack or portaudio")
     be.start()
+    try:
+        if plain:
+            _plain_loop(engine)
+        else:
+            from backline.live.tui import LiveApp
+
+            LiveApp(engine, control=be.midi_control, setlist_path=setlist).run()
+    finally:
+        be.stop()
+
+
+def _plain_loop(engine: object) -> None:
+    from backline.live.commands import parse_action
+    from backline.live.engine import Engine
+
+    assert isinstance(engine, Engine)
     quit_flag = threading.Event()
 
     def reader() -> None:
@@ -203,5 +232,34 @@ def play_cmd(
             sys.stdout.flush()
             time.sleep(0.1)
     finally:
-        be.stop()
         sys.stdout.write("\n")
+
+
+@live_app.command("learn")
+@handle_errors
+def learn_cmd(
+    setlist: Path = typer.Argument(..., help="The setlist file (TOML)."),
+    action: str = typer.Argument(
+        ..., help="The action to map: play, next, 'jump Chorus next bar', vamp/release, play/stop ..."
+    ),
+    backend: str = typer.Option("jack", "--backend", "-b", help="jack, or rtmidi (python-rtmidi)."),
+    source: str = typer.Option(
+        None, "--from", help="MIDI port to listen to (default JACK: every MIDI output; rtmidi: a virtual port)."
+    ),
+    server: str = typer.Option(None, "--jack-server", help="JACK server name."),
+    midi_api: str = typer.Option(None, "--midi-api", help="rtmidi API (alsa, jack, coremidi, winmm)."),
+    timeout: float = typer.Option(30.0, "--timeout", help="Seconds to wait for the foot-switch."),
+) -> None:
+    """MIDI learn: wait for the next MIDI press and map it to ACTION in the setlist (saved atomically)."""
+    from backline.live.midi_learn import learn_once
+    from backline.live.midi_control import save_learned, validate_action
+    from backline.live.setlist import load_setlist
+
+    cfg = load_setlist(setlist).midi
+    validate_action(action)
+    err_console.print(f"press the foot-switch for {action!r} (waiting {timeout:g} s) ...")
+    trig = learn_once(
+        cfg, backend=backend, source=source, server=server, api=midi_api, timeout=timeout
+    )
+    save_learned(setlist, trig, action)
+    console.print(f"learned: {trig} -> {action} (saved to {setlist})")

@@ -156,6 +156,7 @@ class MidiClock:
         self.last_off = 0  # block offset just after the last played segment
         self.cursor = 0  # index of the next tick in the current song
         self.sent_ticks = 0
+        self.resend_program = False
         self.select(0, 0)
 
     @classmethod
@@ -207,6 +208,16 @@ class MidiClock:
     # --- hooks, called by the engine from the audio thread ------------------------------
     def begin_block(self) -> None:
         self.last_off = 0
+        if self.resend_program:
+            self.resend_program = False
+            pc = self.programs[self.last_song] if self.program_changes and self.last_song >= 0 else None
+            if pc is not None:
+                self._emit(0, pc)
+
+    def request_program(self) -> None:
+        """Send the current song's program again at the next block (any thread: a device
+        was connected)."""
+        self.resend_program = True
 
     def _halt(self) -> None:
         if self.running:

@@ -54,6 +54,8 @@ __all__ = [
     "MidiConfig",
     "MidiControl",
     "parse_trigger",
+    "resolve",
+    "command_of",
     "trigger_of",
     "validate_action",
     "parse_midi_config",
@@ -318,20 +320,7 @@ class MidiControl:
 
     def command_for(self, binding: Binding, trig: Trigger, sent_ns: int) -> Command:
         """The command a binding gives now (toggles read the engine state)."""
-        if binding.command is not None:
-            return replace(binding.command, sent_ns=sent_ns)
-        a = binding.action.lower()
-        state = str(getattr(self.engine, "state", "stopped"))
-        busy = state in ("playing", "count-in")
-        if a == "play/stop":
-            return Command(Action.STOP if busy or state == "paused" else Action.PLAY, sent_ns=sent_ns)
-        if a == "play/pause":
-            return Command(Action.PAUSE if busy else Action.PLAY, sent_ns=sent_ns)
-        if a == "vamp/release":
-            on = bool(getattr(self.engine, "vamp_on", False))
-            return Command(Action.RELEASE if on else Action.VAMP, sent_ns=sent_ns)
-        # select by program number
-        return Command(Action.SELECT, (trig.number or 0) + 1, sent_ns=sent_ns)
+        return resolve(binding.action, binding.command, self.engine, sent_ns, trig)
 
     def feed(self, data: Iterable[int] | bytes, sent_ns: int | None = None) -> Command | None:
         """Handle one raw message: returns the command it fired (already sent to the engine,
@@ -364,6 +353,33 @@ class MidiControl:
         if self.engine is not None:
             self.engine.send(cmd)
         return cmd
+
+
+def resolve(
+    action: str, command: Command | None, engine: Any, sent_ns: int, trig: Trigger | None = None
+) -> Command:
+    """The command of an action now: ``command`` (pre-parsed) with ``sent_ns``, or the
+    toggle's choice from ``engine``'s state, or ``select`` by ``trig``'s program number."""
+    if command is not None:
+        return replace(command, sent_ns=sent_ns)
+    a = action.lower()
+    state = str(getattr(engine, "state", "stopped"))
+    busy = state in ("playing", "count-in")
+    if a == "play/stop":
+        return Command(Action.STOP if busy or state == "paused" else Action.PLAY, sent_ns=sent_ns)
+    if a == "play/pause":
+        return Command(Action.PAUSE if busy else Action.PLAY, sent_ns=sent_ns)
+    if a == "vamp/release":
+        on = bool(getattr(engine, "vamp_on", False))
+        return Command(Action.RELEASE if on else Action.VAMP, sent_ns=sent_ns)
+    if a == "select" and trig is not None and trig.number is not None:
+        return Command(Action.SELECT, trig.number + 1, sent_ns=sent_ns)
+    raise LiveError(f"action {action!r} needs a program change to choose the song")
+
+
+def command_of(action: str, engine: Any = None) -> Command:
+    """The command an action text (an action or a toggle) gives now, for keys and scripts."""
+    return resolve(" ".join(action.split()), validate_action(action), engine, time.perf_counter_ns())
 
 
 # --- saving learned bindings -------------------------------------------------------------

@@ -2,8 +2,16 @@
 loudness range, and oversampled true peak.
 
 The K-weighting filters and gating are those of pyloudnorm (same coefficients, same
-block layout), vectorised with numpy/scipy so that a three-minute song measures in a
-fraction of a second; the tests check agreement with pyloudnorm within 0.05 LU.
+block layout), vectorised with numpy/scipy (float32 K-weighting, one pass), so that a
+three-minute song measures in about 0.1 s; the tests check agreement with pyloudnorm
+within 0.05 LU. :func:`loudness_stats` measures integrated loudness and loudness range
+from one K-weighting pass; :func:`k_power` and :func:`hop_energies` expose the
+intermediate steps so a caller can derive the loudness of a gain-scaled signal without
+filtering it again (the master does).
+
+(:mod:`backline.audio.loudness` holds a streaming meter for files of any length; render
+keeps this in-memory one: render must not depend on ``audio/``, and this one is several
+times faster on a whole song, which the render benchmark needs.)
 
 Audio is ``(n_samples, channels)`` or ``(n_samples,)`` float arrays.
 """
@@ -18,12 +26,19 @@ from scipy.signal import firwin, sosfilt, upfirdn
 
 __all__ = [
     "k_weight",
+    "k_power",
+    "hop_energies",
+    "gated_loudness",
+    "loudness_range_from_hops",
+    "loudness_stats",
     "integrated_loudness",
     "loudness_range",
     "true_peak",
     "true_peak_envelope",
     "sample_peak_db",
+    "interpolation_bound",
     "TRUE_PEAK_OVERSAMPLING",
+    "HOP_SECONDS",
 ]
 
 TRUE_PEAK_OVERSAMPLING = 4
@@ -63,18 +78,31 @@ def k_weight(x: np.ndarray, sample_rate: int) -> np.ndarray:
     return np.asarray(sosfilt(_k_sos(sample_rate).astype(np.float32), a, axis=1), dtype=np.float32)
 
 
-_HOP_S = 0.1
+HOP_SECONDS = 0.1
+
+
+def k_power(x: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Per sample, the K-weighted power summed over channels (float32, shape ``(n,)``)."""
+    y = k_weight(x, sample_rate)
+    np.square(y, out=y)
+    if y.shape[0] == 1:
+        return y[0]
+    p = y[0]
+    for c in range(1, y.shape[0]):
+        p += y[c]
+    return p
+
+
+def hop_energies(power: np.ndarray, sample_rate: int) -> tuple[np.ndarray, int]:
+    """Energy (float64) of each whole 100 ms hop of a :func:`k_power` signal, and the
+    samples per hop."""
+    hop = round(HOP_SECONDS * sample_rate)
+    m = power.size // hop
+    return power[: m * hop].reshape(m, hop).sum(axis=1).astype(np.float64), hop
 
 
 def _hop_energy(x: np.ndarray, sample_rate: int) -> tuple[np.ndarray, int]:
-    """Channel-summed K-weighted energy per 100 ms hop, and the samples per hop."""
-    y = k_weight(x, sample_rate)
-    p = y[0] * y[0]
-    for c in range(1, y.shape[0]):
-        p += y[c] * y[c]
-    hop = round(_HOP_S * sample_rate)
-    m = p.size // hop
-    return p[: m * hop].reshape(m, hop).sum(axis=1, dtype=np.float64), hop
+    return hop_energies(k_power(x, sample_rate), sample_rate)
 
 
 def _block_loudness(hops: np.ndarray, hop: int, n_hops: int) -> np.ndarray:
@@ -87,9 +115,8 @@ def _block_loudness(hops: np.ndarray, hop: int, n_hops: int) -> np.ndarray:
         return np.asarray(-0.691 + 10.0 * np.log10(z))
 
 
-def integrated_loudness(x: np.ndarray, sample_rate: int) -> float:
-    """Gated integrated loudness in LUFS (``-inf`` for silence or audio under 0.4 s)."""
-    hops, hop = _hop_energy(x, sample_rate)
+def gated_loudness(hops: np.ndarray, hop: int) -> float:
+    """Gated integrated loudness (LUFS) from :func:`hop_energies` (400 ms blocks)."""
     lb = _block_loudness(hops, hop, 4)
     if lb.size == 0:
         return float("-inf")
@@ -104,10 +131,8 @@ def integrated_loudness(x: np.ndarray, sample_rate: int) -> float:
     return -0.691 + 10 * math.log10(float(z[sel].mean()))
 
 
-def loudness_range(x: np.ndarray, sample_rate: int) -> float:
-    """Loudness range (LRA, LU) after EBU Tech 3342: 3 s windows every 0.1 s, absolute
-    gate -70 LUFS, relative gate -20 LU, the spread from the 10th to 95th percentile."""
-    hops, hop = _hop_energy(x, sample_rate)
+def loudness_range_from_hops(hops: np.ndarray, hop: int) -> float:
+    """Loudness range (LU) from :func:`hop_energies` (see :func:`loudness_range`)."""
     st = _block_loudness(hops, hop, 30)
     st = st[st >= _ABS_GATE]
     if st.size == 0:
@@ -121,6 +146,23 @@ def loudness_range(x: np.ndarray, sample_rate: int) -> float:
     return float(hi - lo)
 
 
+def loudness_stats(x: np.ndarray, sample_rate: int) -> tuple[float, float]:
+    """(integrated LUFS, LRA LU) from one K-weighting pass."""
+    hops, hop = _hop_energy(x, sample_rate)
+    return gated_loudness(hops, hop), loudness_range_from_hops(hops, hop)
+
+
+def integrated_loudness(x: np.ndarray, sample_rate: int) -> float:
+    """Gated integrated loudness in LUFS (``-inf`` for silence or audio under 0.4 s)."""
+    return gated_loudness(*_hop_energy(x, sample_rate))
+
+
+def loudness_range(x: np.ndarray, sample_rate: int) -> float:
+    """Loudness range (LRA, LU) after EBU Tech 3342: 3 s windows every 0.1 s, absolute
+    gate -70 LUFS, relative gate -20 LU, the spread from the 10th to 95th percentile."""
+    return loudness_range_from_hops(*_hop_energy(x, sample_rate))
+
+
 @lru_cache(maxsize=8)
 def _tp_filter(oversampling: int) -> np.ndarray:
     """Interpolation FIR (16 taps per phase, Kaiser): flat to 15 kHz at 44.1 kHz and
@@ -129,45 +171,77 @@ def _tp_filter(oversampling: int) -> np.ndarray:
     return (firwin(taps, 1.02 / oversampling, window=("kaiser", 8.0)) * oversampling).astype(np.float32)
 
 
+@lru_cache(maxsize=8)
+def interpolation_bound(oversampling: int = TRUE_PEAK_OVERSAMPLING) -> float:
+    """The most the true-peak interpolator can give over the largest input sample it
+    reads: the largest sum of absolute taps over its phases. A stretch of audio whose
+    samples (and their neighbours') stay under ``level / interpolation_bound()`` has
+    no oversampled value at or over ``level``."""
+    h = _tp_filter(oversampling).astype(np.float64)
+    return float(max(np.abs(h[k::oversampling]).sum() for k in range(oversampling)))
+
+
+_TP_BLOCK = 256  # granularity of the "needs oversampling" decision (> the filter's reach)
+_TP_RUN = 1 << 17  # most samples oversampled per call
+
+
+def _planar(x: np.ndarray) -> np.ndarray:
+    """``(channels, n)`` float32 C-contiguous (a copy only when needed)."""
+    a = np.asarray(x, dtype=np.float32)
+    return a[None, :] if a.ndim == 1 else np.ascontiguousarray(a.T)
+
+
 def true_peak_envelope(
     x: np.ndarray, oversampling: int = TRUE_PEAK_OVERSAMPLING, *, floor: float = 0.0
 ) -> np.ndarray:
     """Per input sample, the largest absolute value of the oversampled signal within
     one sample of it (over all channels): the input to a true-peak limiter.
 
-    Stretches of 4,096 samples whose sample peak is under ``floor`` (linear) are not
-    oversampled (their envelope is the sample magnitude): an intersample peak is at
-    most a few dB over the samples around it in real audio, so a ``floor`` 6 dB under
-    the level that matters saves time without missing a peak."""
-    a = np.asarray(x, dtype=np.float32)
-    if a.ndim == 1:
-        a = a[:, None]
-    n = a.shape[0]
-    env = _chan_max(np.abs(a))
+    Blocks of 256 samples whose samples, and their neighbour blocks' samples, are all
+    under ``floor`` (linear) are not oversampled: their envelope is the sample magnitude.
+    With ``floor = level / interpolation_bound()`` this is exact for every decision
+    against ``level``: no oversampled value in a skipped block can reach it."""
+    a = _planar(x)
+    n = a.shape[1]
+    env = _chan_max(np.abs(a.T))
     if n < 8:
         return env
     h = _tp_filter(oversampling)
     delay = (h.size - 1) // 2  # in oversampled samples
-    chunk = 1 << 12 if floor > 0 else 1 << 18
     pad = 32
-    for start in range(0, n, chunk):
-        if floor > 0 and float(env[start : start + chunk].max()) < floor:
-            continue
-        lo = max(0, start - pad)
-        hi = min(n, start + chunk + pad)
-        up = _chan_max(np.abs(upfirdn(h, a[lo:hi], oversampling, 1, axis=0)))
-        up = up[delay : delay + (hi - lo) * oversampling]
-        r = up[: (up.size // oversampling) * oversampling].reshape(-1, oversampling)
-        ph = r[:, 0].copy()
-        for k in range(1, oversampling):
-            np.maximum(ph, r[:, k], out=ph)
-        # within one input sample either side
-        both = ph.copy()
-        np.maximum(both[1:], ph[:-1], out=both[1:])
-        np.maximum(both[:-1], ph[1:], out=both[:-1])
-        m = min(chunk, n - start)
-        seg = both[start - lo : start - lo + m]
-        np.maximum(env[start : start + seg.size], seg, out=env[start : start + seg.size])
+    b = _TP_BLOCK
+    nb = -(-n // b)
+    if floor > 0:
+        padded = np.zeros(nb * b, dtype=np.float32)
+        padded[:n] = env
+        hot = padded.reshape(nb, b).max(axis=1) >= floor
+        near = hot.copy()
+        near[1:] |= hot[:-1]
+        near[:-1] |= hot[1:]
+    else:
+        near = np.ones(nb, dtype=bool)
+    if not near.any():
+        return env
+    # runs of consecutive flagged blocks, cut to at most _TP_RUN samples
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], near.astype(np.int8), [0]))))
+    for rb0, rb1 in zip(edges[0::2], edges[1::2], strict=True):
+        for start in range(int(rb0) * b, min(n, int(rb1) * b), _TP_RUN):
+            stop = min(n, int(rb1) * b, start + _TP_RUN)
+            lo = max(0, start - pad)
+            hi = min(n, stop + pad)
+            up = upfirdn(h, a[:, lo:hi], oversampling, 1, axis=1)
+            up = np.abs(up[:, delay : delay + (hi - lo) * oversampling])
+            r = _chan_max(up.T)
+            r = r[: (r.size // oversampling) * oversampling].reshape(-1, oversampling)
+            ph = r[:, 0].copy()
+            for k in range(1, oversampling):
+                np.maximum(ph, r[:, k], out=ph)
+            # within one input sample either side
+            both = ph.copy()
+            np.maximum(both[1:], ph[:-1], out=both[1:])
+            np.maximum(both[:-1], ph[1:], out=both[:-1])
+            seg = both[start - lo : start - lo + (stop - start)]
+            np.maximum(env[start : start + seg.size], seg, out=env[start : start + seg.size])
     return env
 
 
@@ -181,8 +255,12 @@ def _chan_max(a: np.ndarray) -> np.ndarray:
 
 def true_peak(x: np.ndarray, oversampling: int = TRUE_PEAK_OVERSAMPLING) -> float:
     """True peak in dBTP (4x oversampled, as BS.1770-4; see :func:`true_peak_envelope`);
-    ``-inf`` for silence."""
-    peak = float(true_peak_envelope(x, oversampling).max(initial=0.0))
+    ``-inf`` for silence. Only blocks that could hold it are oversampled."""
+    sp = float(np.abs(np.asarray(x, dtype=np.float32)).max(initial=0.0))
+    if sp == 0.0:
+        return float("-inf")
+    floor = sp / interpolation_bound(oversampling)
+    peak = float(true_peak_envelope(x, oversampling, floor=floor).max(initial=0.0))
     return 20 * math.log10(peak) if peak > 0 else float("-inf")
 
 

@@ -11,6 +11,14 @@
    trims any residue, so the result never exceeds the ceiling (-1 dBTP);
 4. steps 2-3 repeat (at most 8 times, secant steps) until the loudness is within 0.1 LU of target.
 
+Cost: the mix is K-weighted once; while the gain is searched, the loudness of the
+limited signal is estimated from that (the limiter's slow gain applied to the
+K-weighted power, only where it is under 1) and the result is then measured exactly
+(one more K-weighting pass, which also gives the loudness range for the report). The
+limiter's gain is computed only around the samples it must pull down, and only the
+256-sample blocks that could come near the ceiling are oversampled (the bound is
+rigorous: :func:`~backline.render.loudness.interpolation_bound`).
+
 The limiter aims :data:`TRUE_PEAK_MARGIN_DB` under the ceiling: our 16-tap-per-phase
 interpolator can read a few hundredths of a dB under the BS.1770 reference filter and
 under a long (near ideal) interpolator, and the file must stay under the ceiling
@@ -29,7 +37,15 @@ import numpy as np
 from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
 from backline.errors import RenderError
-from backline.render.loudness import integrated_loudness, loudness_range, true_peak, true_peak_envelope
+from backline.render.loudness import (
+    gated_loudness,
+    hop_energies,
+    interpolation_bound,
+    k_power,
+    loudness_stats,
+    true_peak,
+    true_peak_envelope,
+)
 
 __all__ = [
     "MasterSettings",
@@ -83,6 +99,49 @@ class MasterReport:
         }
 
 
+Region = tuple[int, int, np.ndarray]  # (start, stop, gain of those samples)
+
+
+def _limiter_regions(
+    env: np.ndarray, scale: float, ceiling: float, la: int, hold: int
+) -> tuple[list[Region], float]:
+    """The limiter's gain where it is under 1, for the signal ``scale * x`` whose
+    true-peak envelope (before scaling) is ``env``: the smoothed gain is computed only
+    around the samples over the ceiling (everywhere else it is exactly 1), and equals
+    what the filters give on the whole signal. Returns the regions and the largest
+    reduction in dB."""
+    over = np.flatnonzero(env > ceiling / scale)
+    if over.size == 0:
+        return [], 0.0
+    n = env.size
+    reach = la + hold + 2
+    breaks = np.flatnonzero(np.diff(over) > 2 * reach + 2)
+    firsts = np.concatenate(([over[0]], over[breaks + 1]))
+    lasts = np.concatenate((over[breaks], [over[-1]]))
+    size = la + hold
+    regions: list[Region] = []
+    worst = 1.0
+    for i0, i1 in zip(firsts.tolist(), lasts.tolist(), strict=True):
+        lo, hi = max(0, i0 - reach), min(n, i1 + reach + 1)
+        need = np.minimum(1.0, ceiling / np.maximum(env[lo:hi] * np.float32(scale), 1e-12)).astype(np.float32)
+        worst = min(worst, float(need.min()))
+        # window [n - hold, n + la - 1]: the gain at n covers every sample la ahead
+        # (scipy's window for output n starts at n - size // 2 - origin)
+        m = minimum_filter1d(need, size=size, origin=hold - size // 2, mode="nearest")
+        # average over [n - la + 1, n]: each term covers n, so the result is <= need[n]
+        g = uniform_filter1d(m, size=la, origin=la - 1 - la // 2, mode="nearest")
+        regions.append((lo, hi, g))
+    return regions, -20 * math.log10(max(worst, 1e-12))
+
+
+def _apply(x: np.ndarray, scale: float, regions: list[Region]) -> np.ndarray:
+    """``scale * x`` (planar (ch, n)) with the limiter's regions applied."""
+    y = np.multiply(x, np.float32(scale), dtype=np.float32)
+    for lo, hi, g in regions:
+        y[:, lo:hi] *= g
+    return y
+
+
 def limit_true_peak(
     x: np.ndarray,
     sample_rate: int,
@@ -97,60 +156,58 @@ def limit_true_peak(
 
     ``envelope`` is ``true_peak_envelope(x)`` when already known. With ``guard`` the
     oversampled peak of the result is checked and trimmed. Returns the limited audio
-    (float32) and the largest gain reduction in dB.
+    (float32, (n, ch)) and the largest gain reduction in dB.
     """
     ceiling = 10 ** (ceiling_dbtp / 20.0)
-    env = true_peak_envelope(x) if envelope is None else envelope
-    need = np.minimum(1.0, ceiling / np.maximum(env, 1e-12)).astype(np.float32)
-    if float(need.min()) >= 1.0:
-        y = np.asarray(x, dtype=np.float32)
-    else:
-        la = max(1, round(lookahead_ms * 1e-3 * sample_rate))
-        hold = max(0, round(hold_ms * 1e-3 * sample_rate))
-        # window [n - hold, n + la - 1]: the gain at n covers every sample la ahead
-        size = la + hold
-        # (scipy's window for output n starts at n - size // 2 - origin)
-        m = minimum_filter1d(need, size=size, origin=hold - size // 2, mode="nearest")
-        # average over [n - la + 1, n]: each term covers n, so the result is <= need[n]
-        g = uniform_filter1d(m, size=la, origin=la - 1 - la // 2, mode="nearest")
-        y = (np.asarray(x, dtype=np.float32) * g[:, None]).astype(np.float32)
+    a = np.asarray(x, dtype=np.float32)
+    xp = a[None, :] if a.ndim == 1 else np.ascontiguousarray(a.T)
+    env = true_peak_envelope(xp.T, floor=ceiling / interpolation_bound()) if envelope is None else envelope
+    la = max(1, round(lookahead_ms * 1e-3 * sample_rate))
+    hold = max(0, round(hold_ms * 1e-3 * sample_rate))
+    regions, reduction = _limiter_regions(env, 1.0, ceiling, la, hold)
+    y = _apply(xp, 1.0, regions)
     if guard:
         y, _ = _guard(y, ceiling_dbtp)
-    reduction = -20 * math.log10(max(float(need.min()), 1e-12))
-    return y, reduction
+    return (y[0] if a.ndim == 1 else y.T), reduction
 
 
 def _guard(y: np.ndarray, ceiling_dbtp: float) -> tuple[np.ndarray, float]:
-    """Trim ``y`` so its oversampled peak is under the ceiling; returns it and its true peak."""
+    """Trim planar ``y`` (ch, n) so its oversampled peak is under the ceiling; returns
+    it and its true peak (dBTP, exact: only blocks that could hold the peak, or go over
+    the ceiling, are oversampled)."""
     ceiling = 10 ** (ceiling_dbtp / 20.0)
-    tp = float(true_peak_envelope(y, floor=ceiling * 0.5).max(initial=0.0))
+    sp = float(np.abs(y).max(initial=0.0))
+    if sp == 0.0:
+        return y, float("-inf")
+    tp = float(true_peak_envelope(y.T, floor=min(sp, ceiling) / interpolation_bound()).max(initial=0.0))
     if tp > ceiling:  # scaling is linear: the new peak is known without measuring again
         factor = ceiling / tp * 0.999
         y = y * np.float32(factor)
         tp *= factor
-    return y, (20 * math.log10(tp) if tp > 0 else float("-inf"))
+    return y, 20 * math.log10(tp)
 
 
 def measure(x: np.ndarray, sample_rate: int, *, with_peak: bool = True) -> tuple[float, float, float]:
     """(integrated LUFS, LRA LU, true peak dBTP); the peak is NaN when ``with_peak`` is
     False. Loudness uses :mod:`backline.render.loudness` (pyloudnorm's algorithm,
-    vectorised: the tests hold it to pyloudnorm within 0.05 LU)."""
-    lufs = integrated_loudness(x, sample_rate)
-    lra = loudness_range(x, sample_rate)
+    vectorised: the tests hold it to pyloudnorm within 0.05 LU), one K-weighting pass."""
+    lufs, lra = loudness_stats(x, sample_rate)
     return lufs, lra, true_peak(x) if with_peak else float("nan")
 
 
 def master(
     mix: np.ndarray, sample_rate: int, settings: MasterSettings = MasterSettings()
 ) -> tuple[np.ndarray, MasterReport]:
-    """Master a stereo mix (n, 2) float32; see the module docstring for the chain."""
+    """Master a stereo mix (n, 2) float32; see the module docstring for the chain.
+
+    Returns (n, 2) float32 (a transposed view of a planar buffer)."""
     import pedalboard as pb
 
     if mix.ndim != 2 or mix.shape[0] == 0:
         raise RenderError("nothing to master: the mix is empty")
     if settings.ceiling_dbtp > 0:
         raise RenderError(f"true-peak ceiling must be at most 0 dBTP, not {settings.ceiling_dbtp}")
-    x = np.ascontiguousarray(mix, dtype=np.float32)
+    x = np.ascontiguousarray(np.asarray(mix, dtype=np.float32).T)  # planar (ch, n): no copy for a planar view
     if settings.compress:
         comp = pb.Compressor(
             threshold_db=settings.comp_threshold_db,
@@ -158,46 +215,68 @@ def master(
             attack_ms=30.0,
             release_ms=250.0,
         )
-        x = np.ascontiguousarray(comp(np.ascontiguousarray(x.T), sample_rate).T)
-    gain_db = 0.0
-    lufs_in = integrated_loudness(x, sample_rate)
+        x = np.ascontiguousarray(comp(x, sample_rate), dtype=np.float32)
+    # the K-weighted power of x, once: the loudness of the limited signal g(t) * G * x is
+    # estimated from it (the limiter's gain moves slowly against the K-filter), then
+    # measured exactly on the result
+    power = k_power(x.T, sample_rate)
+    hops, hop = hop_energies(power, sample_rate)
+    lufs_in = gated_loudness(hops, hop)
     if not math.isfinite(lufs_in):
-        y = np.zeros_like(x)
-        return y, MasterReport(float("-inf"), 0.0, float("-inf"), 0.0, 0.0, 0)
-    if settings.lufs_target is not None:
-        gain_db = settings.lufs_target - lufs_in
-    iterations = 0
-    reduction = 0.0
-    last: tuple[float, float] | None = None
+        return np.zeros_like(x).T, MasterReport(float("-inf"), 0.0, float("-inf"), 0.0, 0.0, 0)
+    gain_db = 0.0 if settings.lufs_target is None else settings.lufs_target - lufs_in
+    la = max(1, round(settings.lookahead_ms * 1e-3 * sample_rate))
+    hold = max(0, round(settings.hold_ms * 1e-3 * sample_rate))
     # the envelope scales with the gain: computed once, oversampled where it can matter
-    # (within 6 dB of the ceiling at up to 6 dB more gain than the first guess)
+    # (where it could reach the ceiling at up to 6 dB more gain than the first guess)
     aim = settings.ceiling_dbtp - TRUE_PEAK_MARGIN_DB
     ceiling_lin = 10 ** (aim / 20.0)
-    env0 = true_peak_envelope(x, floor=ceiling_lin / (10 ** (gain_db / 20.0)) * 0.25)
+    headroom = 10 ** ((gain_db + 6.0) / 20.0)
+    env0 = true_peak_envelope(x.T, floor=ceiling_lin / headroom / interpolation_bound())
+    n_hops = hops.size
+
+    def estimate(scale: float, regions: list[Region]) -> float:
+        lost = np.zeros(n_hops)
+        for lo, hi, g in regions:
+            hi = min(hi, n_hops * hop)
+            if hi <= lo:
+                continue
+            w = (1.0 - np.square(g[: hi - lo], dtype=np.float64)) * power[lo:hi]
+            lost += np.bincount(np.arange(lo, hi) // hop, weights=w, minlength=n_hops)[:n_hops]
+        return gated_loudness(np.maximum(hops - lost, 0.0) * scale * scale, hop)
+
+    iterations = 0
+    last: tuple[float, float] | None = None
+    exact = False
     while True:
         iterations += 1
-        g = 10 ** (gain_db / 20.0)
-        y, reduction = limit_true_peak(
-            x * np.float32(g),
-            sample_rate,
-            aim,
-            lookahead_ms=settings.lookahead_ms,
-            hold_ms=settings.hold_ms,
-            envelope=env0 * np.float32(g),
-            guard=False,
-        )
-        if settings.lufs_target is None or iterations >= 8:
+        g_lin = 10 ** (gain_db / 20.0)
+        regions, reduction = _limiter_regions(env0, g_lin, ceiling_lin, la, hold)
+        if settings.lufs_target is None:
             break
-        lufs_now = integrated_loudness(y, sample_rate)
+        if exact or iterations >= 8:
+            y = _apply(x, g_lin, regions)
+            lufs_now, lra = loudness_stats(y.T, sample_rate)
+            if iterations >= 8 or abs(settings.lufs_target - lufs_now) <= settings.tolerance_lu:
+                break
+        else:
+            lufs_now = estimate(g_lin, regions)
         err = settings.lufs_target - lufs_now
         if abs(err) <= settings.tolerance_lu:
-            break
+            exact = True  # confirm on the real signal (the estimate is rarely 0.01 LU off)
+            continue
         # secant step: under heavy limiting loudness grows slower than the gain
         slope = 1.0
         if last is not None and abs(gain_db - last[0]) > 1e-6:
             slope = max(0.2, min(1.0, (lufs_now - last[1]) / (gain_db - last[0])))
         last = (gain_db, lufs_now)
         gain_db += err / slope
-    y, tp = _guard(y, aim)
-    lufs, lra, _ = measure(y, sample_rate, with_peak=False)
-    return y, MasterReport(lufs, lra, tp, gain_db, reduction, iterations)
+    if settings.lufs_target is None:
+        y = _apply(x, 10 ** (gain_db / 20.0), regions)
+    guarded, tp = _guard(y, aim)
+    if settings.lufs_target is None or guarded is not y:
+        lufs, lra = loudness_stats(guarded.T, sample_rate)  # the guard trimmed it: measure again
+    else:
+        lufs = lufs_now
+    y = guarded
+    return y.T, MasterReport(lufs, lra, tp, gain_db, reduction, iterations)

@@ -2,15 +2,14 @@
 
 Backends:
 
-- ``fluidsynth`` (default): libfluidsynth in-process through pyfluidsynth. One synth
-  per SoundFont and render (samples loaded on demand: ``synth.dynamic-sample-loading``,
+- ``fluidsynth`` (default): libfluidsynth in-process through pyfluidsynth. One fresh
+  synth per part (and layer), samples loaded on demand (``synth.dynamic-sample-loading``,
   so an sf3 preset is decoded once), reverb and chorus off (effects come from the
-  mixer). Every part that font plays gets its own MIDI channel and its own audio
-  group (``synth.audio-groups`` = 16), and one pass over the song writes each
-  channel straight into that part's own planar buffer (``fluid_synth_nwrite_float``).
-  FluidSynth starts notes at its 64-sample block boundaries, so event times are
-  rounded to the nearest block (at most 0.73 ms off at 44.1 kHz); rendering in whole
-  blocks keeps that rounding exact and deterministic.
+  mixer). One pass over the song writes the synth's output straight into the part's
+  planar ``(2, n)`` buffer (``fluid_synth_write_float``, left and right rows as its
+  two outputs). FluidSynth starts notes at its 64-sample block boundaries, so event
+  times are rounded to the nearest block (at most 0.73 ms off at 44.1 kHz); rendering
+  in whole blocks keeps that rounding exact and deterministic.
 - ``tinysoundfont`` (pip-only fallback, used when libfluidsynth is missing):
   sample-accurate events.
 
@@ -182,8 +181,7 @@ class _Backend(Protocol):
     def close(self) -> None: ...
 
 
-_GROUPS = 16  # MIDI channels = audio groups of one synth
-_CHUNK = 8192  # most frames per nwrite call (the scratch buffer of unused groups)
+_CHUNK = 1 << 15  # most frames per write call
 
 
 class _Fluid:
@@ -193,26 +191,23 @@ class _Fluid:
     def __init__(self, sample_rate: int) -> None:
         self.fl: Any = importlib.import_module("fluidsynth")
         self.sr = sample_rate
-        nw = self.fl._fl.fluid_synth_nwrite_float
-        pp = ctypes.POINTER(ctypes.c_void_p)
-        nw.argtypes = [ctypes.c_void_p, ctypes.c_int, pp, pp, pp, pp]
-        nw.restype = ctypes.c_int
-        self.nwrite = nw
-        self.scratch = np.zeros(_CHUNK, dtype=np.float32)
+        wf = self.fl._fl.fluid_synth_write_float
+        vp, i = ctypes.c_void_p, ctypes.c_int
+        wf.argtypes = [vp, i, vp, i, i, vp, i, i]
+        wf.restype = i
+        self.write_float = wf
 
     def _synth(self, font: Path) -> tuple[Any, int]:
         s = self.fl.Synth(
             gain=SYNTH_GAIN,
             samplerate=self.sr,
-            channels=_GROUPS,
+            channels=16,
             **{
                 "synth.reverb.active": 0,
                 "synth.chorus.active": 0,
                 "synth.dynamic-sample-loading": 1,
                 "synth.cpu-cores": 1,
                 "synth.polyphony": 1024,
-                "synth.audio-channels": _GROUPS,
-                "synth.audio-groups": _GROUPS,
             },
         )
         sfid = s.sfload(str(font))
@@ -224,72 +219,44 @@ class _Fluid:
     def render(self, layer: Layer, out: np.ndarray) -> None:
         """One layer into ``out`` (n, 2) (a planar buffer is filled, then copied)."""
         planar = np.zeros((2, out.shape[0]), dtype=np.float32)
-        self.render_font([layer], [planar])
+        self.render_planar(layer, planar)
         out[:] = planar.T
 
-    def render_font(self, layers: Sequence[Layer], outs: Sequence[np.ndarray]) -> None:
-        """Layers of one font, each into its planar ``(2, n)`` buffer, in one pass of one
-        synth: a fresh synth per call, so the result depends only on these layers."""
-        for start in range(0, len(layers), _GROUPS - 1):
-            self._render_group(layers[start : start + _GROUPS - 1], outs[start : start + _GROUPS - 1])
-
-    def _render_group(self, layers: Sequence[Layer], outs: Sequence[np.ndarray]) -> None:
-        s, sfid = self._synth(layers[0].font)
+    def render_planar(self, layer: Layer, out: np.ndarray) -> None:
+        """One layer in a fresh synth of its own, written straight into the planar
+        ``(2, n)`` float32 buffer ``out`` (``fluid_synth_write_float`` with the left and
+        right rows as its two outputs: no interleaving, no copy)."""
+        n = out.shape[1]
+        if out.shape != (2, n) or out.dtype != np.float32 or not out.flags.c_contiguous:
+            raise RenderError("internal: synth outputs must be planar (2, n) float32")
+        s, sfid = self._synth(layer.font)
         try:
-            melodic = iter([c for c in range(_GROUPS) if c != 9])
-            chans: list[int] = []
-            drum_taken = False
-            for layer in layers:
-                if layer.is_drum and layer.bank == 128 and not drum_taken:
-                    chan, drum_taken = 9, True
+            chan = 9 if layer.is_drum and layer.bank == 128 else 0
+            if s.program_select(chan, sfid, layer.bank, layer.program) != 0:
+                raise SoundFontError(f"{layer.font}: no preset {layer.bank}:{layer.program}")
+            handle, wf = s.synth, self.write_float
+            left, right = out[0].ctypes.data, out[1].ctypes.data
+
+            def write(pos: int, end: int) -> None:
+                while pos < end:
+                    k = min(_CHUNK, end - pos)
+                    wf(handle, k, left + 4 * pos, 0, 1, right + 4 * pos, 0, 1)
+                    pos += k
+
+            pos = 0
+            noteon, noteoff = s.noteon, s.noteoff
+            for t, kind, pitch, vel in layer.events:
+                t = min(t, n)
+                if t > pos:
+                    write(pos, t)
+                    pos = t
+                if kind:
+                    noteon(chan, pitch, vel)
                 else:
-                    chan = next(melodic)
-                    if layer.is_drum and layer.bank == 128:
-                        self.fl._fl.fluid_synth_set_channel_type(s.synth, chan, 1)  # CHANNEL_TYPE_DRUM
-                if s.program_select(chan, sfid, layer.bank, layer.program) != 0:
-                    raise SoundFontError(f"{layer.font}: no preset {layer.bank}:{layer.program}")
-                chans.append(chan)
-            self._play(s, layers, chans, outs)
+                    noteoff(chan, pitch)
+            write(pos, n)
         finally:
             s.delete()
-
-    def _play(self, s: Any, layers: Sequence[Layer], chans: list[int], outs: Sequence[np.ndarray]) -> None:
-        n = outs[0].shape[1]
-        base_l = [self.scratch.ctypes.data] * _GROUPS
-        base_r = [self.scratch.ctypes.data] * _GROUPS
-        step = [0] * _GROUPS  # bytes per frame: 4 for a real output, 0 for the scratch
-        for chan, out in zip(chans, outs, strict=True):
-            if out.shape != (2, n) or out.dtype != np.float32 or not out.flags.c_contiguous:
-                raise RenderError("internal: synth outputs must be planar (2, n) float32")
-            base_l[chan], base_r[chan], step[chan] = out[0].ctypes.data, out[1].ctypes.data, 4
-        left = (ctypes.c_void_p * _GROUPS)()
-        right = (ctypes.c_void_p * _GROUPS)()
-        handle, nwrite = s.synth, self.nwrite
-
-        def write(pos: int, end: int) -> None:
-            while pos < end:
-                k = min(_CHUNK, end - pos)
-                for c in range(_GROUPS):
-                    left[c] = base_l[c] + pos * step[c]
-                    right[c] = base_r[c] + pos * step[c]
-                nwrite(handle, k, left, right, None, None)
-                pos += k
-
-        events = sorted(
-            (t, kind, i, pitch, vel) for i, layer in enumerate(layers) for t, kind, pitch, vel in layer.events
-        )
-        pos = 0
-        noteon, noteoff = s.noteon, s.noteoff
-        for t, kind, i, pitch, vel in events:
-            t = min(t, n)
-            if t > pos:
-                write(pos, t)
-                pos = t
-            if kind:
-                noteon(chans[i], pitch, vel)
-            else:
-                noteoff(chans[i], pitch)
-        write(pos, n)
 
     def close(self) -> None:
         pass
@@ -353,7 +320,7 @@ def _render_fluid(
         if progress is not None:
             progress(f"synth {pname}", i / max(1, len(jobs)))
         buf = np.zeros((2, n), dtype=np.float32)
-        impl.render_font([layer], [buf])
+        impl.render_planar(layer, buf)
         if pname in result.audio:
             result.audio[pname] += buf.T
         else:

@@ -1,10 +1,19 @@
-"""Key: a chroma profile match (Temperley's profiles), checked against the chords.
+"""Key: from the recognised chords first, the chroma profile second.
 
-Each of the 24 keys scores the correlation of its profile with the whole song's
-chroma (treble and bass together), plus the share of beats whose chord is the key's
-tonic triad and a bonus when the last chord is the tonic: charts usually end
-on the tonic and return to it often, which separates relative keys
-(C major / A minor) that share every note.
+Each of the 24 keys scores the chords heard (one vote per beat, so by duration):
+
+- every chord scores its *function* in the key (:data:`_MAJOR_FIT`, :data:`_MINOR_FIT`):
+  the tonic triad most, the other diatonic chords less, borrowed and secondary-dominant
+  chords a little, a chord outside the key a penalty. A dominant seventh on the tonic
+  counts as a tonic (blues, mixolydian rock); minor keys take their V7 (harmonic minor);
+- cadences: a dominant seventh (or major triad) a fifth above the tonic resolving to the
+  tonic chord, and ii-V-I, add a bonus per occurrence;
+- the first and the last chord add a bonus when they are the tonic chord (charts
+  usually start and end at home);
+- plus the correlation of the key's profile (Temperley's) with the chord-tone histogram.
+
+Fit by roots decides between keys a fifth apart (C major has no D major chord, G
+major no F major chord), cadences and the tonic's share between relative keys.
 """
 
 from __future__ import annotations
@@ -20,6 +29,31 @@ _MINOR = np.array([5.0, 2.0, 3.5, 4.5, 2.0, 4.0, 2.0, 4.5, 3.5, 2.0, 1.5, 4.0])
 _SHARP_MAJOR = {7, 2, 9, 4, 11, 6}  # G D A E B F# majors are spelled with sharps
 _SHARP_MINOR = {4, 11, 6, 1, 8}  # E B F# C# G# minors
 
+#: Chord family of each quality the analyser reports.
+_FAMILY = {"maj": "M", "maj7": "M", "7": "D", "min": "m", "min7": "m", "dim": "o", "hdim7": "o"}
+
+#: Fit of a chord (interval of its root above the tonic, family) in a major key.
+_MAJOR_FIT: dict[tuple[int, str], float] = {
+    (0, "M"): 3.0, (0, "D"): 2.0,
+    (2, "m"): 1.2, (4, "m"): 1.0, (5, "M"): 1.2, (5, "D"): 0.8,
+    (7, "M"): 1.2, (7, "D"): 1.5, (9, "m"): 1.0, (11, "o"): 0.8,
+    (10, "M"): 0.4, (10, "D"): 0.4, (5, "m"): 0.3, (8, "M"): 0.2, (3, "M"): 0.1,
+    (2, "D"): 0.5, (4, "D"): 0.4, (9, "D"): 0.5, (11, "D"): 0.2, (2, "M"): 0.3,
+    (4, "M"): 0.1, (9, "M"): 0.1, (1, "o"): 0.2, (6, "o"): 0.4, (8, "o"): 0.2, (2, "o"): 0.3,
+}
+#: Fit in a minor key (natural and harmonic minor, V7 included).
+_MINOR_FIT: dict[tuple[int, str], float] = {
+    (0, "m"): 3.0,
+    (2, "o"): 1.0, (2, "m"): 0.4, (3, "M"): 1.0, (5, "m"): 1.2, (5, "D"): 0.4, (7, "m"): 0.8,
+    (7, "M"): 1.0, (7, "D"): 1.5, (8, "M"): 1.0, (10, "M"): 0.8, (10, "D"): 0.8, (11, "o"): 0.8,
+    (0, "D"): 0.5, (1, "M"): 0.3, (2, "D"): 0.3, (5, "M"): 0.2,
+}
+_OUTSIDE = -0.6
+W_CADENCE = 1.0
+W_FIRST = 1.5
+W_LAST = 3.0
+W_PROFILE = 0.5
+
 
 def key_name(tonic: int, mode: str) -> Key:
     """A :class:`Key` with the usual spelling of its tonic (F# major, Eb minor...)."""
@@ -27,30 +61,64 @@ def key_name(tonic: int, mode: str) -> Key:
     return Key(pc_name(tonic, prefer_flats=not sharp), mode)
 
 
+def _runs(chords: list[tuple[int, str]]) -> list[tuple[int, str, int]]:
+    """Runs of equal chords: (root, family, beats); no-chord beats are skipped."""
+    out: list[tuple[int, str, int]] = []
+    for r, q in chords:
+        if r < 0:
+            continue
+        fam = _FAMILY[q]
+        if out and out[-1][0] == r and out[-1][1] == fam:
+            out[-1] = (r, fam, out[-1][2] + 1)
+        else:
+            out.append((r, fam, 1))
+    return out
+
+
+def _chord_scores(chords: list[tuple[int, str]]) -> np.ndarray:
+    """Score of each key (0-11 major, 12-23 minor) from the chord sequence, per beat."""
+    runs = _runs(chords)
+    scores = np.zeros(24)
+    if not runs:
+        return scores
+    n = sum(b for _, _, b in runs)
+    fits = (_MAJOR_FIT, _MINOR_FIT)
+    for k in range(24):
+        t, fit = k % 12, fits[k // 12]
+        tonic_fam = "M" if k < 12 else "m"
+        s = sum(b * fit.get(((r - t) % 12, f), _OUTSIDE) for r, f, b in runs) / n
+        cad = 0
+        for i in range(1, len(runs)):
+            r0, f0, _ = runs[i - 1]
+            r1, f1, _ = runs[i]
+            if r1 == t and (f1 == tonic_fam or (k < 12 and f1 == "D")) and (r0 - t) % 12 == 7 and f0 in "MD":
+                cad += 1
+                if i >= 2 and (runs[i - 2][0] - t) % 12 == 2 and runs[i - 2][1] in "mo":
+                    cad += 1
+        s += W_CADENCE * cad / max(1.0, len(runs) / 4)
+
+        def is_tonic(run: tuple[int, str, int]) -> bool:
+            return run[0] == t and (run[1] == tonic_fam or (k < 12 and run[1] == "D"))
+
+        s += W_FIRST * is_tonic(runs[0]) + W_LAST * is_tonic(runs[-1])
+        scores[k] = s
+    return scores
+
+
 def estimate_key(chroma_sum: np.ndarray, chords: list[tuple[int, str]] | None = None) -> tuple[Key, float]:
-    """(key, confidence 0..1) from a 12-bin chroma sum and the chord per beat."""
+    """(key, confidence 0..1) from a 12-bin chroma (or chord-tone) histogram and the chord
+    per beat (root pitch class and quality; ``(-1, "N")`` for no chord)."""
     c = np.asarray(chroma_sum, dtype=float)
     if c.sum() <= 0:
         return Key(pc_name(0), "major"), 0.0
-    scores = np.zeros(24)
+    prof = np.zeros(24)
     for t in range(12):
-        scores[t] = np.corrcoef(np.roll(_MAJOR, t), c)[0, 1]
-        scores[12 + t] = np.corrcoef(np.roll(_MINOR, t), c)[0, 1]
+        prof[t] = np.corrcoef(np.roll(_MAJOR, t), c)[0, 1]
+        prof[12 + t] = np.corrcoef(np.roll(_MINOR, t), c)[0, 1]
+    scores = W_PROFILE * prof
     if chords:
-        sounding = [(r, q) for r, q in chords if r >= 0]
-        if sounding:
-            n = len(sounding)
-            for t in range(12):
-                maj = sum(1 for r, q in sounding if r == t and q in ("maj", "maj7"))
-                mnr = sum(1 for r, q in sounding if r == t and q in ("min", "min7"))
-                scores[t] += 0.6 * maj / n
-                scores[12 + t] += 0.6 * mnr / n
-            lr, lq = sounding[-1]
-            if lq in ("maj", "maj7", "7"):
-                scores[lr] += 0.15
-            elif lq in ("min", "min7"):
-                scores[12 + lr] += 0.15
+        scores = scores + _chord_scores(chords)
     order = np.argsort(scores)[::-1]
     best = int(order[0])
-    conf = float(np.clip((scores[best] - scores[order[1]]) * 3 + 0.3, 0, 1))
+    conf = float(np.clip((scores[best] - scores[order[1]]) * 0.5 + 0.3, 0, 1))
     return key_name(best % 12, "major" if best < 12 else "minor"), conf

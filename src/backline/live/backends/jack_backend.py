@@ -107,6 +107,8 @@ class JackBackend:
         c.set_process_callback(self._process)
         c.set_xrun_callback(self._xrun)
         c.set_shutdown_callback(self._shutdown)
+        if self.midi:
+            c.set_port_connect_callback(self._connected)
         self.engine.prefetcher.start()
         if not self.engine.wait_ready():
             raise LiveError("the first song's audio did not load in time")
@@ -160,6 +162,17 @@ class JackBackend:
             self.midi_out.write_midi_event(offset, data)
         except Exception:  # the port buffer is full: drop (never raise in the callback)
             self.midi_dropped += 1
+
+    def _connected(self, a: Any, b: Any, connect: bool) -> None:
+        # a device connected to midi_out later gets the current song's program
+        mo = self.engine.midi_out
+        if (
+            connect
+            and mo is not None
+            and self.midi_out is not None
+            and self.midi_out.name in (a.name, b.name)
+        ):
+            mo.request_program()
 
     def _xrun(self, delay_usecs: float) -> None:
         self.timer.xruns += 1

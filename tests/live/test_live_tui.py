@@ -1,0 +1,97 @@
+"""The terminal UI, headless (textual's pilot): keys send the engine the right commands and
+the screen shows the song, section, bar and meters; MIDI learn from the UI saves the binding."""
+
+from __future__ import annotations
+
+import asyncio
+
+from live_songs import song_toml
+
+from backline.live.commands import Action, When
+from backline.live.engine import Engine
+from backline.live.midi_control import MidiControl
+from backline.live.setlist import load_setlist
+from backline.live.tui import LiveApp, meter_bar
+
+
+def drain(engine: Engine) -> list:
+    out = list(engine.commands)
+    engine.commands.clear()
+    return out
+
+
+def advance(engine: Engine, seconds: float) -> None:
+    """Run the engine's audio callback as a backend would (offline, in this thread)."""
+    engine.sync_prefetch = True
+    for _ in range(int(seconds * engine.sr / 512)):
+        engine.process(512)
+
+
+def test_keys_send_commands_and_the_screen_follows(make_show):
+    engine = Engine(make_show(song_toml("Two", "b") + song_toml("One", "a", "program = 4")))
+
+    async def run() -> None:
+        app = LiveApp(engine, control=MidiControl(engine.setlist.midi, engine))
+        async with app.run_test(size=(120, 30)) as pilot:
+            await pilot.press("space")
+            cmds = drain(engine)
+            assert [c.action for c in cmds] == [Action.PLAY]
+            engine.send(cmds[0])
+            advance(engine, 2.6)  # into the Chorus (bar 3)
+            await pilot.pause(0.15)
+            now = app.texts["now"]
+            assert "Two" in now and "PLAYING" in now and "section [b]Chorus" in now
+            assert "bar [b]3[/b]/6" in now and "240 BPM" in now and "next cue: (end)" in now
+            assert "1 Verse" in app.texts["sections"] and "2 Chorus <" in app.texts["sections"]
+            assert "###" in app.texts["meters"]  # music on the outputs
+            await pilot.press("space")  # playing: space stops
+            await pilot.press("v", "1", "j", "2", "g", "f", "full_stop", "n", "p")
+            cmds = drain(engine)
+            acts = [c.action for c in cmds]
+            assert acts == [
+                Action.STOP,
+                Action.VAMP,
+                Action.JUMP,
+                Action.JUMP,
+                Action.GO,
+                Action.FADE,
+                Action.PAUSE,
+                Action.NEXT,
+                Action.PREVIOUS,
+            ]
+            assert (cmds[2].target, cmds[2].when) == ("Verse #1", When.NEXT_BAR)
+            assert (cmds[3].target, cmds[3].when) == ("Chorus #1", When.END_OF_SECTION)
+            assert cmds[5].value == 4.0
+            engine.send(cmds[0])
+            engine.next_song()
+            advance(engine, 0.05)
+            await pilot.pause(0.15)
+            assert "2/2  One" in app.texts["now"] and "program 4" in app.texts["now"]
+            assert "[reverse] 2. One" in app.texts["songs"]
+            await pilot.press("m")
+            assert engine._levels[0].muted == {"click"}
+
+    asyncio.run(run())
+
+
+def test_learn_from_the_ui_saves_the_binding(make_show, tmp_path):
+    engine = Engine(make_show(song_toml("Two", "b")))
+    control = MidiControl(engine.setlist.midi, engine)
+
+    async def run() -> None:
+        app = LiveApp(engine, control=control)
+        async with app.run_test(size=(120, 30)) as pilot:
+            await pilot.press("l", "n")  # learn "next"
+            assert control.learning == "next" and not engine.commands
+            control.feed(b"\x90\x30\x40")  # the foot-switch: note 48
+            await pilot.pause(0.2)
+            assert "learned: note 48 ch 1 -> next" in app.texts["message"]
+            control.feed(b"\x90\x30\x40")  # now it fires
+            assert [c.action for c in drain(engine)] == [Action.NEXT]
+
+    asyncio.run(run())
+    assert load_setlist(tmp_path / "set.toml").midi.learned == {"note 48 ch 1": "next"}
+
+
+def test_meter_bar():
+    assert meter_bar(0.0, 10) == "#" * 10 and meter_bar(-120.0, 10) == "." * 10 and meter_bar(-30, 10) == "#####....."
