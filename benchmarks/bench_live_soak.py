@@ -7,9 +7,15 @@ callback), callback time p50/p99/max as a share of the buffer period, blocks wit
 audio ready (prefetch misses), command latency (queue -> applied in the callback,
 plus one buffer until it is heard), and resident memory at start and end.
 
-Control latency from a MIDI message: ``--midi-hook MODULE:FUNC`` calls
-``FUNC(engine, duration_s) -> dict[str, str]`` in a thread during the run (the MIDI
-control module plugs in here) and adds its rows to the table.
+Control latency from a MIDI message (on by default; ``--no-midi`` to leave it out): the
+engine's JACK client has its MIDI ports; a foot-switch client sends ``note 100``
+(mapped to ``play/pause``) about every 1.5 s while a song plays, and a listener client
+on output 7 (stem00 alone) finds the first output sample that changed (silence after
+the pause, sound after the resume). The latency is counted in JACK frames, from the
+moment the message was sent (``jack_frame_time``) to that sample, and reported as
+p50/p99/max (to the output port; the driver's playback latency comes on top).
+``--midi-hook MODULE:FUNC`` replaces it: ``FUNC(engine, duration_s, backend=backend)
+-> dict[str, str]`` runs in a thread during the run and adds its rows to the table.
 
     .venv/bin/python benchmarks/bench_live_soak.py --minutes 10
 """
@@ -81,6 +87,8 @@ def make_songs(folder: Path) -> Path:
         f'between = "continue"\ngap_seconds = 0.5\n'
         for k in range(60)
     )
+    songs += '\n[midi.map]\n"note 100" = "play/pause"\n'
+
     (folder / "set.toml").write_text(
         f'[setlist]\nsample_rate = {SR}\ncount_in_bars = 1\ncache = "cache"\n'
         f"[outputs]\ncount = {OUTPUTS}\nfoh = [1, 2]\nin_ear = [3, 4]\n"
@@ -139,6 +147,96 @@ def baseline(server: str, seconds: float) -> tuple[int, int]:
     return count[0], count[1]
 
 
+def midi_latency(engine: object, duration_s: float, *, backend: object) -> dict[str, str]:
+    """The built-in MIDI hook (see the module docstring)."""
+    import collections
+
+    import jack
+
+    from backline.live.backends.jack_backend import JackBackend
+    from backline.live.engine import Engine
+
+    assert isinstance(engine, Engine) and isinstance(backend, JackBackend)
+    # two clients: one that sends into the engine and one that listens to it (a single
+    # client doing both would close a loop in the JACK graph, which JACK breaks with a
+    # period of delay)
+    sender = jack.Client("soak-footswitch", servername=backend.server, no_start_server=True)
+    c = jack.Client("soak-listener", servername=backend.server, no_start_server=True)
+    mout = sender.midi_outports.register("out")
+    ain = c.inports.register("in")
+    outbox: collections.deque[bytes] = collections.deque()
+    # what the listener waits for: "silence" or "sound" (set by the pressing thread), and
+    # the frame of the change it found
+    want: list[str | None] = [None]
+    found: list[int | None] = [None]
+
+    def send(frames: int) -> None:
+        mout.clear_buffer()
+        while outbox:
+            mout.write_midi_event(0, outbox.popleft())
+
+    def process(frames: int) -> None:
+        w = want[0]
+        if w is None or found[0] is not None:
+            return
+        x = ain.get_array()
+        if w == "silence" and not x[:frames].any():
+            found[0] = c.last_frame_time
+        elif w == "sound" and x[:frames].any():
+            found[0] = c.last_frame_time + int(np.flatnonzero(x[:frames])[0])
+
+    sender.set_process_callback(send)
+    c.set_process_callback(process)
+    sender.activate()
+    c.activate()
+    sender.connect(mout, backend.midi_in)
+    c.connect(backend.ports[6], ain)
+    lat: list[float] = []
+    lost = 0
+    end = time.monotonic() + duration_s - 2.0
+    rnd = random.Random(11)
+    press = b"\x90\x64\x7f"
+    release = b"\x80\x64\x00"
+
+    def measure(kind: str) -> None:
+        nonlocal lost
+        found[0] = None
+        want[0] = kind
+        t0 = c.frame_time
+        outbox.extend((press, release))
+        deadline = time.monotonic() + 0.5
+        while found[0] is None and time.monotonic() < deadline:
+            time.sleep(0.001)
+        want[0] = None
+        if found[0] is None:
+            lost += 1
+        else:
+            lat.append((found[0] - t0) / SR * 1000)
+
+    while time.monotonic() < end:
+        time.sleep(rnd.uniform(1.0, 2.0))
+        song = engine.song
+        if engine.state.value != "playing" or engine.pos > song.frames - SR or engine.fade_total:
+            continue
+        measure("silence")  # pause
+        time.sleep(0.2)
+        if engine.state.value == "paused":
+            measure("sound")  # resume
+    for cl in (c, sender):
+        cl.deactivate()
+        cl.close()
+    if not lat:
+        return {"MIDI control latency": f"no measurement ({lost} lost)"}
+    a = np.array(lat)
+    period_ms = PERIOD / SR * 1000
+    return {
+        "MIDI control latency (message -> first changed output sample)": (
+            f"p50 {np.percentile(a, 50):.2f} ms, p99 {np.percentile(a, 99):.2f} ms, max {a.max():.2f} ms "
+            f"({len(a)} presses, {lost} not seen; + {period_ms:.2f} ms driver playback latency)"
+        )
+    }
+
+
 def exercise(engine: object, stop: threading.Event) -> None:
     """Press buttons like a player would: vamp/release, jumps at the next bar, levels."""
     from backline.live.engine import Engine
@@ -166,6 +264,7 @@ def main() -> None:
         "--baseline-seconds", type=float, default=30.0, help="first measure a silent client this long"
     )
     ap.add_argument("--midi-hook", default=None, help="MODULE:FUNC measuring MIDI control latency")
+    ap.add_argument("--no-midi", action="store_true", help="no MIDI ports, no MIDI latency measure")
     args = ap.parse_args()
     from backline.live.backends.jack_backend import JackBackend
     from backline.live.engine import Engine
@@ -181,7 +280,7 @@ def main() -> None:
         engine = Engine(show)
         base_x, _base_n = baseline(name, args.baseline_seconds)
         sys.setswitchinterval(0.0005)  # the audio thread waits at most 0.5 ms for the GIL
-        backend = JackBackend(engine, server=name)
+        backend = JackBackend(engine, server=name, midi=not args.no_midi)
         backend.start()
         time.sleep(1.0)
         engine.play()
@@ -194,11 +293,15 @@ def main() -> None:
         stop = threading.Event()
         threading.Thread(target=exercise, args=(engine, stop), daemon=True).start()
         extra: dict[str, str] = {}
+        hook = None
         if args.midi_hook:
             mod, fn = args.midi_hook.split(":")
             hook = getattr(importlib.import_module(mod), fn)
+        elif not args.no_midi:
+            hook = midi_latency
+        if hook is not None:
             threading.Thread(
-                target=lambda: extra.update(hook(engine, args.minutes * 60)), daemon=True
+                target=lambda: extra.update(hook(engine, args.minutes * 60, backend=backend)), daemon=True
             ).start()
         t_end = time.monotonic() + args.minutes * 60
         while time.monotonic() < t_end:

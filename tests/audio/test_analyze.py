@@ -131,6 +131,41 @@ def test_madmom_sample_runs_honestly() -> None:
     # 2.8 s is too short for a reliable tempo: the result says so.
     assert any("unreliable" in w for w in a.warnings)
     assert a.confidence <= 0.3
+    # sample.tempo lists two tempi with weights ("87.5 175 0.7"): either counts.
+    fields = [ln.split() for ln in wav.with_suffix(".tempo").read_text().splitlines() if ln[:1].isdigit()]
+    t1, t2 = float(fields[0][0]), float(fields[0][1])
+    assert any(abs(a.tempo - t) <= 0.04 * t for t in (t1, t2))
+
+
+@pytest.mark.parametrize(
+    ("chords", "key"),
+    [
+        # G major, not C major or D major: the F#dim / D7 / no F chord decide.
+        (
+            [(7, "maj")] * 8 + [(0, "maj")] * 4 + [(2, "7")] * 4 + [(11, "min")] * 2 + [(9, "min7")] * 2,
+            "G major",
+        ),
+        # C minor with its harmonic-minor V7 and bVI, not Eb major.
+        (
+            [(0, "min")] * 8 + [(5, "min")] * 4 + [(7, "7")] * 4 + [(8, "maj")] * 2 + [(3, "maj")] * 2,
+            "C minor",
+        ),
+        # A blues: the tonic is a dominant seventh.
+        ([(9, "7")] * 16 + [(2, "7")] * 8 + [(4, "7")] * 4 + [(9, "7")] * 4, "A major"),
+        # A minor, not C major: Am is home, E7 its dominant.
+        (
+            [(9, "min")] * 8 + [(2, "min")] * 4 + [(4, "7")] * 4 + [(0, "maj")] * 2 + [(9, "min")] * 4,
+            "A minor",
+        ),
+    ],
+)
+def test_key_from_the_chords(chords: list[tuple[int, str]], key: str) -> None:
+    from backline.audio.analyze.core import _chord_tone_histogram
+    from backline.audio.analyze.key import estimate_key
+
+    k, conf = estimate_key(_chord_tone_histogram(chords), chords)
+    assert k.mir_eval == key
+    assert 0.0 <= conf <= 1.0
 
 
 def test_chart_from_analysis_round_trips(pop_song: tuple[Analysis, np.ndarray], tmp_path: Path) -> None:

@@ -23,7 +23,6 @@ from backline.live.midi_control import (
     trigger_of,
 )
 from backline.live.setlist import load_setlist, parse_setlist
-from backline.live.show import prepare_show
 
 # --- the mapping --------------------------------------------------------------------------
 
@@ -52,7 +51,7 @@ def test_config_defaults_map_and_errors():
     assert jump is not None and jump.action is Action.JUMP and jump.when is When.NEXT_BAR
     with pytest.raises(LiveError, match="unknown action"):
         parse_midi_config({"map": {"note 60": "explode"}}, "set.toml:9")
-    with pytest.raises(LiveError, match="set.toml:9"):
+    with pytest.raises(LiveError, match=r"set\.toml:9"):
         parse_midi_config({"chanel": 3}, "set.toml:9")
     with pytest.raises(LiveError, match="pc any"):
         parse_midi_config({"map": {"note 1": "select"}})
@@ -97,7 +96,13 @@ def test_presses_edges_channels_and_toggles():
     # program change N selects song N + 1
     cmd = ctl.feed(b"\xc0\x02")
     assert cmd.action is Action.SELECT and cmd.target == 3
-    assert [c.action for c in eng.sent] == [Action.NEXT, Action.PLAY, Action.RELEASE, Action.STOP, Action.SELECT]
+    assert [c.action for c in eng.sent] == [
+        Action.NEXT,
+        Action.PLAY,
+        Action.RELEASE,
+        Action.STOP,
+        Action.SELECT,
+    ]
     # a latching switch acts on both edges
     latch = MidiControl(parse_midi_config({"latching": True, "channel": 2}), FakeEngine())
     assert latch.feed(b"\xb1\x40\x7f").action is Action.PLAY
@@ -137,7 +142,6 @@ def test_learn_saves_atomically_and_reassigns(tmp_path):
 def tempo_change_song(folder: Path, tempos=(240.0, 240.0, 300.0, 300.0)) -> Path:
     """Stems (pos, keys, click, cues) for bars at ``tempos`` and a render.json bar grid."""
     import soundfile as sf
-
     from live_songs import impulses, pos_stem, tone
 
     starts = [0.0]
@@ -397,7 +401,9 @@ def test_jack_midi_clock_follows_the_tempo_change(make_show, jack_server, tmp_pa
     from backline.live.backends.jack_backend import JackBackend
 
     tempo_change_song(tmp_path / "c")  # bars 1-2 at 240 BPM, bars 3-4 at 300 BPM
-    show = make_show('\n[[songs]]\ntitle = "C"\nstems = "c"\nmarkers = "c/render.json"\nrouting = { pos = [5, 6] }\n')
+    show = make_show(
+        '\n[[songs]]\ntitle = "C"\nstems = "c"\nmarkers = "c/render.json"\nrouting = { pos = [5, 6] }\n'
+    )
     engine = Engine(show)
     backend = JackBackend(engine, client_name="backline-clock", server=jack_server, midi=True)
     backend.start()
@@ -425,3 +431,44 @@ def test_jack_midi_clock_follows_the_tempo_change(make_show, jack_server, tmp_pa
         assert rate == pytest.approx(bpm / 60 * 24, rel=0.005)
         assert len(seg) == 2 * 96  # two bars of 24 ppqn
     assert change in set(ticks.tolist())  # a tick exactly on the bar line of the change
+
+
+@pytest.mark.jack
+def test_cli_learn_over_jack_saves_the_mapping(make_show, jack_server, tmp_path):
+    import jack
+    from typer.testing import CliRunner
+
+    from backline.cli.live_cmds import live_app
+
+    make_show(song_toml("Two", "b"))  # writes set.toml
+    sender = jack.Client("footswitch", servername=jack_server, no_start_server=True)
+    port = sender.midi_outports.register("out")
+    count = [0]
+
+    def process(frames: int) -> None:
+        port.clear_buffer()
+        count[0] += 1
+        if count[0] % 20 == 0:  # a press every 20 periods (~0.1 s)
+            port.write_midi_event(3, b"\x92\x32\x7f")
+
+    sender.set_process_callback(process)
+    sender.activate()
+    try:
+        res = CliRunner().invoke(
+            live_app,
+            [
+                "learn",
+                str(tmp_path / "set.toml"),
+                "jump Chorus next bar",
+                "--jack-server",
+                jack_server,
+                "--timeout",
+                "5",
+            ],
+        )
+    finally:
+        sender.deactivate()
+        sender.close()
+    assert res.exit_code == 0, res.output
+    cfg = load_setlist(tmp_path / "set.toml").midi
+    assert cfg.learned == {"note 50 ch 3": "jump Chorus next bar"}

@@ -94,4 +94,8 @@ def test_learn_from_the_ui_saves_the_binding(make_show, tmp_path):
 
 
 def test_meter_bar():
-    assert meter_bar(0.0, 10) == "#" * 10 and meter_bar(-120.0, 10) == "." * 10 and meter_bar(-30, 10) == "#####....."
+    assert (
+        meter_bar(0.0, 10) == "#" * 10
+        and meter_bar(-120.0, 10) == "." * 10
+        and meter_bar(-30, 10) == "#####....."
+    )

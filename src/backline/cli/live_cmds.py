@@ -141,7 +141,9 @@ def play_cmd(
         help="JACK: comma-separated ports per output (system:playback_1,...); PortAudio: the device.",
     ),
     server: str = typer.Option(None, "--jack-server", help="JACK server name."),
-    midi: bool = typer.Option(True, "--midi/--no-midi", help="MIDI in (foot-switch) and out (program, clock)."),
+    midi: bool = typer.Option(
+        True, "--midi/--no-midi", help="MIDI in (foot-switch) and out (program, clock)."
+    ),
     midi_in: str = typer.Option(None, "--midi-in", help="MIDI port(s) to listen to (comma-separated)."),
     midi_out: str = typer.Option(None, "--midi-out", help="MIDI port(s) to send to (comma-separated)."),
     midi_api: str = typer.Option(
@@ -168,9 +170,7 @@ def play_cmd(
         from backline.live.backends.jack_backend import JackBackend
 
         conns = [c.strip() or None for c in outputs.split(",")] if outputs else None
-        be = JackBackend(
-            engine, server=server, connect=conns, midi=midi, midi_inputs=ins, midi_outputs=outs
-        )
+        be = JackBackend(engine, server=server, connect=conns, midi=midi, midi_inputs=ins, midi_outputs=outs)
     elif backend == "portaudio":
         from backline.live.backends.portaudio_backend import PortAudioBackend
 
@@ -244,22 +244,21 @@ def learn_cmd(
     ),
     backend: str = typer.Option("jack", "--backend", "-b", help="jack, or rtmidi (python-rtmidi)."),
     source: str = typer.Option(
-        None, "--from", help="MIDI port to listen to (default JACK: every MIDI output; rtmidi: a virtual port)."
+        None,
+        "--from",
+        help="MIDI port to listen to (default JACK: every MIDI output; rtmidi: a virtual port).",
     ),
     server: str = typer.Option(None, "--jack-server", help="JACK server name."),
     midi_api: str = typer.Option(None, "--midi-api", help="rtmidi API (alsa, jack, coremidi, winmm)."),
     timeout: float = typer.Option(30.0, "--timeout", help="Seconds to wait for the foot-switch."),
 ) -> None:
     """MIDI learn: wait for the next MIDI press and map it to ACTION in the setlist (saved atomically)."""
-    from backline.live.midi_learn import learn_once
-    from backline.live.midi_control import save_learned, validate_action
+    from backline.live.midi_control import learn_once, save_learned, validate_action
     from backline.live.setlist import load_setlist
 
     cfg = load_setlist(setlist).midi
     validate_action(action)
     err_console.print(f"press the foot-switch for {action!r} (waiting {timeout:g} s) ...")
-    trig = learn_once(
-        cfg, backend=backend, source=source, server=server, api=midi_api, timeout=timeout
-    )
+    trig = learn_once(cfg, backend=backend, source=source, server=server, api=midi_api, timeout=timeout)
     save_learned(setlist, trig, action)
     console.print(f"learned: {trig} -> {action} (saved to {setlist})")

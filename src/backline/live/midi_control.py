@@ -54,6 +54,7 @@ __all__ = [
     "MidiConfig",
     "MidiControl",
     "parse_trigger",
+    "learn_once",
     "resolve",
     "command_of",
     "trigger_of",
@@ -435,3 +436,72 @@ def save_learned(path: str | Path, trigger: Trigger | str, action: str) -> Path:
     new = rest.rstrip("\n") + "\n\n" + render_learned_block(learned)
     parse_setlist(new, p)  # never write a file we cannot read back
     return write_text_atomic(p, new)
+
+
+# --- learn from a MIDI port -----------------------------------------------------------
+
+
+def learn_once(
+    config: MidiConfig,
+    *,
+    backend: str = "jack",
+    source: str | None = None,
+    server: str | None = None,
+    api: str | None = None,
+    timeout: float = 30.0,
+) -> Trigger:
+    """Wait for the next press on a MIDI input and return its trigger (LiveError on timeout).
+
+    ``backend="jack"``: a JACK client ``backline-learn`` listening to ``source`` (a port
+    name) or to every MIDI output port of the server; ``"rtmidi"``: python-rtmidi (``api``:
+    alsa, jack ...) on the port whose name contains ``source``, or on a virtual port."""
+    ctl = MidiControl(config)
+    ctl.learn("play")
+    if backend == "jack":
+        try:
+            import jack
+        except (ImportError, OSError) as exc:
+            raise LiveError(f"MIDI learn over JACK needs JACK-Client ({exc})") from None
+        try:
+            client = jack.Client("backline-learn", servername=server, no_start_server=True)
+        except jack.JackOpenError as exc:
+            raise LiveError(f"cannot reach the JACK server (is jackd running?): {exc}") from None
+        port = client.midi_inports.register("midi_in")
+
+        def process(frames: int) -> None:
+            for _off, data in port.incoming_midi_events():
+                ctl.feed(data)
+
+        client.set_process_callback(process)
+        try:
+            client.activate()
+            if source:
+                client.connect(source, port.name)
+            else:
+                for src in client.get_ports(is_midi=True, is_output=True):
+                    if not src.name.startswith("backline-learn:"):
+                        client.connect(src, port)
+            return _wait_learned(ctl, timeout)
+        except jack.JackError as exc:
+            raise LiveError(f"cannot listen to MIDI {source or ''}: {exc}") from None
+        finally:
+            client.deactivate()
+            client.close()
+    if backend == "rtmidi":
+        from backline.live.backends.portaudio_backend import RtMidiPorts
+
+        ports = RtMidiPorts(ctl, api=api, inputs=[source] if source else (), client_name="backline-learn")
+        try:
+            return _wait_learned(ctl, timeout)
+        finally:
+            ports.close()
+    raise LiveError(f"unknown MIDI backend {backend!r}: use jack or rtmidi")
+
+
+def _wait_learned(ctl: MidiControl, timeout: float) -> Trigger:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if ctl.learned:
+            return ctl.learned.popleft()[0]
+        time.sleep(0.005)
+    raise LiveError(f"no MIDI press within {timeout:g} s")

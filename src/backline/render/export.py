@@ -6,6 +6,13 @@ is written under a temporary name beside the target and renamed when complete
 (:func:`backline.util.atomic.atomic_path`). 16-bit output gets seeded TPDF dither,
 so the same input always gives the same bytes.
 
+Cost: a file is written in blocks of 65,536 frames taken from the caller (any memory
+layout; :func:`write_audio_blocks` builds them on the fly, so a multichannel file never
+exists whole in memory). 24-bit PCM is converted in numpy into reused buffers (scale,
+clip, round to int32); a 24-bit WAV is then packed and written by numpy (the 44-byte
+header libsndfile writes), several times faster than libsndfile's own packing; FLAC
+gets the integers through libsndfile.
+
 Audio is ``(n_samples, channels)`` float32.
 """
 
@@ -13,6 +20,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import struct
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +33,7 @@ __all__ = [
     "FORMATS",
     "BIT_DEPTHS",
     "write_audio",
+    "write_audio_blocks",
     "extension",
     "check_format",
     "set_default_mode",
@@ -90,33 +100,180 @@ def write_error(path: str | os.PathLike[str], exc: BaseException) -> OutputError
     return OutputError(f"cannot write {target}: {reason}")
 
 
-def _dither16(audio: np.ndarray) -> np.ndarray:
-    rng = np.random.default_rng(0x5EED)
-    lsb = 1.0 / 32768.0
-    noise = (rng.random(audio.shape, dtype=np.float32) - rng.random(audio.shape, dtype=np.float32)) * lsb
-    return np.clip(audio + noise, -1.0, 1.0 - lsb).astype(np.float32)
+class _Blocks:
+    """Float blocks to the file's sample type, in reused buffers."""
+
+    def __init__(self, channels: int, bit_depth: int) -> None:
+        self.bit_depth = bit_depth
+        self.fbuf = np.empty((_CHUNK, channels), dtype=np.float32)
+        self.ibuf = np.empty((_CHUNK, channels), dtype=np.int32) if bit_depth == 24 else None
+        self.rng = np.random.default_rng(0x5EED) if bit_depth == 16 else None
+
+    def to_int24(self, block: np.ndarray) -> np.ndarray:
+        """The block as 24-bit integers in int32 (scaled by 2**23, clipped, rounded)."""
+        k = block.shape[0]
+        f = self.fbuf[:k]
+        np.multiply(block, np.float32(1 << 23), out=f)
+        np.clip(f, -float(1 << 23), float((1 << 23) - 1), out=f)
+        np.rint(f, out=f)
+        assert self.ibuf is not None
+        i = self.ibuf[:k]
+        i[...] = f
+        return i
+
+    def convert(self, block: np.ndarray) -> np.ndarray:
+        k = block.shape[0]
+        f = self.fbuf[:k]
+        if self.bit_depth == 24:
+            i = self.to_int24(block)
+            np.left_shift(i, 8, out=i)  # libsndfile keeps the top 24 bits of an int32
+            return i
+        if self.bit_depth == 16 and self.rng is not None:
+            lsb = np.float32(1.0 / 32768.0)
+            noise = self.rng.random(f.shape, dtype=np.float32)
+            noise -= self.rng.random(f.shape, dtype=np.float32)
+            np.multiply(noise, lsb, out=noise)
+            np.add(block, noise, out=f)
+            np.clip(f, -1.0, 1.0 - lsb, out=f)
+            return f
+        f[...] = block
+        return f
 
 
-def _write_sndfile(tmp: Path, audio: np.ndarray, sample_rate: int, fmt: str, bit_depth: int) -> None:
+def _finite(block: np.ndarray) -> bool:
+    """No NaN or infinity in ``block`` (two reductions: max propagates NaN)."""
+    return bool(np.isfinite(block.max(initial=0.0)) and np.isfinite(block.min(initial=0.0)))
+
+
+Blocks = Callable[[int, int], np.ndarray]
+
+
+def _write_sndfile(
+    tmp: Path, blocks: Blocks, n: int, channels: int, sample_rate: int, fmt: str, bit_depth: int
+) -> None:
     import soundfile as sf
 
     subtype = {16: "PCM_16", 24: "PCM_24", 32: "FLOAT"}[bit_depth]
-    data = _dither16(audio) if bit_depth == 16 else audio
-    if bit_depth == 24:
-        data = np.clip(data, -1.0, 1.0 - 2.0**-23)
+    conv = _Blocks(channels, bit_depth)
     with sf.SoundFile(
-        tmp, "w", samplerate=sample_rate, channels=data.shape[1], subtype=subtype, format=fmt.upper()
+        tmp, "w", samplerate=sample_rate, channels=channels, subtype=subtype, format=fmt.upper()
     ) as f:
-        for start in range(0, data.shape[0], _CHUNK):
-            f.write(data[start : start + _CHUNK])
+        for start in range(0, n, _CHUNK):
+            f.write(conv.convert(_checked(blocks, start, min(n, start + _CHUNK))))
 
 
-def _write_pedalboard(tmp: Path, audio: np.ndarray, sample_rate: int, fmt: str) -> None:
+def _pack24(i: np.ndarray) -> bytes | np.ndarray:
+    """24-bit little-endian bytes of int32 samples (4 samples -> 3 uint32 words)."""
+    flat = i.reshape(-1)
+    count = flat.size
+    if count % 4:
+        flat = np.concatenate([flat, np.zeros(4 - count % 4, dtype=np.int32)])
+    u = flat.view(np.uint32).reshape(-1, 4)
+    a, b, c, d = u[:, 0], u[:, 1], u[:, 2], u[:, 3]
+    out = np.empty((u.shape[0], 3), dtype=np.uint32)
+    np.bitwise_and(a, 0xFFFFFF, out=out[:, 0])
+    out[:, 0] |= b << 24
+    np.right_shift(b, 8, out=out[:, 1])
+    out[:, 1] &= 0xFFFF
+    out[:, 1] |= c << 16
+    np.right_shift(c, 16, out=out[:, 2])
+    out[:, 2] &= 0xFF
+    out[:, 2] |= d << 8
+    if count % 4:
+        return out.tobytes()[: count * 3]
+    return out
+
+
+_RIFF_MAX = 0xFFFFFFFF - 64
+
+
+def _write_wav24(tmp: Path, blocks: Blocks, n: int, channels: int, sample_rate: int) -> None:
+    """A 24-bit PCM WAV (the header libsndfile writes: 44 bytes, format tag 1), packed
+    in numpy: several times faster than libsndfile's own 24-bit packing."""
+    data_bytes = n * channels * 3
+    pad = data_bytes % 2
+    header = struct.pack(
+        "<4sI4s4sIHHIIHH4sI",
+        b"RIFF",
+        36 + data_bytes + pad,
+        b"WAVE",
+        b"fmt ",
+        16,
+        1,
+        channels,
+        sample_rate,
+        sample_rate * channels * 3,
+        channels * 3,
+        24,
+        b"data",
+        data_bytes,
+    )
+    conv = _Blocks(channels, 24)
+    with open(tmp, "wb") as fh:
+        fh.write(header)
+        for start in range(0, n, _CHUNK):
+            block = _checked(blocks, start, min(n, start + _CHUNK))
+            fh.write(_pack24(conv.to_int24(block)))
+        if pad:
+            fh.write(b"\0")
+
+
+def _write_pedalboard(tmp: Path, blocks: Blocks, n: int, channels: int, sample_rate: int, fmt: str) -> None:
     from pedalboard.io import AudioFile
 
-    with AudioFile(str(tmp), "w", sample_rate, audio.shape[1], quality=_LOSSY_QUALITY[fmt]) as f:
-        for start in range(0, audio.shape[0], _CHUNK):
-            f.write(np.ascontiguousarray(audio[start : start + _CHUNK].T))
+    with AudioFile(str(tmp), "w", sample_rate, channels, quality=_LOSSY_QUALITY[fmt]) as f:
+        for start in range(0, n, _CHUNK):
+            f.write(np.ascontiguousarray(_checked(blocks, start, min(n, start + _CHUNK)).T))
+
+
+class _NotFinite(Exception):
+    pass
+
+
+def _checked(blocks: Blocks, start: int, stop: int) -> np.ndarray:
+    block = np.asarray(blocks(start, stop), dtype=np.float32)
+    if not _finite(block):
+        raise _NotFinite
+    return block
+
+
+def write_audio_blocks(
+    path: str | os.PathLike[str],
+    blocks: Blocks,
+    n_frames: int,
+    channels: int,
+    sample_rate: int,
+    *,
+    fmt: str | None = None,
+    bit_depth: int = 24,
+) -> Path:
+    """Write ``n_frames`` frames of ``channels`` channels to ``path`` atomically, asking
+    ``blocks(start, stop)`` for each block of frames ((stop - start, channels) float).
+
+    ``fmt`` defaults to the extension of ``path``; ``bit_depth`` applies to WAV/FLAC
+    (32 = float). OS failures (unwritable folder, full disk) raise
+    :class:`~backline.errors.OutputError`; NaN or infinite samples a
+    :class:`~backline.errors.RenderError` (and no file).
+    """
+    target = Path(path)
+    fmt = (fmt or target.suffix.lstrip(".")).lower()
+    check_format(fmt, bit_depth if fmt in ("wav", "flac") else 24, sample_rate, channels)
+    try:
+        with atomic_path(target) as tmp:
+            if fmt == "wav" and bit_depth == 24 and n_frames * channels * 3 < _RIFF_MAX:
+                _write_wav24(tmp, blocks, n_frames, channels, sample_rate)
+            elif fmt in ("wav", "flac"):
+                _write_sndfile(tmp, blocks, n_frames, channels, sample_rate, fmt, bit_depth)
+            else:
+                _write_pedalboard(tmp, blocks, n_frames, channels, sample_rate, fmt)
+    except _NotFinite:
+        raise RenderError(f"{target.name}: audio holds NaN or infinite samples") from None
+    except OutputError:
+        raise
+    except (OSError, RuntimeError) as exc:  # libsndfile / pedalboard report disk errors so
+        raise write_error(target, exc) from exc
+    set_default_mode(target)
+    return target
 
 
 def write_audio(
@@ -127,29 +284,20 @@ def write_audio(
     fmt: str | None = None,
     bit_depth: int = 24,
 ) -> Path:
-    """Write ``audio`` ((n,) or (n, ch) float) to ``path`` atomically and return the path.
+    """Write ``audio`` ((n,) or (n, ch) float, any memory layout) to ``path`` atomically
+    and return the path.
 
     ``fmt`` defaults to the extension of ``path``; ``bit_depth`` applies to WAV/FLAC
     (32 = float). OS failures (unwritable folder, full disk) raise
     :class:`~backline.errors.OutputError`.
     """
-    target = Path(path)
-    fmt = (fmt or target.suffix.lstrip(".")).lower()
     data = np.asarray(audio, dtype=np.float32)
     if data.ndim == 1:
         data = data[:, None]
-    check_format(fmt, bit_depth if fmt in ("wav", "flac") else 24, sample_rate, data.shape[1])
-    if not np.isfinite(data).all():
-        raise RenderError(f"{target.name}: audio holds NaN or infinite samples")
-    try:
-        with atomic_path(target) as tmp:
-            if fmt in ("wav", "flac"):
-                _write_sndfile(tmp, data, sample_rate, fmt, bit_depth)
-            else:
-                _write_pedalboard(tmp, data, sample_rate, fmt)
-    except OutputError:
-        raise
-    except (OSError, RuntimeError) as exc:  # libsndfile / pedalboard report disk errors so
-        raise write_error(target, exc) from exc
-    set_default_mode(target)
-    return target
+
+    def blocks(start: int, stop: int) -> np.ndarray:
+        return data[start:stop]
+
+    return write_audio_blocks(
+        path, blocks, data.shape[0], data.shape[1], sample_rate, fmt=fmt, bit_depth=bit_depth
+    )

@@ -27,6 +27,7 @@ from scipy.signal import firwin, sosfilt, upfirdn
 __all__ = [
     "k_weight",
     "k_power",
+    "sosfilt_inplace",
     "hop_energies",
     "gated_loudness",
     "loudness_range_from_hops",
@@ -40,6 +41,11 @@ __all__ = [
     "TRUE_PEAK_OVERSAMPLING",
     "HOP_SECONDS",
 ]
+
+try:  # scipy's in-place kernel behind sosfilt (private: fall back to sosfilt without it)
+    from scipy.signal._sosfilt import _sosfilt as _SOSFILT_KERNEL
+except ImportError:  # pragma: no cover - depends on the scipy version
+    _SOSFILT_KERNEL = None
 
 TRUE_PEAK_OVERSAMPLING = 4
 _ABS_GATE = -70.0
@@ -71,11 +77,24 @@ def _k_sos(sample_rate: int) -> np.ndarray:
     return np.vstack([np.concatenate([b1, a1]), np.concatenate([b2, a2])])
 
 
+def sosfilt_inplace(sos: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Filter planar float32 ``x`` (ch, n), C-contiguous, along its rows with the
+    second-order sections ``sos``, in place (scipy's ``sosfilt`` always copies its input
+    first; its kernel, used here when available, does not). Returns ``x``."""
+    sos32 = np.ascontiguousarray(sos, dtype=np.float32)
+    if _SOSFILT_KERNEL is not None and x.dtype == np.float32 and x.ndim == 2 and x.flags.c_contiguous:
+        zi = np.zeros((x.shape[0], sos32.shape[0], 2), dtype=np.float32)
+        _SOSFILT_KERNEL(sos32, x, zi)
+        return x
+    x[...] = sosfilt(sos32, x, axis=-1)
+    return x
+
+
 def k_weight(x: np.ndarray, sample_rate: int) -> np.ndarray:
     """The K-weighted signal, float32, shaped ``(channels, n)`` (mono: ``(1, n)``)."""
     a = np.asarray(x, dtype=np.float32)
-    a = a[None, :] if a.ndim == 1 else np.ascontiguousarray(a.T)
-    return np.asarray(sosfilt(_k_sos(sample_rate).astype(np.float32), a, axis=1), dtype=np.float32)
+    a = np.array(a[None, :] if a.ndim == 1 else a.T, dtype=np.float32, order="C")  # one copy
+    return sosfilt_inplace(_k_sos(sample_rate), a)
 
 
 HOP_SECONDS = 0.1
@@ -207,7 +226,6 @@ def true_peak_envelope(
     if n < 8:
         return env
     h = _tp_filter(oversampling)
-    delay = (h.size - 1) // 2  # in oversampled samples
     pad = 32
     b = _TP_BLOCK
     nb = -(-n // b)
@@ -218,31 +236,58 @@ def true_peak_envelope(
         near = hot.copy()
         near[1:] |= hot[:-1]
         near[:-1] |= hot[1:]
+        # close gaps of up to 2 blocks (fewer, longer runs: less per-call overhead)
+        near[1:-1] |= near[:-2] & near[2:]
+        near[1:-2] |= near[:-3] & near[3:]
     else:
         near = np.ones(nb, dtype=bool)
     if not near.any():
         return env
-    # runs of consecutive flagged blocks, cut to at most _TP_RUN samples
+    # runs of consecutive flagged blocks (cut to at most _TP_RUN samples), each with
+    # `pad` samples of context either side; runs are oversampled in batches, laid end
+    # to end (the filter reaches 8 samples, well inside a run's own context)
     edges = np.flatnonzero(np.diff(np.concatenate(([0], near.astype(np.int8), [0]))))
-    for rb0, rb1 in zip(edges[0::2], edges[1::2], strict=True):
-        for start in range(int(rb0) * b, min(n, int(rb1) * b), _TP_RUN):
-            stop = min(n, int(rb1) * b, start + _TP_RUN)
-            lo = max(0, start - pad)
-            hi = min(n, stop + pad)
-            up = upfirdn(h, a[:, lo:hi], oversampling, 1, axis=1)
-            up = np.abs(up[:, delay : delay + (hi - lo) * oversampling])
-            r = _chan_max(up.T)
-            r = r[: (r.size // oversampling) * oversampling].reshape(-1, oversampling)
-            ph = r[:, 0].copy()
-            for k in range(1, oversampling):
-                np.maximum(ph, r[:, k], out=ph)
-            # within one input sample either side
-            both = ph.copy()
-            np.maximum(both[1:], ph[:-1], out=both[1:])
-            np.maximum(both[:-1], ph[1:], out=both[:-1])
-            seg = both[start - lo : start - lo + (stop - start)]
-            np.maximum(env[start : start + seg.size], seg, out=env[start : start + seg.size])
+    runs: list[tuple[int, int]] = []
+    for rb0, rb1 in zip(edges[0::2].tolist(), edges[1::2].tolist(), strict=True):
+        for start in range(rb0 * b, min(n, rb1 * b), _TP_RUN):
+            runs.append((start, min(n, rb1 * b, start + _TP_RUN)))
+    batch: list[tuple[int, int]] = []
+    size = 0
+    for run in runs:
+        batch.append(run)
+        size += run[1] - run[0] + 2 * pad
+        if size >= _TP_RUN:
+            _oversample_runs(a, batch, h, oversampling, pad, env)
+            batch, size = [], 0
+    if batch:
+        _oversample_runs(a, batch, h, oversampling, pad, env)
     return env
+
+
+def _oversample_runs(
+    a: np.ndarray, runs: list[tuple[int, int]], h: np.ndarray, oversampling: int, pad: int, env: np.ndarray
+) -> None:
+    """Raise ``env`` over each run ``[start, stop)`` of planar ``a`` to the oversampled
+    magnitude within one input sample (one filter call for all the runs)."""
+    n = a.shape[1]
+    spans = [(max(0, s0 - pad), min(n, s1 + pad)) for s0, s1 in runs]
+    x = a[:, spans[0][0] : spans[0][1]] if len(spans) == 1 else np.concatenate([a[:, lo:hi] for lo, hi in spans], axis=1)
+    delay = (h.size - 1) // 2  # in oversampled samples
+    up = upfirdn(h, x, oversampling, 1, axis=1)
+    up = np.abs(up[:, delay : delay + x.shape[1] * oversampling])
+    r = _chan_max(up.T).reshape(-1, oversampling)
+    ph = r[:, 0].copy()
+    for k in range(1, oversampling):
+        np.maximum(ph, r[:, k], out=ph)
+    # within one input sample either side
+    both = ph.copy()
+    np.maximum(both[1:], ph[:-1], out=both[1:])
+    np.maximum(both[:-1], ph[1:], out=both[:-1])
+    off = 0
+    for (s0, s1), (lo, hi) in zip(runs, spans, strict=True):
+        seg = both[off + s0 - lo : off + s1 - lo]
+        np.maximum(env[s0:s1], seg, out=env[s0:s1])
+        off += hi - lo
 
 
 def _chan_max(a: np.ndarray) -> np.ndarray:

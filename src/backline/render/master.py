@@ -42,6 +42,7 @@ from backline.render.loudness import (
     hop_energies,
     interpolation_bound,
     k_power,
+    loudness_range_from_hops,
     loudness_stats,
     true_peak,
     true_peak_envelope,
@@ -167,24 +168,25 @@ def limit_true_peak(
     regions, reduction = _limiter_regions(env, 1.0, ceiling, la, hold)
     y = _apply(xp, 1.0, regions)
     if guard:
-        y, _ = _guard(y, ceiling_dbtp)
+        y, _, _ = _guard(y, ceiling_dbtp)
     return (y[0] if a.ndim == 1 else y.T), reduction
 
 
-def _guard(y: np.ndarray, ceiling_dbtp: float) -> tuple[np.ndarray, float]:
+def _guard(y: np.ndarray, ceiling_dbtp: float) -> tuple[np.ndarray, float, float]:
     """Trim planar ``y`` (ch, n) so its oversampled peak is under the ceiling; returns
-    it and its true peak (dBTP, exact: only blocks that could hold the peak, or go over
-    the ceiling, are oversampled)."""
+    it, its true peak (dBTP, exact: only blocks that could hold the peak, or go over
+    the ceiling, are oversampled) and the factor it was scaled by."""
     ceiling = 10 ** (ceiling_dbtp / 20.0)
     sp = float(np.abs(y).max(initial=0.0))
     if sp == 0.0:
-        return y, float("-inf")
+        return y, float("-inf"), 1.0
     tp = float(true_peak_envelope(y.T, floor=min(sp, ceiling) / interpolation_bound()).max(initial=0.0))
+    factor = 1.0
     if tp > ceiling:  # scaling is linear: the new peak is known without measuring again
         factor = ceiling / tp * 0.999
         y = y * np.float32(factor)
         tp *= factor
-    return y, 20 * math.log10(tp)
+    return y, 20 * math.log10(tp), factor
 
 
 def measure(x: np.ndarray, sample_rate: int, *, with_peak: bool = True) -> tuple[float, float, float]:
@@ -228,11 +230,12 @@ def master(
     la = max(1, round(settings.lookahead_ms * 1e-3 * sample_rate))
     hold = max(0, round(settings.hold_ms * 1e-3 * sample_rate))
     # the envelope scales with the gain: computed once, oversampled where it can matter
-    # (where it could reach the ceiling at up to 6 dB more gain than the first guess)
+    # (where it could reach the ceiling at up to 2 dB more gain than the first guess;
+    # again, with more room, if the search goes past that)
     aim = settings.ceiling_dbtp - TRUE_PEAK_MARGIN_DB
     ceiling_lin = 10 ** (aim / 20.0)
-    headroom = 10 ** ((gain_db + 6.0) / 20.0)
-    env0 = true_peak_envelope(x.T, floor=ceiling_lin / headroom / interpolation_bound())
+    env_upto = gain_db + 2.0
+    env0 = true_peak_envelope(x.T, floor=ceiling_lin / 10 ** (env_upto / 20.0) / interpolation_bound())
     n_hops = hops.size
 
     def estimate(scale: float, regions: list[Region]) -> float:
@@ -249,14 +252,19 @@ def master(
     last: tuple[float, float] | None = None
     exact = False
     while True:
-        iterations += 1
+        iterations += 0 if exact else 1
         g_lin = 10 ** (gain_db / 20.0)
+        if gain_db > env_upto:
+            env_upto = gain_db + 6.0
+            env0 = true_peak_envelope(x.T, floor=ceiling_lin / 10 ** (env_upto / 20.0) / interpolation_bound())
         regions, reduction = _limiter_regions(env0, g_lin, ceiling_lin, la, hold)
         if settings.lufs_target is None:
             break
         if exact or iterations >= 8:
+            exact = True
             y = _apply(x, g_lin, regions)
-            lufs_now, lra = loudness_stats(y.T, sample_rate)
+            hops_y, _ = hop_energies(k_power(y.T, sample_rate), sample_rate)
+            lufs_now = gated_loudness(hops_y, hop)
             if iterations >= 8 or abs(settings.lufs_target - lufs_now) <= settings.tolerance_lu:
                 break
         else:
@@ -273,10 +281,9 @@ def master(
         gain_db += err / slope
     if settings.lufs_target is None:
         y = _apply(x, 10 ** (gain_db / 20.0), regions)
-    guarded, tp = _guard(y, aim)
-    if settings.lufs_target is None or guarded is not y:
-        lufs, lra = loudness_stats(guarded.T, sample_rate)  # the guard trimmed it: measure again
-    else:
-        lufs = lufs_now
-    y = guarded
+        hops_y, _ = hop_energies(k_power(y.T, sample_rate), sample_rate)
+    y, tp, factor = _guard(y, aim)
+    # the guard only scales: the loudness of the result follows from the hops exactly
+    hops_y = hops_y * (factor * factor)
+    lufs, lra = gated_loudness(hops_y, hop), loudness_range_from_hops(hops_y, hop)
     return y.T, MasterReport(lufs, lra, tp, gain_db, reduction, iterations)

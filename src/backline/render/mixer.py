@@ -23,9 +23,18 @@ import numpy as np
 
 from backline.arrange.events import Part
 from backline.errors import RenderError
-from backline.render.loudness import integrated_loudness
+from backline.render.loudness import integrated_loudness, sosfilt_inplace
 
-__all__ = ["Strip", "ROLE_STRIPS", "MixResult", "strip_for", "process_strip", "mix_parts", "pan_gains"]
+__all__ = [
+    "Strip",
+    "ROLE_STRIPS",
+    "MixResult",
+    "strip_for",
+    "process_strip",
+    "mix_parts",
+    "pan_gains",
+    "eq_sos",
+]
 
 MAX_AUTO_GAIN_DB = 30.0
 
@@ -64,7 +73,7 @@ ROLE_STRIPS: Mapping[str, Strip] = {
         reverb_room=0.35,
     ),
     "bass": Strip(
-        level_lufs=-20.5,
+        level_lufs=-19.0,
         highpass_hz=35.0,
         lowpass_hz=5000.0,
         eq=((250.0, -2.0, 1.0), (800.0, 1.5, 1.0)),
@@ -150,34 +159,74 @@ def pan_gains(pan: float) -> tuple[float, float]:
     return math.cos(theta) * math.sqrt(2.0), math.sin(theta) * math.sqrt(2.0)
 
 
-def _effects(strip: Strip) -> list[object]:
+def _first_order(kind: str, fc: float, sample_rate: int) -> tuple[list[float], list[float]]:
+    """JUCE's (pedalboard's) first-order high/low-pass: bilinear, prewarped at ``fc``."""
+    k = math.tan(math.pi * min(fc, 0.49 * sample_rate) / sample_rate)
+    b = [1.0, -1.0] if kind == "hp" else [k, k]
+    return [v / (k + 1.0) for v in b], [1.0, (k - 1.0) / (k + 1.0)]
+
+
+def _shelf(fc: float, gain_db: float, sample_rate: int, q: float = 1 / math.sqrt(2)) -> np.ndarray:
+    """Low shelf (RBJ cookbook, as JUCE ``makeLowShelf``) as one sos row."""
+    a = 10 ** (gain_db / 40.0)
+    w = 2 * math.pi * fc / sample_rate
+    c, beta = math.cos(w), math.sin(w) * math.sqrt(a) / q
+    b0 = a * ((a + 1) - (a - 1) * c + beta)
+    b1 = 2 * a * ((a - 1) - (a + 1) * c)
+    b2 = a * ((a + 1) - (a - 1) * c - beta)
+    a0 = (a + 1) + (a - 1) * c + beta
+    a1 = -2 * ((a - 1) + (a + 1) * c)
+    a2 = (a + 1) + (a - 1) * c - beta
+    return np.array([b0, b1, b2, a0, a1, a2]) / a0
+
+
+def _peak(fc: float, gain_db: float, q: float, sample_rate: int) -> np.ndarray:
+    """Peaking EQ (RBJ cookbook, as JUCE ``makePeakFilter``) as one sos row."""
+    a = 10 ** (gain_db / 40.0)
+    w = 2 * math.pi * fc / sample_rate
+    c, alpha = math.cos(w), math.sin(w) / (2 * q)
+    row = np.array([1 + alpha * a, -2 * c, 1 - alpha * a, 1 + alpha / a, -2 * c, 1 - alpha / a])
+    return row / row[3]
+
+
+def eq_sos(strip: Strip, sample_rate: int) -> np.ndarray:
+    """The strip's linear filters as second-order sections: each 12 dB/oct pass filter
+    (two first-order filters in series, as pedalboard's ``HighpassFilter`` twice) is one
+    section, the shelf and each peaking band one more. Shape ``(k, 6)``, float64."""
+    rows: list[np.ndarray] = []
+    for kind, fc in (("hp", strip.highpass_hz), ("lp", strip.lowpass_hz)):
+        if fc:
+            b, a = _first_order(kind, fc, sample_rate)
+            rows.append(np.concatenate([np.convolve(b, b), np.convolve(a, a)]))
+    if strip.low_shelf:
+        rows.append(_shelf(strip.low_shelf[0], strip.low_shelf[1], sample_rate))
+    for f, g, q in strip.eq:
+        rows.append(_peak(f, g, q, sample_rate))
+    return np.array(rows).reshape(-1, 6)
+
+
+def process_strip(
+    audio: np.ndarray, sample_rate: int, strip: Strip, *, in_place: bool = False
+) -> tuple[np.ndarray, float]:
+    """Run ``audio`` (n, 2) through ``strip``; returns the processed audio and the total
+    gain applied in dB (auto level + strip gain).
+
+    The work is done on a planar ``(2, n)`` float32 buffer; the result is a transposed
+    view of such a buffer. With ``in_place`` and ``audio`` a transposed view of a planar
+    float32 buffer (as the synth gives), that buffer is used and overwritten: no copy.
+    The filters run as one float32 cascade of second-order sections (scipy's sosfilt
+    kernel), the compressor and reverb are pedalboard's."""
     import pedalboard as pb
 
-    fx: list[object] = []
-    # pedalboard's pass filters are first order: two in series give 12 dB/octave
-    if strip.highpass_hz:
-        fx += [pb.HighpassFilter(cutoff_frequency_hz=strip.highpass_hz) for _ in range(2)]
-    if strip.lowpass_hz:
-        fx += [pb.LowpassFilter(cutoff_frequency_hz=strip.lowpass_hz) for _ in range(2)]
-    if strip.low_shelf:
-        fx.append(pb.LowShelfFilter(cutoff_frequency_hz=strip.low_shelf[0], gain_db=strip.low_shelf[1]))
-    for f, g, q in strip.eq:
-        fx.append(pb.PeakFilter(cutoff_frequency_hz=f, gain_db=g, q=q))
+    a = np.asarray(audio, dtype=np.float32).T
+    x = np.ascontiguousarray(a) if in_place else np.array(a, dtype=np.float32, order="C")
+    sos = eq_sos(strip, sample_rate)
+    if sos.size:
+        sosfilt_inplace(sos, x)
     if strip.compressor:
         th, ratio, att, rel = strip.compressor
-        fx.append(pb.Compressor(threshold_db=th, ratio=ratio, attack_ms=att, release_ms=rel))
-    return fx
-
-
-def process_strip(audio: np.ndarray, sample_rate: int, strip: Strip) -> tuple[np.ndarray, float]:
-    """Run ``audio`` (n, 2) through ``strip``; returns the processed audio and the total
-    gain applied in dB (auto level + strip gain)."""
-    import pedalboard as pb
-
-    x = np.ascontiguousarray(audio.T, dtype=np.float32)
-    fx = _effects(strip)
-    if fx:
-        x = pb.Pedalboard(fx)(x, sample_rate)  # type: ignore[arg-type]
+        comp = pb.Compressor(threshold_db=th, ratio=ratio, attack_ms=att, release_ms=rel)
+        x = np.ascontiguousarray(comp(x, sample_rate), dtype=np.float32)
     gain_db = strip.gain_db
     if strip.level_lufs is not None:
         lufs = integrated_loudness(x.T, sample_rate)
@@ -191,8 +240,8 @@ def process_strip(audio: np.ndarray, sample_rate: int, strip: Strip) -> tuple[np
         rev = pb.Reverb(
             room_size=strip.reverb_room, damping=0.5, wet_level=strip.reverb_send, dry_level=1.0, width=1.0
         )
-        x = rev(x, sample_rate)
-    return np.ascontiguousarray(x.T, dtype=np.float32), gain_db
+        x = np.ascontiguousarray(rev(x, sample_rate), dtype=np.float32)
+    return x.T, gain_db
 
 
 def mix_parts(

@@ -48,7 +48,14 @@ import numpy as np
 
 from backline.arrange.events import Arrangement
 from backline.errors import DependencyMissingError, OutputError, RenderError
-from backline.render.export import check_format, extension, set_default_mode, write_audio, write_error
+from backline.render.export import (
+    check_format,
+    extension,
+    set_default_mode,
+    write_audio,
+    write_audio_blocks,
+    write_error,
+)
 from backline.render.master import MasterReport, MasterSettings, master
 from backline.render.mixer import Strip, process_strip, strip_for
 from backline.render.soundfonts import choose_sounds
@@ -169,33 +176,31 @@ def _fit(x: np.ndarray, n: int) -> np.ndarray:
     return np.concatenate([x, pad])
 
 
-def _mono(x: np.ndarray) -> np.ndarray:
-    if x.ndim == 1:
-        return x
-    return ((x[:, 0] + x[:, 1]) * np.float32(0.5)).astype(np.float32, copy=False)
-
-
 class _DiskStem:
-    """A processed stem parked in the staging folder as raw float32 (n, 2), so the
-    stems of a long song do not all sit in memory; read back in chunks or whole."""
+    """A processed stem parked in the staging folder as raw planar float32 (2, n), so
+    the stems of a long song do not all sit in memory; read back (memory-mapped) whole
+    or in chunks as (frames, 2) views."""
 
     def __init__(self, path: Path, audio: np.ndarray) -> None:
         self.path = path
         self.shape = audio.shape
         self.peak = _peak(audio)
-        data = np.ascontiguousarray(audio, dtype=np.float32)
+        data = np.ascontiguousarray(np.asarray(audio, dtype=np.float32).T)  # planar: no copy
         try:
             with open(path, "wb") as fh:  # not ndarray.tofile: its short writes lose errno
                 fh.write(data.data)
         except OSError as exc:
             raise write_error(path, exc) from exc
+        self._map: np.ndarray | None = None
 
     def read(self, start: int = 0, stop: int | None = None) -> np.ndarray:
+        if self._map is None:
+            self._map = np.memmap(self.path, dtype=np.float32, mode="r", shape=(2, self.shape[0]))
         stop = self.shape[0] if stop is None else min(stop, self.shape[0])
-        count = max(0, stop - start) * 2
-        with open(self.path, "rb") as fh:
-            fh.seek(start * 8)
-            return np.fromfile(fh, dtype=np.float32, count=count).reshape(-1, 2)
+        return self._map[:, start:stop].T
+
+    def close(self) -> None:
+        self._map = None
 
 
 class _Scaled:
@@ -211,36 +216,27 @@ class _Scaled:
             x = self.src.read(sl.start or 0, sl.stop)
         else:
             x = self.src[sl]
-        return _mono(x) * self.gain
+        if x.ndim == 1:
+            return x * self.gain if self.gain != 1 else x
+        return (x[:, 0] + x[:, 1]) * (self.gain * np.float32(0.5))
 
 
 def _peak(x: np.ndarray) -> float:
-    return float(np.abs(x).max(initial=0.0))
+    return float(max(np.max(x, initial=0.0), -np.min(x, initial=0.0)))
 
 
 def _write_multichannel(path: Path, tracks: list[_Scaled], sample_rate: int, bit_depth: int) -> None:
-    """One mono channel per track, written in chunks (no (n, k) array in memory)."""
-    import soundfile as sf
-
-    from backline.util.atomic import atomic_path
-
-    subtype = {16: "PCM_16", 24: "PCM_24", 32: "FLOAT"}[bit_depth]
+    """One mono channel per track, written in blocks (no (n, k) array in memory)."""
     n = tracks[0].shape[0]
-    chunk = 1 << 16
-    try:
-        with (
-            atomic_path(path) as tmp,
-            sf.SoundFile(
-                tmp, "w", samplerate=sample_rate, channels=len(tracks), subtype=subtype, format="WAV"
-            ) as f,
-        ):
-            for start in range(0, n, chunk):
-                block = np.stack([t[start : start + chunk] for t in tracks], axis=1)
-                f.write(np.clip(block, -1.0, 1.0 - 2.0**-23))
-    except (OSError, RuntimeError) as exc:
-        if isinstance(exc, OutputError):
-            raise
-        raise write_error(path, exc) from exc
+    buf = np.empty((1 << 16, len(tracks)), dtype=np.float32)
+
+    def blocks(start: int, stop: int) -> np.ndarray:
+        out = buf[: stop - start]
+        for c, t in enumerate(tracks):
+            out[:, c] = t[start:stop]
+        return out
+
+    write_audio_blocks(path, blocks, n, len(tracks), sample_rate, fmt="wav", bit_depth=bit_depth)
 
 
 def _check_parts(arr: Arrangement, names: tuple[str, ...], what: str) -> None:
@@ -321,10 +317,10 @@ def render_arrangement(
         for i, part in enumerate(audible):
             tick(f"mixing {part.name}", 0.4 + 0.2 * i / max(1, len(audible)))
             strip: Strip = strip_for(part, o.mixer.get(part.name))
-            stem, gains[part.name] = process_strip(res.audio.pop(part.name), sr, strip)
+            stem, gains[part.name] = process_strip(res.audio.pop(part.name), sr, strip, in_place=True)
             if mix is None:
-                mix = np.zeros((n, 2), dtype=np.float32)
-            mix += stem
+                mix = np.zeros((2, n), dtype=np.float32)  # planar, like the stems
+            mix += stem.T
             stems[part.name] = _DiskStem(stage / f".stem{i}.f32", stem)
             del stem
         del res
@@ -335,7 +331,7 @@ def render_arrangement(
         tick("mixing", 0.6)
         tick("mastering", 0.65)
         mastered, mrep = master(
-            mix, sr, MasterSettings(lufs_target=o.lufs_target, ceiling_dbtp=o.ceiling_dbtp)
+            mix.T, sr, MasterSettings(lufs_target=o.lufs_target, ceiling_dbtp=o.ceiling_dbtp)
         )
         if o.lufs_target is not None and abs(mrep.integrated_lufs - o.lufs_target) > 0.5:
             warnings.append(
@@ -345,7 +341,7 @@ def render_arrangement(
         ceiling = 10 ** (o.ceiling_dbtp / 20.0)
         loudest = max([_peak(mix)] + [s.peak for s in stems.values()])
         stem_gain = min(10 ** (mrep.gain_db / 20.0), ceiling / loudest if loudest > 0 else 1.0)
-        premaster_mix = mix if o.premaster else None
+        premaster_mix = mix.T if o.premaster else None
         del mix
         stage_t["master"] = clock() - c0
         c0 = clock()
@@ -387,6 +383,11 @@ def render_arrangement(
             write_audio(dest, audio, sr, fmt=o.fmt, bit_depth=o.bit_depth)
             written.append(Path(rel))
 
+        def put_blocks(rel: str, blocks: Callable[[int, int], np.ndarray], channels: int) -> None:
+            dest = stage / rel
+            write_audio_blocks(dest, blocks, n, channels, sr, fmt=o.fmt, bit_depth=o.bit_depth)
+            written.append(Path(rel))
+
         tick("writing mix", 0.8)
         put("mix" + ext, mastered)
         files["mix"] = "mix" + ext
@@ -400,7 +401,7 @@ def render_arrangement(
             for i, (name, s) in enumerate(stems.items()):
                 tick(f"writing stem {name}", 0.82 + 0.08 * i / max(1, len(stems)))
                 stem_rel = f"stems/{_slug(name)}{ext}"
-                put(stem_rel, s.read() * np.float32(stem_gain))
+                put_blocks(stem_rel, lambda a, b, s=s: s.read(a, b) * np.float32(stem_gain), 2)
                 files["stems"][name] = stem_rel
             if click_audio is not None:
                 put(f"stems/click{ext}", click_audio)
@@ -418,7 +419,16 @@ def render_arrangement(
             lp = _peak(left)
             if lp > ceiling:
                 left *= np.float32(ceiling / lp)
-            put("split" + ext, np.stack([left, _mono(mastered)], axis=1))
+            split_buf = np.empty((1 << 16, 2), dtype=np.float32)
+
+            def split_blocks(a: int, b: int) -> np.ndarray:
+                out = split_buf[: b - a]
+                out[:, 0] = left[a:b]
+                np.add(mastered[a:b, 0], mastered[a:b, 1], out=out[:, 1])
+                out[:, 1] *= np.float32(0.5)
+                return out
+
+            put_blocks("split" + ext, split_blocks, 2)
             files["split"] = "split" + ext
         if o.multichannel:
             tick("writing multichannel", 0.93)
