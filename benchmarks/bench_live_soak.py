@@ -222,6 +222,8 @@ def midi_latency(engine: object, duration_s: float, *, backend: object) -> dict[
         time.sleep(0.2)
         if engine.state.value == "paused":
             measure("sound")  # resume
+        if engine.state.value == "paused":  # a press not seen: never leave the soak paused
+            engine.play()
     for cl in (c, sender):
         cl.deactivate()
         cl.close()

@@ -115,7 +115,7 @@ def test_repeat_x3_plays_three_times() -> None:
     song = chart("| C | |: F | G :| x3 | C |")
     assert order(song) == [0, 1, 2, 1, 2, 1, 2, 3]
     tl = expand(song)
-    assert [pb.pass_number for pb in tl] == [1, 1, 1, 2, 2, 3, 3, 3]
+    assert [pb.pass_number for pb in tl] == [1, 1, 1, 2, 2, 3, 3, 1]  # bar 3 is after the repeat
 
 
 def test_repeat_without_start_goes_to_the_top() -> None:

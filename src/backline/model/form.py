@@ -32,7 +32,11 @@ MAX_PLAYED_BARS = 20000
 
 @dataclass(frozen=True, slots=True)
 class PlayedBar:
-    """One bar of the playback order."""
+    """One bar of the playback order.
+
+    ``pass_number`` counts the times through the repeat this bar belongs to (1 outside
+    repeats); ``section_start`` marks the first bar of a section as played.
+    """
 
     index: int
     written: int
@@ -194,12 +198,17 @@ def expand(song: Song, choruses: int = 1) -> Timeline:
     if not bars:
         return Timeline(song, ())
     repeat_of = [_repeat_start_for(bars, i) for i in range(len(bars))]
+    in_repeat = [bool(b.endings) for b in bars]
+    for k, b in enumerate(bars):
+        if b.repeat_end:
+            for i in range(repeat_of[k], k + 1):
+                in_repeat[i] = True
     has_jump = any(b.jump is not None for b in bars)
     has_to_coda = any(b.to_coda for b in bars)
     beat = Fraction(0)
     for chorus in range(choruses):
         last = chorus == choruses - 1
-        beat = _play_once(song, flat, bars, repeat_of, has_jump, has_to_coda, last, out, beat)
+        beat = _play_once(song, flat, bars, repeat_of, in_repeat, has_jump, has_to_coda, last, out, beat)
     return Timeline(song, tuple(out))
 
 
@@ -208,6 +217,7 @@ def _play_once(
     flat: list[tuple[int, str, Bar]],
     bars: tuple[Bar, ...],
     repeat_of: list[int],
+    in_repeat: list[bool],
     has_jump: bool,
     has_to_coda: bool,
     last: bool,
@@ -246,7 +256,7 @@ def _play_once(
             continue
         si, label, _ = flat[pos]
         section_start = si != prev_section or (pos != prev_written + 1 and _is_section_head(flat, pos))
-        out.append(PlayedBar(len(out), pos, label, si, bar, beat, p, section_start))
+        out.append(PlayedBar(len(out), pos, label, si, bar, beat, p if in_repeat[pos] else 1, section_start))
         if len(out) > MAX_PLAYED_BARS:
             raise FormError(f"form does not end after {MAX_PLAYED_BARS} bars", where)
         beat += bar.beats

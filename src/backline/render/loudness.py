@@ -100,16 +100,37 @@ def k_weight(x: np.ndarray, sample_rate: int) -> np.ndarray:
 HOP_SECONDS = 0.1
 
 
+_K_CHUNK = 1 << 16  # samples K-weighted at a time (a cache-sized scratch buffer)
+
+
 def k_power(x: np.ndarray, sample_rate: int) -> np.ndarray:
-    """Per sample, the K-weighted power summed over channels (float32, shape ``(n,)``)."""
-    y = k_weight(x, sample_rate)
-    np.square(y, out=y)
-    if y.shape[0] == 1:
-        return y[0]
-    p = y[0]
-    for c in range(1, y.shape[0]):
-        p += y[c]
-    return p
+    """Per sample, the K-weighted power summed over channels (float32, shape ``(n,)``).
+
+    Filtered in chunks with the filter state carried over (the same samples as
+    :func:`k_weight` on the whole signal), so no K-weighted copy of the signal is made."""
+    a = np.asarray(x, dtype=np.float32)
+    a = a[None, :] if a.ndim == 1 else a.T  # (ch, n), any strides
+    ch, n = a.shape
+    sos = _k_sos(sample_rate).astype(np.float32)
+    zi = np.zeros((ch, sos.shape[0], 2), dtype=np.float32)
+    out = np.empty(n, dtype=np.float32)
+    buf = np.empty((ch, _K_CHUNK), dtype=np.float32)
+    for start in range(0, n, _K_CHUNK):
+        k = min(_K_CHUNK, n - start)
+        b = buf if k == _K_CHUNK else np.empty((ch, k), dtype=np.float32)
+        b[...] = a[:, start : start + k]
+        if _SOSFILT_KERNEL is not None:
+            _SOSFILT_KERNEL(sos, b, zi)
+        else:  # pragma: no cover - scipy without the private kernel
+            y, zf = sosfilt(sos, b, axis=-1, zi=zi.transpose(1, 0, 2))
+            b[...] = y
+            zi[...] = zf.transpose(1, 0, 2)
+        np.square(b, out=b)
+        o = out[start : start + k]
+        o[...] = b[0]
+        for c in range(1, ch):
+            o += b[c]
+    return out
 
 
 def hop_energies(power: np.ndarray, sample_rate: int) -> tuple[np.ndarray, int]:
@@ -222,7 +243,7 @@ def true_peak_envelope(
     against ``level``: no oversampled value in a skipped block can reach it."""
     a = _planar(x)
     n = a.shape[1]
-    env = _chan_max(np.abs(a.T))
+    env = _abs_max(a)
     if n < 8:
         return env
     h = _tp_filter(oversampling)
@@ -288,6 +309,23 @@ def _oversample_runs(
         seg = both[off + s0 - lo : off + s1 - lo]
         np.maximum(env[s0:s1], seg, out=env[s0:s1])
         off += hi - lo
+
+
+def _abs_max(a: np.ndarray) -> np.ndarray:
+    """Per sample, the largest magnitude over the channels of planar ``a`` (chunked:
+    no full-size temporaries)."""
+    n = a.shape[1]
+    env = np.empty(n, dtype=np.float32)
+    tmp = np.empty(_K_CHUNK, dtype=np.float32)
+    for start in range(0, n, _K_CHUNK):
+        stop = min(n, start + _K_CHUNK)
+        e = env[start:stop]
+        np.abs(a[0, start:stop], out=e)
+        t = tmp[: stop - start]
+        for c in range(1, a.shape[0]):
+            np.abs(a[c, start:stop], out=t)
+            np.maximum(e, t, out=e)
+    return env
 
 
 def _chan_max(a: np.ndarray) -> np.ndarray:

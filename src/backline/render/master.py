@@ -47,6 +47,7 @@ from backline.render.loudness import (
     true_peak,
     true_peak_envelope,
 )
+from backline.render.mixer import run_plugin_in_place
 
 __all__ = [
     "MasterSettings",
@@ -209,7 +210,7 @@ def master(
         raise RenderError("nothing to master: the mix is empty")
     if settings.ceiling_dbtp > 0:
         raise RenderError(f"true-peak ceiling must be at most 0 dBTP, not {settings.ceiling_dbtp}")
-    x = np.ascontiguousarray(np.asarray(mix, dtype=np.float32).T)  # planar (ch, n): no copy for a planar view
+    x = np.asarray(mix, dtype=np.float32).T  # planar (ch, n)
     if settings.compress:
         comp = pb.Compressor(
             threshold_db=settings.comp_threshold_db,
@@ -217,7 +218,9 @@ def master(
             attack_ms=30.0,
             release_ms=250.0,
         )
-        x = np.ascontiguousarray(comp(x, sample_rate), dtype=np.float32)
+        x = run_plugin_in_place(comp, np.array(x, dtype=np.float32, order="C"), sample_rate)
+    else:
+        x = np.ascontiguousarray(x)
     # the K-weighted power of x, once: the loudness of the limited signal g(t) * G * x is
     # estimated from it (the limiter's gain moves slowly against the K-filter), then
     # measured exactly on the result

@@ -34,6 +34,7 @@ __all__ = [
     "mix_parts",
     "pan_gains",
     "eq_sos",
+    "run_plugin_in_place",
 ]
 
 MAX_AUTO_GAIN_DB = 30.0
@@ -205,6 +206,21 @@ def eq_sos(strip: Strip, sample_rate: int) -> np.ndarray:
     return np.array(rows).reshape(-1, 6)
 
 
+_PLUGIN_CHUNK = 1 << 15
+
+
+def run_plugin_in_place(plugin: object, x: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Run a pedalboard plugin over planar float32 ``x`` (ch, n) chunk by chunk, state
+    carried over (``reset=False``: bit-identical to one call on the whole signal), each
+    result written back into ``x``. No signal-sized array is allocated. Returns ``x``."""
+    process = plugin.process  # type: ignore[attr-defined]
+    n = x.shape[1]
+    for start in range(0, n, _PLUGIN_CHUNK):
+        stop = min(n, start + _PLUGIN_CHUNK)
+        x[:, start:stop] = process(x[:, start:stop], sample_rate, reset=False)
+    return x
+
+
 def process_strip(
     audio: np.ndarray, sample_rate: int, strip: Strip, *, in_place: bool = False
 ) -> tuple[np.ndarray, float]:
@@ -226,7 +242,7 @@ def process_strip(
     if strip.compressor:
         th, ratio, att, rel = strip.compressor
         comp = pb.Compressor(threshold_db=th, ratio=ratio, attack_ms=att, release_ms=rel)
-        x = np.ascontiguousarray(comp(x, sample_rate), dtype=np.float32)
+        run_plugin_in_place(comp, x, sample_rate)
     gain_db = strip.gain_db
     if strip.level_lufs is not None:
         lufs = integrated_loudness(x.T, sample_rate)
@@ -240,7 +256,7 @@ def process_strip(
         rev = pb.Reverb(
             room_size=strip.reverb_room, damping=0.5, wet_level=strip.reverb_send, dry_level=1.0, width=1.0
         )
-        x = np.ascontiguousarray(rev(x, sample_rate), dtype=np.float32)
+        run_plugin_in_place(rev, x, sample_rate)
     return x.T, gain_db
 
 
