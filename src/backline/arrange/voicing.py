@@ -127,17 +127,8 @@ def _voicing_pcs(f: ChordFacts, style: str) -> tuple[int, ...]:
         add(seventh if seventh is not None else fifth)
         return tuple(out)
     if style == "drop2":
-        # four chord tones; a 9th replaces the root when the chord asks for it or is a 7th chord
-        nine = (r + 2) % 12
-        if (
-            seventh is not None
-            and fam in ("major", "minor", "dominant")
-            and nine in f.strong_ok
-            and not any((t - r) % 12 in (1, 3) for t in f.tensions)
-        ):
-            add(nine)
-        else:
-            add(r)
+        # four chord tones, the root among them: the root names the chord for the ear
+        add(r)
         add(third)
         add(fifth if fifth is not None else (f.tensions[0] if f.tensions else r))
         if seventh is not None:
@@ -248,6 +239,13 @@ def candidates(chord: Chord, style: str, low: int = 48, high: int = 84) -> tuple
     return _candidates(voicing_pcs(chord, style), style, low, high)
 
 
+@lru_cache(maxsize=8192)
+def _with_lowest(cands: tuple[tuple[int, ...], ...], pc: int) -> tuple[tuple[int, ...], ...]:
+    """The candidates whose lowest note is pitch class ``pc`` (all of them when none is)."""
+    kept = tuple(c for c in cands if c[0] % 12 == pc)
+    return kept or cands
+
+
 def voice_leading_cost(a: Sequence[int], b: Sequence[int]) -> float:
     """Total semitone movement from voicing ``a`` to ``b``.
 
@@ -304,14 +302,18 @@ def choose_voicing(
     low: int = 48,
     high: int = 84,
     center: float | None = None,
+    lowest: int | None = None,
 ) -> tuple[int, ...]:
     """The voicing of ``chord`` in ``style`` that moves least from ``prev``.
 
     Stays near the style's register (``center``, the mean pitch) so the line never drifts
-    to the edges; the top voice is kept at or below A5 when possible. Returns ``()`` when
-    no voicing fits the range.
+    to the edges; the top voice is kept at or below A5 when possible. ``lowest`` (a pitch
+    class, e.g. the root) keeps only the placements with that note at the bottom, when
+    any has it. Returns ``()`` when no voicing fits the range.
     """
     cands = candidates(chord, style, low, high)
+    if lowest is not None:
+        cands = _with_lowest(cands, lowest % 12)
     if not cands:
         return ()
     c = _CENTER.get(style, 63.0) if center is None else center

@@ -173,19 +173,46 @@ def limit_true_peak(
     return (y[0] if a.ndim == 1 else y.T), reduction
 
 
-def _guard(y: np.ndarray, ceiling_dbtp: float) -> tuple[np.ndarray, float, float]:
+def _guard(
+    y: np.ndarray,
+    ceiling_dbtp: float,
+    *,
+    known: tuple[np.ndarray, float, float, list[Region]] | None = None,
+) -> tuple[np.ndarray, float, float]:
     """Trim planar ``y`` (ch, n) so its oversampled peak is under the ceiling; returns
-    it, its true peak (dBTP, exact: only blocks that could hold the peak, or go over
-    the ceiling, are oversampled) and the factor it was scaled by."""
+    it (scaled in place when trimmed), its true peak (dBTP) and the factor applied.
+
+    The peak is exact: only blocks that could hold it, or go over the ceiling, are
+    oversampled. ``known`` = ``(env, scale, floor, regions)`` says that ``y`` is
+    ``scale * x`` except inside the limiter's ``regions``, where ``env`` is the
+    envelope of ``x`` (exact where it reached ``floor``): outside the regions the
+    peak is then read from ``env``, and only the regions are oversampled again."""
     ceiling = 10 ** (ceiling_dbtp / 20.0)
     sp = float(np.abs(y).max(initial=0.0))
     if sp == 0.0:
         return y, float("-inf"), 1.0
-    tp = float(true_peak_envelope(y.T, floor=min(sp, ceiling) / interpolation_bound()).max(initial=0.0))
+    tp = -1.0
+    if known is not None:
+        env, scale, floor, regions = known
+        reach = 16  # > the interpolator's reach (8 samples) + 1
+        n = y.shape[1]
+        outside = np.ones(n, dtype=bool)
+        for lo, hi, _g in regions:
+            outside[max(0, lo - reach) : hi + reach] = False
+        for lo, hi, _g in regions:
+            a, b = max(0, lo - reach), min(n, hi + reach)
+            c0, c1 = max(0, a - 32), min(n, b + 32)
+            seg = true_peak_envelope(y[:, c0:c1].T)[a - c0 : b - c0]
+            tp = max(tp, float(seg.max(initial=0.0)))
+        tp = max(tp, float(env[outside].max(initial=0.0)) * scale)
+        if tp < floor * scale * interpolation_bound():
+            tp = -1.0  # the peak may sit where env was not oversampled: measure it
+    if tp < 0:
+        tp = float(true_peak_envelope(y.T, floor=min(sp, ceiling) / interpolation_bound()).max(initial=0.0))
     factor = 1.0
     if tp > ceiling:  # scaling is linear: the new peak is known without measuring again
         factor = ceiling / tp * 0.999
-        y = y * np.float32(factor)
+        y *= np.float32(factor)
         tp *= factor
     return y, 20 * math.log10(tp), factor
 
@@ -238,7 +265,8 @@ def master(
     aim = settings.ceiling_dbtp - TRUE_PEAK_MARGIN_DB
     ceiling_lin = 10 ** (aim / 20.0)
     env_upto = gain_db + 2.0
-    env0 = true_peak_envelope(x.T, floor=ceiling_lin / 10 ** (env_upto / 20.0) / interpolation_bound())
+    env_floor = ceiling_lin / 10 ** (env_upto / 20.0) / interpolation_bound()
+    env0 = true_peak_envelope(x.T, floor=env_floor)
     n_hops = hops.size
 
     def estimate(scale: float, regions: list[Region]) -> float:
@@ -259,7 +287,8 @@ def master(
         g_lin = 10 ** (gain_db / 20.0)
         if gain_db > env_upto:
             env_upto = gain_db + 6.0
-            env0 = true_peak_envelope(x.T, floor=ceiling_lin / 10 ** (env_upto / 20.0) / interpolation_bound())
+            env_floor = ceiling_lin / 10 ** (env_upto / 20.0) / interpolation_bound()
+            env0 = true_peak_envelope(x.T, floor=env_floor)
         regions, reduction = _limiter_regions(env0, g_lin, ceiling_lin, la, hold)
         if settings.lufs_target is None:
             break
@@ -285,7 +314,8 @@ def master(
     if settings.lufs_target is None:
         y = _apply(x, 10 ** (gain_db / 20.0), regions)
         hops_y, _ = hop_energies(k_power(y.T, sample_rate), sample_rate)
-    y, tp, factor = _guard(y, aim)
+    g_final = 10 ** (gain_db / 20.0)
+    y, tp, factor = _guard(y, aim, known=(env0, g_final, env_floor, regions))
     # the guard only scales: the loudness of the result follows from the hops exactly
     hops_y = hops_y * (factor * factor)
     lufs, lra = gated_loudness(hops_y, hop), loudness_range_from_hops(hops_y, hop)

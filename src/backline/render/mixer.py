@@ -6,9 +6,13 @@ synth output: each part is brought to its role's loudness target (:data:`ROLE_ST
 LUFS before mastering) and then offset by the style's ``Part.gain_db`` and the user's
 gain, so the default mix is balanced whatever SoundFont plays the part.
 
-Each part has its own reverb (a linear, deterministic pedalboard ``Reverb``), so a
-stem is the part exactly as it sits in the mix, reverb included, and the stems summed
-are the mix (before mastering) to float32 rounding.
+Each part has its own reverb (a linear, deterministic pedalboard ``Reverb``, run at
+half the sample rate: :func:`add_reverb`), so a stem is the part exactly as it sits in
+the mix, reverb included, and the stems summed are the mix (before mastering) to
+float32 rounding. The filters (pass, shelf, peaking EQ) are the same designs as
+pedalboard's, run as one scipy second-order-section cascade (about 3x cheaper than a
+chain of pedalboard filters); compressor and reverb are pedalboard's, run chunk by
+chunk in place.
 
 Audio is ``(n_samples, 2)`` float32.
 """
@@ -35,6 +39,7 @@ __all__ = [
     "pan_gains",
     "eq_sos",
     "run_plugin_in_place",
+    "add_reverb",
 ]
 
 MAX_AUTO_GAIN_DB = 30.0
@@ -253,11 +258,58 @@ def process_strip(
     x[0] *= np.float32(g * gl)
     x[1] *= np.float32(g * gr)
     if strip.reverb_send > 0:
-        rev = pb.Reverb(
-            room_size=strip.reverb_room, damping=0.5, wet_level=strip.reverb_send, dry_level=1.0, width=1.0
-        )
-        run_plugin_in_place(rev, x, sample_rate)
+        add_reverb(x, sample_rate, strip.reverb_room, strip.reverb_send)
     return x.T, gain_db
+
+
+def add_reverb(x: np.ndarray, sample_rate: int, room: float, send: float) -> np.ndarray:
+    """Add a reverb's wet signal to planar float32 ``x`` (2, n), in place; returns ``x``.
+
+    pedalboard's ``Reverb`` (JUCE's Freeverb: its input is the mono sum, its combs scale
+    with the sample rate) runs at half the sample rate: the send is decimated by two
+    ([1, 2, 1] / 4 on L + R, so the reverb hears what it would at full rate up to a few
+    kHz), and the wet is interpolated back (4-point half-band, 0.1 ms late). That
+    halves the cost of the most expensive effect. Against a full-rate reverb, measured
+    on a piano part, the wet has the same level (0.05 dB) and spectrum within 0.4 dB
+    below 1 kHz, 0.5-1.2 dB less at 1-2 kHz and 1.4-3 dB less above: a slightly darker
+    tail. Linear and deterministic, so a stem keeps its own reverb and the stems still
+    sum to the mix. Worked in chunks with the state carried over: no signal-sized
+    temporaries."""
+    import pedalboard as pb
+
+    rev = pb.Reverb(room_size=room, damping=0.5, wet_level=send, dry_level=0.0, width=1.0)
+    process = rev.process
+    half = sample_rate / 2.0
+    n = x.shape[1]
+    prev_s = np.float32(0.0)  # the last (L + R) sample of the previous chunk
+    carry = np.zeros((2, 3), dtype=np.float32)  # the last wet samples of the previous chunk
+    quarter, eighth = np.float32(0.25), np.float32(0.125)
+    for start in range(0, n, _PLUGIN_CHUNK):
+        stop = min(n, start + _PLUGIN_CHUNK)
+        k = stop - start
+        m = (k + 1) // 2
+        mono = np.zeros(2 * m, dtype=np.float32)
+        np.add(x[0, start:stop], x[1, start:stop], out=mono[:k])
+        ev, od = mono[0::2], mono[1::2]
+        h = ev * quarter  # ([1, 2, 1] / 4 of L + R) / 2, fed to both inputs
+        h[0] += prev_s * eighth
+        h[1:] += od[:-1] * eighth
+        h += od * eighth
+        prev_s = od[-1]
+        w = process(np.stack([h, h]), half, reset=False)
+        # 4-point half-band interpolation (-1, 9, 9, -1) / 16, two low-rate samples late
+        ext = np.concatenate([carry, w], axis=1)
+        up = np.empty((2, 2 * m), dtype=np.float32)
+        up[:, 0::2] = ext[:, 1 : m + 1]
+        odd = up[:, 1::2]
+        np.add(ext[:, 1 : m + 1], ext[:, 2 : m + 2], out=odd)
+        odd *= np.float32(9.0)
+        odd -= ext[:, 0:m]
+        odd -= ext[:, 3 : m + 3]
+        odd *= np.float32(1.0 / 16.0)
+        carry = ext[:, -3:]
+        x[:, start:stop] += up[:, :k]
+    return x
 
 
 def mix_parts(

@@ -69,7 +69,16 @@ class Pad:
             params = params_for_bar(spec, bar, pcache)
             pattern = str(params.get("pattern", "sustain"))
             vstyle = str(params.get("voicing", "close"))
-            v = choose_voicing(reg.chord, vstyle, prev, lo, hi, center=66.0 if pattern != "choir" else 64.0)
+            # the root in the lowest pad voice at every change, the upper voices led from the last chord
+            v = choose_voicing(
+                reg.chord,
+                vstyle,
+                prev,
+                lo,
+                hi,
+                center=66.0 if pattern != "choir" else 64.0,
+                lowest=reg.facts.root,
+            )
             if not v:
                 continue
             prev = v

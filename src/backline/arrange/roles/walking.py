@@ -212,11 +212,13 @@ def _approach(
     """The note before a change: a half/whole step (or the fifth) into ``target``."""
     from_below = prev < target or (prev == target and rng.random() < 0.5)
     if strong:
-        # on a strong beat the approach must still be a chord tone of this chord
-        for step in (-1, 1, -2, 2, -3, 3, -4, 4, -5, 5):
-            q = target + step
-            if lo <= q <= hi and q % 12 in f.tones and q != prev:
-                return q
+        # on a strong beat the approach must still be a chord tone of this chord: the root,
+        # fifth or third (the triad names the chord), else any chord tone
+        for pcs in (_triad(f), f.tones):
+            for step in (-1, 1, -2, 2, -3, 3, -4, 4, -5, 5, -6, 6, -7, 7):
+                q = target + step
+                if lo <= q <= hi and q % 12 in pcs and q != prev:
+                    return q
         return nearest_pitch(f.bass, prev, lo, hi)
     order_half = (-1, 1) if from_below else (1, -1)
     order_whole = (-2, 2) if from_below else (2, -2)
@@ -243,16 +245,23 @@ def _approach(
     return nearest_pitch(f.bass, target + 3, lo, hi)  # pragma: no cover
 
 
+def _triad(f: ChordFacts) -> frozenset[int]:
+    """The bass note, root, fifth and third of ``f``: the strong-beat notes of the line."""
+    return frozenset(pc for pc in (f.bass, f.root, f.fifth, f.third) if pc is not None)
+
+
 def _choose_tone(
     f: ChordFacts, x: float, prev: int, avoid: int | None, strong: bool, lo: int, hi: int, rng: random.Random
 ) -> int:
-    pcs = f.tones if strong else f.scale
+    pcs = _triad(f) if strong else f.scale
     cx = round(x)
     best: list[tuple[float, int]] = []
     for q in range(max(lo, cx - 7), min(hi, cx + 7) + 1):
         if q % 12 not in pcs or q in (prev, avoid):
             continue
         cost = abs(q - x)
+        if strong and q % 12 == f.third and f.third != f.bass:
+            cost += 2.0  # the root or fifth on beat 3 before the third
         if abs(q - prev) > 9:
             cost += 4
         best.append((cost, q))

@@ -1,10 +1,18 @@
-"""Chords on the beat: beat-synchronous chroma, templates, and Viterbi smoothing.
+"""Chords on the beat: beat-synchronous chroma, note transcription, templates, Viterbi.
 
-Each beat gets a chord chroma (MIDI 31-95, log-compressed) and a bass chroma
-(MIDI 28-51), both from the constant-Q semitone magnitudes. A chord (root, quality) scores the cosine of the treble chroma with
-its template (root 1, third 1, fifth 0.8, seventh 0.75, each with
-its harmonics) plus a bass term (the share of
-bass energy on the root). Scores become log-likelihoods, and a Viterbi pass over
+Each beat's constant-Q semitone magnitudes (MIDI 24-107) give two views:
+
+- a *spectral* chroma (MIDI 31-95 folded, broadband floor removed, log-compressed),
+  matched against templates that include each chord tone's harmonics;
+- an *approximate note transcription* (Mauch & Dixon 2010, "Chordino"): a non-negative
+  least-squares fit of note templates with harmonics 1-6 and 8 (amplitude
+  :data:`HARMONIC_DECAY` ``**(h-1)``) for MIDI 24-95, which removes the harmonics
+  (a bass note's octave, fifth and major third no longer count as chord tones). Its
+  activations give a treble chroma (MIDI 40-95, matched against plain chord templates)
+  and a bass chroma (MIDI 28-54 under a sine window).
+
+A chord (root, quality) scores :data:`SPECTRAL_SHARE` of the spectral cosine plus the
+rest of the note cosine, plus a bass term (the share of bass-note energy on the root). Scores become log-likelihoods, and a Viterbi pass over
 chord states (self-transition likely, changes likelier on downbeats and half bars)
 picks the sequence. Sevenths must beat their triad by a margin (an added tone that
 is only a passing note should not turn C into Cmaj7).
@@ -12,12 +20,23 @@ is only a passing note should not turn C into Cmaj7).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cache
+
 import numpy as np
 
 from backline.audio.analyze.features import PITCH_LOW
 from backline.audio.analyze.harte import QUALITY_INTERVALS
 
-__all__ = ["CHORD_STATES", "beat_chromas", "decode_chords", "chord_change_curve"]
+__all__ = [
+    "CHORD_STATES",
+    "ChordChromas",
+    "beat_chromas",
+    "chord_chromas",
+    "decode_chords",
+    "chord_change_curve",
+    "note_activations",
+]
 
 _QUALS = tuple(QUALITY_INTERVALS)
 #: (root pc, quality) for every state; the last state is "N" (no chord).
@@ -27,6 +46,14 @@ COMPRESSION = 5.0
 #: rootless piano voicings need it) and into the bass chroma (E1..E3).
 CHROMA_RANGE = (31, 96)
 BASS_RANGE = (28, 52)
+#: Notes transcribed by the NNLS fit, and the note ranges of its treble and bass chromas.
+NOTE_RANGE = (24, 96)
+NOTE_TREBLE_RANGE = (40, 96)
+NOTE_BASS_RANGE = (28, 55)
+HARMONIC_DECAY = 0.7
+_NOTE_HARMONICS = (1, 2, 3, 4, 5, 6, 8)
+#: Weight of the spectral chroma's score against the note chroma's (the rest).
+SPECTRAL_SHARE = 0.7
 #: Probability of a chord change on a downbeat, on the half bar, on any other beat.
 CHANGE_P = (0.45, 0.2, 0.04)
 BASS_WEIGHT = 0.1
@@ -62,6 +89,84 @@ def _templates() -> np.ndarray:
 _T = _templates()
 
 
+def _plain_templates() -> np.ndarray:
+    """Unit-norm chroma templates of the chord tones alone (for the note chroma)."""
+    t = np.zeros((len(CHORD_STATES) - 1, 12))
+    for i, (r, q) in enumerate(CHORD_STATES[:-1]):
+        for j, iv in enumerate(QUALITY_INTERVALS[q]):
+            t[i, (r + iv) % 12] += (1.0, 1.0, 0.8, 0.75)[j]
+    return t / np.linalg.norm(t, axis=1, keepdims=True)
+
+
+_T_NOTES = _plain_templates()
+
+
+@cache
+def _note_dictionary() -> np.ndarray:
+    """(84 semitone bins, notes): each note's spectrum, harmonics decaying geometrically."""
+    lo, hi = NOTE_RANGE
+    e = np.zeros((84, hi - lo))
+    for j, m in enumerate(range(lo, hi)):
+        for h in _NOTE_HARMONICS:
+            b = m + round(12 * np.log2(h)) - PITCH_LOW
+            if 0 <= b < 84:
+                e[b, j] += HARMONIC_DECAY ** (h - 1)
+    return e
+
+
+def note_activations(pitch_beats: np.ndarray) -> np.ndarray:
+    """(notes of :data:`NOTE_RANGE`, beats): the NNLS note amplitudes that explain each
+    beat's (84, beats) semitone magnitudes, harmonics included."""
+    from scipy.optimize import nnls
+
+    e = _note_dictionary()
+    out = np.zeros((e.shape[1], pitch_beats.shape[1]))
+    for t in range(pitch_beats.shape[1]):
+        col = pitch_beats[:, t]
+        if np.any(col > 0):
+            out[:, t] = nnls(e, col.astype(np.float64), maxiter=50 * e.shape[1])[0]
+    return out
+
+
+def _fold_notes(a: np.ndarray, lo: int, hi: int, weights: np.ndarray | None = None) -> np.ndarray:
+    notes = np.arange(*NOTE_RANGE)
+    w = ((notes >= lo) & (notes < hi)).astype(float)
+    if weights is not None:
+        w = w * weights
+    c = np.zeros((12, a.shape[1]))
+    np.add.at(c, notes % 12, a * w[:, None])
+    return c
+
+
+@dataclass(frozen=True)
+class ChordChromas:
+    """Per-beat chromas (12, beats): ``treble`` (spectral, unit norm), ``notes`` (from the
+    note transcription, unit norm), ``bass`` (sum 1) and the beat ``energy``."""
+
+    treble: np.ndarray
+    notes: np.ndarray
+    bass: np.ndarray
+    energy: np.ndarray
+
+
+def _log_unit(c: np.ndarray) -> np.ndarray:
+    ref = float(np.percentile(c.max(axis=0), 95)) if c.size else 1.0
+    cl = np.log1p(COMPRESSION * c / (ref + 1e-12))
+    return cl / (np.linalg.norm(cl, axis=0, keepdims=True) + 1e-9)
+
+
+def chord_chromas(pitch_beats: np.ndarray) -> ChordChromas:
+    """All the chromas the chord decoder uses, from (84, beats) semitone magnitudes."""
+    treble, _, energy = beat_chromas(pitch_beats, bass_from_notes=False)
+    act = note_activations(pitch_beats)
+    notes = np.arange(*NOTE_RANGE)
+    lo, hi = NOTE_BASS_RANGE
+    window = np.sin(np.pi * (np.clip(notes, lo, hi) - lo + 0.5) / (hi - lo)).clip(0)
+    bass = _fold_notes(act, lo, hi, window) ** 2
+    bass = bass / (bass.sum(axis=0, keepdims=True) + 1e-12)
+    return ChordChromas(treble, _log_unit(_fold_notes(act, *NOTE_TREBLE_RANGE)), bass, energy)
+
+
 def _fold(p: np.ndarray, lo: int, hi: int) -> np.ndarray:
     c = np.zeros((12, p.shape[1]))
     for m in range(lo, hi):
@@ -69,11 +174,17 @@ def _fold(p: np.ndarray, lo: int, hi: int) -> np.ndarray:
     return c
 
 
-def beat_chromas(pitch_beats: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(treble chroma unit-norm, bass chroma sum-1, energy) per beat from (84, beats) salience.
+def beat_chromas(
+    pitch_beats: np.ndarray, *, bass_from_notes: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(spectral treble chroma unit-norm, bass chroma sum-1, energy) per beat from
+    (84, beats) salience; the bass chroma from the note transcription when asked.
 
     Broadband energy (drums, noise) is removed first: each beat's salience minus its
     running median over an octave of pitch, so that only tonal peaks remain."""
+    if bass_from_notes:
+        cc = chord_chromas(pitch_beats)
+        return cc.treble, cc.bass, cc.energy
     from scipy.ndimage import median_filter
 
     total = pitch_beats.sum(axis=0)
@@ -103,16 +214,22 @@ def decode_chords(
     energy: np.ndarray,
     beat_in_bar: np.ndarray | None = None,
     *,
+    notes: np.ndarray | None = None,
     bass_weight: float | None = None,
     sharpness: float | None = None,
 ) -> tuple[list[tuple[int, str]], np.ndarray]:
-    """The chord state per beat (root pc, quality; (-1, "N") for none) and its score."""
+    """The chord state per beat (root pc, quality; (-1, "N") for none) and its score.
+
+    ``treble`` is the spectral chroma; with ``notes`` (the note-transcription chroma,
+    :func:`chord_chromas`) the two templates' cosines are mixed by :data:`SPECTRAL_SHARE`."""
     n = treble.shape[1]
     if n == 0:
         return [], np.zeros(0)
     bass_weight = BASS_WEIGHT if bass_weight is None else bass_weight
     sharpness = SHARPNESS if sharpness is None else sharpness
     sim = _T @ treble  # (states-1, n)
+    if notes is not None:
+        sim = SPECTRAL_SHARE * sim + (1 - SPECTRAL_SHARE) * (_T_NOTES @ notes)
     roots = np.array([r for r, _ in CHORD_STATES[:-1]])
     sim = sim + bass_weight * bass[roots]
     pen = np.array([_SEVENTH_PENALTY[q] for _, q in CHORD_STATES[:-1]])

@@ -99,7 +99,7 @@ def _silent(feat: Features, warnings: list[str]) -> Analysis:
 def analyze_features(feat: Features) -> Analysis:
     """Analyse extracted features (see :func:`analyze_file`)."""
     from backline.audio.analyze.beats import beat_chroma, find_downbeats, track_beats
-    from backline.audio.analyze.chords import beat_chromas, chord_change_curve, decode_chords
+    from backline.audio.analyze.chords import chord_change_curve, chord_chromas, decode_chords
     from backline.audio.analyze.harte import harte_label
     from backline.audio.analyze.key import estimate_key
     from backline.audio.analyze.sections import segment_bars
@@ -122,7 +122,8 @@ def analyze_features(feat: Features) -> Analysis:
             warnings.append(f"the beat is weak (confidence {br.confidence:.2f}): check the tempo")
     # Chroma per beat (plus the span before the first beat).
     pitch_beats = beat_chroma(feat, beats_for_chords)
-    treble, bass, energy = beat_chromas(pitch_beats)
+    cc = chord_chromas(pitch_beats)
+    treble = cc.treble
     if steady:
         meter, db_idx = find_downbeats(feat, beats, chord_change_curve(treble))
         pos = np.full(len(beats), -1)
@@ -131,7 +132,7 @@ def analyze_features(feat: Features) -> Analysis:
         beat_in_bar = np.where(pos < 0, 1, pos)
     else:
         meter, db_idx, beat_in_bar = 4, np.zeros(0, dtype=int), None
-    states, _ = decode_chords(treble, bass, energy, beat_in_bar)
+    states, _ = decode_chords(treble, cc.bass, cc.energy, beat_in_bar, notes=cc.notes)
     key, key_conf = estimate_key(_chord_tone_histogram(states), states)
     labels = ["N" if q == "N" else harte_label(r, q, key) for r, q in states]
     times = [float(t) for t in beats_for_chords]
