@@ -162,7 +162,7 @@ def _write_sndfile(
             f.write(conv.convert(_checked(blocks, start, min(n, start + _CHUNK))))
 
 
-def _pack24(i: np.ndarray) -> bytes | np.ndarray:
+def _pack24(i: np.ndarray) -> memoryview:
     """24-bit little-endian bytes of int32 samples (4 samples -> 3 uint32 words)."""
     flat = i.reshape(-1)
     count = flat.size
@@ -179,9 +179,7 @@ def _pack24(i: np.ndarray) -> bytes | np.ndarray:
     np.right_shift(c, 16, out=out[:, 2])
     out[:, 2] &= 0xFF
     out[:, 2] |= d << 8
-    if count % 4:
-        return out.tobytes()[: count * 3]
-    return out
+    return memoryview(out.reshape(-1).view(np.uint8))[: count * 3]  # type: ignore[arg-type]
 
 
 _RIFF_MAX = 0xFFFFFFFF - 64

@@ -292,7 +292,11 @@ def _oversample_runs(
     magnitude within one input sample (one filter call for all the runs)."""
     n = a.shape[1]
     spans = [(max(0, s0 - pad), min(n, s1 + pad)) for s0, s1 in runs]
-    x = a[:, spans[0][0] : spans[0][1]] if len(spans) == 1 else np.concatenate([a[:, lo:hi] for lo, hi in spans], axis=1)
+    x = (
+        a[:, spans[0][0] : spans[0][1]]
+        if len(spans) == 1
+        else np.concatenate([a[:, lo:hi] for lo, hi in spans], axis=1)
+    )
     delay = (h.size - 1) // 2  # in oversampled samples
     up = upfirdn(h, x, oversampling, 1, axis=1)
     up = np.abs(up[:, delay : delay + x.shape[1] * oversampling])

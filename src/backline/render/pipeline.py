@@ -221,6 +221,16 @@ class _Scaled:
         return (x[:, 0] + x[:, 1]) * (self.gain * np.float32(0.5))
 
 
+def _gained(stem: _DiskStem, gain: float) -> Callable[[int, int], np.ndarray]:
+    """Blocks of a parked stem times ``gain``."""
+    g = np.float32(gain)
+
+    def blocks(start: int, stop: int) -> np.ndarray:
+        return stem.read(start, stop) * g
+
+    return blocks
+
+
 def _peak(x: np.ndarray) -> float:
     return float(max(np.max(x, initial=0.0), -np.min(x, initial=0.0)))
 
@@ -401,7 +411,7 @@ def render_arrangement(
             for i, (name, s) in enumerate(stems.items()):
                 tick(f"writing stem {name}", 0.82 + 0.08 * i / max(1, len(stems)))
                 stem_rel = f"stems/{_slug(name)}{ext}"
-                put_blocks(stem_rel, lambda a, b, s=s: s.read(a, b) * np.float32(stem_gain), 2)
+                put_blocks(stem_rel, _gained(s, stem_gain), 2)
                 files["stems"][name] = stem_rel
             if click_audio is not None:
                 put(f"stems/click{ext}", click_audio)

@@ -33,6 +33,9 @@ __all__ = ["WalkingBass", "PATTERNS"]
 #: below 40 or its variation is A, and walks otherwise.
 PATTERNS = ("walk", "two-then-walk")
 
+#: The top of the walking line: a walking bass lives in E1..D3.
+_CEILING = 50
+
 
 class _Slot:
     __slots__ = ("dur", "last", "strong", "t", "vel")
@@ -80,6 +83,8 @@ class WalkingBass:
     def generate(self, bars: Sequence[BarContext], spec: PartSpec, rng: random.Random) -> list[NoteEvent]:
         """Notes for the whole song (see the module docstring)."""
         lo, hi = bass_range(spec)
+        # the line keeps under D3 (the register where a walking bass sits), when the range allows
+        hi = max(min(hi, _CEILING), lo + 19)
         home = min(max(lo + 12, 36), hi - 10)
         regions = build_regions(bars)
         pcache: dict[str, dict[str, object]] = {}
@@ -214,7 +219,8 @@ def _approach(
     if strong:
         # on a strong beat the approach must still be a chord tone of this chord: the root,
         # fifth or third (the triad names the chord), else any chord tone
-        for pcs in (_triad(f), f.tones):
+        third = frozenset(() if f.third is None else (f.third,))
+        for pcs in (_triad(f) - third, third, f.tones):
             for step in (-1, 1, -2, 2, -3, 3, -4, 4, -5, 5, -6, 6, -7, 7):
                 q = target + step
                 if lo <= q <= hi and q % 12 in pcs and q != prev:
@@ -261,7 +267,7 @@ def _choose_tone(
             continue
         cost = abs(q - x)
         if strong and q % 12 == f.third and f.third != f.bass:
-            cost += 2.0  # the root or fifth on beat 3 before the third
+            cost += 3.5  # the root or fifth on beat 3 before the third
         if abs(q - prev) > 9:
             cost += 4
         best.append((cost, q))
