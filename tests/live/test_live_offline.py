@@ -164,3 +164,16 @@ def test_next_previous_and_select(make_show):
     songs = [n.a for n in eng.notices if n.kind == "song"]
     assert songs == [0, 1, 0, 1]
     assert eng.snapshot().show_over
+
+
+def test_between_song_pad_with_a_stem_called_pad(make_show, tmp_path):
+    """Arranged songs have a part called "pad": the between-song pad must not mix them up
+    (it crashed the engine once: three 'pad' rows for a two-channel pad)."""
+    import soundfile as sf
+
+    sf.write(tmp_path / "b" / "pad.wav", tone(6 * BAR, 330.0), SR, subtype="FLOAT")
+    songs = song_toml("One", "a", 'between = "pad"\npad_seconds = 0.5') + song_toml("Two", "b")
+    out, _ = render(make_show(songs), '{"at": "waiting", "after": 2, "action": "play"}\n', fmt="x.jsonl")
+    talk = out[0, 8 * BAR + SR // 2 : 8 * BAR + 2 * SR]
+    assert np.abs(talk).max() > 0.05  # the between-song pad sounds
+    assert not out[2:4, 8 * BAR : 8 * BAR + 2 * SR].any()  # and stays off the in-ear click outputs

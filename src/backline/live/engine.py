@@ -168,7 +168,7 @@ class Engine:
         ]
         self._stop_frames = [np.array([m.frame for m in s.stops], dtype=np.int64) for s in self.songs]
         self._count_row = [r.rows_of("count-in")[0] for r in self.routings]
-        self._pad_rows = [tuple(r.rows_of("pad")) for r in self.routings]
+        self._pad_rows = [tuple(r.rows_of_kind("pad")) for r in self.routings]
         self.sync_prefetch = False  # offline: fill the streams inside process() (deterministic)
         # MIDI out (program changes, beat clock): a MidiClock fed from the callback, or None
         self.midi_out: MidiClock | None = None

@@ -55,6 +55,10 @@ class Routing:
     def rows_of(self, source: str) -> list[int]:
         return [i for i, s in enumerate(self.row_source) if s == source]
 
+    def rows_of_kind(self, kind: str) -> list[int]:
+        """Rows of one kind (``pad`` is the between-song pad, even when a stem is called "pad")."""
+        return [i for i, k in enumerate(self.row_kind) if k == kind]
+
 
 def _targets(value: Any, n_out: int, what: str) -> list[tuple[int, float]]:
     """(0-based output, linear gain) pairs from a list or an output -> dB table."""

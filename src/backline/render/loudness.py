@@ -27,6 +27,7 @@ from scipy.signal import firwin, sosfilt, upfirdn
 __all__ = [
     "k_weight",
     "k_power",
+    "HopMeter",
     "sosfilt_inplace",
     "hop_energies",
     "gated_loudness",
@@ -77,16 +78,21 @@ def _k_sos(sample_rate: int) -> np.ndarray:
     return np.vstack([np.concatenate([b1, a1]), np.concatenate([b2, a2])])
 
 
-def sosfilt_inplace(sos: np.ndarray, x: np.ndarray) -> np.ndarray:
+def sosfilt_inplace(sos: np.ndarray, x: np.ndarray, zi: np.ndarray | None = None) -> np.ndarray:
     """Filter planar float32 ``x`` (ch, n), C-contiguous, along its rows with the
     second-order sections ``sos``, in place (scipy's ``sosfilt`` always copies its input
-    first; its kernel, used here when available, does not). Returns ``x``."""
+    first; its kernel, used here when available, does not). ``zi`` (ch, sections, 2),
+    float32, is the filter state, updated in place (for filtering block by block);
+    None starts from rest. Returns ``x``."""
     sos32 = np.ascontiguousarray(sos, dtype=np.float32)
-    if _SOSFILT_KERNEL is not None and x.dtype == np.float32 and x.ndim == 2 and x.flags.c_contiguous:
+    if zi is None:
         zi = np.zeros((x.shape[0], sos32.shape[0], 2), dtype=np.float32)
+    if _SOSFILT_KERNEL is not None and x.dtype == np.float32 and x.ndim == 2 and x.flags.c_contiguous:
         _SOSFILT_KERNEL(sos32, x, zi)
         return x
-    x[...] = sosfilt(sos32, x, axis=-1)
+    y, zf = sosfilt(sos32, x, axis=-1, zi=zi.transpose(1, 0, 2))
+    x[...] = y
+    zi[...] = zf.transpose(1, 0, 2)
     return x
 
 
@@ -131,6 +137,44 @@ def k_power(x: np.ndarray, sample_rate: int) -> np.ndarray:
         for c in range(1, ch):
             o += b[c]
     return out
+
+
+class HopMeter:
+    """K-weighted hop energies of a planar signal fed block by block (filter state
+    carried over): the same figures as ``hop_energies(k_power(x))`` on the whole
+    signal, without holding a K-weighted copy of it. Blocks are not modified."""
+
+    def __init__(self, sample_rate: int, channels: int) -> None:
+        self.sos = _k_sos(sample_rate).astype(np.float32)
+        self.zi = np.zeros((channels, self.sos.shape[0], 2), dtype=np.float32)
+        self.hop = round(HOP_SECONDS * sample_rate)
+        self._pending = np.zeros(0, dtype=np.float32)
+        self._hops: list[np.ndarray] = []
+
+    def add(self, block: np.ndarray) -> None:
+        """Feed the next ``(channels, k)`` samples."""
+        b = np.array(block, dtype=np.float32, order="C")
+        if _SOSFILT_KERNEL is not None:
+            _SOSFILT_KERNEL(self.sos, b, self.zi)
+        else:  # pragma: no cover - scipy without the private kernel
+            y, zf = sosfilt(self.sos, b, axis=-1, zi=self.zi.transpose(1, 0, 2))
+            b[...] = y
+            self.zi[...] = zf.transpose(1, 0, 2)
+        np.square(b, out=b)
+        p = b[0]
+        for c in range(1, b.shape[0]):
+            p += b[c]
+        if self._pending.size:
+            p = np.concatenate([self._pending, p])
+        m = p.size // self.hop
+        self._hops.append(p[: m * self.hop].reshape(m, self.hop).sum(axis=1))
+        self._pending = p[m * self.hop :].copy()
+
+    def hops(self) -> tuple[np.ndarray, int]:
+        """The energies (float64) of the whole hops so far, and the samples per hop."""
+        if not self._hops:
+            return np.zeros(0), self.hop
+        return np.concatenate(self._hops).astype(np.float64), self.hop
 
 
 def hop_energies(power: np.ndarray, sample_rate: int) -> tuple[np.ndarray, int]:

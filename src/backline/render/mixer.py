@@ -27,7 +27,7 @@ import numpy as np
 
 from backline.arrange.events import Part
 from backline.errors import RenderError
-from backline.render.loudness import integrated_loudness, sosfilt_inplace
+from backline.render.loudness import HopMeter, gated_loudness, sosfilt_inplace
 
 __all__ = [
     "Strip",
@@ -241,29 +241,54 @@ def process_strip(
 
     a = np.asarray(audio, dtype=np.float32).T
     x = np.ascontiguousarray(a) if in_place else np.array(a, dtype=np.float32, order="C")
-    sos = eq_sos(strip, sample_rate)
-    if sos.size:
-        sosfilt_inplace(sos, x)
+    ch, n = x.shape
+    # pass 1, chunk by chunk (cache-sized, state carried over): filters, compressor,
+    # and the K-weighted loudness of the result
+    sos = eq_sos(strip, sample_rate).astype(np.float32)
+    zi = np.zeros((ch, sos.shape[0], 2), dtype=np.float32)
+    comp = None
     if strip.compressor:
         th, ratio, att, rel = strip.compressor
         comp = pb.Compressor(threshold_db=th, ratio=ratio, attack_ms=att, release_ms=rel)
-        run_plugin_in_place(comp, x, sample_rate)
+    meter = HopMeter(sample_rate, ch) if strip.level_lufs is not None else None
+    if sos.size or comp is not None or meter is not None:
+        for start in range(0, n, _PLUGIN_CHUNK):
+            stop = min(n, start + _PLUGIN_CHUNK)
+            b = np.array(x[:, start:stop], order="C")
+            if sos.size:
+                sosfilt_inplace(sos, b, zi)
+            if comp is not None:
+                b = comp.process(b, sample_rate, reset=False)
+            x[:, start:stop] = b
+            if meter is not None:
+                meter.add(b)
     gain_db = strip.gain_db
-    if strip.level_lufs is not None:
-        lufs = integrated_loudness(x.T, sample_rate)
+    if meter is not None and strip.level_lufs is not None:
+        lufs = gated_loudness(*meter.hops())
         if math.isfinite(lufs):
             gain_db += max(-MAX_AUTO_GAIN_DB, min(MAX_AUTO_GAIN_DB, strip.level_lufs - lufs))
+    # pass 2: level and pan, then the reverb (same chunks)
     gl, gr = pan_gains(strip.pan)
     g = 10 ** (gain_db / 20.0)
-    x[0] *= np.float32(g * gl)
-    x[1] *= np.float32(g * gr)
+    gains = (g * gl, g * gr)
     if strip.reverb_send > 0:
-        add_reverb(x, sample_rate, strip.reverb_room, strip.reverb_send)
+        add_reverb(x, sample_rate, strip.reverb_room, strip.reverb_send, pre_gain=gains)
+    else:
+        x[0] *= np.float32(gains[0])
+        x[1] *= np.float32(gains[1])
     return x.T, gain_db
 
 
-def add_reverb(x: np.ndarray, sample_rate: int, room: float, send: float) -> np.ndarray:
+def add_reverb(
+    x: np.ndarray,
+    sample_rate: int,
+    room: float,
+    send: float,
+    *,
+    pre_gain: tuple[float, float] | None = None,
+) -> np.ndarray:
     """Add a reverb's wet signal to planar float32 ``x`` (2, n), in place; returns ``x``.
+    ``pre_gain`` (left, right) scales ``x`` first, chunk by chunk.
 
     pedalboard's ``Reverb`` (JUCE's Freeverb: its input is the mono sum, its combs scale
     with the sample rate) runs at half the sample rate: the send is decimated by two
@@ -287,6 +312,9 @@ def add_reverb(x: np.ndarray, sample_rate: int, room: float, send: float) -> np.
     for start in range(0, n, _PLUGIN_CHUNK):
         stop = min(n, start + _PLUGIN_CHUNK)
         k = stop - start
+        if pre_gain is not None:
+            x[0, start:stop] *= np.float32(pre_gain[0])
+            x[1, start:stop] *= np.float32(pre_gain[1])
         m = (k + 1) // 2
         mono = np.zeros(2 * m, dtype=np.float32)
         np.add(x[0, start:stop], x[1, start:stop], out=mono[:k])

@@ -238,10 +238,6 @@ class Bass:
         return notes
 
 
-#: Chord tones above the bass note drop an octave rather than climb past B2.
-_TOP = 47
-
-
 def _fit(p: int, lo: int, hi: int) -> int:
     while p > hi:
         p -= 12
@@ -250,19 +246,13 @@ def _fit(p: int, lo: int, hi: int) -> int:
     return p
 
 
-def _low(p: int, lo: int, hi: int) -> int:
-    """``p`` fitted to the range, an octave lower when it would climb past B2 and can."""
-    p = _fit(p, lo, hi)
-    return p - 12 if p > _TOP and p - 12 >= lo else p
-
-
 def _pick(
     kind: str, f: ChordFacts, reg: Region, root_p: int, prev: float, note_end: float,
     lo: int, hi: int, strong: bool, roots: dict[int, int], home: int,
 ) -> int:  # fmt: skip
     fifth = f.fifth if f.fifth is not None else f.bass
     if kind == "5":
-        return _low(root_p + (fifth - f.bass) % 12, lo, hi)
+        return _fit(root_p + (fifth - f.bass) % 12, lo, hi)
     if kind == "L":
         p = root_p - (12 - (fifth - f.bass) % 12) % 12
         if (fifth - f.bass) % 12 == 0:
@@ -272,11 +262,11 @@ def _pick(
         return root_p + 12 if root_p + 12 <= hi else (root_p - 12 if root_p - 12 >= lo else root_p)
     if kind == "3":
         pc = f.third if f.third is not None else fifth
-        return _low(root_p + (pc - f.bass) % 12, lo, hi)
+        return _fit(root_p + (pc - f.bass) % 12, lo, hi)
     if kind == "7":
         if f.seventh is None:
             return root_p + 12 if root_p + 12 <= hi else root_p
-        return _low(root_p + (f.seventh - f.bass) % 12, lo, hi)
+        return _fit(root_p + (f.seventh - f.bass) % 12, lo, hi)
     if kind.startswith("T"):
         order = [
             f.bass,
@@ -289,7 +279,7 @@ def _pick(
             return root_p + 12 if root_p + 12 <= hi else root_p
         return _fit(root_p + (order[i] - f.bass) % 12, lo, hi)
     if strong:
-        return _low(root_p + (fifth - f.bass) % 12, lo, hi)
+        return _fit(root_p + (fifth - f.bass) % 12, lo, hi)
     if kind == "6":
         pc = (f.root + 9) % 12
         if pc not in f.scale:

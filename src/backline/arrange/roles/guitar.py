@@ -216,6 +216,8 @@ class Guitar:
         notes: list[NoteEvent] = []
         prev_shape: tuple[int, ...] | None = None
         shapes: dict[int, tuple[int, ...]] = {}
+        uppers: dict[int, tuple[int, ...]] = {}
+        prev_upper: tuple[int, ...] | None = None
         ri = 0
         for bar in bars:
             bs = float(bar.start)
@@ -289,6 +291,16 @@ class Guitar:
                             p5 = shape[0] + (f.fifth - f.bass) % 12
                             p = p5 - 12 if p5 - 12 >= lo else p5
                         notes.append(make_note(at, end - at, p, clamp_vel(vel)))
+                    elif stroke == "S" and pattern == "bossa":
+                        # the fingers pluck a root-3-7 shell over the thumb (the root names the chord)
+                        upper = uppers.get(id(reg))
+                        if upper is None:
+                            upper = choose_voicing(
+                                reg.chord, "shell", prev_upper, max(lo, 50), min(hi, 74), center=61.0
+                            ) or (shape[-3:] if len(shape) > 3 else shape)
+                            uppers[id(reg)] = upper
+                            prev_upper = upper
+                        self._emit(notes, at, end - at, upper, "U", vel, 5.5 * ms, reg.end)
                     elif stroke in ("S", "C"):
                         self._emit(notes, at, end - at, shape[-3:] if len(shape) > 3 else shape, "U" if stroke == "S" else "D", vel * (0.8 if stroke == "C" else 1.0), 5.5 * ms, reg.end)  # fmt: skip
                     else:

@@ -77,6 +77,8 @@ class JackBackend:
         self.midi_in: Any = None
         self.midi_out: Any = None
         self.midi_dropped = 0
+        self.callback_errors = 0  # periods silenced because the engine raised (a bug)
+        self.last_error: str | None = None
         self.frame_offset = 0  # JACK frame time minus engine frames_out (for latency measures)
 
     @property
@@ -144,17 +146,24 @@ class JackBackend:
         if mport is not None:
             mport.clear_buffer()
         done = 0
-        while done < frames:
-            n = min(frames - done, eng.max_block)
-            out = eng.process(n)
-            for i, port in enumerate(self.ports):
-                port.get_array()[done : done + n] = out[i]
-            if mo is not None:
-                if mport is not None:
-                    mo.drain(self._write_midi, done, frames)
-                else:
-                    mo.clear()
-            done += n
+        try:
+            while done < frames:
+                n = min(frames - done, eng.max_block)
+                out = eng.process(n)
+                for i, port in enumerate(self.ports):
+                    port.get_array()[done : done + n] = out[i]
+                if mo is not None:
+                    if mport is not None:
+                        mo.drain(self._write_midi, done, frames)
+                    else:
+                        mo.clear()
+                done += n
+        except Exception as exc:  # never let a bug kill the show: silence this period, keep running
+            for port in self.ports:
+                port.get_array()[done:] = 0.0
+            self.callback_errors += 1
+            if self.last_error is None:
+                self.last_error = f"{type(exc).__name__}: {exc}"
         self.timer.add(time.perf_counter_ns() - t0)
 
     def _write_midi(self, offset: int, data: bytes) -> None:
