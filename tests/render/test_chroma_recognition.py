@@ -261,13 +261,6 @@ def songs() -> list[tuple[str, Any]]:
     return out
 
 
-@pytest.mark.xfail(
-    reason="known gap (issue 4): median about 70 %, not 85 %: pop, blues and country reach "
-    "65-100 %, jazz, bossa and latin-jazz 40-77 %: rootless and drop-2 piano voicings "
-    "(Cmaj7 -> Em, C6 -> Am), walking-bass passing notes and brush/cymbal noise; needs "
-    "arranger work (root-position pad/guitar at changes), not more mixer level",
-    strict=False,
-)
 def test_the_chart_is_heard_on_most_beats() -> None:
     from backline.render.soundfonts import gm_soundfont
 

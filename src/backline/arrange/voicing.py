@@ -239,10 +239,35 @@ def candidates(chord: Chord, style: str, low: int = 48, high: int = 84) -> tuple
     return _candidates(voicing_pcs(chord, style), style, low, high)
 
 
+#: Widest span of a voicing over its bass note (two octaves).
+_SPREAD = 24
+
+
 @lru_cache(maxsize=8192)
-def _with_lowest(cands: tuple[tuple[int, ...], ...], pc: int) -> tuple[tuple[int, ...], ...]:
-    """The candidates whose lowest note is pitch class ``pc`` (all of them when none is)."""
-    kept = tuple(c for c in cands if c[0] % 12 == pc)
+def _over_bass(pcs: tuple[int, ...], bass: int, low: int, high: int) -> tuple[tuple[int, ...], ...]:
+    """Every placement of ``pcs`` with ``bass`` as the lowest note and the other pitch
+    classes free above it (within :data:`_SPREAD`), inside ``low..high``: the upper voices
+    can then move by step while the bass note follows the root."""
+    others = sorted({p % 12 for p in pcs} - {bass})
+    out: set[tuple[int, ...]] = set()
+    for b in range(low, high + 1):
+        if b % 12 != bass:
+            continue
+        choices = []
+        for pc in others:
+            first = b + ((pc - b) % 12 or 12)
+            choices.append([q for q in (first, first + 12) if q <= min(high, b + _SPREAD)])
+        for combo in itertools.product(*choices):
+            v = (b, *sorted(combo))
+            if len(set(v)) == len(v) and not is_muddy(v) and (len(v) < 2 or v[1] - b >= 3):
+                out.add(v)
+    return tuple(sorted(out))
+
+
+@lru_cache(maxsize=8192)
+def _with_top(cands: tuple[tuple[int, ...], ...], pcs: frozenset[int]) -> tuple[tuple[int, ...], ...]:
+    """The candidates whose top note is in ``pcs`` (all of them when none is)."""
+    kept = tuple(c for c in cands if c[-1] % 12 in pcs)
     return kept or cands
 
 
@@ -276,14 +301,26 @@ def mean_voice_movement(seq: Sequence[Sequence[int]]) -> float:
 
 @lru_cache(maxsize=32768)
 def _choose(
-    cands: tuple[tuple[int, ...], ...], prev: tuple[int, ...] | None, center: float
+    cands: tuple[tuple[int, ...], ...], prev: tuple[int, ...] | None, center: float, over_bass: bool = False
 ) -> tuple[int, ...]:
     best = cands[0]
     best_cost = 1e9
     for c in cands:
-        mean = sum(c) / len(c)
-        drift = abs(mean - center)
-        cost = (drift - 3.0) ** 2 * 0.6 if drift > 3.0 else 0.0
+        if over_bass and len(c) > 2:
+            # the upper voices keep the register; the bass note may sit up to a sixth either
+            # side of its own place (an octave under the upper voices) to move by the nearest way
+            upper = c[1:]
+            mean = sum(upper) / len(upper)
+            drift = abs(mean - center)
+            low_drift = abs(c[0] - (center - 10.0))
+            cost = (low_drift - 8.0) ** 2 * 0.6 if low_drift > 8.0 else 0.0
+            tol = 5.0
+        else:
+            mean = sum(c) / len(c)
+            drift = abs(mean - center)
+            cost = 0.0
+            tol = 3.0
+        cost += (drift - tol) ** 2 * 0.6 if drift > tol else 0.0
         if prev:
             cost += voice_leading_cost(prev, c)
         else:
@@ -303,19 +340,27 @@ def choose_voicing(
     high: int = 84,
     center: float | None = None,
     lowest: int | None = None,
+    top: frozenset[int] | None = None,
 ) -> tuple[int, ...]:
     """The voicing of ``chord`` in ``style`` that moves least from ``prev``.
 
     Stays near the style's register (``center``, the mean pitch) so the line never drifts
     to the edges; the top voice is kept at or below A5 when possible. ``lowest`` (a pitch
-    class, e.g. the root) keeps only the placements with that note at the bottom, when
-    any has it. Returns ``()`` when no voicing fits the range.
+    class, e.g. the root) puts that note at the bottom with the other voices free above it
+    (added when the style leaves it out), and ``top`` (pitch classes) keeps the
+    placements whose top voice is one of them, when any has it.
+    Returns ``()`` when no voicing fits the range.
     """
-    cands = candidates(chord, style, low, high)
+    if style not in STYLES:
+        style = "rootless"
     if lowest is not None:
-        cands = _with_lowest(cands, lowest % 12)
+        cands = _over_bass(voicing_pcs(chord, style), lowest % 12, low, high)
+    else:
+        cands = candidates(chord, style, low, high)
+    if top is not None:
+        cands = _with_top(cands, top)
     if not cands:
         return ()
     c = _CENTER.get(style, 63.0) if center is None else center
     c = min(max(c, low + 6), high - 6)
-    return _choose(cands, None if prev is None else tuple(prev), c)
+    return _choose(cands, None if prev is None else tuple(prev), c, lowest is not None)

@@ -188,7 +188,7 @@ def _guard(
     envelope of ``x`` (exact where it reached ``floor``): outside the regions the
     peak is then read from ``env``, and only the regions are oversampled again."""
     ceiling = 10 ** (ceiling_dbtp / 20.0)
-    sp = float(np.abs(y).max(initial=0.0))
+    sp = max(float(y.max(initial=0.0)), -float(y.min(initial=0.0)))
     if sp == 0.0:
         return y, float("-inf"), 1.0
     tp = -1.0
@@ -196,15 +196,17 @@ def _guard(
         env, scale, floor, regions = known
         reach = 16  # > the interpolator's reach (8 samples) + 1
         n = y.shape[1]
-        outside = np.ones(n, dtype=bool)
-        for lo, hi, _g in regions:
-            outside[max(0, lo - reach) : hi + reach] = False
+        pos = 0  # regions are sorted and apart: read env between them
         for lo, hi, _g in regions:
             a, b = max(0, lo - reach), min(n, hi + reach)
+            if a > pos:
+                tp = max(tp, float(env[pos:a].max()) * scale)
+            pos = max(pos, b)
             c0, c1 = max(0, a - 32), min(n, b + 32)
             seg = true_peak_envelope(y[:, c0:c1].T)[a - c0 : b - c0]
             tp = max(tp, float(seg.max(initial=0.0)))
-        tp = max(tp, float(env[outside].max(initial=0.0)) * scale)
+        if pos < n:
+            tp = max(tp, float(env[pos:].max()) * scale)
         if tp < floor * scale * interpolation_bound():
             tp = -1.0  # the peak may sit where env was not oversampled: measure it
     if tp < 0:

@@ -240,7 +240,10 @@ class Comping:
                     continue
                 v = voiced.get(id(reg))
                 if v is None:
-                    v = choose_voicing(reg.chord, vstyle, prev, lo, hi)
+                    # a montuno doubles its top voice in octaves: the root up there (the
+                    # tumbao bass anticipates, so the piano's octaves name the chord)
+                    top_pcs = frozenset((reg.facts.root,)) if pattern == "montuno" else None
+                    v = choose_voicing(reg.chord, vstyle, prev, lo, hi, top=top_pcs)
                     voiced[id(reg)] = v
                     if v:
                         prev = v

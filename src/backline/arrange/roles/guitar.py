@@ -4,7 +4,9 @@ Chord shapes come from a search over the six strings (E2 A2 D3 G3 B3 E4) within 
 four-fret span, the chord's bass note on the lowest sounding string, with its 3rd and
 7th; the shape used for a chord is the one closest to the previous shape. A strum is
 played as onsets staggered across the strings (down strokes low to high, up strokes high
-to low on fewer strings), a few milliseconds apart depending on the tempo.
+to low on fewer strings), a few milliseconds apart depending on the tempo. Freddie Green
+plays root-7-3 / root-3-7 shells with the root on the low string; the bossa thumb plays the
+root on beat 1 (the fifth on 3) under a root-3-7 shell plucked by the fingers.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Pads, strings and choir: sustained voice-led chords that swell into sections.
 
-One voicing (3-5 voices, mid register) per chord, chosen to move least from the last
-one, held until the next change. In the bar before a new section the pad swells: the
+One voicing (3-5 voices, mid register) per chord, held until the next change: the root
+in the lowest pad voice at every change (so the strings name the chord even over a
+rootless piano), the upper voices chosen to move least from the last chord. In the bar before a new section the pad swells: the
 chord is re-attacked on each pulse with rising velocity. ``choir`` doubles the top
 voice an octave lower for an "aah" layer.
 """

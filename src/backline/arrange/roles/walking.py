@@ -1,7 +1,9 @@
 """Walking bass: one note per pulse that leads from chord to chord.
 
 Each chord starts on its bass note (slash bass, else root) at the change; strong beats
-(1 and 3 in 4/4) get chord tones, weak beats scale tones on the way; the last note
+(1 and 3 in 4/4) get the root, fifth or third (the root again on the downbeat of a
+chord held over the bar line; beat 3 the root or fifth before the third), weak beats
+scale tones on the way; the line stays under D3 when the range allows; the last note
 before a change approaches the next chord's bass note from a half or whole step (or,
 now and then, from its fifth). The line never repeats a note when it can move, turns
 around before the edges of the range, and walks in 3 in a jazz waltz.
@@ -38,9 +40,12 @@ _CEILING = 50
 
 
 class _Slot:
-    __slots__ = ("dur", "last", "strong", "t", "vel")
+    __slots__ = ("down", "dur", "last", "strong", "t", "vel")
 
-    def __init__(self, t: float, dur: float, strong: bool, vel: float, last: bool) -> None:
+    def __init__(
+        self, t: float, dur: float, strong: bool, vel: float, last: bool, down: bool = False
+    ) -> None:
+        self.down = down  # the bar's downbeat
         self.t = t
         self.dur = dur
         self.strong = strong
@@ -60,11 +65,11 @@ def _bar_slots(bar: BarContext, mode: str) -> list[_Slot]:
         out = []
         for i, s in enumerate(strong):
             e = strong[i + 1] if i + 1 < len(strong) else blen
-            out.append(_Slot(bs + s, e - s, True, vel if i == 0 else vel * 0.92, False))
+            out.append(_Slot(bs + s, e - s, True, vel if i == 0 else vel * 0.92, False, i == 0))
         return out
     st = grid.strong
     return [
-        _Slot(bs + ps, pl, any(abs(ps - s) < EPS for s in st), vel if ps == 0 else vel * 0.9, False)
+        _Slot(bs + ps, pl, any(abs(ps - s) < EPS for s in st), vel if ps == 0 else vel * 0.9, False, ps == 0)
         for ps, pl in grid.pulses
     ]
 
@@ -84,7 +89,7 @@ class WalkingBass:
         """Notes for the whole song (see the module docstring)."""
         lo, hi = bass_range(spec)
         # the line keeps under D3 (the register where a walking bass sits), when the range allows
-        hi = max(min(hi, _CEILING), lo + 19)
+        hi = min(hi, max(_CEILING, lo + 19))
         home = min(max(lo + 12, 36), hi - 10)
         regions = build_regions(bars)
         pcache: dict[str, dict[str, object]] = {}
@@ -111,7 +116,7 @@ class WalkingBass:
             kk = k
             while kk < len(starts) and starts[kk] < end - EPS:
                 x = starts[kk]
-                out_slots.append(_Slot(cur.t, x - cur.t, cur.strong, cur.vel, cur.last))
+                out_slots.append(_Slot(cur.t, x - cur.t, cur.strong, cur.vel, cur.last, cur.down))
                 cur = _Slot(x, end - x, False, s.vel * 0.95, s.last)
                 kk += 1
             out_slots.append(cur)
@@ -193,7 +198,7 @@ class WalkingBass:
                 x = p0 + (goal - p0) * frac + arch * math.sin(math.pi * frac)
                 slot = rs[1 + m]
                 avoid = a_pitch if m == n_mid - 1 else None
-                q = _choose_tone(f, x, last, avoid, slot.strong, lo, hi, rng)
+                q = _choose_tone(f, x, last, avoid, slot.strong, lo, hi, rng, slot.down)
                 pitches.append(q)
                 last = q
             if a_pitch is not None:
@@ -257,8 +262,9 @@ def _triad(f: ChordFacts) -> frozenset[int]:
 
 
 def _choose_tone(
-    f: ChordFacts, x: float, prev: int, avoid: int | None, strong: bool, lo: int, hi: int, rng: random.Random
-) -> int:
+    f: ChordFacts, x: float, prev: int, avoid: int | None, strong: bool, lo: int, hi: int,
+    rng: random.Random, down: bool = False,
+) -> int:  # fmt: skip
     pcs = _triad(f) if strong else f.scale
     cx = round(x)
     best: list[tuple[float, int]] = []
@@ -266,8 +272,10 @@ def _choose_tone(
         if q % 12 not in pcs or q in (prev, avoid):
             continue
         cost = abs(q - x)
-        if strong and q % 12 == f.third and f.third != f.bass:
-            cost += 3.5  # the root or fifth on beat 3 before the third
+        if strong and q % 12 not in (f.bass, f.root):
+            # a bar's downbeat inside a long chord takes its bass note again; beat 3 the
+            # root or the fifth before the third
+            cost += 6.0 if down else (4.0 if q % 12 != f.fifth else 0.0)
         if abs(q - prev) > 9:
             cost += 4
         best.append((cost, q))
