@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from backline.errors import DependencyMissingError, LiveError
-from backline.live.backends.timing import CallbackTimer
+from backline.live.backends.timing import CallbackTimer, settle_for_realtime
 from backline.live.engine import Engine
 from backline.live.midi_control import MidiControl
 
@@ -106,6 +106,7 @@ class JackBackend:
             self.midi_out = c.midi_outports.register("midi_out")
             if self.engine.midi_out is None:
                 self.engine.enable_midi_out()
+        settle_for_realtime()
         c.set_process_callback(self._process)
         c.set_xrun_callback(self._xrun)
         c.set_shutdown_callback(self._shutdown)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from backline.errors import DependencyMissingError, LiveError
-from backline.live.backends.timing import CallbackTimer
+from backline.live.backends.timing import CallbackTimer, settle_for_realtime
 from backline.live.engine import Engine
 from backline.live.midi_control import MidiControl
 
@@ -183,6 +183,7 @@ class PortAudioBackend:
                 device=self.device,
                 callback=self._callback,
             )
+            settle_for_realtime()
             self.stream.start()
         except (sd.PortAudioError, ValueError) as exc:
             self.engine.prefetcher.stop()
