@@ -47,7 +47,7 @@ import numpy as np
 import pytest
 
 from backline.arrange.events import NoteEvent, Part
-from conftest import corpora_path
+from corpora import corpora_path
 
 pytestmark = [
     pytest.mark.skipif(
