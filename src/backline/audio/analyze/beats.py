@@ -38,6 +38,11 @@ TEMPO_WEIGHTS = (1.5, 0.6, 1.0)
 #: the low band must be there than on the tracked beats.
 PHASE_SHIFTS = (1 / 3, 1 / 2, 2 / 3)
 PHASE_RATIO = 1.5
+#: Swing check: when the autocorrelation at both a third and a half of the chosen
+#: period stands this far above its median (over an eighth to a whole period), the
+#: period holds two swung beats (beats at 0 and 1/2, swung eighths at 1/3 and 5/6) and
+#: the tempo is doubled. Straight grooves lack the third, triplet (12/8) feels the half.
+SWING_HALF = 0.01
 #: The flux of a centred frame peaks about this much before the attack (measured on clicks).
 ONSET_LAG = 0.030
 
@@ -122,7 +127,20 @@ def estimate_tempo_from_onset(o: np.ndarray, o_low: np.ndarray | None = None) ->
         return 0.0, 0.0
     k = int(np.argmax(scores))
     lag = _interp_peak(ac, k)
+    if 120.0 * FPS / lag <= MAX_BPM and _swung_half_time(ac, lag) > SWING_HALF:
+        lag /= 2
+        k = round(lag)
     return 60.0 * FPS / lag, float(np.clip(ac[k], 0.0, 1.0))
+
+
+def _swung_half_time(ac: np.ndarray, lag: float) -> float:
+    """How far the autocorrelation at a third and at a half of ``lag`` (the weaker of
+    the two) stands above its median between an eighth of ``lag`` and ``lag``."""
+    lags = np.arange(len(ac), dtype=float)
+    floor = float(np.median(ac[int(lag / 8) : int(lag) + 1]))
+    third = float(np.interp(lag / 3, lags, ac))
+    half = float(np.interp(lag / 2, lags, ac))
+    return min(third, half) - floor
 
 
 def _tempo_curve(on: np.ndarray, tempo: float) -> tuple[np.ndarray, np.ndarray]:
