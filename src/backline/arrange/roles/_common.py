@@ -335,3 +335,13 @@ def base_velocity(bar: BarContext, lo: int = 45, hi: int = 105) -> float:
 def clamp_vel(v: float) -> int:
     """Round and clamp a velocity to 1..127."""
     return 1 if v < 1 else 127 if v > 127 else int(v + 0.5)
+
+
+def bar_density_grid(bar: BarContext, params: dict[str, object]) -> tuple[float, Grid]:
+    """The density for this bar (the part's ``density`` param scaled by the bar's
+    intensity) and its beat grid (a partial bar gets a grid of its real length)."""
+    density = float(params.get("density", 0.5))  # type: ignore[arg-type]
+    dens = density * (0.6 + 0.8 * bar.intensity / 100.0)
+    blen = float(bar.beats)
+    grid = bar_grid(bar.time) if abs(float(bar.time.bar_beats) - blen) < EPS else bar_grid(bar.time, blen)
+    return dens, grid

@@ -17,7 +17,7 @@ from backline.arrange.roles._common import (
     ChordFacts,
     Grid,
     Region,
-    bar_grid,
+    bar_density_grid,
     base_velocity,
     build_regions,
     clamp_vel,
@@ -175,13 +175,7 @@ class Bass:
                 ri += 1
             params = params_for_bar(spec, bar, pcache)
             pattern = str(params.get("pattern", "root5"))
-            density = float(params.get("density", 0.5))  # type: ignore[arg-type]
-            dens = density * (0.6 + 0.8 * bar.intensity / 100.0)
-            grid = (
-                bar_grid(bar.time)
-                if abs(float(bar.time.bar_beats) - blen) < EPS
-                else bar_grid(bar.time, blen)
-            )
+            dens, grid = bar_density_grid(bar, params)
             evs = bar_pattern(pattern, grid, last=bar.last_bar)
             if dens < 0.3 and len(evs) > 2:
                 evs = [e for e in evs if e[3] >= 0.85] or evs[:1]

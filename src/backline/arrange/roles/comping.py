@@ -15,7 +15,7 @@ from backline.arrange.events import NoteEvent, make_note
 from backline.arrange.roles._common import (
     EPS,
     Grid,
-    bar_grid,
+    bar_density_grid,
     base_velocity,
     build_regions,
     clamp_vel,
@@ -220,13 +220,7 @@ class Comping:
             params = params_for_bar(spec, bar, pcache)
             pattern = str(params.get("pattern", "pop"))
             vstyle = str(params.get("voicing") or DEFAULT_VOICING.get(pattern, "triad"))
-            density = float(params.get("density", 0.5))  # type: ignore[arg-type]
-            dens = density * (0.6 + 0.8 * bar.intensity / 100.0)
-            grid = (
-                bar_grid(bar.time)
-                if abs(float(bar.time.bar_beats) - blen) < EPS
-                else bar_grid(bar.time, blen)
-            )
+            dens, grid = bar_density_grid(bar, params)
             if bar.last_bar:
                 hits: list[Hit] = [(0.0, blen, 0.95)]
             else:

@@ -21,7 +21,7 @@ from backline.arrange.roles._common import (
     EPS,
     ChordFacts,
     Grid,
-    bar_grid,
+    bar_density_grid,
     base_velocity,
     build_regions,
     chord_facts,
@@ -229,13 +229,7 @@ class Guitar:
                 ri += 1
             params = params_for_bar(spec, bar, pcache)
             pattern = str(params.get("pattern", "strum"))
-            density = float(params.get("density", 0.5))  # type: ignore[arg-type]
-            dens = density * (0.6 + 0.8 * bar.intensity / 100.0)
-            grid = (
-                bar_grid(bar.time)
-                if abs(float(bar.time.bar_beats) - blen) < EPS
-                else bar_grid(bar.time, blen)
-            )
+            dens, grid = bar_density_grid(bar, params)
             strokes = (
                 [(0.0, blen, "D", 0.95)] if bar.last_bar else strum_rhythm(pattern, grid, bar.index, dens)
             )
