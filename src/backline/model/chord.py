@@ -606,6 +606,9 @@ def _parse_suffix(suffix: str, symbol: str) -> Quality:
             pass
     if power:
         return Quality(third=None, fifth="5", power=True)
+    if fifth == "#5" and "b5" in alterations:  # both fifths: one canonical form
+        fifth = "b5"
+        alterations = (alterations - {"b5"}) | {"#5"}
     if alt:
         if third != "3" or maj7:
             raise ChordSymbolError(symbol, "alt")

@@ -53,7 +53,7 @@ NOTE_BASS_RANGE = (28, 55)
 HARMONIC_DECAY = 0.7
 _NOTE_HARMONICS = (1, 2, 3, 4, 5, 6, 8)
 #: Weight of the spectral chroma's score against the note chroma's (the rest).
-SPECTRAL_SHARE = 0.7
+SPECTRAL_SHARE = 0.5
 #: Probability of a chord change on a downbeat, on the half bar, on any other beat.
 CHANGE_P = (0.45, 0.2, 0.04)
 BASS_WEIGHT = 0.1
