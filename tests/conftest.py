@@ -1,12 +1,20 @@
-"""Shared fixtures: where the shared corpora live, a seeded rng."""
+"""Shared fixtures: where the shared corpora live, a seeded rng, the hypothesis profile."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from corpora import corpora_path
+
+# CI runs the property and fuzz tests with a fixed seed so that a submission's result does
+# not depend on luck; locally they explore new examples on every run.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture
