@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from backline.arrange.roles.base import BarContext, PartSpec
+from backline.errors import StyleError
 from backline.model.chord import DEGREE_SEMITONES, Chord
 from backline.model.song import TimeSignature
 
@@ -345,3 +346,13 @@ def bar_density_grid(bar: BarContext, params: dict[str, object]) -> tuple[float,
     blen = float(bar.beats)
     grid = bar_grid(bar.time) if abs(float(bar.time.bar_beats) - blen) < EPS else bar_grid(bar.time, blen)
     return dens, grid
+
+
+def voicing_range(spec: PartSpec, floor: int, ceiling: int, what: str) -> tuple[int, int]:
+    """The part's range clipped to ``floor..ceiling`` (where ``what`` sounds good); a
+    :class:`~backline.errors.StyleError` when less than an octave is left."""
+    lo = max(spec.low, floor)
+    hi = min(spec.high, ceiling)
+    if hi - lo < 12:
+        raise StyleError(f"part {spec.name!r}: range {lo}..{hi} is too narrow for {what}")
+    return lo, hi

@@ -20,10 +20,10 @@ from backline.arrange.roles._common import (
     build_regions,
     clamp_vel,
     params_for_bar,
+    voicing_range,
 )
 from backline.arrange.roles.base import BarContext, PartSpec
 from backline.arrange.voicing import choose_voicing
-from backline.errors import StyleError
 
 __all__ = ["Comping", "PATTERNS", "DEFAULT_VOICING", "comp_rhythm"]
 
@@ -199,10 +199,7 @@ class Comping:
 
     def generate(self, bars: Sequence[BarContext], spec: PartSpec, rng: random.Random) -> list[NoteEvent]:
         """Notes for the whole song (see the module docstring)."""
-        lo = max(spec.low, 48)
-        hi = min(spec.high, 88)
-        if hi - lo < 12:
-            raise StyleError(f"part {spec.name!r}: range {lo}..{hi} is too narrow for keyboard voicings")
+        lo, hi = voicing_range(spec, 48, 88, "keyboard voicings")
         regions = build_regions(bars)
         nreg = len(regions)
         pcache: dict[str, dict[str, object]] = {}

@@ -11,10 +11,16 @@ import random
 from collections.abc import Sequence
 
 from backline.arrange.events import NoteEvent, make_note
-from backline.arrange.roles._common import EPS, base_velocity, build_regions, clamp_vel, params_for_bar
+from backline.arrange.roles._common import (
+    EPS,
+    base_velocity,
+    build_regions,
+    clamp_vel,
+    params_for_bar,
+    voicing_range,
+)
 from backline.arrange.roles.base import BarContext, PartSpec
 from backline.arrange.voicing import choose_voicing
-from backline.errors import StyleError
 
 __all__ = ["HornHits", "PATTERNS"]
 
@@ -36,10 +42,7 @@ class HornHits:
 
     def generate(self, bars: Sequence[BarContext], spec: PartSpec, rng: random.Random) -> list[NoteEvent]:
         """Notes for the whole song (see the module docstring)."""
-        lo = max(spec.low, 55)
-        hi = min(spec.high, 84)
-        if hi - lo < 12:
-            raise StyleError(f"part {spec.name!r}: range {lo}..{hi} is too narrow for horn voicings")
+        lo, hi = voicing_range(spec, 55, 84, "horn voicings")
         regions = build_regions(bars)
         pcache: dict[str, dict[str, object]] = {}
         notes: list[NoteEvent] = []

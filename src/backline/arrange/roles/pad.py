@@ -20,10 +20,10 @@ from backline.arrange.roles._common import (
     build_regions,
     clamp_vel,
     params_for_bar,
+    voicing_range,
 )
 from backline.arrange.roles.base import BarContext, PartSpec
 from backline.arrange.voicing import choose_voicing
-from backline.errors import StyleError
 
 __all__ = ["Pad", "PATTERNS"]
 
@@ -44,10 +44,7 @@ class Pad:
 
     def generate(self, bars: Sequence[BarContext], spec: PartSpec, rng: random.Random) -> list[NoteEvent]:
         """Notes for the whole song (see the module docstring)."""
-        lo = max(spec.low, 50)
-        hi = min(spec.high, 86)
-        if hi - lo < 12:
-            raise StyleError(f"part {spec.name!r}: range {lo}..{hi} is too narrow for a pad")
+        lo, hi = voicing_range(spec, 50, 86, "a pad")
         regions = build_regions(bars)
         pcache: dict[str, dict[str, object]] = {}
         # swell windows: the bar before a section start
