@@ -1,7 +1,10 @@
 """Build the analysis evaluation set: charts from the shared corpora, arranged and rendered
 by backline, with ground truth taken from the arrangement plan.
 
-    .venv/bin/python benchmarks/build_eval_set.py [--out /tmp/backline-eval] [--count 32]
+    .venv/bin/python benchmarks/build_eval_set.py [--out /tmp/backline-eval] [--count 32] [--variant N]
+
+``--variant 1`` draws other songs, keys and seeds from the same plan (a second set, to
+see whether a change to the analyser suits more than the songs it was tried on).
 
 For each item: ``<out>/<id>/mix.wav`` (22.05 kHz, no click, no count-in, no intro or
 ending, so the chart's first bar starts at 0 s) and ``truth.json``:
@@ -102,7 +105,9 @@ def _truth(arr: object) -> dict[str, object]:
     }
 
 
-def build(out: Path, count: int, max_bars: int = 96) -> list[Path]:
+def build(out: Path, count: int, max_bars: int = 96, variant: int = 0) -> list[Path]:
+    """Render (or reuse) the items; ``variant`` > 0 picks other songs, keys and seeds from
+    the same plan (a held-out set for checking that tuning generalises)."""
     from backline.arrange.engine import arrange
     from backline.formats import load_songs
     from backline.model.form import expand
@@ -122,7 +127,7 @@ def build(out: Path, count: int, max_bars: int = 96) -> list[Path]:
         if playlist not in lists:
             lists[playlist] = load_songs(corpora / "ireal" / f"{playlist}.txt")
         songs = lists[playlist]
-        pos = used.get(playlist, 0) + 7 * i  # spread over the playlist
+        pos = used.get(playlist, 0) + 7 * i + 101 * variant  # spread over the playlist
         for k in range(len(songs)):
             song = songs[(pos + k * 13) % len(songs)]
             if song.time_signature.numerator != meter or song.time_signature.denominator != 4:  # type: ignore[attr-defined]
@@ -133,9 +138,17 @@ def build(out: Path, count: int, max_bars: int = 96) -> list[Path]:
                 if len(expand(song)) > max_bars:  # type: ignore[arg-type]
                     continue
                 mode = song.key.mode  # type: ignore[attr-defined]
-                tonic = KEYS_MAJOR[(i * 5) % 12]
+                tonic = KEYS_MAJOR[(i * 5 + 7 * variant) % 12]
                 key = tonic + ("m" if mode == "minor" else "")
-                arr = arrange(song, style, seed=i, key=key, tempo=float(tempo), intro=False, ending=False)  # type: ignore[arg-type]
+                arr = arrange(
+                    song,
+                    style,
+                    seed=i + 1000 * variant,
+                    key=key,
+                    tempo=float(tempo),
+                    intro=False,
+                    ending=False,
+                )  # type: ignore[arg-type]
             except BacklineError:
                 continue
             break
@@ -191,8 +204,11 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("/tmp/backline-eval"))
     ap.add_argument("--count", type=int, default=len(PLAN))
     ap.add_argument("--long", action="store_true", help="also build the 60-minute file")
+    ap.add_argument(
+        "--variant", type=int, default=0, help="another draw of songs, keys and seeds (held-out set)"
+    )
     a = ap.parse_args()
-    items = build(a.out, a.count)
+    items = build(a.out, a.count, variant=a.variant)
     print(f"{len(items)} items in {a.out}")
     if a.long:
         print(build_long(a.out))

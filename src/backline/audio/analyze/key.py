@@ -11,9 +11,11 @@ Fit by roots separates keys a fifth apart (C major has no D major chord, G major
 major chord); the tonic's weight separates relative keys. Songs end on their tonic, so
 the chord that holds most of the closing beats (:data:`CLOSING_BEATS`) adds
 :data:`W_CLOSING` to the key it is the tonic of; the single last chord is too often a
-short misreading of the decaying final chord. Cadence (V7-I, ii-V-I) and first-chord
-bonuses were tried and dropped: on the evaluation set they chose by recognition errors
-and by the charts' turnarounds (many end on V7).
+short misreading of the decaying final chord. The bass's share of time on each pitch
+class adds :data:`W_BASS_TONIC` times that share to the keys with that tonic (a tonic
+pedal under F/C and C names C major). Cadence (V7-I, ii-V-I), first-chord and bass
+profile bonuses were tried and dropped: on the evaluation sets they chose by
+recognition errors and by the charts' turnarounds (many end on V7).
 """
 
 from __future__ import annotations
@@ -86,6 +88,9 @@ W_PROFILE = 1.0
 #: How many of the last chord beats decide the closing chord, and its bonus.
 CLOSING_BEATS = 12
 W_CLOSING = 0.3
+#: Weight of the bass's share of time on the tonic (a pedal or a bass that keeps
+#: returning home names the key when the chords above it wander).
+W_BASS_TONIC = 0.75
 
 
 def key_name(tonic: int, mode: str) -> Key:
@@ -123,12 +128,11 @@ def _chord_scores(chords: list[tuple[int, str]]) -> np.ndarray:
 
 
 def _closing_scores(chords: list[tuple[int, str]]) -> np.ndarray:
-    """Bonus :data:`W_CLOSING` for the key (or keys, on a tie) whose tonic triad is the
-    chord of most of the last :data:`CLOSING_BEATS` chord beats; a dominant seventh
-    counts as a major tonic (blues), a diminished chord as none."""
+    """1 for the key (or keys, on a tie) whose tonic triad is the chord of most of the
+    last :data:`CLOSING_BEATS` chord beats, else 0; a dominant seventh counts as a
+    major tonic (blues), a diminished chord as none."""
     votes = np.zeros(24)
-    tail = [(r, q) for r, q in chords if r >= 0][-CLOSING_BEATS:]
-    for r, q in tail:
+    for r, q in [(r, q) for r, q in chords if r >= 0][-CLOSING_BEATS:]:
         fam = _FAMILY[q]
         if fam in ("M", "D"):
             votes[r] += 1
@@ -136,10 +140,12 @@ def _closing_scores(chords: list[tuple[int, str]]) -> np.ndarray:
             votes[12 + r] += 1
     if votes.max() <= 0:
         return votes
-    return W_CLOSING * (votes == votes.max())
+    return (votes == votes.max()).astype(float)
 
 
-def estimate_key(chroma_sum: np.ndarray, chords: list[tuple[int, str]] | None = None) -> tuple[Key, float]:
+def estimate_key(
+    chroma_sum: np.ndarray, chords: list[tuple[int, str]] | None = None, *, bass: np.ndarray | None = None
+) -> tuple[Key, float]:
     """(key, confidence 0..1) from a 12-bin chroma (or chord-tone) histogram and the chord
     per beat (root pitch class and quality; ``(-1, "N")`` for no chord)."""
     c = np.asarray(chroma_sum, dtype=float)
@@ -151,7 +157,10 @@ def estimate_key(chroma_sum: np.ndarray, chords: list[tuple[int, str]] | None = 
         prof[12 + t] = np.corrcoef(np.roll(_MINOR, t), c)[0, 1]
     scores = W_PROFILE * prof
     if chords:
-        scores = scores + _chord_scores(chords) + _closing_scores(chords)
+        scores = scores + _chord_scores(chords) + W_CLOSING * _closing_scores(chords)
+    if bass is not None and np.sum(bass) > 0:
+        share = np.asarray(bass, dtype=float) / float(np.sum(bass))
+        scores = scores + W_BASS_TONIC * np.tile(share, 2)
     order = np.argsort(scores)[::-1]
     best = int(order[0])
     conf = float(np.clip((scores[best] - scores[order[1]]) * 0.5 + 0.3, 0, 1))
