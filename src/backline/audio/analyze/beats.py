@@ -8,13 +8,13 @@
 - **Tempo curve.** The same autocorrelation per window, constrained to +-25% of the
   global tempo and median-smoothed; when it moves by more than 3% the beat tracker
   follows it (librosa's dynamic programming with a time-varying tempo).
-- **Meter and downbeats.** A "downbeat-ness" per beat (chord change, bass/kick
-  attack, onset strength, each z-scored) is folded over 3 and 4 beats; the meter with
-  the strongest contrast wins and a small HMM over the position in the bar tracks the
-  phase (it may re-sync after a dropped or extra beat). The full analysis then places
-  the bar lines again, together with the chords
-  (:func:`backline.audio.analyze.chords.decode_chords_and_bars`), with only the beat's
-  loudness (:func:`downbeat_evidence`) as the attack's say.
+- **Meter.** A "downbeat-ness" per beat (chord change, bass/kick attack, onset
+  strength, each z-scored) is folded over 3 and 4 beats; the meter with the strongest
+  contrast wins (:func:`find_meter`).
+- **Downbeats.** The bar lines are placed together with the chords
+  (:func:`backline.audio.analyze.chords.decode_chords_and_bars`, which may re-sync
+  after a dropped or extra beat), with only the beat's loudness
+  (:func:`downbeat_evidence`) as the attack's say.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ __all__ = [
     "estimate_tempo_from_onset",
     "track_beats",
     "beat_chroma",
-    "find_downbeats",
+    "find_meter",
     "downbeat_evidence",
 ]
 
@@ -336,13 +336,10 @@ def _attack_evidence(feat: Features, beats: np.ndarray) -> np.ndarray:
     return 0.6 * _z(low, 0.5) + 0.3 * _z(ons, 0.2 * float(ons.mean()) + 1e-9) + downbeat_evidence(feat, beats)
 
 
-def find_downbeats(
-    feat: Features, beats: np.ndarray, chord_change: np.ndarray | None = None
-) -> tuple[int, np.ndarray]:
-    """(beats per bar, downbeat indices into ``beats``)."""
+def _downbeat_feature(feat: Features, beats: np.ndarray, chord_change: np.ndarray | None) -> np.ndarray:
+    """Downbeat-ness per beat: the chord change (from the beat chroma when not given)
+    plus the attack (:func:`_attack_evidence`)."""
     n = len(beats)
-    if n < 6:
-        return 4, np.arange(0, n, 4)
     if chord_change is None:
         chroma = beat_chroma(feat, beats)
         c = np.zeros((12, n))
@@ -351,7 +348,11 @@ def find_downbeats(
         c = np.log1p(100 * c / (c.max() + 1e-12))
         cn = c / (np.linalg.norm(c, axis=0, keepdims=True) + 1e-9)
         chord_change = np.concatenate([[0.0], 1 - (cn[:, 1:] * cn[:, :-1]).sum(axis=0)])
-    f = 1.0 * _z(chord_change, 0.05) + _attack_evidence(feat, beats)
+    return 1.0 * _z(chord_change, 0.05) + _attack_evidence(feat, beats)
+
+
+def _meter_of(f: np.ndarray) -> int:
+    """3 or 4: the fold of the downbeat feature with the strongest contrast."""
     best: tuple[float, int] = (-np.inf, 4)
     for m in (4, 3):
         means = [f[p::m].mean() for p in range(m)]
@@ -359,28 +360,11 @@ def find_downbeats(
         contrast *= 1.0 if m == 4 else 0.9  # 4/4 is more common: it needs less evidence
         if contrast > best[0]:
             best = (contrast, m)
-    m = best[1]
-    path = _bar_position_viterbi(f, m)
-    return m, np.flatnonzero(path == 0)
+    return best[1]
 
 
-def _bar_position_viterbi(f: np.ndarray, m: int, switch: float = 1e-3) -> np.ndarray:
-    """Most likely position-in-bar of each beat (0 = downbeat)."""
-    n = len(f)
-    emit = np.zeros((m, n))
-    emit[0] = f
-    emit[1:] = -f / max(1, m - 1) * 0.5
-    trans = np.full((m, m), np.log(switch / (m - 1)))
-    for s in range(m):
-        trans[s, (s + 1) % m] = np.log(1 - switch)
-    score = emit[:, 0].copy()
-    back = np.zeros((m, n), dtype=int)
-    for t in range(1, n):
-        cand = score[:, None] + trans  # from x to
-        back[:, t] = np.argmax(cand, axis=0)
-        score = cand[back[:, t], np.arange(m)] + emit[:, t]
-    path = np.zeros(n, dtype=int)
-    path[-1] = int(np.argmax(score))
-    for t in range(n - 1, 0, -1):
-        path[t - 1] = back[path[t], t]
-    return path
+def find_meter(feat: Features, beats: np.ndarray, chord_change: np.ndarray | None = None) -> int:
+    """Beats per bar (3 or 4; 4 when there are too few beats to tell)."""
+    if len(beats) < 6:
+        return 4
+    return _meter_of(_downbeat_feature(feat, beats, chord_change))

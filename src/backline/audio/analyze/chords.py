@@ -180,9 +180,10 @@ def _log_unit(c: np.ndarray) -> np.ndarray:
 
 def chord_chromas(pitch_beats: np.ndarray) -> ChordChromas:
     """All the chromas the chord decoder uses, from (84, beats) semitone magnitudes."""
-    treble, _, energy = beat_chromas(pitch_beats, bass_from_notes=False)
+    peaks = _tonal_peaks(pitch_beats)
+    treble, _, energy = _spectral_chromas(pitch_beats, peaks)
     act = note_activations(pitch_beats)
-    tonal = tonality(pitch_beats, energy)
+    tonal = tonality(pitch_beats, peaks, energy)
     notes = np.arange(*NOTE_RANGE)
     lo, hi = NOTE_BASS_RANGE
     window = np.sin(np.pi * (np.clip(notes, lo, hi) - lo + 0.5) / (hi - lo)).clip(0)
@@ -193,19 +194,24 @@ def chord_chromas(pitch_beats: np.ndarray) -> ChordChromas:
     return ChordChromas(treble, _log_unit(_fold_notes(act, lo, hi, ramp)), bass, energy, tonal)
 
 
-def tonality(pitch_beats: np.ndarray, energy: np.ndarray) -> np.ndarray:
-    """How tonal each beat is, relative to the recording's typical beat (about 1).
-
-    The share of a beat's semitone energy standing above its running median over an
-    octave (tonal peaks against the broadband floor of drums and noise), divided by
-    the median share over the beats that are not near-silent. A stop-time bar where
-    only drums and reverb tails sound falls to about half."""
+def _tonal_peaks(pitch_beats: np.ndarray) -> np.ndarray:
+    """Each beat's salience minus its running median over an octave of pitch: the tonal
+    peaks, with the broadband energy of drums and noise removed."""
     from scipy.ndimage import median_filter
 
+    floor = median_filter(pitch_beats, size=(13, 1), mode="nearest")
+    return np.maximum(pitch_beats - floor, 0.0)
+
+
+def tonality(pitch_beats: np.ndarray, peaks: np.ndarray, energy: np.ndarray) -> np.ndarray:
+    """How tonal each beat is, relative to the recording's typical beat (about 1).
+
+    The share of a beat's semitone energy in its tonal peaks (:func:`_tonal_peaks`),
+    divided by the median share over the beats that are not near-silent. A stop-time
+    bar where only drums and reverb tails sound falls to about half."""
     if pitch_beats.shape[1] == 0:
         return np.zeros(0)
-    floor = median_filter(pitch_beats, size=(13, 1), mode="nearest")
-    share = np.maximum(pitch_beats - floor, 0.0).sum(axis=0) / (pitch_beats.sum(axis=0) + 1e-12)
+    share = peaks.sum(axis=0) / (pitch_beats.sum(axis=0) + 1e-12)
     live = energy > 0.05
     ref = float(np.median(share[live])) if live.any() else float(np.median(share))
     return share / (ref + 1e-12)
@@ -229,11 +235,12 @@ def beat_chromas(
     if bass_from_notes:
         cc = chord_chromas(pitch_beats)
         return cc.treble, cc.bass, cc.energy
-    from scipy.ndimage import median_filter
+    return _spectral_chromas(pitch_beats, _tonal_peaks(pitch_beats))
 
+
+def _spectral_chromas(pitch_beats: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`beat_chromas` from the salience and its tonal peaks ``p``."""
     total = pitch_beats.sum(axis=0)
-    floor = median_filter(pitch_beats, size=(13, 1), mode="nearest")
-    p = np.maximum(pitch_beats - floor, 0.0)
     treble = _fold(p, *CHROMA_RANGE)
     bass = _fold(p, *BASS_RANGE)
     ref_t = float(np.percentile(treble.max(axis=0), 95)) if treble.size else 1.0
@@ -281,10 +288,9 @@ def chord_scores(
     return np.vstack([sim, n_score[None, :]])
 
 
-def _change_logp(pos: np.ndarray | int) -> np.ndarray:
-    """log P(chord change) on a beat at position ``pos`` in its bar (0 = downbeat)."""
-    p = np.where(pos == 0, CHANGE_P[0], np.where(pos == 2, CHANGE_P[1], CHANGE_P[2]))
-    return np.log(p)
+def _change_p(pos: np.ndarray) -> np.ndarray:
+    """P(chord change) on a beat at position ``pos`` in its bar (0 = downbeat)."""
+    return np.where(pos == 0, CHANGE_P[0], np.where(pos == 2, CHANGE_P[1], CHANGE_P[2]))
 
 
 def decode_chords(
@@ -310,7 +316,7 @@ def decode_chords(
     if beat_in_bar is None:
         p_change = np.full(n, 0.15)
     else:
-        p_change = np.exp(_change_logp(np.asarray(beat_in_bar)))
+        p_change = _change_p(np.asarray(beat_in_bar))
     s = loglik.shape[0]
     score = loglik[:, 0].copy()
     back = np.zeros((s, n), dtype=np.int32)
@@ -357,9 +363,9 @@ def decode_chords_and_bars(
     trans = np.full((m, m), np.log(switch / max(1, m - 1)) if m > 1 else 0.0)
     for p in range(m):
         trans[p, (p + 1) % m] = np.log(1 - switch) if m > 1 else 0.0
-    change = _change_logp(np.arange(m))  # by the new position
-    stay_lp = np.log1p(-np.exp(change))
-    move_lp = change - np.log(s - 1)
+    change = _change_p(np.arange(m))  # by the new position
+    stay_lp = np.log1p(-change)
+    move_lp = np.log(change / (s - 1))
     score = loglik[:, 0][None, :] + pos_emit[:, :1]  # (m, s)
     back_pos = np.zeros((n, m, s), dtype=np.int8)
     back_chord = np.zeros((n, m, s), dtype=np.int16)

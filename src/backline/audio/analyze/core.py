@@ -98,7 +98,7 @@ def _silent(feat: Features, warnings: list[str]) -> Analysis:
 
 def analyze_features(feat: Features) -> Analysis:
     """Analyse extracted features (see :func:`analyze_file`)."""
-    from backline.audio.analyze.beats import beat_chroma, downbeat_evidence, find_downbeats, track_beats
+    from backline.audio.analyze.beats import beat_chroma, downbeat_evidence, find_meter, track_beats
     from backline.audio.analyze.chords import (
         CHORD_STATES,
         chord_change_curve,
@@ -132,7 +132,7 @@ def analyze_features(feat: Features) -> Analysis:
     cc = chord_chromas(pitch_beats)
     treble = cc.treble
     if steady:
-        meter, _ = find_downbeats(feat, beats, chord_change_curve(treble))
+        meter = find_meter(feat, beats, chord_change_curve(treble))
         full = chord_scores(treble, cc.bass, cc.energy, notes=cc.notes, tonality=cc.tonality)
         path, bar_pos = decode_chords_and_bars(full, meter, downbeat_evidence(feat, beats))
         states = [CHORD_STATES[i] for i in path]
