@@ -17,6 +17,17 @@ from backline.errors import OutputError
 __all__ = ["atomic_path", "write_bytes_atomic", "write_text_atomic"]
 
 
+def _mode_for(target: Path) -> int:
+    """The permission bits the finished file gets: those of the file it replaces, else
+    what a plain ``open()`` would give under the umask (a temporary file is 0600)."""
+    try:
+        return target.stat().st_mode & 0o7777
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str], suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it is renamed to ``path``.
@@ -38,6 +49,7 @@ def atomic_path(path: str | os.PathLike[str], suffix: str | None = None) -> Iter
     tmp = Path(tmp_name)
     try:
         yield tmp
+        os.chmod(tmp, _mode_for(target))
         os.replace(tmp, target)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
