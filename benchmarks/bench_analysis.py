@@ -1,10 +1,13 @@
 """Analysis benchmark: mir_eval scores on the rendered evaluation set and madmom's sample,
 speed (x real time on one core, after start-up), shift speed and memory on a 60-minute file.
 
-    taskset -c 0 .venv/bin/python benchmarks/bench_analysis.py [--set /tmp/backline-eval] [--no-long]
+    taskset -c 0 .venv/bin/python benchmarks/bench_analysis.py [--set /tmp/backline-eval] [--variant N] [--no-long]
+    .venv/bin/python benchmarks/bench_analysis.py --pool SET1 SET2 ...
 
-Builds the evaluation set first when it is missing (benchmarks/build_eval_set.py).
-Prints a markdown table and writes ``results.json`` into the set's folder.
+Builds the evaluation set first when it is missing (benchmarks/build_eval_set.py;
+``--variant`` picks the draw: 0 the main set, 1 and 2 further songs from the same plan).
+Prints a markdown table and writes ``results.json`` into the set's folder. ``--pool``
+prints the measures over the songs of several sets already measured.
 """
 
 from __future__ import annotations
@@ -140,25 +143,12 @@ def long_file_memory(path: Path) -> dict[str, float]:
     }
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--set", type=Path, default=Path("/tmp/backline-eval"))
-    ap.add_argument("--no-long", action="store_true", help="skip the 60-minute memory run")
-    args = ap.parse_args()
-    pin_one_core()
-    import build_eval_set
-
-    items = build_eval_set.build(args.set, len(build_eval_set.PLAN))
-    from backline.audio.analyze import analyze_file
-
-    analyze_file(items[0] / "mix.wav")  # start-up: imports and JIT compilation
-    rows = [evaluate_item(it) for it in items]
-    mm = madmom_sample()
+def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The set's measures from its per-song rows."""
     n = len(rows)
     audio_s = sum(r["duration"] for r in rows)
-    proc_s = sum(r["seconds"] for r in rows)
     kinds = {k: sum(r["key_kind"] == k for r in rows) for k in KEY_KINDS}
-    summary: dict[str, Any] = {
+    return {
         "items": n,
         "tempo_within_4pct": sum(r["tempo_ok"] for r in rows) / n,
         "beat_f_mean": float(np.mean([r["beat_f"] for r in rows])),
@@ -171,9 +161,62 @@ def main() -> None:
         "majmin_weighted": float(sum(r["majmin"] * r["duration"] for r in rows) / audio_s),
         "sevenths_mean": float(np.mean([r["sevenths"] for r in rows])),
         "sections_f_mean": float(np.mean([r["sections_f"] for r in rows])),
-        "analysis_x_realtime": audio_s / proc_s,
-        "madmom": mm,
+        "analysis_x_realtime": audio_s / sum(r["seconds"] for r in rows),
     }
+
+
+def score_rows(s: dict[str, Any]) -> list[list[str]]:
+    """The table rows of the accuracy measures of :func:`summarise`."""
+    k = s["key_kinds"]
+    return [
+        ["tempo within 4% (rendered)", f"{s['tempo_within_4pct']:.1%}", ">= 95%"],
+        ["beat F-measure (mean)", f"{s['beat_f_mean']:.3f}", ">= 0.90"],
+        ["downbeat F-measure (mean)", f"{s['downbeat_f_mean']:.3f}", ""],
+        ["meter correct", f"{s['meter_correct']:.1%}", ""],
+        ["key correct", f"{s['key_correct']:.1%}", ">= 95%"],
+        ["key MIREX weighted", f"{s['key_mirex_weighted']:.3f}", ""],
+        ["key fifth / relative / parallel / other", " / ".join(str(k[x]) for x in KEY_KINDS[1:]), ""],
+        [
+            "chords majmin (mean / duration-weighted)",
+            f"{s['majmin_mean']:.3f} / {s['majmin_weighted']:.3f}",
+            ">= 0.85",
+        ],
+        ["chords sevenths (mean)", f"{s['sevenths_mean']:.3f}", "reported"],
+        ["section boundaries F (3 s)", f"{s['sections_f_mean']:.3f}", "reported"],
+        ["analysis speed (one core, after start-up)", f"{s['analysis_x_realtime']:.0f}x real time", ">= 20x"],
+    ]
+
+
+def pool(sets: list[Path]) -> None:
+    """Print the measures over every song of several measured sets."""
+    rows = [r for d in sets for r in json.loads((d / "results.json").read_text())["items"]]
+    s = summarise(rows)
+    print(md_table(["measure", f"{s['items']} songs of {len(sets)} sets", "target"], score_rows(s)))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--set", type=Path, default=Path("/tmp/backline-eval"))
+    ap.add_argument("--variant", type=int, default=0, help="which draw of songs (build_eval_set.py)")
+    ap.add_argument("--no-long", action="store_true", help="skip the 60-minute memory run")
+    ap.add_argument("--pool", type=Path, nargs="+", help="measured sets to pool (no analysis is run)")
+    args = ap.parse_args()
+    if args.pool:
+        pool(args.pool)
+        return
+    pin_one_core()
+    import build_eval_set
+
+    items = build_eval_set.build(args.set, len(build_eval_set.PLAN), variant=args.variant)
+    from backline.audio.analyze import analyze_file
+
+    analyze_file(items[0] / "mix.wav")  # start-up: imports and JIT compilation
+    rows = [evaluate_item(it) for it in items]
+    mm = madmom_sample()
+    n = len(rows)
+    audio_s = sum(r["duration"] for r in rows)
+    summary = summarise(rows)
+    summary["madmom"] = mm
     summary["shift_x_realtime"] = shift_speed(items[0] / "mix.wav", args.set)
     if not args.no_long:
         long = build_eval_set.build_long(args.set)
@@ -206,32 +249,16 @@ def main() -> None:
         )
     )
     print()
-    srows = [
-        ["tempo within 4% (rendered)", f"{summary['tempo_within_4pct']:.1%}", ">= 95%"],
+    srows = score_rows(summary)
+    srows[1:1] = [
         [
             "tempo within 4% (madmom sample.wav)",
             f"{mm.get('tempo_est')} vs {mm.get('tempo_ref')}: {mm.get('tempo_ok')}",
             "yes",
         ],
         ["madmom beat F / tempo P-score", f"{mm.get('beat_f', 0):.3f} / {mm.get('p_score', 0):.2f}", ""],
-        ["beat F-measure (mean)", f"{summary['beat_f_mean']:.3f}", ">= 0.90"],
-        ["downbeat F-measure (mean)", f"{summary['downbeat_f_mean']:.3f}", ""],
-        ["meter correct", f"{summary['meter_correct']:.1%}", ""],
-        ["key correct", f"{summary['key_correct']:.1%}", ">= 95%"],
-        ["key MIREX weighted", f"{summary['key_mirex_weighted']:.3f}", ""],
-        ["key fifth / relative / parallel / other", " / ".join(str(kinds[k]) for k in KEY_KINDS[1:]), ""],
-        [
-            "chords majmin (mean / duration-weighted)",
-            f"{summary['majmin_mean']:.3f} / {summary['majmin_weighted']:.3f}",
-            ">= 0.85",
-        ],
-        ["chords sevenths (mean)", f"{summary['sevenths_mean']:.3f}", "reported"],
-        ["section boundaries F (3 s)", f"{summary['sections_f_mean']:.3f}", "reported"],
-        [
-            "analysis speed (one core, after start-up)",
-            f"{summary['analysis_x_realtime']:.0f}x real time",
-            ">= 20x",
-        ],
+    ]
+    srows += [
         ["shift speed (+2 st, one core)", f"{summary['shift_x_realtime']:.1f}x real time", ">= 8x"],
     ]
     if "long" in summary:

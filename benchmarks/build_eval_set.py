@@ -27,6 +27,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -105,25 +106,17 @@ def _truth(arr: object) -> dict[str, object]:
     }
 
 
-def build(out: Path, count: int, max_bars: int = 96, variant: int = 0) -> list[Path]:
-    """Render (or reuse) the items; ``variant`` > 0 picks other songs, keys and seeds from
-    the same plan (a held-out set for checking that tuning generalises)."""
+def select(count: int = len(PLAN), variant: int = 0, max_bars: int = 96) -> Iterator[tuple[str, int, object]]:
+    """The items of one set, without rendering: (item name, tempo, arrangement) per plan
+    row (``variant`` > 0 picks other songs, keys and seeds from the same plan)."""
     from backline.arrange.engine import arrange
     from backline.formats import load_songs
     from backline.model.form import expand
-    from backline.model.pitch import Key
-    from backline.render.pipeline import RenderOptions, render_arrangement
 
     corpora = require_corpora()
-    out.mkdir(parents=True, exist_ok=True)
     lists: dict[str, list[object]] = {}
     used: dict[str, int] = {}
-    items: list[Path] = []
     for i, (playlist, style, meter, tempo) in enumerate(PLAN[:count]):
-        item = out / f"{i:02d}-{style}"
-        if (item / "truth.json").exists() and (item / "mix.wav").exists():
-            items.append(item)
-            continue
         if playlist not in lists:
             lists[playlist] = load_songs(corpora / "ireal" / f"{playlist}.txt")
         songs = lists[playlist]
@@ -156,18 +149,32 @@ def build(out: Path, count: int, max_bars: int = 96, variant: int = 0) -> list[P
             print(f"no song for {playlist}/{style}", file=sys.stderr)
             continue
         used[playlist] = (pos + k * 13) % len(songs) + 1
+        yield f"{i:02d}-{style}", tempo, arr
+
+
+def build(out: Path, count: int, variant: int = 0) -> list[Path]:
+    """Render (or reuse) the items of :func:`select`."""
+    from backline.model.pitch import Key
+    from backline.render.pipeline import RenderOptions, render_arrangement
+
+    out.mkdir(parents=True, exist_ok=True)
+    items: list[Path] = []
+    for name, tempo, arr in select(count, variant):
+        item = out / name
+        items.append(item)
+        if (item / "truth.json").exists() and (item / "mix.wav").exists():
+            continue
         t0 = time.perf_counter()
         opts = RenderOptions(
             sample_rate=22050, click=False, cues=False, count_in_bars=0, midi=False, tail_seconds=1.0
         )
-        render_arrangement(arr, item, opts)
+        render_arrangement(arr, item, opts)  # type: ignore[arg-type]
         truth = _truth(arr)
         (item / "truth.json").write_text(json.dumps(truth, indent=1))
-        assert isinstance(arr.song.key, Key)
+        assert isinstance(arr.song.key, Key)  # type: ignore[attr-defined]
         print(
             f"{item.name}: {truth['title']} in {truth['key']} at {tempo} BPM ({time.perf_counter() - t0:.1f} s)"
         )
-        items.append(item)
     return items
 
 

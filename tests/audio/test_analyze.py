@@ -334,14 +334,19 @@ def test_bar_lines_follow_the_chord_changes() -> None:
 
 
 def test_a_bass_pedal_names_the_key() -> None:
-    """C and F over a C pedal, F the longer ("ABC"): the chords alone lean to F major,
-    the bass that stays on C makes it C major."""
+    """Am F C G round and round: the chords alone say C major; the same loop over an A
+    pedal is A minor, over a C pedal still C major."""
     from backline.audio.analyze.core import _chord_tone_histogram
     from backline.audio.analyze.key import estimate_key
 
-    chords = ([(0, "maj")] * 2 + [(5, "maj")] * 3) * 8
-    bass = np.zeros(12)
-    bass[0] = 1.0
+    chords = ([(9, "min")] * 4 + [(5, "maj")] * 4 + [(0, "maj")] * 4 + [(7, "maj")] * 4) * 4
     hist = _chord_tone_histogram(chords)
-    assert estimate_key(hist, chords)[0].mir_eval == "F major"
-    assert estimate_key(hist, chords, bass=bass)[0].mir_eval == "C major"
+
+    def pedal(pc: int) -> np.ndarray:
+        bass = np.zeros(12)
+        bass[pc] = 1.0
+        return bass
+
+    assert estimate_key(hist, chords)[0].mir_eval == "C major"
+    assert estimate_key(hist, chords, bass=pedal(9))[0].mir_eval == "A minor"
+    assert estimate_key(hist, chords, bass=pedal(0))[0].mir_eval == "C major"

@@ -77,6 +77,11 @@ NC_SLOPE = 1.5
 #: Weight of a beat's attack as downbeat evidence when chords and bars are decoded
 #: together, and the probability of a jump in the bar position (a dropped or added beat).
 DOWNBEAT_WEIGHT = 1.0
+#: Weights of the harmony model (:mod:`backline.audio.analyze.harmony`) in the second
+#: decoding pass: its chord prior (added to the chord scores) and its chord-change
+#: log-weights (added to the log-probability of a change).
+HARMONY_PRIOR_WEIGHT = 0.02
+HARMONY_TRANSITION_WEIGHT = 0.5
 BAR_SWITCH = 1e-3
 SHARPNESS = 30.0
 _SEVENTH_PENALTY = {
@@ -342,6 +347,7 @@ def decode_chords_and_bars(
     *,
     sharpness: float | None = None,
     switch: float = BAR_SWITCH,
+    transitions: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Chords and bar positions decoded together: (chord state index per beat, position
     in the bar per beat, 0 = downbeat).
@@ -351,7 +357,11 @@ def decode_chords_and_bars(
     weighted by :data:`DOWNBEAT_WEIGHT`. The hidden state is (position, chord): the
     position advances by one each beat (or jumps, with probability ``switch``: a dropped
     or added beat), and chords change most readily on downbeats (:data:`CHANGE_P`). So
-    chord changes place the bar lines and the bar lines place the chord changes."""
+    chord changes place the bar lines and the bar lines place the chord changes.
+
+    ``transitions`` (states x states, from :meth:`HarmonyModel.transitions`) adds to
+    the log-probability of each change which chord it goes to; without it every change
+    is equally likely."""
     s, n = full.shape
     sharpness = SHARPNESS if sharpness is None else sharpness
     loglik = sharpness * full  # (s, n)
@@ -370,17 +380,20 @@ def decode_chords_and_bars(
     back_pos = np.zeros((n, m, s), dtype=np.int8)
     back_chord = np.zeros((n, m, s), dtype=np.int16)
     idx = np.arange(s)
+    change_to = np.zeros((s, s)) if transitions is None else np.asarray(transitions, dtype=float).copy()
+    np.fill_diagonal(change_to, -np.inf)  # staying is not a change
     for t in range(1, n):
         cand = score[:, None, :] + trans[:, :, None]  # (from p, to q, chord)
         bp = np.argmax(cand, axis=0)  # (q, s): best previous position per chord
         best_same = np.take_along_axis(cand, bp[None], axis=0)[0]  # (q, s)
         stay = best_same + stay_lp[:, None]
-        bc = np.argmax(best_same, axis=1)  # (q,): best previous chord per new position
-        move = best_same[np.arange(m), bc] + move_lp  # (q,)
-        take_move = move[:, None] > stay
-        back_chord[t] = np.where(take_move, bc[:, None], idx[None, :])
-        back_pos[t] = np.where(take_move, bp[np.arange(m), bc][:, None], bp)
-        score = np.maximum(stay, move[:, None]) + loglik[:, t][None, :] + pos_emit[:, t : t + 1]
+        moves = best_same[:, :, None] + change_to[None]  # (q, from chord, to chord)
+        bc = np.argmax(moves, axis=1)  # (q, s): best previous chord per new position and chord
+        move = np.take_along_axis(moves, bc[:, None, :], axis=1)[:, 0, :] + move_lp[:, None]
+        take_move = move > stay
+        back_chord[t] = np.where(take_move, bc, idx[None, :])
+        back_pos[t] = np.where(take_move, np.take_along_axis(bp, bc, axis=1), bp)
+        score = np.maximum(stay, move) + loglik[:, t][None, :] + pos_emit[:, t : t + 1]
     chords = np.zeros(n, dtype=np.int32)
     pos = np.zeros(n, dtype=np.int32)
     q, c = np.unravel_index(int(np.argmax(score)), score.shape)

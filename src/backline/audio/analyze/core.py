@@ -101,14 +101,17 @@ def analyze_features(feat: Features) -> Analysis:
     from backline.audio.analyze.beats import beat_chroma, downbeat_evidence, find_meter, track_beats
     from backline.audio.analyze.chords import (
         CHORD_STATES,
+        HARMONY_PRIOR_WEIGHT,
+        HARMONY_TRANSITION_WEIGHT,
         chord_change_curve,
         chord_chromas,
         chord_scores,
         decode_chords,
         decode_chords_and_bars,
     )
+    from backline.audio.analyze.harmony import default_model
     from backline.audio.analyze.harte import harte_label
-    from backline.audio.analyze.key import estimate_key
+    from backline.audio.analyze.key import estimate_key, key_posterior, key_scores
     from backline.audio.analyze.sections import segment_bars
 
     warnings: list[str] = list(feat.warnings)
@@ -134,7 +137,16 @@ def analyze_features(feat: Features) -> Analysis:
     if steady:
         meter = find_meter(feat, beats, chord_change_curve(treble))
         full = chord_scores(treble, cc.bass, cc.energy, notes=cc.notes, tonality=cc.tonality)
-        path, bar_pos = decode_chords_and_bars(full, meter, downbeat_evidence(feat, beats))
+        accent = downbeat_evidence(feat, beats)
+        path, bar_pos = decode_chords_and_bars(full, meter, accent)
+        states = [CHORD_STATES[i] for i in path]
+        # Second pass in the key the first pass found, with the harmony model's chord
+        # prior and chord-change probabilities (learned from charts).
+        ks, _ = key_scores(_chord_tone_histogram(states), states, bass=cc.bass.sum(axis=1))
+        hm, k = default_model(), key_posterior(ks)
+        prior = HARMONY_PRIOR_WEIGHT * hm.chord_prior(k, CHORD_STATES)
+        moves = HARMONY_TRANSITION_WEIGHT * hm.transitions(k, CHORD_STATES)
+        path, bar_pos = decode_chords_and_bars(full + prior[:, None], meter, accent, transitions=moves)
         states = [CHORD_STATES[i] for i in path]
         db_idx = np.flatnonzero(bar_pos == 0)
     else:
