@@ -1,4 +1,4 @@
-"""Octave check of the tempo estimate on a swung onset pattern."""
+"""Octave and 2:3 checks of the tempo estimate: a swung pattern, a clave groove."""
 
 from __future__ import annotations
 
@@ -34,3 +34,47 @@ SWING = [(0, 1.0), (1, 2.0), (1 + 2 / 3, 0.8), (2, 1.0), (3, 2.0), (3 + 2 / 3, 0
 def test_swung_half_time_is_doubled(bpm: float) -> None:
     tempo, _ = estimate_tempo_from_onset(_envelope(bpm, SWING, 4))
     assert tempo == pytest.approx(bpm, rel=0.04)
+
+
+# Latin jazz over two bars of eighths (step "x" = a hit): cascara on the bell, clave on
+# the rim, the tumbao's anticipations (the "and" of 2, beat 4) on the kick, hi-hat pedal
+# on 2 and 4. The kick's three-eighth spacing makes the dotted quarter look like the beat.
+LATIN = {  # pattern, tone (Hz), amplitude
+    "bell": ("x. xx .x x. x. xx .x x.", 3000.0, 0.4),
+    "rim": (".. x. x. .. x. .x .. x.", 1500.0, 0.5),
+    "kick": (".. .x .. x. .. .x .. x.", 80.0, 1.0),
+    "pedal": (".. x. .. x. .. x. .. x.", 6000.0, 0.25),
+}
+
+
+def _latin_groove(bpm: float, bars: int = 16) -> np.ndarray:
+    from _analysis_signals import SR
+
+    eighth = 30.0 / bpm
+    y = np.zeros(int(bars * 8 * eighth * SR) + SR, dtype=np.float32)
+    k = int(0.05 * SR)
+    t = np.arange(k) / SR
+    for pattern, freq, amp in LATIN.values():
+        steps = pattern.replace(" ", "")
+        for rep in range(bars // 2):
+            for i, c in enumerate(steps):
+                if c == "x":
+                    s = round((0.2 + (rep * len(steps) + i) * eighth) * SR)
+                    hit = amp * np.sin(2 * np.pi * freq * t) * np.exp(-t * 60)
+                    y[s : s + k] += hit[: len(y[s : s + k])]
+    return y
+
+
+@pytest.mark.parametrize("bpm", [110.0, 150.0, 176.0])
+def test_clave_groove_is_not_read_as_dotted_quarters(bpm: float, monkeypatch: pytest.MonkeyPatch) -> None:
+    from _analysis_signals import SR
+
+    import backline.audio.analyze.beats as beats
+    from backline.audio.analyze import analyze_array
+
+    y = _latin_groove(bpm)
+    assert analyze_array(y, SR).tempo == pytest.approx(bpm, rel=0.04)
+    if bpm == 176.0:
+        # Without the 2:3 check this groove reads as 117 BPM (two thirds of the tempo).
+        monkeypatch.setattr(beats, "DOTTED_RATIO", 10.0)
+        assert analyze_array(y, SR).tempo == pytest.approx(bpm * 2 / 3, rel=0.04)
