@@ -75,3 +75,29 @@ def progression(
             beat += 1
     y = y / np.abs(y).max() * 0.8
     return y.astype(np.float32), np.arange(n_beats) * spb
+
+
+def syncopated(bpm: float = 104.0, bars: int = 16, sr: int = SR) -> tuple[np.ndarray, np.ndarray]:
+    """(audio, beat times) of a groove louder on the off-beats than on the beats: C Am F G7
+    two beats each (sustained chords with soft attacks, changing on the beat), loud noise
+    bursts and a bass stab on every off-beat, soft ticks on the beats."""
+    rng = np.random.default_rng(0)
+    spb = 60.0 / bpm
+    n_beats = bars * 4
+    y = np.zeros(int(n_beats * spb * sr) + sr)
+    prog = [(0, "maj"), (9, "min"), (5, "maj"), (7, "7")]
+    for i in range(0, n_beats, 2):
+        root, q = prog[(i // 2) % 4]
+        s = int((0.25 + i * spb) * sr)
+        seg = tone([midi_hz(60 + (root + iv) % 12) for iv in QUALITIES[q]], 2 * spb, amp=0.12, decay=0.5)
+        seg *= np.minimum(1.0, np.arange(len(seg)) / (0.04 * sr))
+        y[s : s + len(seg)] += seg[: len(y) - s]
+    k = int(0.03 * sr)
+    noise = rng.standard_normal(k) * np.exp(-np.arange(k) / sr * 120)
+    for i in range(n_beats):
+        on, off = int((0.25 + i * spb) * sr), int((0.25 + (i + 0.5) * spb) * sr)
+        y[on : on + k] += 0.1 * noise[: len(y) - on]
+        y[off : off + k] += 0.6 * noise[: len(y) - off]
+        stab = tone([midi_hz(36 + prog[(i // 2) % 4][0])], 0.15, amp=0.5, decay=20)
+        y[off : off + len(stab)] += stab[: len(y) - off]
+    return y.astype(np.float32), 0.25 + np.arange(n_beats) * spb

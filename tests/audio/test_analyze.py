@@ -9,7 +9,7 @@ import mir_eval
 import numpy as np
 import pytest
 import soundfile as sf
-from _analysis_signals import SR, clicks, progression
+from _analysis_signals import SR, clicks, progression, syncopated
 
 from backline.audio.analyze import Analysis, analysis_to_song, analyze_array, analyze_file, estimate_tempo
 from backline.audio.analyze.harte import chord_to_harte
@@ -350,3 +350,19 @@ def test_a_bass_pedal_names_the_key() -> None:
     assert estimate_key(hist, chords)[0].mir_eval == "C major"
     assert estimate_key(hist, chords, bass=pedal(9))[0].mir_eval == "A minor"
     assert estimate_key(hist, chords, bass=pedal(0))[0].mir_eval == "C major"
+
+
+def test_a_syncopated_groove_is_put_on_the_beat_by_its_chords(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The off-beats are the loudest onsets (the tracker locks onto them); the chords change
+    on the beats, so the grid whose beats each hold one chord is the beat."""
+    import backline.audio.analyze.core as core
+
+    y, ref = syncopated()
+    a = analyze_array(y, SR)
+    assert a.tempo == pytest.approx(104, rel=0.02)
+    assert mir_eval.beat.f_measure(ref, np.array(a.beats)) >= 0.95
+    assert [c.label for c in a.chords[1:5]] == ["C:maj", "A:min", "F:maj", "G:7"]
+    # Without the harmonic check the grid stays on the off-beats.
+    monkeypatch.setattr(core, "OFFBEAT_GATE", np.inf)
+    off = analyze_array(y, SR)
+    assert mir_eval.beat.f_measure(ref, np.array(off.beats)) < 0.2

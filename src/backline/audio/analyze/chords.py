@@ -45,6 +45,7 @@ __all__ = [
     "ChordChromas",
     "beat_chromas",
     "chord_chromas",
+    "chord_fit",
     "decode_chords",
     "decode_chords_and_bars",
     "chord_scores",
@@ -294,6 +295,16 @@ def chord_scores(
         n_score = n_score + NC_SLOPE * np.clip(NC_TONALITY - tonality, 0.0, None)
     n_score = np.where(silent, sim.max(axis=0) + 1.0, n_score)
     return np.vstack([sim, n_score[None, :]])
+
+
+def chord_fit(cc: ChordChromas) -> float:
+    """How well the beats each hold one chord: the median over beats of the best chord's
+    score ("no chord" left out). A grid on the off-beats splits chords across beats
+    and fits worse."""
+    full = chord_scores(cc.treble, cc.bass, cc.energy, notes=cc.notes, tonality=cc.tonality)
+    if full.shape[1] < 2:
+        return 0.0
+    return float(np.median(full[:-1, 1:].max(axis=0)))
 
 
 def _change_p(pos: np.ndarray) -> np.ndarray:
