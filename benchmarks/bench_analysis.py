@@ -1,7 +1,7 @@
 """Analysis benchmark: mir_eval scores on the rendered evaluation set and madmom's sample,
 speed (x real time on one core, after start-up), shift speed and memory on a 60-minute file.
 
-    taskset -c 0 .venv/bin/python benchmarks/bench_analysis.py [--set /tmp/backline-eval] [--variant N] [--no-long]
+    taskset -c 0 .venv/bin/python benchmarks/bench_analysis.py [--variant N] [--set DIR] [--no-long]
     .venv/bin/python benchmarks/bench_analysis.py --pool SET1 SET2 ...
 
 Builds the evaluation set first when it is missing (benchmarks/build_eval_set.py;
@@ -196,7 +196,9 @@ def pool(sets: list[Path]) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--set", type=Path, default=Path("/tmp/backline-eval"))
+    ap.add_argument(
+        "--set", type=Path, help="default: /tmp/backline-eval, or /tmp/backline-eval-vN for a variant"
+    )
     ap.add_argument("--variant", type=int, default=0, help="which draw of songs (build_eval_set.py)")
     ap.add_argument("--no-long", action="store_true", help="skip the 60-minute memory run")
     ap.add_argument("--pool", type=Path, nargs="+", help="measured sets to pool (no analysis is run)")
@@ -207,6 +209,7 @@ def main() -> None:
     pin_one_core()
     import build_eval_set
 
+    args.set = args.set or build_eval_set.default_folder(args.variant)
     items = build_eval_set.build(args.set, len(build_eval_set.PLAN), variant=args.variant)
     from backline.audio.analyze import analyze_file
 

@@ -106,6 +106,18 @@ def _truth(arr: object) -> dict[str, object]:
     }
 
 
+def default_folder(variant: int) -> Path:
+    return Path("/tmp/backline-eval" if variant == 0 else f"/tmp/backline-eval-v{variant}")
+
+
+def check_variant(items: list[Path], variant: int) -> None:
+    """Refuse a set built as another variant (same item names, other songs)."""
+    for item in items:
+        built = json.loads((item / "truth.json").read_text()).get("variant", variant)
+        if built != variant:
+            sys.exit(f"{item} was built as variant {built}, not {variant}: use another --out/--set")
+
+
 def select(count: int = len(PLAN), variant: int = 0, max_bars: int = 96) -> Iterator[tuple[str, int, object]]:
     """The items of one set, without rendering: (item name, tempo, arrangement) per plan
     row (``variant`` > 0 picks other songs, keys and seeds from the same plan)."""
@@ -163,13 +175,14 @@ def build(out: Path, count: int, variant: int = 0) -> list[Path]:
         item = out / name
         items.append(item)
         if (item / "truth.json").exists() and (item / "mix.wav").exists():
+            check_variant([item], variant)
             continue
         t0 = time.perf_counter()
         opts = RenderOptions(
             sample_rate=22050, click=False, cues=False, count_in_bars=0, midi=False, tail_seconds=1.0
         )
         render_arrangement(arr, item, opts)  # type: ignore[arg-type]
-        truth = _truth(arr)
+        truth = _truth(arr) | {"variant": variant}
         (item / "truth.json").write_text(json.dumps(truth, indent=1))
         assert isinstance(arr.song.key, Key)  # type: ignore[attr-defined]
         print(
@@ -208,13 +221,16 @@ def build_long(out: Path, minutes: float = 60.0) -> Path:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", type=Path, default=Path("/tmp/backline-eval"))
+    ap.add_argument(
+        "--out", type=Path, help="default: /tmp/backline-eval, or /tmp/backline-eval-vN for a variant"
+    )
     ap.add_argument("--count", type=int, default=len(PLAN))
     ap.add_argument("--long", action="store_true", help="also build the 60-minute file")
     ap.add_argument(
         "--variant", type=int, default=0, help="another draw of songs, keys and seeds (held-out set)"
     )
     a = ap.parse_args()
+    a.out = a.out or default_folder(a.variant)
     items = build(a.out, a.count, variant=a.variant)
     print(f"{len(items)} items in {a.out}")
     if a.long:

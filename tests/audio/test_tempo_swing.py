@@ -78,3 +78,15 @@ def test_clave_groove_is_not_read_as_dotted_quarters(bpm: float, monkeypatch: py
         # Without the 2:3 check this groove reads as 117 BPM (two thirds of the tempo).
         monkeypatch.setattr(beats, "DOTTED_RATIO", 10.0)
         assert analyze_array(y, SR).tempo == pytest.approx(bpm * 2 / 3, rel=0.04)
+
+
+# A shuffle: triplet feel, the beat and its "let" (the last triplet), backbeat on 2 and 4.
+SHUFFLE = [(b, 1.6 if b % 2 else 1.0) for b in range(4)] + [(b + 2 / 3, 0.6) for b in range(4)]
+
+
+@pytest.mark.parametrize("bpm", [70.0, 84.0, 96.0])
+def test_slow_shuffle_is_not_read_as_a_clave_groove(bpm: float) -> None:
+    """The 2:3 check must leave a shuffle alone: its beat-to-"let" spacing gives two
+    thirds of the beat some evidence, and a prior centred on 140 BPM would tip it."""
+    tempo, _ = estimate_tempo_from_onset(_envelope(bpm, SHUFFLE, 4))
+    assert tempo == pytest.approx(bpm, rel=0.04)

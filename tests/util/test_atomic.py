@@ -24,9 +24,9 @@ def test_new_file_gets_the_umask_mode(tmp_path: Path) -> None:
 def test_replaced_file_keeps_its_mode(tmp_path: Path) -> None:
     p = tmp_path / "out.txt"
     p.write_text("old")
-    p.chmod(0o600)
+    p.chmod(0o640)  # not the temporary file's 0600
     write_text_atomic(p, "new")
-    assert stat.S_IMODE(p.stat().st_mode) == 0o600
+    assert stat.S_IMODE(p.stat().st_mode) == 0o640
     assert p.read_text() == "new"
 
 

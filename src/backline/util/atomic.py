@@ -17,15 +17,30 @@ from backline.errors import OutputError
 __all__ = ["atomic_path", "write_bytes_atomic", "write_text_atomic"]
 
 
+def _read_umask() -> int:
+    """The process umask, read without changing it (``/proc/self/status``); else set and
+    restore it once, at import, before any thread of this package writes files."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
+
+
 def _mode_for(target: Path) -> int:
     """The permission bits the finished file gets: those of the file it replaces, else
     what a plain ``open()`` would give under the umask (a temporary file is 0600)."""
     try:
-        return target.stat().st_mode & 0o7777
+        return target.stat().st_mode & 0o777
     except OSError:
-        mask = os.umask(0)
-        os.umask(mask)
-        return 0o666 & ~mask
+        return 0o666 & ~_UMASK
 
 
 @contextlib.contextmanager

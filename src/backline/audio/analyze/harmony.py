@@ -55,6 +55,7 @@ __all__ = [
     "fit_key_weights",
     "key_index",
     "song_examples",
+    "title_key",
     "train",
 ]
 
@@ -183,16 +184,24 @@ def _song_runs(song: Song) -> list[Run] | None:
     return runs
 
 
+def title_key(title: str) -> str:
+    """A title reduced for matching: lower case, no parenthesised part, letters and
+    digits only ("Desafinado (Original)" and "desafinado" match)."""
+    import re
+
+    return re.sub(r"[^0-9a-z]", "", re.sub(r"\(.*?\)", "", title.casefold()))
+
+
 def song_examples(
     songs: Iterable[Song], exclude_titles: Iterable[str] = ()
 ) -> tuple[list[tuple[list[Run], int]], tuple[str, ...]]:
     """(runs, key index) for every song with a key and chords, and the titles left out
-    (those in ``exclude_titles``)."""
-    skip = set(exclude_titles)
+    (those matching ``exclude_titles`` by :func:`title_key`)."""
+    skip = {title_key(t) for t in exclude_titles}
     out: list[tuple[list[Run], int]] = []
     excluded: set[str] = set()
     for song in songs:
-        if song.title in skip:
+        if title_key(song.title) in skip:
             excluded.add(song.title)
             continue
         if song.key is None:
@@ -275,17 +284,20 @@ class HarmonyModel:
         return np.array([function_index(r - t, FAMILY_OF_QUALITY[q]) for r, q in states])
 
     def chord_prior(self, keys: int | np.ndarray, states: tuple[tuple[int, str], ...]) -> np.ndarray:
-        """Log-prior of each chord state, the likeliest chord at 0 and a floor of
-        :data:`PRIOR_FLOOR`; no-chord states (root < 0) get 0. ``keys`` is a key index
-        (0-23, :func:`key_index`) or a probability per key, for a mixture over keys (so
-        an uncertain key, C major or C minor, does not force either's chords)."""
-        chords = [i for i, (r, _) in enumerate(states) if r >= 0]
+        """Log-prior of each chord state: log P(function | key) floored at
+        :data:`PRIOR_FLOOR`, then shifted so that the likeliest chord is at 0; no-chord
+        states (root < 0) get 0. ``keys`` is a key index (0-23, :func:`key_index`) or a
+        probability per key, for a mixture over keys (so an uncertain key, C major or
+        C minor, does not force either's chords)."""
+        out = np.zeros(len(states))
+        chords = np.array([i for i, (r, _) in enumerate(states) if r >= 0], dtype=np.intp)
+        if len(chords) == 0:
+            return out
         sub = tuple(states[i] for i in chords)
         p = np.zeros(len(sub))
         for k, w in _key_weights(keys):
             p += w * np.exp(self.log_unigram[k // 12, self._functions(k, sub)])
         lp = np.maximum(np.log(p), PRIOR_FLOOR)
-        out = np.zeros(len(states))
         out[chords] = lp - lp.max()
         return out
 
@@ -296,7 +308,10 @@ class HarmonyModel:
         Cmaj7) and to or from no chord gets 0; staying on a state is not a change and is
         left to the decoder."""
         s = len(states)
-        chords = np.array([i for i, (r, _) in enumerate(states) if r >= 0])
+        out = np.zeros((s, s))
+        chords = np.array([i for i, (r, _) in enumerate(states) if r >= 0], dtype=np.intp)
+        if len(chords) == 0:
+            return out
         sub = tuple(states[i] for i in chords)
         p = np.zeros((len(sub), len(sub)))
         for k, w in _key_weights(keys):
@@ -304,19 +319,24 @@ class HarmonyModel:
             p += w * np.exp(self.log_bigram[k // 12][np.ix_(fi, fi)])
         lp = np.maximum(np.log(p), TRANSITION_FLOOR)
         fams = np.array([function_index(r, FAMILY_OF_QUALITY[q]) for r, q in sub])
-        same = fams[:, None] == fams[None, :]
-        lp = np.where(same, np.nan, lp)
-        lp = np.where(same, 0.0, lp - np.nanmean(lp, axis=1, keepdims=True))
-        out = np.zeros((s, s))
-        out[np.ix_(chords, chords)] = lp
+        other = fams[:, None] != fams[None, :]
+        count = other.sum(axis=1, keepdims=True)
+        mean = np.where(other, lp, 0.0).sum(axis=1, keepdims=True) / np.maximum(count, 1)
+        out[np.ix_(chords, chords)] = np.where(other, lp - mean, 0.0)
         return out
 
 
 def _key_weights(keys: int | np.ndarray, floor: float = 1e-3) -> list[tuple[int, float]]:
-    """(key index, weight) pairs: one key, or the keys of a distribution above ``floor``."""
-    if isinstance(keys, int | np.integer):
-        return [(int(keys), 1.0)]
-    q = np.asarray(keys, dtype=float)
+    """(key index, weight) pairs: one key, or the keys of a distribution above ``floor``
+    times its largest (all keys equally when the distribution is empty)."""
+    q = np.asarray(keys)
+    if q.ndim == 0:
+        return [(int(q) % 24, 1.0)]
+    q = q.astype(float).ravel()
+    if q.shape != (24,):
+        raise BacklineError(f"a key distribution has 24 values, not {q.size}")
+    if not np.all(np.isfinite(q)) or q.max() <= 0:
+        return [(k, 1.0 / 24) for k in range(24)]
     idx = np.flatnonzero(q >= floor * q.max())
     total = float(q[idx].sum())
     return [(int(k), float(q[k]) / total) for k in idx]
