@@ -110,12 +110,11 @@ def default_folder(variant: int) -> Path:
     return Path("/tmp/backline-eval" if variant == 0 else f"/tmp/backline-eval-v{variant}")
 
 
-def check_variant(items: list[Path], variant: int) -> None:
-    """Refuse a set built as another variant (same item names, other songs)."""
-    for item in items:
-        built = json.loads((item / "truth.json").read_text()).get("variant", variant)
-        if built != variant:
-            sys.exit(f"{item} was built as variant {built}, not {variant}: use another --out/--set")
+def check_variant(item: Path, variant: int) -> None:
+    """Refuse an item built as another variant (same item names, other songs)."""
+    built = json.loads((item / "truth.json").read_text()).get("variant", variant)
+    if built != variant:
+        sys.exit(f"{item} was built as variant {built}, not {variant}: use another --out/--set")
 
 
 def select(count: int = len(PLAN), variant: int = 0, max_bars: int = 96) -> Iterator[tuple[str, int, object]]:
@@ -175,7 +174,7 @@ def build(out: Path, count: int, variant: int = 0) -> list[Path]:
         item = out / name
         items.append(item)
         if (item / "truth.json").exists() and (item / "mix.wav").exists():
-            check_variant([item], variant)
+            check_variant(item, variant)
             continue
         t0 = time.perf_counter()
         opts = RenderOptions(

@@ -243,18 +243,23 @@ def track_beats(feat: Features) -> BeatResult:
     return BeatResult(float(tempo), beats, curve, conf)
 
 
+def _peaks(env: np.ndarray, times: np.ndarray, before: int, after: int) -> np.ndarray:
+    """The strongest frame of ``env`` from ``before`` frames before to ``after`` frames
+    after each of ``times`` (seconds)."""
+    idx = np.clip(np.round(times * FPS).astype(int), 0, len(env) - 1)
+    return np.array([env[max(0, i - before) : i + after + 1].max() for i in idx])
+
+
 def _fix_phase(feat: Features, beats: np.ndarray) -> np.ndarray:
     """Move the grid by a third, a half or two thirds of a beat when the kick and bass
     (the low band) hit there much harder than on the tracked beats: the tracker can lock
     onto loud off-beats (hi-hat, skank) or onto the swung eighth of a shuffle."""
     if len(beats) < 8:
         return beats
-    low = feat.onset_low
     period = float(np.median(np.diff(beats)))
 
     def strength(times: np.ndarray) -> float:
-        idx = np.clip(np.round(times * FPS).astype(int), 0, len(low) - 1)
-        return float(np.mean([low[max(0, i - 1) : i + 2].max() for i in idx]))
+        return float(np.mean(_peaks(feat.onset_low, times, 1, 1)))
 
     base = strength(beats[:-1])
     best, best_s = 0.0, base
@@ -280,8 +285,7 @@ def offbeat_contrast(feat: Features, beats: np.ndarray) -> float:
     period = float(np.median(np.diff(b)))
 
     def strength(env: np.ndarray, times: np.ndarray) -> float:
-        idx = np.clip(np.round(times * FPS).astype(int), 0, len(env) - 1)
-        return float(np.mean([env[max(0, i - 3) : i + 4].max() for i in idx])) + 1e-9
+        return float(np.mean(_peaks(env, times, 3, 3))) + 1e-9
 
     return float(
         sum(
@@ -347,11 +351,8 @@ def _extend(beats: np.ndarray, feat: Features) -> np.ndarray:
 def _beat_confidence(on: np.ndarray, beats: np.ndarray, strength: float) -> float:
     if len(beats) < 4 or not np.any(on > 0):
         return 0.0
-    idx = np.clip(np.round(beats * FPS).astype(int), 0, len(on) - 1)
-    at = np.array([on[max(0, i - 2) : i + 3].max() for i in idx]).mean()
-    mid_t = (beats[:-1] + beats[1:]) / 2
-    mid = np.clip(np.round(mid_t * FPS).astype(int), 0, len(on) - 1)
-    off = np.array([on[max(0, i - 2) : i + 3].max() for i in mid]).mean()
+    at = _peaks(on, beats, 2, 2).mean()
+    off = _peaks(on, (beats[:-1] + beats[1:]) / 2, 2, 2).mean()
     contrast = (at - off) / (at + off + 1e-9)
     periodic = np.clip((strength - 0.2) / 0.4, 0, 1)  # noise stays below 0.2, music above 0.5
     return float(np.clip(0.3 * np.clip(contrast * 2, 0, 1) + 0.7 * periodic, 0, 1))
@@ -385,16 +386,14 @@ def downbeat_evidence(feat: Features, beats: np.ndarray) -> np.ndarray:
     (:func:`backline.audio.analyze.chords.decode_chords_and_bars`)."""
     if len(beats) == 0:
         return np.zeros(0)
-    idx = np.clip(np.round(beats * FPS).astype(int), 0, len(feat.rms) - 1)
-    loud = np.array([feat.rms[max(0, i - 1) : i + 3].max() for i in idx])
+    loud = _peaks(feat.rms, beats, 1, 2)
     return 0.5 * _z(20 * np.log10(np.maximum(loud, 1e-6)), 1.0)
 
 
 def _attack_evidence(feat: Features, beats: np.ndarray) -> np.ndarray:
     """Downbeat evidence for the meter: the low band, the onset strength and the loudness."""
-    idx = np.clip(np.round(beats * FPS).astype(int), 0, len(feat.onset) - 1)
-    low = np.array([feat.onset_low[max(0, i - 2) : i + 3].max() for i in idx])
-    ons = np.array([feat.onset[max(0, i - 2) : i + 3].max() for i in idx])
+    low = _peaks(feat.onset_low, beats, 2, 2)
+    ons = _peaks(feat.onset, beats, 2, 2)
     return 0.6 * _z(low, 0.5) + 0.3 * _z(ons, 0.2 * float(ons.mean()) + 1e-9) + downbeat_evidence(feat, beats)
 
 

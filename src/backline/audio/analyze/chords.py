@@ -46,6 +46,7 @@ __all__ = [
     "beat_chromas",
     "chord_chromas",
     "chord_fit",
+    "chromas_scores",
     "decode_chords",
     "decode_chords_and_bars",
     "chord_scores",
@@ -297,11 +298,15 @@ def chord_scores(
     return np.vstack([sim, n_score[None, :]])
 
 
-def chord_fit(cc: ChordChromas) -> float:
-    """How well the beats each hold one chord: the median over beats of the best chord's
-    score ("no chord" left out). A grid on the off-beats splits chords across beats
-    and fits worse."""
-    full = chord_scores(cc.treble, cc.bass, cc.energy, notes=cc.notes, tonality=cc.tonality)
+def chromas_scores(cc: ChordChromas) -> np.ndarray:
+    """:func:`chord_scores` of all the views in ``cc``."""
+    return chord_scores(cc.treble, cc.bass, cc.energy, notes=cc.notes, tonality=cc.tonality)
+
+
+def chord_fit(full: np.ndarray) -> float:
+    """How well the beats each hold one chord, from their :func:`chord_scores`: the
+    median over beats of the best chord's score ("no chord" left out). A grid on the
+    off-beats splits chords across beats and fits worse."""
     if full.shape[1] < 2:
         return 0.0
     return float(np.median(full[:-1, 1:].max(axis=0)))

@@ -123,7 +123,7 @@ def analyze_features(feat: Features) -> Analysis:
         chord_change_curve,
         chord_chromas,
         chord_fit,
-        chord_scores,
+        chromas_scores,
         decode_chords,
         decode_chords_and_bars,
     )
@@ -151,25 +151,27 @@ def analyze_features(feat: Features) -> Analysis:
     # Chroma per beat (plus the span before the first beat).
     pitch_beats = beat_chroma(feat, beats_for_chords)
     cc = chord_chromas(pitch_beats)
+    full = chromas_scores(cc)
     if steady and offbeat_contrast(feat, beats) >= OFFBEAT_GATE:
         # A syncopated groove: the onsets cannot tell the beat from the off-beat, so the
         # harmony decides (chords change on beats, so on the right grid each beat holds
         # one chord).
         later = half_beat_later(beats, d)
         cc_later = chord_chromas(beat_chroma(feat, later))
-        if chord_fit(cc_later) - chord_fit(cc) >= PHASE_FIT_GAIN:
+        full_later = chromas_scores(cc_later)
+        if chord_fit(full_later) - chord_fit(full) >= PHASE_FIT_GAIN:
             beats = beats_for_chords = later
-            cc = cc_later
+            cc, full = cc_later, full_later
     treble = cc.treble
+    bass_time = cc.bass.sum(axis=1)
     if steady:
         meter = find_meter(feat, beats, chord_change_curve(treble))
-        full = chord_scores(treble, cc.bass, cc.energy, notes=cc.notes, tonality=cc.tonality)
         accent = downbeat_evidence(feat, beats)
         path, bar_pos = decode_chords_and_bars(full, meter, accent)
         states = [CHORD_STATES[i] for i in path]
         # Second pass in the key the first pass found, with the harmony model's chord
         # prior and chord-change probabilities (learned from charts).
-        ks, _ = key_scores(_chord_tone_histogram(states), states, bass=cc.bass.sum(axis=1))
+        ks, _ = key_scores(_chord_tone_histogram(states), states, bass=bass_time)
         hm, k = default_model(), key_posterior(ks)
         prior = HARMONY_PRIOR_WEIGHT * hm.chord_prior(k, CHORD_STATES)
         moves = HARMONY_TRANSITION_WEIGHT * hm.transitions(k, CHORD_STATES)
@@ -179,7 +181,7 @@ def analyze_features(feat: Features) -> Analysis:
     else:
         meter, db_idx = 4, np.zeros(0, dtype=int)
         states, _ = decode_chords(treble, cc.bass, cc.energy, None, notes=cc.notes, tonality=cc.tonality)
-    key, key_conf = estimate_key(_chord_tone_histogram(states), states, bass=cc.bass.sum(axis=1))
+    key, key_conf = estimate_key(_chord_tone_histogram(states), states, bass=bass_time)
     labels = ["N" if q == "N" else harte_label(r, q, key) for r, q in states]
     times = [float(t) for t in beats_for_chords]
     if times and times[0] > 0.05:

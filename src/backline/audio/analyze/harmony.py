@@ -150,38 +150,34 @@ class HarmonyCounts:
         return cls(uni, big, songs, excluded, kw)
 
 
-def chord_runs(chords: Iterable[tuple[int, str]]) -> list[Run]:
-    """Runs of one chord from a chord per beat (root pc, analyser quality; root < 0 for
-    no chord, which is skipped)."""
+def _merge_runs(chords: Iterable[Run]) -> list[Run]:
+    """(root, family, beats) spans with neighbours of the same chord joined."""
     runs: list[Run] = []
-    for root, q in chords:
-        if root < 0:
-            continue
-        fam = FAMILY_OF_QUALITY[q]
+    for root, fam, beats in chords:
         if runs and runs[-1][0] == root and runs[-1][1] == fam:
-            runs[-1] = (root, fam, runs[-1][2] + 1.0)
+            runs[-1] = (root, fam, runs[-1][2] + beats)
         else:
-            runs.append((root, fam, 1.0))
+            runs.append((root, fam, beats))
     return runs
 
 
+def chord_runs(chords: Iterable[tuple[int, str]]) -> list[Run]:
+    """Runs of one chord from a chord per beat (root pc, analyser quality; root < 0 for
+    no chord, which is skipped)."""
+    return _merge_runs((root, FAMILY_OF_QUALITY[q], 1.0) for root, q in chords if root >= 0)
+
+
 def _song_runs(song: Song) -> list[Run] | None:
-    """The runs of a song's expanded chart; None if it cannot expand."""
+    """The runs of a song's expanded chart (chords with no family skipped); None if it
+    cannot expand."""
     try:
         tl = expand(song)
     except BacklineError:
         return None
-    runs: list[Run] = []
-    for _start, dur, ev, _pb in tl.chord_spans():
-        fam = None if ev.chord is None else chord_family(ev.chord.quality)
-        if ev.chord is None or fam is None:
-            continue
-        root = ev.chord.root.pc
-        if runs and runs[-1][0] == root and runs[-1][1] == fam:
-            runs[-1] = (root, fam, runs[-1][2] + float(dur))
-        else:
-            runs.append((root, fam, float(dur)))
-    return runs
+    spans = ((ev.chord, float(dur)) for _start, dur, ev, _pb in tl.chord_spans() if ev.chord is not None)
+    return _merge_runs(
+        (chord.root.pc, fam, dur) for chord, dur in spans if (fam := chord_family(chord.quality)) is not None
+    )
 
 
 def title_key(title: str) -> str:
