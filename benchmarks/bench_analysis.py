@@ -1,13 +1,19 @@
 """Analysis benchmark: mir_eval scores on the rendered evaluation set and madmom's sample,
 speed (x real time on one core, after start-up), shift speed and memory on a 60-minute file.
 
-    taskset -c 0 .venv/bin/python benchmarks/bench_analysis.py [--variant N] [--set DIR] [--no-long]
+    taskset -c 0 .venv/bin/python benchmarks/bench_analysis.py [--variant N] [--set DIR] [--no-long] [--mute drums]
+    .venv/bin/python benchmarks/bench_analysis.py --set DIR --pitch-from OTHER_DIR --no-long
     .venv/bin/python benchmarks/bench_analysis.py --pool SET1 SET2 ...
 
 Builds the evaluation set first when it is missing (benchmarks/build_eval_set.py;
 ``--variant`` picks the draw: 0 the main set, 1 and 2 further songs from the same plan).
 Prints a markdown table and writes ``results.json`` into the set's folder. ``--pool``
 prints the measures over the songs of several sets already measured.
+
+``--pitch-from`` is a diagnostic: each song's beats come from its own mix, its chords and
+key from the pitch features of the same song in another set (built with ``--mute drums``:
+how much of the chord and key error the drums cause, with the beat tracking unchanged).
+Its results go to ``results-pitch-from-<set name>.json``.
 """
 
 from __future__ import annotations
@@ -36,14 +42,32 @@ def _key_kind(ref: str, est: str) -> str:
     return {1.0: "correct", 0.5: "fifth", 0.3: "relative", 0.2: "parallel"}.get(round(s, 2), "other")
 
 
-def evaluate_item(item: Path) -> dict[str, Any]:
+def _analyze_with_pitch_from(mix: Path, other: Path) -> Any:
+    """Analysis of ``mix`` with the pitch features (chords, key) of ``other``."""
+    from dataclasses import replace
+
+    from backline.audio.analyze.core import analyze_features
+    from backline.audio.analyze.features import extract_features
+
+    feat, pitched = extract_features(mix), extract_features(other)
+    n = feat.pitch.shape[1]
+    pitch = pitched.pitch[:, :n]
+    if pitch.shape[1] < n:
+        pitch = np.pad(pitch, ((0, 0), (0, n - pitch.shape[1])))
+    return analyze_features(replace(feat, pitch=pitch))
+
+
+def evaluate_item(item: Path, pitch_from: Path | None = None) -> dict[str, Any]:
     import mir_eval
 
     from backline.audio.analyze import analyze_file
 
     truth = json.loads((item / "truth.json").read_text())
     t0 = time.perf_counter()
-    a = analyze_file(item / "mix.wav")
+    if pitch_from is None:
+        a = analyze_file(item / "mix.wav")
+    else:
+        a = _analyze_with_pitch_from(item / "mix.wav", pitch_from / item.name / "mix.wav")
     secs = time.perf_counter() - t0
     ref_b, est_b = np.array(truth["beats"]), np.array(a.beats)
     ref_d, est_d = np.array(truth["downbeats"]), np.array(a.downbeats)
@@ -188,8 +212,10 @@ def score_rows(s: dict[str, Any]) -> list[list[str]]:
 
 
 def pool(sets: list[Path]) -> None:
-    """Print the measures over every song of several measured sets."""
-    rows = [r for d in sets for r in json.loads((d / "results.json").read_text())["items"]]
+    """Print the measures over every song of several measured sets (a set's folder, or
+    one of its results files)."""
+    files = [d if d.is_file() else d / "results.json" for d in sets]
+    rows = [r for f in files for r in json.loads(f.read_text())["items"]]
     s = summarise(rows)
     print(md_table(["measure", f"{s['items']} songs of {len(sets)} sets", "target"], score_rows(s)))
 
@@ -201,7 +227,13 @@ def main() -> None:
     )
     ap.add_argument("--variant", type=int, default=0, help="which draw of songs (build_eval_set.py)")
     ap.add_argument("--no-long", action="store_true", help="skip the 60-minute memory run")
-    ap.add_argument("--pool", type=Path, nargs="+", help="measured sets to pool (no analysis is run)")
+    ap.add_argument(
+        "--mute", action="append", default=[], help="a set rendered without this part (diagnostic)"
+    )
+    ap.add_argument("--pitch-from", type=Path, help="take chords and key from this set's mixes (diagnostic)")
+    ap.add_argument(
+        "--pool", type=Path, nargs="+", help="measured sets (or results files) to pool (no analysis is run)"
+    )
     args = ap.parse_args()
     if args.pool:
         pool(args.pool)
@@ -209,12 +241,24 @@ def main() -> None:
     pin_one_core()
     import build_eval_set
 
-    args.set = args.set or build_eval_set.default_folder(args.variant)
-    items = build_eval_set.build(args.set, len(build_eval_set.PLAN), variant=args.variant)
+    mute = tuple(args.mute)
+    args.set = args.set or build_eval_set.default_folder(args.variant, mute)
+    items = build_eval_set.build(args.set, len(build_eval_set.PLAN), variant=args.variant, mute=mute)
     from backline.audio.analyze import analyze_file
 
     analyze_file(items[0] / "mix.wav")  # start-up: imports and JIT compilation
-    rows = [evaluate_item(it) for it in items]
+    if args.pitch_from is not None:
+        for it in items:
+            other = args.pitch_from / it.name / "truth.json"
+            if (
+                not other.exists()
+                or json.loads(other.read_text())["title"]
+                != json.loads((it / "truth.json").read_text())["title"]
+            ):
+                sys.exit(
+                    f"{args.pitch_from} does not hold the songs of {args.set}: build it with the same --variant"
+                )
+    rows = [evaluate_item(it, args.pitch_from) for it in items]
     mm = madmom_sample()
     n = len(rows)
     audio_s = sum(r["duration"] for r in rows)
@@ -277,9 +321,8 @@ def main() -> None:
     print(
         f"\n{n} rendered songs, {audio_s / 60:.1f} minutes of audio; peak RSS here {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
     )
-    (args.set / "results.json").write_text(
-        json.dumps({"summary": summary, "items": rows}, indent=1, default=float)
-    )
+    name = "results.json" if args.pitch_from is None else f"results-pitch-from-{args.pitch_from.name}.json"
+    (args.set / name).write_text(json.dumps({"summary": summary, "items": rows}, indent=1, default=float))
 
 
 if __name__ == "__main__":

@@ -1,10 +1,12 @@
 """Build the analysis evaluation set: charts from the shared corpora, arranged and rendered
 by backline, with ground truth taken from the arrangement plan.
 
-    .venv/bin/python benchmarks/build_eval_set.py [--out /tmp/backline-eval] [--count 32] [--variant N]
+    .venv/bin/python benchmarks/build_eval_set.py [--out /tmp/backline-eval] [--count 32] [--variant N] [--mute PART]
 
 ``--variant 1`` draws other songs, keys and seeds from the same plan (a second set, to
 see whether a change to the analyser suits more than the songs it was tried on).
+``--mute drums`` renders the same songs without that part (a diagnostic: how much of
+the analyser's error the drums cause); its default folder ends in ``-no-drums``.
 
 For each item: ``<out>/<id>/mix.wav`` (22.05 kHz, no click, no count-in, no intro or
 ending, so the chart's first bar starts at 0 s) and ``truth.json``:
@@ -106,15 +108,23 @@ def _truth(arr: object) -> dict[str, object]:
     }
 
 
-def default_folder(variant: int) -> Path:
-    return Path("/tmp/backline-eval" if variant == 0 else f"/tmp/backline-eval-v{variant}")
+def default_folder(variant: int, mute: tuple[str, ...] = ()) -> Path:
+    base = "/tmp/backline-eval" if variant == 0 else f"/tmp/backline-eval-v{variant}"
+    return Path(base + "".join(f"-no-{m}" for m in mute))
 
 
-def check_variant(item: Path, variant: int) -> None:
-    """Refuse an item built as another variant (same item names, other songs)."""
-    built = json.loads((item / "truth.json").read_text()).get("variant", variant)
+def check_variant(item: Path, variant: int, mute: tuple[str, ...] = ()) -> None:
+    """Refuse an item built as another variant (same item names, other songs) or with
+    other parts muted."""
+    truth = json.loads((item / "truth.json").read_text())
+    built = truth.get("variant", variant)
     if built != variant:
         sys.exit(f"{item} was built as variant {built}, not {variant}: use another --out/--set")
+    muted = tuple(truth.get("muted", ()))
+    if muted != tuple(mute):
+        sys.exit(
+            f"{item} was built with {list(muted) or 'no part'} muted, not {list(mute)}: use another --out/--set"
+        )
 
 
 def select(count: int = len(PLAN), variant: int = 0, max_bars: int = 96) -> Iterator[tuple[str, int, object]]:
@@ -163,8 +173,8 @@ def select(count: int = len(PLAN), variant: int = 0, max_bars: int = 96) -> Iter
         yield f"{i:02d}-{style}", tempo, arr
 
 
-def build(out: Path, count: int, variant: int = 0) -> list[Path]:
-    """Render (or reuse) the items of :func:`select`."""
+def build(out: Path, count: int, variant: int = 0, mute: tuple[str, ...] = ()) -> list[Path]:
+    """Render (or reuse) the items of :func:`select`, without the parts in ``mute``."""
     from backline.model.pitch import Key
     from backline.render.pipeline import RenderOptions, render_arrangement
 
@@ -174,14 +184,20 @@ def build(out: Path, count: int, variant: int = 0) -> list[Path]:
         item = out / name
         items.append(item)
         if (item / "truth.json").exists() and (item / "mix.wav").exists():
-            check_variant(item, variant)
+            check_variant(item, variant, mute)
             continue
         t0 = time.perf_counter()
         opts = RenderOptions(
-            sample_rate=22050, click=False, cues=False, count_in_bars=0, midi=False, tail_seconds=1.0
+            sample_rate=22050,
+            click=False,
+            cues=False,
+            count_in_bars=0,
+            midi=False,
+            tail_seconds=1.0,
+            mute=tuple(mute),
         )
         render_arrangement(arr, item, opts)  # type: ignore[arg-type]
-        truth = _truth(arr) | {"variant": variant}
+        truth = _truth(arr) | {"variant": variant} | ({"muted": list(mute)} if mute else {})
         (item / "truth.json").write_text(json.dumps(truth, indent=1))
         assert isinstance(arr.song.key, Key)  # type: ignore[attr-defined]
         print(
@@ -228,9 +244,11 @@ def main() -> None:
     ap.add_argument(
         "--variant", type=int, default=0, help="another draw of songs, keys and seeds (held-out set)"
     )
+    ap.add_argument("--mute", action="append", default=[], help="render without this part (diagnostic)")
     a = ap.parse_args()
-    a.out = a.out or default_folder(a.variant)
-    items = build(a.out, a.count, variant=a.variant)
+    mute = tuple(a.mute)
+    a.out = a.out or default_folder(a.variant, mute)
+    items = build(a.out, a.count, variant=a.variant, mute=mute)
     print(f"{len(items)} items in {a.out}")
     if a.long:
         print(build_long(a.out))

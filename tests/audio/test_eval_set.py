@@ -1,0 +1,48 @@
+"""The evaluation-set builder refuses to mix items of another draw or another mute."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture()
+def eval_set(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(sys, "path", [str(ROOT / "benchmarks"), *sys.path])  # restored after the test
+    import build_eval_set
+
+    return build_eval_set
+
+
+def _item(folder: Path, truth: dict[str, object]) -> Path:
+    item = folder / "00-pop"
+    item.mkdir()
+    (item / "truth.json").write_text(json.dumps(truth))
+    return item
+
+
+def test_default_folders_name_the_draw_and_the_muted_parts(eval_set) -> None:  # type: ignore[no-untyped-def]
+    assert eval_set.default_folder(0) == Path("/tmp/backline-eval")
+    assert eval_set.default_folder(2) == Path("/tmp/backline-eval-v2")
+    assert eval_set.default_folder(1, ("drums",)) == Path("/tmp/backline-eval-v1-no-drums")
+
+
+def test_an_item_of_another_draw_or_mute_is_refused(eval_set, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    item = _item(tmp_path, {"variant": 1, "muted": ["drums"]})
+    eval_set.check_variant(item, 1, ("drums",))  # the same draw and mute: accepted
+    with pytest.raises(SystemExit, match="variant 1, not 0"):
+        eval_set.check_variant(item, 0, ("drums",))
+    with pytest.raises(SystemExit, match="muted, not"):
+        eval_set.check_variant(item, 1)
+
+
+def test_items_built_before_the_mute_option_count_as_unmuted(eval_set, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    item = _item(tmp_path, {"variant": 0})
+    eval_set.check_variant(item, 0)
+    with pytest.raises(SystemExit, match="no part muted"):
+        eval_set.check_variant(item, 0, ("drums",))
