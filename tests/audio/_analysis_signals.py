@@ -8,8 +8,8 @@ SR = 22050
 QUALITIES = {"maj": (0, 4, 7), "min": (0, 3, 7), "7": (0, 4, 7, 10), "min7": (0, 3, 7, 10), "dim": (0, 3, 6)}
 
 
-def midi_hz(m: float) -> float:
-    return float(440.0 * 2 ** ((m - 69) / 12))
+def midi_hz(m: float, a4: float = 440.0) -> float:
+    return float(a4 * 2 ** ((m - 69) / 12))
 
 
 def tone(
@@ -42,10 +42,12 @@ def progression(
     meter: int = 4,
     beats_per_chord: int = 4,
     bright: bool = False,
+    a4: float = 440.0,
     sr: int = SR,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(audio, beat times): block chords with a bass root and a kick on every beat
-    (louder on downbeats). ``bright`` gives a different timbre (more harmonics, higher voicing)."""
+    (louder on downbeats). ``bright`` gives a different timbre (more harmonics, higher
+    voicing); ``a4`` the concert pitch the band is tuned to."""
     spb = 60.0 / bpm
     n_beats = len(chords) * beats_per_chord
     n = int(n_beats * spb * sr) + sr
@@ -56,14 +58,14 @@ def progression(
             t0 = int(beat * spb * sr)
             base = 72 if bright else 60
             seg = tone(
-                [midi_hz(base + (root + iv) % 12) for iv in QUALITIES[q]],
+                [midi_hz(base + (root + iv) % 12, a4) for iv in QUALITIES[q]],
                 spb,
                 amp=0.12,
                 decay=0.5 if bright else 1.5,
                 harmonics=9 if bright else 5,
                 sr=sr,
             )
-            seg = seg + tone([midi_hz(36 + root)], spb, amp=0.35, decay=3.0, sr=sr)
+            seg = seg + tone([midi_hz(36 + root, a4)], spb, amp=0.35, decay=3.0, sr=sr)
             k = int(0.03 * sr)
             tt = np.arange(k) / sr
             down = beat % meter == 0

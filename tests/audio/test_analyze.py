@@ -9,7 +9,7 @@ import mir_eval
 import numpy as np
 import pytest
 import soundfile as sf
-from _analysis_signals import SR, clicks, progression, syncopated
+from _analysis_signals import SR, clicks, midi_hz, progression, syncopated
 
 from backline.audio.analyze import Analysis, analysis_to_song, analyze_array, analyze_file, estimate_tempo
 from backline.audio.analyze.harte import chord_to_harte
@@ -331,6 +331,38 @@ def test_bar_lines_follow_the_chord_changes() -> None:
     accent = np.where(np.arange(len(seq)) % 4 == 0, 0.3, 0.0)
     _, pos2 = decode_chords_and_bars(full, 4, accent)
     assert list(np.flatnonzero(pos2 == 0)) == [1, 5, 9, 13, 17]
+
+
+@pytest.mark.parametrize("a4", [432.0, 452.0])
+def test_a_band_off_standard_pitch(a4: float) -> None:
+    """A band tuned to A = 432 Hz, or 46 cents sharp (nearly a quarter tone): the concert
+    pitch is measured to 1 Hz and the chords are read as at 440."""
+    prog = [(9, "min"), (5, "maj"), (0, "maj"), (7, "maj")] * 3
+    y, _ = progression(prog, bpm=100, a4=a4)
+    a = analyze_array(y, SR)
+    assert a.a4_hz == pytest.approx(a4, abs=1.0)
+    assert a.as_json()["a4_hz"] == pytest.approx(a4, abs=1.0)
+    expected = [chord_to_harte(parse_chord(c)) for c in ("Am", "F", "C", "G")] * 3
+    assert list(a.beat_chords[: 4 * len(prog) : 4]) == expected
+    assert a.key == "C major"
+
+
+@pytest.mark.parametrize("cents", [-40, 40])
+def test_a_drum_tuned_between_semitones_is_not_a_chord_tone(cents: int) -> None:
+    """A tom ringing 40 cents off Eb on every off-beat of C F C G: summed over the whole
+    semitone (as the analyser once did) its Eb turns the F bars into F7; read only where
+    the band is in tune, F stays F."""
+    prog = [(0, "maj"), (5, "maj"), (0, "maj"), (7, "maj")] * 3
+    y, beats = progression(prog, bpm=100)
+    t = np.arange(int(0.25 * SR)) / SR
+    tom = 0.4 * np.sin(2 * np.pi * midi_hz(63 + cents / 100) * t) * np.exp(-t * 12)
+    z = y.astype(float)
+    for b in beats:
+        s = int((b + 0.3) * SR)
+        e = min(len(z), s + len(t))
+        z[s:e] += tom[: e - s]
+    a = analyze_array((z / np.abs(z).max() * 0.8).astype(np.float32), SR)
+    assert list(a.beat_chords[: 4 * len(prog) : 4]) == ["C:maj", "F:maj", "C:maj", "G:maj"] * 3
 
 
 def test_a_bass_pedal_names_the_key() -> None:

@@ -44,7 +44,8 @@ class Segment:
 class Analysis:
     """What the analyser found. ``key`` is in mir_eval's form (``"Bb major"``, ``"X"`` unknown);
     chord labels are Harte (``"A:min7"``, ``"N"``). ``beat_chords`` holds the label of
-    every beat (used to write a chart). ``confidence`` (0..1) is low when the beat is weak."""
+    every beat (used to write a chart). ``confidence`` (0..1) is low when the beat is weak.
+    ``a4_hz`` is the recording's concert pitch (440.0 when it is at standard pitch)."""
 
     duration: float
     tempo: float
@@ -58,6 +59,12 @@ class Analysis:
     tempo_curve: tuple[tuple[float, float], ...] = ()
     beat_chords: tuple[str, ...] = ()
     warnings: tuple[str, ...] = field(default=())
+    a4_hz: float = 440.0
+
+    @property
+    def tuning_cents(self) -> float:
+        """The concert pitch's distance from A = 440 Hz in cents."""
+        return 1200.0 * float(np.log2(self.a4_hz / 440.0))
 
     def as_json(self) -> dict[str, Any]:
         """The documented JSON (``backline audio analyze --json``)."""
@@ -72,6 +79,7 @@ class Analysis:
             "sections": [s.as_json() for s in self.sections],
             "confidence": round(self.confidence, 3),
             "tempo_curve": [[t, b] for t, b in self.tempo_curve],
+            "a4_hz": round(self.a4_hz, 2),
             "warnings": list(self.warnings),
         }
 
@@ -220,6 +228,7 @@ def analyze_features(feat: Features) -> Analysis:
         tempo_curve=tuple(br.tempo_curve),
         beat_chords=tuple(labels) if steady else (),
         warnings=tuple(warnings),
+        a4_hz=feat.a4_hz,
     )
 
 

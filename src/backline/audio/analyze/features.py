@@ -10,12 +10,23 @@ Two frame grids, both centred on ``k * hop`` samples (the first frame at time 0)
 - the onset grid (``n_fft`` 2048, hop 512, 43 frames/s): spectral flux of a log-mel
   spectrogram (librosa's onset strength, computed here in a streaming way), and a
   low-band flux (below 200 Hz: kick drum and bass attacks);
-- the pitch grid (hop 2048, 10.8 frames/s): the magnitude of each semitone from
-  MIDI 24 (C1) to 107 (B7), from a constant-Q transform (36 bins per octave, the
-  three bins around each semitone summed; computed on 30-second blocks with 2 s of
-  context on each side, so the blocks join without seams), and 20 MFCCs for timbre
-  (from an 8192-point FFT). The CQT resolves the bass register, where an FFT of
-  this size cannot separate neighbouring semitones.
+- the pitch grid (hop 2048, 10.8 frames/s): the in-tune magnitude of each semitone
+  from MIDI 24 (C1) to 107 (B7), from a constant-Q transform (36 bins per octave,
+  computed on 30-second blocks with 2 s of context on each side, so the blocks join
+  without seams), and 20 MFCCs for timbre (from an 8192-point FFT). The CQT resolves
+  the bass register, where an FFT of this size cannot separate neighbouring semitones.
+
+*In tune*: of the three CQT bins around each semitone only the one at the recording's
+tuning is kept (read between bins when the tuning falls between them). Instruments
+playing the harmony put their partials there; drums do not: a conga or a tom rings at
+whatever pitch it was tuned to, and cymbals spread their energy evenly over the three
+bins. On the 102 songs of the first three rendered evaluation sets this lifted chord
+accuracy (majmin) from 0.856 to 0.872 and sevenths from 0.718 to 0.750, and on a fourth
+set drawn afterwards from 0.861 to 0.876 (summing the three bins, as before, lets a kit's
+tones pass as chord tones; see ``docs/audio.md``). The tuning is estimated from the
+whole file as it streams (librosa's method: the spectral peaks' deviations from the
+equal-tempered grid, a histogram at 0.01 semitone, its mode), so a band tuned to
+A = 432 Hz or a tape running fast is read as well as one at A = 440 Hz.
 """
 
 from __future__ import annotations
@@ -37,6 +48,7 @@ __all__ = [
     "Features",
     "extract_features",
     "features_from_array",
+    "in_tune",
 ]
 
 SR = 22050
@@ -50,6 +62,17 @@ N_MELS = 40
 _CHUNK = SR * 30  # resampled samples processed at a time
 _CQT_BLOCK = 320  # frames per CQT block (about 30 s)
 _CQT_CONTEXT = 22 * PITCH_HOP  # samples of context on each side of a block (2 s)
+_THIRDS = 3  # CQT bins per semitone
+#: Resolution (semitones) of the tuning histogram, as in librosa's estimate_tuning, and
+#: the width of the window whose centre is taken as the tuning.
+TUNING_RESOLUTION = 0.01
+TUNING_WINDOW = 0.1
+#: The heaviest window must hold more of the peaks than an even spread would, by this many
+#: standard deviations, or standard pitch is assumed. Rendered songs hold 0.27-0.72 of
+#: their peaks in it (even their first 3 s); madmom's 2.8 s ``sample.wav``, dense and
+#: short, 0.21 of 122: chance, and its estimate (-37 cents) was noise.
+TUNING_SIGNIFICANCE = 4.0
+_TUNING_STRIDE = 4  # every 4th onset frame feeds the tuning histogram (10.8 a second)
 
 
 @dataclass(frozen=True)
@@ -60,10 +83,16 @@ class Features:
     onset: np.ndarray  # (n_onset,) spectral flux
     onset_low: np.ndarray  # (n_onset,) low-band flux
     rms: np.ndarray  # (n_onset,) frame RMS (linear)
-    pitch: np.ndarray  # (N_PITCH, n_pitch) semitone energies (magnitude, linear)
+    pitch: np.ndarray  # (N_PITCH, n_pitch) in-tune semitone magnitudes (linear)
     mfcc: np.ndarray  # (20, n_pitch)
     peak: float  # sample peak of the mono signal
     warnings: tuple[str, ...] = ()
+    tuning: float = 0.0  # semitones from A = 440 Hz (-0.5 .. 0.5)
+
+    @property
+    def a4_hz(self) -> float:
+        """The recording's concert pitch (A4 in Hz)."""
+        return 440.0 * 2.0 ** (self.tuning / 12.0)
 
     @property
     def onset_times(self) -> np.ndarray:
@@ -98,7 +127,8 @@ class _Framer:
 
 
 class _CqtStream:
-    """Semitone magnitudes (N_PITCH, frames) of a stream, frame k centred on ``k * PITCH_HOP``.
+    """CQT magnitudes (N_PITCH * 3, frames), three bins per semitone, of a stream, frame k
+    centred on ``k * PITCH_HOP``.
 
     The stream is cut into blocks of :data:`_CQT_BLOCK` frames; each block is transformed
     with :data:`_CQT_CONTEXT` samples of real signal (zeros at the file's edges) on each
@@ -129,7 +159,7 @@ class _CqtStream:
             seg = self.buf[a:b]
             if len(seg) < b - a:
                 seg = np.concatenate([seg, np.zeros(b - a - len(seg), dtype=np.float32)])
-            out.append(_cqt_semitones(seg)[:, _CQT_CONTEXT // PITCH_HOP :][:, : k1 - k0])
+            out.append(_cqt_thirds(seg)[:, _CQT_CONTEXT // PITCH_HOP :][:, : k1 - k0])
             self.next_frame = k1
             drop = k1 * PITCH_HOP - _CQT_CONTEXT - self.buf_start
             if drop > 0:
@@ -138,8 +168,9 @@ class _CqtStream:
         return out
 
 
-def _cqt_semitones(y: np.ndarray) -> np.ndarray:
-    """(N_PITCH, frames): the CQT magnitude summed over the three bins of each semitone."""
+def _cqt_thirds(y: np.ndarray) -> np.ndarray:
+    """(N_PITCH * 3, frames): CQT magnitudes a third of a semitone apart, the bins of
+    semitone k at rows 3k (a third flat), 3k + 1 (at A = 440 Hz) and 3k + 2."""
     import librosa
 
     c = np.abs(
@@ -147,12 +178,67 @@ def _cqt_semitones(y: np.ndarray) -> np.ndarray:
             y,
             sr=SR,
             hop_length=PITCH_HOP,
-            fmin=float(librosa.midi_to_hz(PITCH_LOW - 1.0 / 3.0)),
-            n_bins=N_PITCH * 3,
-            bins_per_octave=36,
+            fmin=float(librosa.midi_to_hz(PITCH_LOW - 1.0 / _THIRDS)),
+            n_bins=N_PITCH * _THIRDS,
+            bins_per_octave=12 * _THIRDS,
         )
     )
-    return c.reshape(N_PITCH, 3, -1).sum(axis=1).astype(np.float32)
+    return c.astype(np.float32)
+
+
+def in_tune(thirds: np.ndarray, tuning: float) -> np.ndarray:
+    """(N_PITCH, frames): each semitone's magnitude at ``tuning`` semitones from A = 440 Hz,
+    read from :func:`_cqt_thirds`'s rows (linear between the two nearest bins)."""
+    rows = thirds.shape[0]
+    pos = _THIRDS * np.arange(N_PITCH) + 1 + _THIRDS * float(np.clip(tuning, -0.5, 0.5))
+    lo = np.clip(np.floor(pos).astype(int), 0, rows - 2)
+    frac = np.clip(pos - lo, 0.0, 1.0)[:, None]
+    return ((1 - frac) * thirds[lo] + frac * thirds[lo + 1]).astype(np.float32)
+
+
+class _TuningHistogram:
+    """The deviation of spectral peaks from the equal-tempered grid (A = 440 Hz), counted
+    as a file streams: the peaks of librosa's ``piptrack`` above the median magnitude, as
+    in its ``estimate_tuning``, in a histogram at :data:`TUNING_RESOLUTION`.
+
+    The tuning is the centre of the histogram's heaviest window of
+    :data:`TUNING_WINDOW` semitones (on the circle: -0.5 and +0.5 are the same tuning),
+    not its highest bin: one sustained drum tone or detuned sample can make a spike that
+    outnumbers any single bin of a band in tune (a swing render at A = 440 Hz read
+    -0.40 that way). When no window stands out from chance
+    (:data:`TUNING_SIGNIFICANCE`), the tuning is 0: standard pitch."""
+
+    def __init__(self) -> None:
+        self.n = round(1 / TUNING_RESOLUTION)
+        self.counts = np.zeros(self.n)
+
+    def add(self, mag: np.ndarray) -> None:
+        import librosa
+
+        pitches, mags = librosa.piptrack(S=mag, sr=SR, n_fft=ONSET_NFFT)
+        found = pitches > 0
+        if not found.any():
+            return
+        keep = found & (mags >= np.median(mags[found]))
+        dev = 12 * np.log2(pitches[keep] / 440.0)
+        idx = np.floor(((dev + 0.5) % 1.0) * self.n).astype(int) % self.n
+        self.counts += np.bincount(idx, minlength=self.n)
+
+    def tuning(self) -> float:
+        """Semitones from A = 440 Hz, in [-0.5, 0.5); 0 when no peak was found."""
+        if not self.counts.any():
+            return 0.0
+        half = round(TUNING_WINDOW / 2 / TUNING_RESOLUTION)
+        offsets = np.arange(-half, half + 1)
+        window = np.array([self.counts[(i + offsets) % self.n].sum() for i in range(self.n)])
+        i = int(np.argmax(window))
+        total = float(self.counts.sum())
+        chance = len(offsets) / self.n  # the window's share if the peaks were spread evenly
+        if window[i] / total < chance + TUNING_SIGNIFICANCE * np.sqrt(chance * (1 - chance) / total):
+            return 0.0  # no tuning stands out from chance: assume standard pitch
+        weights = self.counts[(i + offsets) % self.n]
+        centre = i + float(weights @ offsets) / float(weights.sum()) + 0.5  # in bins
+        return float((centre / self.n) % 1.0 - 0.5)
 
 
 class _Extractor:
@@ -166,6 +252,7 @@ class _Extractor:
         self.low_bins = (freqs > 30) & (freqs < 200)
         self.mel_pitch = librosa.filters.mel(sr=SR, n_fft=PITCH_NFFT, n_mels=N_MELS).astype(np.float32)
         self.cqt = _CqtStream()
+        self.tuning = _TuningHistogram()
         from scipy.fft import dct
 
         self._dct = dct
@@ -183,6 +270,7 @@ class _Extractor:
             self.peak = max(self.peak, float(np.max(np.abs(x))))
         s = self.onset_framer.push(x, final)
         if s.shape[1]:
+            self.tuning.add(s[:, ::_TUNING_STRIDE])
             p = s**2
             self.rms.append(np.sqrt(p.sum(axis=0) * 2 / (ONSET_NFFT * ONSET_NFFT * 0.375)))
             mel = 10 * np.log10(np.maximum(self.mel_onset @ p, 1e-10))
@@ -209,15 +297,17 @@ class _Extractor:
                 return np.zeros((rows, 0) if rows else 0, dtype=np.float32)
             return np.concatenate(parts, axis=-1).astype(np.float32)
 
+        tuning = self.tuning.tuning()
         return Features(
             duration=duration,
             onset=cat(self.onset),
             onset_low=cat(self.onset_low),
             rms=cat(self.rms),
-            pitch=cat(self.pitch, N_PITCH),
+            pitch=in_tune(cat(self.pitch, N_PITCH * _THIRDS), tuning),
             mfcc=cat(self.mfcc, 20),
             peak=self.peak,
             warnings=warnings,
+            tuning=tuning,
         )
 
 

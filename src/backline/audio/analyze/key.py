@@ -12,8 +12,8 @@ the keys with that tonic (a tonic pedal under F/C and C names C major).
 
 It replaced a hand-set table of chord functions with closing-chord and bass weights:
 that table was tuned on the first two evaluation sets (88% and 85%) and fell to 62% on
-a third; the classifier, trained with all three sets' songs held out, reaches 85%, 79%
-and 82% (84 of the 102 songs, against 80 for the table).
+a third. The classifier, trained with the songs of all four sets held out, reaches 85%,
+85%, 79% and 77% (111 of the 136 songs); from the charts' own chords, 117 of 136.
 """
 
 from __future__ import annotations
