@@ -6,13 +6,14 @@ speed (x real time on one core, after start-up), shift speed and memory on a 60-
     .venv/bin/python benchmarks/bench_analysis.py --pool SET1 SET2 ...
 
 Builds the evaluation set first when it is missing (benchmarks/build_eval_set.py;
-``--variant`` picks the draw: 0 the main set, 1 and 2 further songs from the same plan).
+``--variant`` picks the draw: 0 the main set, 1 to 3 further songs from the same plan).
 Prints a markdown table and writes ``results.json`` into the set's folder. ``--pool``
 prints the measures over the songs of several sets already measured.
 
 ``--pitch-from`` is a diagnostic: each song's beats come from its own mix, its chords and
 key from the pitch features of the same song in another set (built with ``--mute drums``:
-how much of the chord and key error the drums cause, with the beat tracking unchanged).
+how much of the chord and key error the drums cause, the beat tracker's onsets unchanged;
+the off-beat check, meter and bar lines weigh the chords and can move).
 Its results go to ``results-pitch-from-<set name>.json``.
 """
 
@@ -215,6 +216,9 @@ def pool(sets: list[Path]) -> None:
     """Print the measures over every song of several measured sets (a set's folder, or
     one of its results files)."""
     files = [d if d.is_file() else d / "results.json" for d in sets]
+    folders = [f.parent.resolve() for f in files]
+    if len(set(folders)) < len(folders):
+        sys.exit("two results of the same set would count its songs twice: pool one per set")
     rows = [r for f in files for r in json.loads(f.read_text())["items"]]
     s = summarise(rows)
     print(md_table(["measure", f"{s['items']} songs of {len(sets)} sets", "target"], score_rows(s)))
@@ -241,7 +245,7 @@ def main() -> None:
     pin_one_core()
     import build_eval_set
 
-    mute = tuple(args.mute)
+    mute = build_eval_set.muted(args.mute)
     args.set = args.set or build_eval_set.default_folder(args.variant, mute)
     items = build_eval_set.build(args.set, len(build_eval_set.PLAN), variant=args.variant, mute=mute)
     from backline.audio.analyze import analyze_file
@@ -250,11 +254,9 @@ def main() -> None:
     if args.pitch_from is not None:
         for it in items:
             other = args.pitch_from / it.name / "truth.json"
-            if (
-                not other.exists()
-                or json.loads(other.read_text())["title"]
-                != json.loads((it / "truth.json").read_text())["title"]
-            ):
+            mine = json.loads((it / "truth.json").read_text())
+            theirs = json.loads(other.read_text()) if other.exists() else {}
+            if any(theirs.get(k) != mine.get(k) for k in ("title", "key", "tempo", "variant")):
                 sys.exit(
                     f"{args.pitch_from} does not hold the songs of {args.set}: build it with the same --variant"
                 )
@@ -264,6 +266,7 @@ def main() -> None:
     audio_s = sum(r["duration"] for r in rows)
     summary = summarise(rows)
     summary["madmom"] = mm
+    summary["pitch_from"] = str(args.pitch_from) if args.pitch_from is not None else None
     summary["shift_x_realtime"] = shift_speed(items[0] / "mix.wav", args.set)
     if not args.no_long:
         long = build_eval_set.build_long(args.set)

@@ -29,7 +29,7 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -108,6 +108,12 @@ def _truth(arr: object) -> dict[str, object]:
     }
 
 
+def muted(parts: Iterable[str]) -> tuple[str, ...]:
+    """The parts to mute, in one order (``--mute bass --mute drums`` is the same set as
+    ``--mute drums --mute bass``)."""
+    return tuple(sorted(set(parts)))
+
+
 def default_folder(variant: int, mute: tuple[str, ...] = ()) -> Path:
     base = "/tmp/backline-eval" if variant == 0 else f"/tmp/backline-eval-v{variant}"
     return Path(base + "".join(f"-no-{m}" for m in mute))
@@ -120,10 +126,10 @@ def check_variant(item: Path, variant: int, mute: tuple[str, ...] = ()) -> None:
     built = truth.get("variant", variant)
     if built != variant:
         sys.exit(f"{item} was built as variant {built}, not {variant}: use another --out/--set")
-    muted = tuple(truth.get("muted", ()))
-    if muted != tuple(mute):
+    built_muted = muted(truth.get("muted", ()))
+    if built_muted != muted(mute):
         sys.exit(
-            f"{item} was built with {list(muted) or 'no part'} muted, not {list(mute)}: use another --out/--set"
+            f"{item} was built with {list(built_muted) or 'no part'} muted, not {list(mute)}: use another --out/--set"
         )
 
 
@@ -178,7 +184,10 @@ def build(out: Path, count: int, variant: int = 0, mute: tuple[str, ...] = ()) -
     from backline.model.pitch import Key
     from backline.render.pipeline import RenderOptions, render_arrangement
 
+    mute = muted(mute)
     out.mkdir(parents=True, exist_ok=True)
+    for old in sorted(out.glob("*/truth.json")):  # refuse a folder of another set before rendering
+        check_variant(old.parent, variant, mute)
     items: list[Path] = []
     for name, tempo, arr in select(count, variant):
         item = out / name
@@ -246,7 +255,7 @@ def main() -> None:
     )
     ap.add_argument("--mute", action="append", default=[], help="render without this part (diagnostic)")
     a = ap.parse_args()
-    mute = tuple(a.mute)
+    mute = muted(a.mute)
     a.out = a.out or default_folder(a.variant, mute)
     items = build(a.out, a.count, variant=a.variant, mute=mute)
     print(f"{len(items)} items in {a.out}")

@@ -46,3 +46,29 @@ def test_items_built_before_the_mute_option_count_as_unmuted(eval_set, tmp_path:
     eval_set.check_variant(item, 0)
     with pytest.raises(SystemExit, match="no part muted"):
         eval_set.check_variant(item, 0, ("drums",))
+
+
+def test_the_order_of_muted_parts_does_not_matter(eval_set, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assert eval_set.muted(["drums", "bass", "drums"]) == ("bass", "drums")
+    item = _item(tmp_path, {"variant": 0, "muted": ["drums", "bass"]})
+    eval_set.check_variant(item, 0, ("bass", "drums"))
+    assert eval_set.default_folder(0, eval_set.muted(["drums", "bass"])) == Path(
+        "/tmp/backline-eval-no-bass-no-drums"
+    )
+
+
+def test_a_folder_of_another_set_is_refused_before_anything_is_rendered(eval_set, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _item(tmp_path, {"variant": 2})
+    with pytest.raises(SystemExit, match="variant 2, not 0"):
+        eval_set.build(tmp_path, 3, variant=0)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["00-pop"]  # nothing new written
+
+
+def test_pooling_one_set_twice_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(sys, "path", [str(ROOT / "benchmarks"), *sys.path])
+    import bench_analysis
+
+    for name in ("results.json", "results-pitch-from-x.json"):
+        (tmp_path / name).write_text(json.dumps({"items": []}))
+    with pytest.raises(SystemExit, match="twice"):
+        bench_analysis.pool([tmp_path, tmp_path / "results-pitch-from-x.json"])

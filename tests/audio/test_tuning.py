@@ -8,7 +8,6 @@ import pytest
 from backline.audio.analyze.features import (
     N_PITCH,
     SR,
-    TUNING_RESOLUTION,
     _TuningHistogram,
     features_from_array,
     in_tune,
@@ -17,9 +16,10 @@ from corpora import corpora_path
 
 
 def _histogram(deviations: dict[float, float]) -> _TuningHistogram:
+    """A histogram holding ``count`` peaks at each deviation (binned as ``add`` bins)."""
     h = _TuningHistogram()
     for dev, count in deviations.items():
-        h.counts[int(np.floor((dev + 0.5) / TUNING_RESOLUTION)) % h.n] += count
+        h.counts[int(np.floor(((dev + 0.5) % 1.0) * h.n + 1e-9)) % h.n] += count
     return h
 
 
@@ -32,15 +32,15 @@ def test_a_spike_does_not_outvote_a_band_in_tune() -> None:
 
 
 def test_tuning_near_a_quarter_tone_wraps_around() -> None:
-    """Peaks 0.48-0.50 sharp and 0.49-0.50 flat are one tuning (half a semitone)."""
-    h = _histogram({0.48: 100.0, 0.49: 100.0, -0.5: 100.0})
-    t = h.tuning()
-    assert min(abs(t - 0.5), abs(t + 0.5)) <= 0.02
+    """Peaks just flat of -0.5 and just sharp of +0.49 are one tuning (half a semitone
+    off): together they outweigh a cluster at +0.2 that beats either side alone."""
+    h = _histogram({-0.5: 100.0, -0.49: 100.0, -0.48: 60.0, 0.49: 120.0, 0.2: 250.0, 0.21: 50.0})
+    assert abs(abs(h.tuning()) - 0.5) <= 0.01
     assert _TuningHistogram().tuning() == 0.0  # nothing heard: standard pitch
 
 
 @pytest.mark.parametrize("cents", [-30.0, 0.0, 20.0])
-def test_a_tone_off_standard_pitch(cents: float) -> None:
+def test_a_tone_off_standard_pitch(cents: float, monkeypatch: pytest.MonkeyPatch) -> None:
     """A harmonic tone on A3 (and its octave) tuned ``cents`` off: the measured tuning
     matches, and the in-tune magnitudes put it on A."""
     t = np.arange(int(6 * SR)) / SR
@@ -51,6 +51,13 @@ def test_a_tone_off_standard_pitch(cents: float) -> None:
     assert feat.a4_hz == pytest.approx(440.0 * 2 ** (cents / 1200), abs=1.0)
     a3 = 57 - 24  # row of A3 (MIDI 57)
     assert int(np.argmax(feat.pitch[:, 20:-20].mean(axis=1))) == a3
+    if cents:
+        # The tuning reaches the pitch features: read at 440 Hz instead, A3 is weaker.
+        monkeypatch.setattr(_TuningHistogram, "tuning", lambda self: 0.0)
+        at_440 = features_from_array((0.3 * y).astype(np.float32), SR)
+        assert at_440.tuning == 0.0
+        gain = feat.pitch[a3, 20:-20].mean() / at_440.pitch[a3, 20:-20].mean()
+        assert gain > (1.4 if abs(cents) >= 30 else 1.04)
 
 
 def test_in_tune_reads_between_bins() -> None:
@@ -60,7 +67,23 @@ def test_in_tune_reads_between_bins() -> None:
     assert in_tune(thirds, 0.0)[10, 0] == pytest.approx(1.0)
     assert in_tune(thirds, 1 / 6)[10, 0] == pytest.approx(2.0)  # halfway
     assert in_tune(thirds, 1 / 3)[10, 0] == pytest.approx(3.0)
+    thirds[3 * 10] = 5.0  # a third of a semitone flat
+    assert in_tune(thirds, -1 / 6)[10, 0] == pytest.approx(3.0)  # halfway between 5 and 1
+    assert in_tune(thirds, -1 / 3)[10, 0] == pytest.approx(5.0)
+    # Half a semitone sharp: halfway from semitone 10's sharp bin to 11's flat bin.
+    thirds[3 * 11] = 7.0
+    assert in_tune(thirds, 0.5)[10, 0] == pytest.approx(5.0)
     assert in_tune(thirds, 0.0).shape == (N_PITCH, 1)
+    assert in_tune(np.zeros((N_PITCH * 3, 0), dtype=np.float32), 0.2).shape == (N_PITCH, 0)
+
+
+def test_in_tune_at_the_edges_of_the_range() -> None:
+    """The lowest and highest semitones read their own bins, clamped at the array's ends
+    when the tuning points past them (no index error)."""
+    thirds = np.arange(N_PITCH * 3, dtype=np.float32)[:, None]
+    assert in_tune(thirds, 0.0)[0, 0] == 1.0 and in_tune(thirds, 0.0)[-1, 0] == 3 * N_PITCH - 2
+    assert in_tune(thirds, -0.5)[0, 0] == 0.0  # clamped to the first row
+    assert in_tune(thirds, 0.5)[-1, 0] == 3 * N_PITCH - 1  # clamped to the last row
 
 
 def test_peaks_spread_by_chance_mean_standard_pitch() -> None:

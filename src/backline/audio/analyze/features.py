@@ -3,7 +3,7 @@
 The file is read block by block (:func:`backline.audio.io.iter_blocks`), folded to mono
 and resampled to :data:`SR` (22050 Hz) with a streaming resampler, then framed without
 ever holding the whole signal: memory stays bounded for hour-long files (the features
-themselves are a few MB per hour).
+take about 45 MB per hour while the file streams, 18 MB once finished).
 
 Two frame grids, both centred on ``k * hop`` samples (the first frame at time 0):
 
@@ -24,8 +24,9 @@ bins. On the 102 songs of the first three rendered evaluation sets this lifted c
 accuracy (majmin) from 0.856 to 0.872 and sevenths from 0.718 to 0.750, and on a fourth
 set drawn afterwards from 0.861 to 0.876 (summing the three bins, as before, lets a kit's
 tones pass as chord tones; see ``docs/audio.md``). The tuning is estimated from the
-whole file as it streams (librosa's method: the spectral peaks' deviations from the
-equal-tempered grid, a histogram at 0.01 semitone, its mode), so a band tuned to
+whole file as it streams (after librosa's method: the spectral peaks' deviations from the
+equal-tempered grid, a histogram at 0.01 semitone, here centred on its heaviest window
+rather than its highest bin, see :class:`_TuningHistogram`), so a band tuned to
 A = 432 Hz or a tape running fast is read as well as one at A = 440 Hz.
 """
 
@@ -64,14 +65,18 @@ _CQT_BLOCK = 320  # frames per CQT block (about 30 s)
 _CQT_CONTEXT = 22 * PITCH_HOP  # samples of context on each side of a block (2 s)
 _THIRDS = 3  # CQT bins per semitone
 #: Resolution (semitones) of the tuning histogram, as in librosa's estimate_tuning, and
-#: the width of the window whose centre is taken as the tuning.
+#: the width in bins of the window whose centre is taken as the tuning (0.11 semitone).
 TUNING_RESOLUTION = 0.01
-TUNING_WINDOW = 0.1
+TUNING_WINDOW_BINS = 11
 #: The heaviest window must hold more of the peaks than an even spread would, by this many
-#: standard deviations, or standard pitch is assumed. Rendered songs hold 0.27-0.72 of
-#: their peaks in it (even their first 3 s); madmom's 2.8 s ``sample.wav``, dense and
-#: short, 0.21 of 122: chance, and its estimate (-37 cents) was noise.
+#: standard deviations, and at least :data:`TUNING_MIN_SHARE` of them, or standard pitch
+#: is assumed. Rendered songs hold 0.27-0.72 of their peaks in it (even their first 3 s);
+#: madmom's 2.8 s ``sample.wav``, dense and short, 0.21 of 122: chance, and its estimate
+#: (-37 cents) was noise. The floor matters on long files, where the margin of 4 standard
+#: deviations shrinks below what the correlated peaks of noise reach (10 minutes of white
+#: noise held 0.115 against a margin of 0.112 and read +0.105 without it).
 TUNING_SIGNIFICANCE = 4.0
+TUNING_MIN_SHARE = 0.22
 _TUNING_STRIDE = 4  # every 4th onset frame feeds the tuning histogram (10.8 a second)
 
 
@@ -192,17 +197,18 @@ def in_tune(thirds: np.ndarray, tuning: float) -> np.ndarray:
     rows = thirds.shape[0]
     pos = _THIRDS * np.arange(N_PITCH) + 1 + _THIRDS * float(np.clip(tuning, -0.5, 0.5))
     lo = np.clip(np.floor(pos).astype(int), 0, rows - 2)
-    frac = np.clip(pos - lo, 0.0, 1.0)[:, None]
-    return ((1 - frac) * thirds[lo] + frac * thirds[lo + 1]).astype(np.float32)
+    frac = np.clip(pos - lo, 0.0, 1.0).astype(np.float32)[:, None]
+    return ((1 - frac) * thirds[lo] + frac * thirds[lo + 1]).astype(np.float32, copy=False)
 
 
 class _TuningHistogram:
     """The deviation of spectral peaks from the equal-tempered grid (A = 440 Hz), counted
     as a file streams: the peaks of librosa's ``piptrack`` above the median magnitude, as
-    in its ``estimate_tuning``, in a histogram at :data:`TUNING_RESOLUTION`.
+    in its ``estimate_tuning`` (the median of each chunk pushed, about 3 s, rather than of
+    the whole file, so that it streams), in a histogram at :data:`TUNING_RESOLUTION`.
 
     The tuning is the centre of the histogram's heaviest window of
-    :data:`TUNING_WINDOW` semitones (on the circle: -0.5 and +0.5 are the same tuning),
+    :data:`TUNING_WINDOW_BINS` bins (on the circle: -0.5 and +0.5 are the same tuning),
     not its highest bin: one sustained drum tone or detuned sample can make a spike that
     outnumbers any single bin of a band in tune (a swing render at A = 440 Hz read
     -0.40 that way). When no window stands out from chance
@@ -228,13 +234,14 @@ class _TuningHistogram:
         """Semitones from A = 440 Hz, in [-0.5, 0.5); 0 when no peak was found."""
         if not self.counts.any():
             return 0.0
-        half = round(TUNING_WINDOW / 2 / TUNING_RESOLUTION)
+        half = TUNING_WINDOW_BINS // 2
         offsets = np.arange(-half, half + 1)
         window = np.array([self.counts[(i + offsets) % self.n].sum() for i in range(self.n)])
         i = int(np.argmax(window))
         total = float(self.counts.sum())
         chance = len(offsets) / self.n  # the window's share if the peaks were spread evenly
-        if window[i] / total < chance + TUNING_SIGNIFICANCE * np.sqrt(chance * (1 - chance) / total):
+        margin = chance + TUNING_SIGNIFICANCE * np.sqrt(chance * (1 - chance) / total)
+        if window[i] / total < max(margin, TUNING_MIN_SHARE):
             return 0.0  # no tuning stands out from chance: assume standard pitch
         weights = self.counts[(i + offsets) % self.n]
         centre = i + float(weights @ offsets) / float(weights.sum()) + 0.5  # in bins
@@ -264,13 +271,15 @@ class _Extractor:
         self.pitch: list[np.ndarray] = []
         self.mfcc: list[np.ndarray] = []
         self.peak = 0.0
+        self.onset_frames = 0  # onset frames so far (the tuning stride runs across pushes)
 
     def push(self, x: np.ndarray, final: bool = False) -> None:
         if len(x):
             self.peak = max(self.peak, float(np.max(np.abs(x))))
         s = self.onset_framer.push(x, final)
         if s.shape[1]:
-            self.tuning.add(s[:, ::_TUNING_STRIDE])
+            self.tuning.add(s[:, (-self.onset_frames) % _TUNING_STRIDE :: _TUNING_STRIDE])
+            self.onset_frames += s.shape[1]
             p = s**2
             self.rms.append(np.sqrt(p.sum(axis=0) * 2 / (ONSET_NFFT * ONSET_NFFT * 0.375)))
             mel = 10 * np.log10(np.maximum(self.mel_onset @ p, 1e-10))
@@ -295,15 +304,19 @@ class _Extractor:
         def cat(parts: list[np.ndarray], rows: int | None = None) -> np.ndarray:
             if not parts:
                 return np.zeros((rows, 0) if rows else 0, dtype=np.float32)
-            return np.concatenate(parts, axis=-1).astype(np.float32)
+            return np.concatenate(parts, axis=-1).astype(np.float32, copy=False)
 
         tuning = self.tuning.tuning()
+        # Each block read in tune before joining: the three-bin blocks (39 MB an hour) are
+        # never copied whole.
+        tuned = [in_tune(block, tuning) for block in self.pitch]
+        self.pitch.clear()
         return Features(
             duration=duration,
             onset=cat(self.onset),
             onset_low=cat(self.onset_low),
             rms=cat(self.rms),
-            pitch=in_tune(cat(self.pitch, N_PITCH * _THIRDS), tuning),
+            pitch=cat(tuned, N_PITCH),
             mfcc=cat(self.mfcc, 20),
             peak=self.peak,
             warnings=warnings,
