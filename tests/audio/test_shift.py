@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -91,3 +92,32 @@ def test_never_overwrites_input(tmp_path: Path) -> None:
     with pytest.raises(AudioInputError, match="overwrite"):
         shift_file(f, f, semitones=1)
     assert f.read_bytes() == before
+
+
+def test_retune_a_folder_to_a440_from_the_command_line(tmp_path: Path) -> None:
+    """Stems of a band tuned to A = 432 Hz, retuned with ``--a4 440``: the keys' A3 lands
+    on 220 Hz within 5 cents (the tuning is measured on the keys, not on the click), the
+    click keeps its pitch, and an impossible concert pitch is a message, not a traceback."""
+    from typer.testing import CliRunner
+
+    from backline.cli.app import app
+
+    src = tmp_path / "stems"
+    src.mkdir()
+    a3 = 220.0 * 432.0 / 440.0
+    write_audio(src / "keys.wav", sum(sine(a3 * h, 6.0, amp=0.3 / h) for h in (1, 2, 3)), SR)
+    write_audio(src / "click.wav", sine(1000.0, 6.0), SR)
+    runner = CliRunner()
+    r = runner.invoke(app, ["audio", "shift", str(src), "--a4", "440", "-o", str(tmp_path / "out")])
+    assert r.exit_code == 0, r.output
+    measured = re.search(r"A4 = (\d+\.\d) Hz: ([+-]\d+) cents", r.output)
+    assert measured is not None, r.output
+    assert float(measured[1]) == pytest.approx(432.0, abs=1.0)  # within 4 cents
+    assert int(measured[2]) == pytest.approx(32, abs=4)
+    keys, _ = read_audio(tmp_path / "out" / "keys.wav")
+    click, _ = read_audio(tmp_path / "out" / "click.wav")
+    assert abs(cents(peak_hz(keys), 220.0)) < 5
+    assert abs(cents(peak_hz(click), 1000.0)) < 5
+    bad = runner.invoke(app, ["audio", "shift", str(src), "--a4", "4400", "-o", str(tmp_path / "o2")])
+    assert bad.exit_code == 2 and "not a concert pitch" in bad.output
+    assert "Traceback" not in bad.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Annotated
 
@@ -35,6 +36,10 @@ def shift_cmd(
     bpm: Annotated[
         float | None, typer.Option("--bpm", help="Target tempo in BPM (the source tempo is detected).")
     ] = None,
+    a4: Annotated[
+        float | None,
+        typer.Option("--a4", help="Retune to this concert pitch in Hz, e.g. 440 (the source's is measured)."),
+    ] = None,
     bit_depth: Annotated[str, typer.Option("--bit-depth", help="16, 24 or float (WAV/FLAC).")] = "24",
 ) -> None:
     """Change key and tempo with Rubber Band (high quality). Click and cue stems keep their pitch."""
@@ -42,6 +47,13 @@ def shift_cmd(
 
     if tempo is not None and bpm is not None:
         raise AudioInputError("give --tempo or --bpm, not both")
+    if a4 is not None:
+        if not 380.0 <= a4 <= 500.0:
+            raise AudioInputError(f"--a4 {a4:g} Hz is not a concert pitch (380-500 Hz, usually 440)")
+        source_a4 = _measure_a4(src)
+        retune = 12 * math.log2(a4 / source_a4)
+        console.print(f"source tuned to A4 = {source_a4:.1f} Hz: {retune * 100:+.0f} cents to A4 = {a4:g} Hz")
+        semitones += retune
     ratio = 1.0 if tempo is None else tempo
     if bpm is not None:
         ratio = bpm / _detect_tempo(src)
@@ -50,12 +62,28 @@ def shift_cmd(
     depth: int | str = "float" if bit_depth == "float" else int(bit_depth)
     if src.is_dir():
         res = shift_folder(src, out, semitones=semitones, tempo_ratio=ratio, bit_depth=depth)
-        console.print(f"shifted {len(res.outputs)} stems into {out} (tempo x{ratio:.4f}, {semitones:+g} st)")
+        console.print(
+            f"shifted {len(res.outputs)} stems into {out} (tempo x{ratio:.4f}, {round(semitones, 2):+g} st)"
+        )
         for p in res.pitch_kept:
             console.print(f"  {p.name}: click/cue stem, time-stretched only")
     else:
         shift_file(src, out, semitones=semitones, tempo_ratio=ratio, bit_depth=depth)
-        console.print(f"wrote {out} (tempo x{ratio:.4f}, {semitones:+g} st)")
+        console.print(f"wrote {out} (tempo x{ratio:.4f}, {round(semitones, 2):+g} st)")
+
+
+def _first_stem(src: Path, *, music: bool = False) -> Path:
+    """The file itself, or a folder's first stem (with ``music``, the first that is not a
+    click or cue track, when there is one)."""
+    from backline.audio.shift import is_click_or_cue
+
+    if src.is_file():
+        return src
+    stems = [p for p in sorted(src.iterdir()) if p.suffix.lower() in (".wav", ".flac", ".mp3", ".ogg")]
+    if not stems:
+        raise AudioInputError(f"{src}: no audio files")
+    tonal = [p for p in stems if not is_click_or_cue(p)] if music else []
+    return (tonal or stems)[0]
 
 
 def _detect_tempo(src: Path) -> float:
@@ -65,12 +93,17 @@ def _detect_tempo(src: Path) -> float:
         raise AudioInputError(
             "--bpm needs tempo analysis (pip install 'backline[analysis]'); use --tempo RATIO"
         ) from None
-    first = (
-        src
-        if src.is_file()
-        else next(p for p in sorted(src.iterdir()) if p.suffix.lower() in (".wav", ".flac", ".mp3", ".ogg"))
-    )
-    return float(estimate_tempo(first))
+    return float(estimate_tempo(_first_stem(src)))
+
+
+def _measure_a4(src: Path) -> float:
+    try:
+        from backline.audio.analyze import measure_a4
+    except ImportError:
+        raise AudioInputError(
+            "--a4 needs the analysis extra (pip install 'backline[analysis]'); use --semitones"
+        ) from None
+    return float(measure_a4(_first_stem(src, music=True)))
 
 
 @audio_app.command("check")

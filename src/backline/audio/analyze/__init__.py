@@ -13,6 +13,7 @@ from backline.audio.analyze.core import (
     analyze_features,
     analyze_file,
     estimate_tempo,
+    measure_a4,
 )
 
 __all__ = [
@@ -23,4 +24,5 @@ __all__ = [
     "analyze_file",
     "analysis_to_song",
     "estimate_tempo",
+    "measure_a4",
 ]

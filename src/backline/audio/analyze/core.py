@@ -289,6 +289,13 @@ def estimate_tempo(path: str | os.PathLike[str]) -> float:
     return a
 
 
+def measure_a4(path: str | os.PathLike[str]) -> float:
+    """The concert pitch of an audio file (A4 in Hz; 440.0 when no tuning stands out)."""
+    from backline.audio.analyze.features import extract_features
+
+    return extract_features(path).a4_hz
+
+
 def analyze_tempo_only(path: str | os.PathLike[str]) -> float:
     from backline.audio.analyze.beats import track_beats
 
