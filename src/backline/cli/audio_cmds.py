@@ -75,11 +75,12 @@ def shift_cmd(
 def _first_stem(src: Path, *, music: bool = False) -> Path:
     """The file itself, or a folder's first stem (with ``music``, the first that is not a
     click or cue track, when there is one)."""
+    from backline.audio.io import AUDIO_EXTENSIONS
     from backline.audio.shift import is_click_or_cue
 
     if src.is_file():
         return src
-    stems = [p for p in sorted(src.iterdir()) if p.suffix.lower() in (".wav", ".flac", ".mp3", ".ogg")]
+    stems = [p for p in sorted(src.iterdir()) if p.suffix.lower() in AUDIO_EXTENSIONS]
     if not stems:
         raise AudioInputError(f"{src}: no audio files")
     tonal = [p for p in stems if not is_click_or_cue(p)] if music else []

@@ -397,18 +397,8 @@ def _attack_evidence(feat: Features, beats: np.ndarray) -> np.ndarray:
     return 0.6 * _z(low, 0.5) + 0.3 * _z(ons, 0.2 * float(ons.mean()) + 1e-9) + downbeat_evidence(feat, beats)
 
 
-def _downbeat_feature(feat: Features, beats: np.ndarray, chord_change: np.ndarray | None) -> np.ndarray:
-    """Downbeat-ness per beat: the chord change (from the beat chroma when not given)
-    plus the attack (:func:`_attack_evidence`)."""
-    n = len(beats)
-    if chord_change is None:
-        chroma = beat_chroma(feat, beats)
-        c = np.zeros((12, n))
-        for k in range(chroma.shape[0]):
-            c[k % 12] += chroma[k]
-        c = np.log1p(100 * c / (c.max() + 1e-12))
-        cn = c / (np.linalg.norm(c, axis=0, keepdims=True) + 1e-9)
-        chord_change = np.concatenate([[0.0], 1 - (cn[:, 1:] * cn[:, :-1]).sum(axis=0)])
+def _downbeat_feature(feat: Features, beats: np.ndarray, chord_change: np.ndarray) -> np.ndarray:
+    """Downbeat-ness per beat: the chord change plus the attack (:func:`_attack_evidence`)."""
     return 1.0 * _z(chord_change, 0.05) + _attack_evidence(feat, beats)
 
 
@@ -424,8 +414,10 @@ def _meter_of(f: np.ndarray) -> int:
     return best[1]
 
 
-def find_meter(feat: Features, beats: np.ndarray, chord_change: np.ndarray | None = None) -> int:
-    """Beats per bar (3 or 4; 4 when there are too few beats to tell)."""
+def find_meter(feat: Features, beats: np.ndarray, chord_change: np.ndarray) -> int:
+    """Beats per bar (3 or 4; 4 when there are too few beats to tell), from the chord
+    change on each beat (:func:`backline.audio.analyze.chords.chord_change_curve`) and
+    its attack."""
     if len(beats) < 6:
         return 4
     return _meter_of(_downbeat_feature(feat, beats, chord_change))
