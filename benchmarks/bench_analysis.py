@@ -146,6 +146,31 @@ def shift_speed(src: Path, out: Path) -> float:
     return info.duration / (time.perf_counter() - t0)
 
 
+def _peak_hz(x: np.ndarray, sr: int) -> float:
+    """The strongest frequency of 2 s from a quarter into ``x`` (zero-padded FFT, parabolic peak)."""
+    seg = x[len(x) // 4 : len(x) // 4 + 2 * sr]
+    spec = np.abs(np.fft.rfft(seg * np.hanning(seg.size), n=seg.size * 8))
+    k = int(np.argmax(spec))
+    a, b, c = np.log(spec[k - 1 : k + 2] + 1e-12)
+    return float((k + 0.5 * (a - c) / (a - 2 * b + c)) * sr / (seg.size * 8))
+
+
+def shift_accuracy(sr: int = 44100) -> dict[str, float]:
+    """The issue's shift checks on a 440 Hz tone (8 s): the pitch error in cents of +2 and
+    -3 semitones, and the length error in percent of tempo ratios 0.9 and 1.25."""
+    from backline.audio.shift import shift_audio
+
+    tone = (0.3 * np.sin(2 * np.pi * 440.0 * np.arange(8 * sr) / sr)).astype(np.float32)[None]
+    out: dict[str, float] = {}
+    for st in (2, -3):
+        y = shift_audio(tone, sr, semitones=st)
+        out[f"cents_{st:+d}"] = 1200 * float(np.log2(_peak_hz(y[0], sr) / (440.0 * 2 ** (st / 12))))
+    for ratio in (0.9, 1.25):
+        y = shift_audio(tone, sr, tempo_ratio=ratio)
+        out[f"length_pct_{ratio}"] = 100 * (y.shape[1] - tone.shape[1] / ratio) / (tone.shape[1] / ratio)
+    return out
+
+
 _MEMORY_PROBE = """
 import sys, time
 import numpy as np
@@ -286,6 +311,7 @@ def main() -> None:
     summary["madmom"] = mm
     summary["pitch_from"] = str(args.pitch_from) if args.pitch_from is not None else None
     summary["shift_x_realtime"] = shift_speed(items[0] / "mix.wav", args.set)
+    summary["shift_accuracy"] = shift_accuracy()
     if not args.no_long:
         long = build_eval_set.build_long(args.set)
         summary["long"] = long_file_memory(long)
@@ -328,6 +354,16 @@ def main() -> None:
     ]
     srows += [
         ["shift speed (+2 st, one core)", f"{summary['shift_x_realtime']:.1f}x real time", ">= 8x"],
+        [
+            "shift accuracy on a 440 Hz tone: +2 / -3 semitones",
+            f"{summary['shift_accuracy']['cents_+2']:+.2f} / {summary['shift_accuracy']['cents_-3']:+.2f} cents",
+            "within 5 cents",
+        ],
+        [
+            "tempo change length error: x0.9 / x1.25",
+            f"{summary['shift_accuracy']['length_pct_0.9']:+.4f}% / {summary['shift_accuracy']['length_pct_1.25']:+.4f}%",
+            "within 0.1%",
+        ],
     ]
     if "long" in summary:
         lg = summary["long"]
