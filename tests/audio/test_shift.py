@@ -121,3 +121,38 @@ def test_retune_a_folder_to_a440_from_the_command_line(tmp_path: Path) -> None:
     bad = runner.invoke(app, ["audio", "shift", str(src), "--a4", "4400", "-o", str(tmp_path / "o2")])
     assert bad.exit_code == 2 and "not a concert pitch" in bad.output
     assert "Traceback" not in bad.output
+
+
+def test_retune_and_new_tempo_read_the_source_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--a4 440 --bpm 90`` on one file of A3 notes at A = 432 Hz, played at 120 BPM:
+    the file is analysed once for both (not once per option), the notes land on 220 Hz
+    within 5 cents, and the length grows by 120/90 within 2%."""
+    from typer.testing import CliRunner
+
+    import backline.audio.analyze.core as core_mod
+    import backline.audio.analyze.features as features_mod
+    from backline.cli.app import app
+
+    real = features_mod.extract_features
+    calls: list[object] = []
+
+    def counted(path: object) -> object:
+        calls.append(path)
+        return real(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(features_mod, "extract_features", counted)
+    monkeypatch.setattr(core_mod, "extract_features", counted)
+    a3 = 220.0 * 432.0 / 440.0
+    t = np.arange(int(12.0 * SR)) / SR
+    env = np.exp(-((t % 0.5) / 0.15))  # a note every beat at 120 BPM
+    tone = sum(np.sin(2 * np.pi * a3 * h * t) / h for h in (1, 2, 3))
+    src = tmp_path / "song.wav"
+    write_audio(src, (0.3 * env * tone).astype(np.float32)[None], SR)
+    r = CliRunner().invoke(
+        app, ["audio", "shift", str(src), "--a4", "440", "--bpm", "90", "-o", str(tmp_path / "o.wav")]
+    )
+    assert r.exit_code == 0, r.output
+    assert len(calls) == 1
+    out, _ = read_audio(tmp_path / "o.wav")
+    assert out.shape[1] / (12.0 * SR) == pytest.approx(120 / 90, rel=0.02)
+    assert abs(cents(peak_hz(out), 220.0)) < 5

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -47,16 +47,17 @@ def shift_cmd(
 
     if tempo is not None and bpm is not None:
         raise AudioInputError("give --tempo or --bpm, not both")
+    measures = _SourceMeasures(src)
     if a4 is not None:
         if not 380.0 <= a4 <= 500.0:
             raise AudioInputError(f"--a4 {a4:g} Hz is not a concert pitch (380-500 Hz, usually 440)")
-        source_a4 = _measure_a4(src)
+        source_a4 = measures.a4()
         retune = 12 * math.log2(a4 / source_a4)
         console.print(f"source tuned to A4 = {source_a4:.1f} Hz: {retune * 100:+.0f} cents to A4 = {a4:g} Hz")
         semitones += retune
     ratio = 1.0 if tempo is None else tempo
     if bpm is not None:
-        ratio = bpm / _detect_tempo(src)
+        ratio = bpm / measures.tempo()
     if ratio <= 0 or ratio > 4 or ratio < 0.25:
         raise AudioInputError(f"tempo ratio {ratio:.3f} is outside 0.25..4")
     depth: int | str = "float" if bit_depth == "float" else int(bit_depth)
@@ -87,24 +88,37 @@ def _first_stem(src: Path, *, music: bool = False) -> Path:
     return (tonal or stems)[0]
 
 
-def _detect_tempo(src: Path) -> float:
-    try:
+class _SourceMeasures:
+    """The source's tempo and concert pitch, from one feature extraction per stem file
+    (``--a4`` with ``--bpm`` on one file reads it once)."""
+
+    def __init__(self, src: Path) -> None:
+        self.src = src
+        self._features: dict[Path, Any] = {}
+
+    def _of(self, path: Path, option: str, instead: str) -> Any:
+        if path not in self._features:
+            try:  # librosa is imported on first use
+                from backline.audio.analyze.features import extract_features
+
+                self._features[path] = extract_features(path)
+            except ImportError:
+                raise AudioInputError(
+                    f"{option} needs the analysis extra (pip install 'backline[analysis]'); use {instead}"
+                ) from None
+        return self._features[path]
+
+    def tempo(self) -> float:
+        feat = self._of(_first_stem(self.src), "--bpm", "--tempo RATIO")
         from backline.audio.analyze import estimate_tempo
-    except ImportError:
-        raise AudioInputError(
-            "--bpm needs tempo analysis (pip install 'backline[analysis]'); use --tempo RATIO"
-        ) from None
-    return float(estimate_tempo(_first_stem(src)))
 
+        return float(estimate_tempo(feat))
 
-def _measure_a4(src: Path) -> float:
-    try:
+    def a4(self) -> float:
+        feat = self._of(_first_stem(self.src, music=True), "--a4", "--semitones")
         from backline.audio.analyze import measure_a4
-    except ImportError:
-        raise AudioInputError(
-            "--a4 needs the analysis extra (pip install 'backline[analysis]'); use --semitones"
-        ) from None
-    return float(measure_a4(_first_stem(src, music=True)))
+
+        return float(measure_a4(feat))
 
 
 @audio_app.command("check")

@@ -281,26 +281,31 @@ def analyze_array(y: np.ndarray, sample_rate: int) -> Analysis:
     return analyze_features(features_from_array(y, sample_rate))
 
 
-def estimate_tempo(path: str | os.PathLike[str]) -> float:
-    """The tempo of an audio file in BPM; AudioInputError when no steady beat is found."""
-    a = analyze_tempo_only(path)
+def estimate_tempo(source: str | os.PathLike[str] | Features) -> float:
+    """The tempo of an audio file (or of its extracted features) in BPM;
+    AudioInputError when no steady beat is found."""
+    a = analyze_tempo_only(source)
     if a <= 0:
-        raise AudioInputError(f"{path}: no steady beat found; give the tempo as a ratio (--tempo)")
+        where = "the audio" if isinstance(source, Features) else str(source)
+        raise AudioInputError(f"{where}: no steady beat found; give the tempo as a ratio (--tempo)")
     return a
 
 
-def measure_a4(path: str | os.PathLike[str]) -> float:
-    """The concert pitch of an audio file (A4 in Hz; 440.0 when no tuning stands out)."""
-    from backline.audio.analyze.features import extract_features
+def measure_a4(source: str | os.PathLike[str] | Features) -> float:
+    """The concert pitch of an audio file or of its extracted features (A4 in Hz; 440.0
+    when no tuning stands out)."""
+    return _features(source).a4_hz
 
-    return extract_features(path).a4_hz
 
-
-def analyze_tempo_only(path: str | os.PathLike[str]) -> float:
+def analyze_tempo_only(source: str | os.PathLike[str] | Features) -> float:
     from backline.audio.analyze.beats import track_beats
 
-    feat = extract_features(path)
+    feat = _features(source)
     if feat.peak < SILENCE_PEAK:
         return 0.0
     br = track_beats(feat)
     return br.tempo if len(br.beats) >= 4 else 0.0
+
+
+def _features(source: str | os.PathLike[str] | Features) -> Features:
+    return source if isinstance(source, Features) else extract_features(source)
