@@ -109,3 +109,6 @@ def test_bad_inputs_give_messages_not_tracebacks(tmp_path: Path) -> None:
     assert json.loads(r.stdout)["confidence"] == 0.0
     r = runner.invoke(app, ["audio", "click", str(silence), "-o", str(tmp_path / "s")])
     assert r.exit_code == 2 and "no steady beat" in r.output
+    r = runner.invoke(app, ["audio", "shift", str(silence), "--bpm", "100", "-o", str(tmp_path / "s.wav")])
+    assert r.exit_code == 2 and "silence.wav: no steady beat" in r.output
+    assert not (tmp_path / "s.wav").exists()

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from backline.cli.common import console, err_console, handle_errors
 from backline.errors import AudioInputError
+
+if TYPE_CHECKING:
+    from backline.audio.analyze.features import Features
 
 __all__ = ["audio_app", "register"]
 
@@ -94,9 +97,9 @@ class _SourceMeasures:
 
     def __init__(self, src: Path) -> None:
         self.src = src
-        self._features: dict[Path, Any] = {}
+        self._features: dict[Path, Features] = {}
 
-    def _of(self, path: Path, option: str, instead: str) -> Any:
+    def _of(self, path: Path, option: str, instead: str) -> Features:
         if path not in self._features:
             try:  # librosa is imported on first use
                 from backline.audio.analyze.features import extract_features
@@ -109,10 +112,11 @@ class _SourceMeasures:
         return self._features[path]
 
     def tempo(self) -> float:
-        feat = self._of(_first_stem(self.src), "--bpm", "--tempo RATIO")
+        path = _first_stem(self.src)
+        feat = self._of(path, "--bpm", "--tempo RATIO")
         from backline.audio.analyze import estimate_tempo
 
-        return float(estimate_tempo(feat))
+        return float(estimate_tempo(feat, name=str(path)))
 
     def a4(self) -> float:
         feat = self._of(_first_stem(self.src, music=True), "--a4", "--semitones")

@@ -281,12 +281,12 @@ def analyze_array(y: np.ndarray, sample_rate: int) -> Analysis:
     return analyze_features(features_from_array(y, sample_rate))
 
 
-def estimate_tempo(source: str | os.PathLike[str] | Features) -> float:
+def estimate_tempo(source: str | os.PathLike[str] | Features, *, name: str | None = None) -> float:
     """The tempo of an audio file (or of its extracted features) in BPM;
-    AudioInputError when no steady beat is found."""
+    AudioInputError when no steady beat is found, naming ``name`` (by default the path)."""
     a = analyze_tempo_only(source)
     if a <= 0:
-        where = "the audio" if isinstance(source, Features) else str(source)
+        where = name or ("the audio" if isinstance(source, Features) else str(source))
         raise AudioInputError(f"{where}: no steady beat found; give the tempo as a ratio (--tempo)")
     return a
 
