@@ -158,6 +158,7 @@ def test_degrees_and_bass(kind: str, degrees: str, bass: str, pcs: tuple[int, ..
         (_harm("C", "flamenco"), "unknown harmony kind 'flamenco'"),
         (_harm("C", "Italian", degrees=_deg(9, 0, "add")), "Italian"),
         (_harm("H", "major"), "not a note step"),
+        ("<harmony><root><root-step>C</root-step></root></harmony>", "<harmony> without <kind>"),
     ],
 )
 def test_impossible_harmony_is_a_chart_error_with_file_and_measure(harmony: str, needle: str) -> None:
@@ -165,6 +166,7 @@ def test_impossible_harmony_is_a_chart_error_with_file_and_measure(harmony: str,
         musicxml.load_bytes(_doc(harmony + _rest(8) + "</measure>"), "bad.musicxml")
     msg = str(err.value)
     assert "bad.musicxml" in msg and "measure 1" in msg and needle in msg
+    assert err.value.location == "bad.musicxml: measure 1"  # the error carries where, as the fuzz test asks
 
 
 def test_positions_follow_time_cursor_backup_forward_and_chord_notes() -> None:

@@ -308,7 +308,7 @@ def _num(text: str, what: str, where: str) -> Fraction:
     try:
         return Fraction(text.strip())
     except (ValueError, ZeroDivisionError):
-        raise ChartError(f"{where}: {what} is not a number: {text!r}") from None
+        raise ChartError(f"{what} is not a number: {text!r}", where) from None
 
 
 def _unpack(data: bytes, source: str) -> bytes:
@@ -428,7 +428,7 @@ def _time_of(el: ET.Element, where: str) -> TimeSignature | None:
         try:
             return TimeSignature(num, den)
         except ValueError as exc:
-            raise ChartError(f"{where}: {exc}") from None
+            raise ChartError(str(exc), where) from None
     return _time_for_length(total, None)
 
 
@@ -481,7 +481,7 @@ def _scan_part(part: ET.Element, where: str) -> list[_Measure]:
                 if dv is not None:
                     divisions = _num(_text(dv), "divisions", here)
                     if divisions <= 0:
-                        raise ChartError(f"{here}: divisions must be positive")
+                        raise ChartError("divisions must be positive", here)
                     meas.divisions = divisions
                 k = el.find("key")
                 if k is not None:
@@ -544,10 +544,10 @@ _TYPE_BEATS: dict[str, Fraction] = {
 def _note_name(step_el: ET.Element | None, alter_el: ET.Element | None, here: str) -> NoteName:
     step = _text(step_el).upper()
     if step not in _STEP_PC:
-        raise ChartError(f"{here}: not a note step: {step!r}")
+        raise ChartError(f"not a note step: {step!r}", here)
     alter = _num(_text(alter_el, "0") or "0", "alter", here)
     if alter.denominator != 1 or not -2 <= alter <= 2:
-        raise ChartError(f"{here}: chord root or bass altered by {alter} semitones")
+        raise ChartError(f"chord root or bass altered by {alter} semitones", here)
     return NoteName(step, int(alter))
 
 
@@ -555,12 +555,12 @@ def _read_harmony(h: ET.Element, here: str) -> Chord | None:
     root_el = h.find("root")
     kind_el = h.find("kind")
     if kind_el is None:
-        raise ChartError(f"{here}: <harmony> without <kind>")
+        raise ChartError("<harmony> without <kind>", here)
     kind = _text(kind_el)
     if root_el is None:
         if kind.lower() == "none":
             return None
-        raise ChartError(f"{here}: <harmony> without <root> (function or numeral harmony is not read)")
+        raise ChartError("<harmony> without <root> (function or numeral harmony is not read)", here)
     root = _note_name(root_el.find("root-step"), root_el.find("root-alter"), here)
     bass: NoteName | None = None
     bass_el = h.find("bass")
@@ -580,7 +580,7 @@ def _read_harmony(h: ET.Element, here: str) -> Chord | None:
                 alter = int(a)
             elif child.tag == "degree-type":
                 if value is None:
-                    raise ChartError(f"{here}: <degree-type> without <degree-value>")
+                    raise ChartError("<degree-type> without <degree-value>", here)
                 degrees.append((value, alter, _text(child)))
                 value = None
     inv = h.find("inversion")
@@ -588,7 +588,7 @@ def _read_harmony(h: ET.Element, here: str) -> Chord | None:
         chord = harmony_symbol(root, kind, degrees, bass, kind_el.get("text"))
     except (_Unspellable, ChordSymbolError, ValueError) as exc:
         msg = str(exc) if isinstance(exc, _Unspellable) else f"cannot spell the chord: {exc}"
-        raise ChartError(f"{here}: {msg}") from None
+        raise ChartError(msg, here) from None
     if chord is not None and bass is None and inv is not None and _text(inv) not in ("", "0"):
         chord = _invert(chord, int(_num(_text(inv), "inversion", here)), here)
     return chord
@@ -619,7 +619,7 @@ def _invert(chord: Chord, inversion: int, here: str) -> Chord:
     ]
     stack.sort(key=lambda d: order.index(d) if d in order else 99)
     if not 1 <= inversion <= len(stack):
-        raise ChartError(f"{here}: inversion {inversion} of a chord with {len(stack) + 1} tones")
+        raise ChartError(f"inversion {inversion} of a chord with {len(stack) + 1} tones", here)
     deg = stack[inversion - 1]
     num = int(deg.lstrip("b#"))
     semis = _MAJOR_SEMIS[num] + deg.count("#") - deg.count("b")
@@ -630,7 +630,7 @@ def _invert(chord: Chord, inversion: int, here: str) -> Chord:
 def _ending_numbers(text: str, here: str) -> frozenset[int]:
     nums = re.findall(r"\d+", text or "")
     if not nums:
-        raise ChartError(f"{here}: ending without a number ({text!r})")
+        raise ChartError(f"ending without a number ({text!r})", here)
     return frozenset(int(n) for n in nums)
 
 
@@ -950,12 +950,12 @@ def _imply_missing_repeats(bars: list[Bar]) -> list[Bar]:
 def _midi_of(pitch: ET.Element, here: str) -> int:
     step = _text(pitch.find("step")).upper()
     if step not in _STEP_PC:
-        raise ChartError(f"{here}: not a note step: {step!r}")
+        raise ChartError(f"not a note step: {step!r}", here)
     alter = float(_num(_text(pitch.find("alter"), "0") or "0", "alter", here))
     octave = int(_num(_text(pitch.find("octave"), "4"), "octave", here))
     midi = (octave + 1) * 12 + _STEP_PC[step] + round(alter)
     if not 0 <= midi <= 127:
-        raise ChartError(f"{here}: note {step}{octave} is outside the MIDI range")
+        raise ChartError(f"note {step}{octave} is outside the MIDI range", here)
     return midi
 
 
