@@ -481,3 +481,11 @@ def test_corpus_songs_round_trip_through_the_writer() -> None:
             n for n in song.melody if n.pitch is not None
         ]
         assert back.sections == song.sections, f
+
+
+def test_an_unknown_encoding_is_a_located_chart_error() -> None:
+    """Found by fuzzing: a damaged XML declaration naming an encoding that does not exist."""
+    data = b'<?xml version="1.0" encoding="TF-8"?><score-partwise/>'
+    with pytest.raises(ChartError, match="unknown encoding: TF-8") as err:
+        musicxml.load_bytes(data, "bad.musicxml")
+    assert str(err.value).startswith("bad.musicxml:1:1:")

@@ -352,6 +352,8 @@ def _parse_xml(data: bytes, source: str) -> ET.Element:
     except ET.ParseError as exc:
         line, col = exc.position
         raise ChartError(f"not well-formed XML: {exc}", Location(source, line, col + 1)) from None
+    except LookupError as exc:  # the XML declaration names an encoding Python does not know
+        raise ChartError(f"not readable XML: {exc}", Location(source, 1, 1)) from None
     tag = root.tag
     if tag == "score-timewise":
         root = _timewise_to_partwise(root)
