@@ -72,3 +72,40 @@ def test_pooling_one_set_twice_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_p
         (tmp_path / name).write_text(json.dumps({"items": []}))
     with pytest.raises(SystemExit, match="twice"):
         bench_analysis.pool([tmp_path, tmp_path / "results-pitch-from-x.json"])
+
+
+def test_pitch_from_matches_sets_built_before_the_variant_was_written(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(sys, "path", [str(ROOT / "benchmarks"), *sys.path])
+    import bench_analysis
+
+    song = {"title": "ABC", "key": "C major", "tempo": 100.0}
+    assert bench_analysis.same_song(song, song | {"variant": 0}, 0)
+    assert not bench_analysis.same_song(song, song | {"variant": 1}, 0)
+    assert not bench_analysis.same_song(song, song | {"key": "D major", "variant": 0}, 0)
+
+
+def test_duration_weighted_majmin_counts_only_the_seconds_mir_eval_scores(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pytest.importorskip("mir_eval")
+    monkeypatch.setattr(sys, "path", [str(ROOT / "benchmarks"), *sys.path])
+    import numpy as np
+
+    import bench_analysis
+
+    # 60 s of power chords (outside majmin's vocabulary), then 4 s of E minor read as major.
+    ref = np.array([[0.0, 60.0], [60.0, 64.0]])
+    scored, right = bench_analysis._majmin_seconds(
+        ref, ["E:(5)", "E:min"], np.array([[0.0, 64.0]]), ["E:maj"]
+    )
+    assert scored == pytest.approx(4.0)
+    assert right == 0.0
+    scored, right = bench_analysis._majmin_seconds(
+        np.array([[0.0, 4.0], [4.0, 8.0]]),
+        ["C:maj", "A:min"],
+        np.array([[0.0, 6.0], [6.0, 8.0]]),
+        ["C:maj", "A:min"],
+    )
+    assert (scored, right) == (pytest.approx(8.0), pytest.approx(6.0))

@@ -135,6 +135,7 @@ def analyze_features(feat: Features) -> Analysis:
         decode_chords,
         decode_chords_and_bars,
     )
+    from backline.audio.analyze.drum_tones import without_drum_tones
     from backline.audio.analyze.harmony import default_model
     from backline.audio.analyze.harte import harte_label
     from backline.audio.analyze.key import estimate_key, key_posterior, key_scores
@@ -156,8 +157,8 @@ def analyze_features(feat: Features) -> Analysis:
         beats_for_chords = beats
         if br.confidence < 0.3:
             warnings.append(f"the beat is weak (confidence {br.confidence:.2f}): check the tempo")
-    # Chroma per beat (plus the span before the first beat).
-    pitch_beats = beat_chroma(feat, beats_for_chords)
+    # Chroma per beat (plus the span before the first beat), drum tones taken off.
+    pitch_beats = without_drum_tones(beat_chroma(feat, beats_for_chords))
     cc = chord_chromas(pitch_beats)
     full = chromas_scores(cc)
     if steady and offbeat_contrast(feat, beats) >= OFFBEAT_GATE:
@@ -165,7 +166,7 @@ def analyze_features(feat: Features) -> Analysis:
         # harmony decides (chords change on beats, so on the right grid each beat holds
         # one chord).
         later = half_beat_later(beats, d)
-        cc_later = chord_chromas(beat_chroma(feat, later))
+        cc_later = chord_chromas(without_drum_tones(beat_chroma(feat, later)))
         full_later = chromas_scores(cc_later)
         if chord_fit(full_later) - chord_fit(full) >= PHASE_FIT_GAIN:
             beats = beats_for_chords = later

@@ -13,7 +13,8 @@ the keys with that tonic (a tonic pedal under F/C and C names C major).
 It replaced a hand-set table of chord functions with closing-chord and bass weights:
 that table was tuned on the first two evaluation sets (88% and 85%) and fell to 62% on
 a third. The classifier, trained with the songs of all four sets held out, reaches 85%,
-85%, 79% and 77% (111 of the 136 songs); from the charts' own chords, 117 of 136.
+85%, 88% and 79% (115 of the 136 songs, with the drum tones taken off the pitch
+features: :mod:`backline.audio.analyze.drum_tones`); from the charts' own chords, 117.
 """
 
 from __future__ import annotations
