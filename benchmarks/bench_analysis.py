@@ -296,6 +296,16 @@ def pool(sets: list[Path]) -> None:
     if len(set(folders)) < len(folders):
         sys.exit("two results of the same set would count its songs twice: pool one per set")
     rows = [r for f in files for r in json.loads(f.read_text())["items"]]
+    old = sorted(
+        {
+            str(f)
+            for f in files
+            for r in json.loads(f.read_text())["items"]
+            if "majmin_scored_seconds" not in r
+        }
+    )
+    if old:
+        sys.exit(f"measured before the scored seconds were kept: {', '.join(old)}; measure these sets again")
     s = summarise(rows)
     print(md_table(["measure", f"{s['items']} songs of {len(sets)} sets", "target"], score_rows(s)))
 

@@ -109,3 +109,14 @@ def test_duration_weighted_majmin_counts_only_the_seconds_mir_eval_scores(
         ["C:maj", "A:min"],
     )
     assert (scored, right) == (pytest.approx(8.0), pytest.approx(6.0))
+
+
+def test_pooling_results_measured_before_the_scored_seconds_asks_for_a_new_run(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(sys, "path", [str(ROOT / "benchmarks"), *sys.path])
+    import bench_analysis
+
+    (tmp_path / "results.json").write_text(json.dumps({"items": [{"majmin": 0.9, "duration": 60.0}]}))
+    with pytest.raises(SystemExit, match="measure these sets again"):
+        bench_analysis.pool([tmp_path])
