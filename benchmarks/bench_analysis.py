@@ -295,17 +295,11 @@ def pool(sets: list[Path]) -> None:
     folders = [f.parent.resolve() for f in files]
     if len(set(folders)) < len(folders):
         sys.exit("two results of the same set would count its songs twice: pool one per set")
-    rows = [r for f in files for r in json.loads(f.read_text())["items"]]
-    old = sorted(
-        {
-            str(f)
-            for f in files
-            for r in json.loads(f.read_text())["items"]
-            if "majmin_scored_seconds" not in r
-        }
-    )
+    items = {f: json.loads(f.read_text())["items"] for f in files}
+    old = [str(f) for f, rs in items.items() if any("majmin_scored_seconds" not in r for r in rs)]
     if old:
         sys.exit(f"measured before the scored seconds were kept: {', '.join(old)}; measure these sets again")
+    rows = [r for rs in items.values() for r in rs]
     s = summarise(rows)
     print(md_table(["measure", f"{s['items']} songs of {len(sets)} sets", "target"], score_rows(s)))
 
