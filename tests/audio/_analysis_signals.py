@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 SR = 22050
-QUALITIES = {"maj": (0, 4, 7), "min": (0, 3, 7), "7": (0, 4, 7, 10), "min7": (0, 3, 7, 10), "dim": (0, 3, 6)}
+QUALITIES = {
+    "maj": (0, 4, 7),
+    "min": (0, 3, 7),
+    "7": (0, 4, 7, 10),
+    "min7": (0, 3, 7, 10),
+    "dim": (0, 3, 6),
+    "5": (0, 7),
+}
 
 
 def midi_hz(m: float, a4: float = 440.0) -> float:

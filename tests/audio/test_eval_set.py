@@ -111,7 +111,7 @@ def test_duration_weighted_majmin_counts_only_the_seconds_mir_eval_scores(
     assert (scored, right) == (pytest.approx(8.0), pytest.approx(6.0))
 
 
-def test_pooling_results_measured_before_the_scored_seconds_asks_for_a_new_run(
+def test_pooling_results_of_an_older_benchmark_asks_for_a_new_run(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setattr(sys, "path", [str(ROOT / "benchmarks"), *sys.path])
@@ -120,3 +120,21 @@ def test_pooling_results_measured_before_the_scored_seconds_asks_for_a_new_run(
     (tmp_path / "results.json").write_text(json.dumps({"items": [{"majmin": 0.9, "duration": 60.0}]}))
     with pytest.raises(SystemExit, match="measure these sets again"):
         bench_analysis.pool([tmp_path])
+
+
+def test_key_named_by_the_charts_own_first_or_last_chord(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("mir_eval")
+    monkeypatch.setattr(sys, "path", [str(ROOT / "benchmarks"), *sys.path])
+    import bench_analysis
+
+    def truth(key: str, *labels: str) -> dict[str, object]:
+        return {"key": key, "chords": [{"label": lab} for lab in ("N", *labels, "N")]}
+
+    assert bench_analysis.key_named_by_chart(truth("C major", "D:min7", "G:7", "C:maj"))  # ends home
+    assert bench_analysis.key_named_by_chart(truth("A minor", "A:min", "E:7"))  # starts home
+    assert bench_analysis.key_named_by_chart(truth("F major", "Bb:maj/5", "C:7"))  # Bb/F: the bass
+    assert bench_analysis.key_named_by_chart(truth("Db major", "C#:maj", "G#:7"))  # enharmonic
+    # The Long Black Veil's chart is labelled D and plays E, B7 and A.
+    assert not bench_analysis.key_named_by_chart(truth("D major", "E:maj", "B:7", "A:maj", "E:maj"))
+    assert not bench_analysis.key_named_by_chart(truth("X", "C:maj"))
+    assert not bench_analysis.key_named_by_chart(truth("C major"))

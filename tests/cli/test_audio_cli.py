@@ -49,14 +49,15 @@ def test_analyze_json_schema(tmp_path: Path) -> None:
     data = json.loads(r.stdout)
     required = {"duration", "tempo", "beats", "downbeats", "time_signature", "key", "chords", "sections"}
     assert required <= set(data)
-    assert set(data) - required <= {"confidence", "tempo_curve", "a4_hz", "warnings"}
+    assert set(data) - required <= {"keys", "confidence", "tempo_curve", "a4_hz", "warnings"}
     assert data["a4_hz"] == pytest.approx(440.0, abs=1.5)  # the loop is at standard pitch
     assert isinstance(data["duration"], float) and isinstance(data["tempo"], float)
     assert all(isinstance(b, float) for b in data["beats"] + data["downbeats"])
     assert data["time_signature"] == [4, 4]
     mir_eval.key.validate_key(data["key"])
     assert data["key"] == "C major"
-    for seg in data["chords"] + data["sections"]:
+    assert [k["label"] for k in data["keys"]] == ["C major"]  # one key over the whole loop
+    for seg in data["chords"] + data["sections"] + data["keys"]:
         assert set(seg) == {"start", "end", "label"}
     labels = [c["label"] for c in data["chords"]]
     mir_eval.chord.validate(labels, labels)

@@ -184,7 +184,7 @@ def analyze_cmd(
         t.add_row("duration", f"{a.duration:.2f} s")
         t.add_row("tempo", f"{a.tempo:.1f} BPM" + (" (drifts)" if a.tempo_curve else ""))
         t.add_row("time signature", f"{a.time_signature[0]}/{a.time_signature[1]}")
-        t.add_row("key", a.key)
+        t.add_row("key", a.key + "".join(f", then {k.label} from {k.start:.1f} s" for k in a.keys[1:]))
         t.add_row("tuning", f"A4 = {a.a4_hz:.1f} Hz ({a.tuning_cents:+.0f} cents)")
         t.add_row("beats / bars", f"{len(a.beats)} / {len(a.downbeats)}")
         t.add_row("sections", " ".join(f"{s.label}@{s.start:.1f}s" for s in a.sections))

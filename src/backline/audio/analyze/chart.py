@@ -14,7 +14,16 @@ from backline.model.song import Bar, ChordEvent, Section, Song, TimeSignature
 
 __all__ = ["analysis_to_song", "harte_to_chord"]
 
-_SUFFIX = {"maj": "", "min": "m", "7": "7", "min7": "m7", "maj7": "maj7", "dim": "dim", "hdim7": "m7b5"}
+_SUFFIX = {
+    "maj": "",
+    "min": "m",
+    "7": "7",
+    "min7": "m7",
+    "maj7": "maj7",
+    "dim": "dim",
+    "hdim7": "m7b5",
+    "5": "5",
+}
 
 
 def harte_to_chord(label: str) -> Chord | None:
@@ -38,10 +47,8 @@ def analysis_to_song(a: Analysis, title: str = "Analysed recording") -> Song:
     beats = np.array(a.beats)
     num = a.time_signature[0]
     ts = TimeSignature(num, 4)
-    key: Key | None = None
-    if a.key != "X":
-        tonic, mode = a.key.split()
-        key = parse_key(tonic + ("m" if mode == "minor" else ""))
+    key = _key(a.key)
+    lift = a.keys[1] if len(a.keys) > 1 else None
     db_idx = [int(np.argmin(np.abs(beats - t))) for t in a.downbeats]
     drift = bool(a.tempo_curve)
     bars: list[Bar] = []
@@ -58,7 +65,8 @@ def analysis_to_song(a: Analysis, title: str = "Analysed recording") -> Song:
             tempo = round(60.0 / float(np.mean(np.diff(beats[start:stop]))))
         else:
             tempo = round(a.tempo)
-        bars.append(Bar(chords=tuple(events), time=ts, tempo=float(max(20, min(400, tempo))), key=key))
+        bar_key = _key(lift.label) if lift is not None and a.downbeats[k] >= lift.start - 1e-3 else key
+        bars.append(Bar(chords=tuple(events), time=ts, tempo=float(max(20, min(400, tempo))), key=bar_key))
     # Sections: a section starts at the bar whose downbeat opens it.
     starts: list[tuple[int, str]] = []
     for s in a.sections:
@@ -76,6 +84,14 @@ def analysis_to_song(a: Analysis, title: str = "Analysed recording") -> Song:
     bars_last[-1] = _with_end(bars_last[-1])
     sections[-1] = Section(sections[-1].label, tuple(bars_last))
     return Song(title=title, sections=tuple(sections), key=key)
+
+
+def _key(mir_eval_key: str) -> Key | None:
+    """A mir_eval key ("Db major", "X") as a :class:`Key` (None when unknown)."""
+    if mir_eval_key == "X":
+        return None
+    tonic, mode = mir_eval_key.split()
+    return parse_key(tonic + ("m" if mode == "minor" else ""))
 
 
 def _with_end(bar: Bar) -> Bar:

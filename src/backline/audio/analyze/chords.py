@@ -52,6 +52,7 @@ __all__ = [
     "chord_scores",
     "chord_change_curve",
     "note_activations",
+    "power_chords",
 ]
 
 _QUALS = tuple(QUALITY_INTERVALS)
@@ -89,6 +90,12 @@ HARMONY_PRIOR_WEIGHT = 0.02
 HARMONY_TRANSITION_WEIGHT = 0.5
 BAR_SWITCH = 1e-3
 SHARPNESS = 30.0
+#: A beat's chord has no third when its stronger third (minor or major) in the note
+#: chroma is below this share of its root or fifth, whichever is stronger; a song is
+#: played in power chords when at least :data:`POWER_SONG_SHARE` of its chord beats have
+#: none (:func:`power_chords`).
+POWER_THIRD = 0.25
+POWER_SONG_SHARE = 0.5
 _SEVENTH_PENALTY = {
     "maj": 0.0,
     "min": 0.0,
@@ -421,3 +428,23 @@ def decode_chords_and_bars(
         q, c = back_pos[t, q, c], back_chord[t, q, c]
         pos[t - 1], chords[t - 1] = q, c
     return chords, pos
+
+
+def power_chords(states: list[tuple[int, str]], notes: np.ndarray) -> list[tuple[int, str]]:
+    """``states`` with the chords of the beats that have no third made power chords
+    (quality ``"5"``, Harte ``E:5``) in a song played in power chords; any other song
+    unchanged. ``notes`` is the note-transcription chroma (:class:`ChordChromas`), where a
+    root's own harmonics (its fifth harmonic is a major third) are already taken off, so
+    the decoder's major triad on a bare fifth shows no third there."""
+    roots = np.array([r for r, _ in states], dtype=int)
+    cols = np.flatnonzero(roots >= 0)
+    if len(cols) == 0 or notes.shape[1] < len(states):
+        return states
+    r = roots[cols]
+    third = np.maximum(notes[(r + 3) % 12, cols], notes[(r + 4) % 12, cols])
+    frame = np.maximum(notes[r, cols], notes[(r + 7) % 12, cols])
+    bare = third < POWER_THIRD * frame
+    if float(bare.mean()) < POWER_SONG_SHARE:
+        return states
+    thirdless = set(cols[bare].tolist())
+    return [(r, "5") if i in thirdless else (r, q) for i, (r, q) in enumerate(states)]

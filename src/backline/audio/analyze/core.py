@@ -26,6 +26,9 @@ MIN_SECONDS_FOR_TEMPO = 3.0
 #: shuffles, whose chords sound on the off-beat) score -2 and lower.
 OFFBEAT_GATE = -1.0
 PHASE_FIT_GAIN = 0.015
+#: The music has stopped on the last beats whose energy is below this share of the
+#: median beat's (a reverb tail, the end of a fade): they hold no chord.
+TAIL_ENERGY = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +45,12 @@ class Segment:
 
 @dataclass(frozen=True)
 class Analysis:
-    """What the analyser found. ``key`` is in mir_eval's form (``"Bb major"``, ``"X"`` unknown);
-    chord labels are Harte (``"A:min7"``, ``"N"``). ``beat_chords`` holds the label of
-    every beat (used to write a chart). ``confidence`` (0..1) is low when the beat is weak.
-    ``a4_hz`` is the recording's concert pitch (440.0 when it is at standard pitch)."""
+    """What the analyser found. ``key`` is in mir_eval's form (``"Bb major"``, ``"X"`` unknown):
+    the home key, where the song starts; ``keys`` spans the song with its keys, a second
+    one when it modulates up to the end (a last chorus a step higher). Chord labels are
+    Harte (``"A:min7"``, ``"N"``). ``beat_chords`` holds the label of every beat (used to
+    write a chart). ``confidence`` (0..1) is low when the beat is weak. ``a4_hz`` is the
+    recording's concert pitch (440.0 when it is at standard pitch)."""
 
     duration: float
     tempo: float
@@ -60,6 +65,7 @@ class Analysis:
     beat_chords: tuple[str, ...] = ()
     warnings: tuple[str, ...] = field(default=())
     a4_hz: float = 440.0
+    keys: tuple[Segment, ...] = ()
 
     @property
     def tuning_cents(self) -> float:
@@ -75,6 +81,7 @@ class Analysis:
             "downbeats": [round(b, 4) for b in self.downbeats],
             "time_signature": list(self.time_signature),
             "key": self.key,
+            "keys": [k.as_json() for k in self.keys],
             "chords": [c.as_json() for c in self.chords],
             "sections": [s.as_json() for s in self.sections],
             "confidence": round(self.confidence, 3),
@@ -134,11 +141,19 @@ def analyze_features(feat: Features) -> Analysis:
         chromas_scores,
         decode_chords,
         decode_chords_and_bars,
+        power_chords,
     )
     from backline.audio.analyze.drum_tones import without_drum_tones
     from backline.audio.analyze.harmony import default_model
     from backline.audio.analyze.harte import harte_label
-    from backline.audio.analyze.key import estimate_key, key_posterior, key_scores
+    from backline.audio.analyze.key import (
+        estimate_key,
+        find_modulation,
+        key_name,
+        key_posterior,
+        key_scores,
+        without_modulation,
+    )
     from backline.audio.analyze.sections import segment_bars
 
     warnings: list[str] = list(feat.warnings)
@@ -190,8 +205,19 @@ def analyze_features(feat: Features) -> Analysis:
     else:
         meter, db_idx = 4, np.zeros(0, dtype=int)
         states, _ = decode_chords(treble, cc.bass, cc.energy, None, notes=cc.notes, tonality=cc.tonality)
-    key, key_conf = estimate_key(_chord_tone_histogram(states), states, bass=bass_time)
-    labels = ["N" if q == "N" else harte_label(r, q, key) for r, q in states]
+    states = power_chords(_tail_without_chords(states, cc.energy), cc.notes)
+    # A lift to the end (a last chorus a step up) is read back in the home key.
+    modulation = find_modulation(states)
+    home = without_modulation(states, modulation)
+    key, key_conf = estimate_key(_chord_tone_histogram(home), home, bass=bass_time)
+    lift_at, lifted = len(states), key
+    if modulation is not None:
+        lift_at = modulation[0]
+        lifted = key_name((key.tonic.pc + modulation[1]) % 12, key.mode)
+    labels = [
+        "N" if q == "N" else harte_label(r, q, key if i < lift_at else lifted)
+        for i, (r, q) in enumerate(states)
+    ]
     times = [float(t) for t in beats_for_chords]
     if times and times[0] > 0.05:
         times, labels_all = [0.0] + times, ["N"] + labels
@@ -211,6 +237,10 @@ def analyze_features(feat: Features) -> Analysis:
         sections = _segments(st, sec_labels, d)
     else:
         sections = (Segment(0.0, d, "A"),)
+    keys: tuple[Segment, ...] = (Segment(0.0, d, key.mir_eval),)
+    if modulation is not None:
+        at = float(beats_for_chords[lift_at])
+        keys = (Segment(0.0, at, key.mir_eval), Segment(at, d, lifted.mir_eval))
     conf = br.confidence if steady else 0.0
     if d < MIN_SECONDS_FOR_TEMPO:
         conf = min(conf, 0.3)
@@ -230,7 +260,22 @@ def analyze_features(feat: Features) -> Analysis:
         beat_chords=tuple(labels) if steady else (),
         warnings=tuple(warnings),
         a4_hz=feat.a4_hz,
+        keys=keys,
     )
+
+
+def _tail_without_chords(states: list[tuple[int, str]], energy: np.ndarray) -> list[tuple[int, str]]:
+    """``states`` with the trailing beats quieter than :data:`TAIL_ENERGY` times the
+    median beat set to no chord: the reverb of the last chord, decaying over beats
+    tracked past the end, is not a chord (it had read as E major after Eb7, and the
+    key classifier reads the last chord as the likeliest tonic)."""
+    if len(energy) == 0:
+        return states
+    quiet = np.asarray(energy) < TAIL_ENERGY * float(np.median(energy))
+    end = len(states)
+    while end > 0 and quiet[end - 1]:
+        end -= 1
+    return states[:end] + [(-1, "N")] * (len(states) - end)
 
 
 def _chord_tone_histogram(states: list[tuple[int, str]]) -> np.ndarray:
@@ -242,7 +287,7 @@ def _chord_tone_histogram(states: list[tuple[int, str]]) -> np.ndarray:
     for r, q in states:
         if r < 0:
             continue
-        for j, iv in enumerate(QUALITY_INTERVALS[q]):
+        for j, iv in enumerate((0, 7) if q == "5" else QUALITY_INTERVALS[q]):
             h[(r + iv) % 12] += 2.0 if j == 0 else 1.0
     return h
 

@@ -61,8 +61,20 @@ __all__ = [
 
 #: Chord families: major (triad, 6, maj7), dominant seventh, minor, diminished (and half-).
 FAMILIES = ("M", "D", "m", "o")
+#: The family of a power chord (root and fifth, no third) in the analyser's runs: each
+#: key reads it as the major or minor chord on its root (:meth:`HarmonyModel.key_features`).
+POWER = "5"
 #: The family of each quality the analyser reports (Harte shorthand).
-FAMILY_OF_QUALITY = {"maj": "M", "maj7": "M", "7": "D", "min": "m", "min7": "m", "dim": "o", "hdim7": "o"}
+FAMILY_OF_QUALITY = {
+    "maj": "M",
+    "maj7": "M",
+    "7": "D",
+    "min": "m",
+    "min7": "m",
+    "dim": "o",
+    "hdim7": "o",
+    "5": POWER,
+}
 N_FUNCTIONS = 12 * len(FAMILIES)
 #: Added to every count when the model is loaded (functions a chart never used).
 SMOOTHING = 0.5
@@ -257,17 +269,25 @@ class HarmonyModel:
         for k in range(24):
             m, t = k // 12, k % 12
             base = m * _MODE_FEATURES
-            ids = [function_index(r - t, f) for r, f, _ in runs]
+            ids = [self._function_in(m, r - t, f) for r, f, _ in runs]
             for i, (_, _, b) in zip(ids, runs, strict=True):
                 out[k, base + i] += b / total
             out[k, base + N_FUNCTIONS + ids[0]] = 1.0
             out[k, base + 2 * N_FUNCTIONS + ids[-1]] = 1.0
             for r, f, b in close:
-                out[k, base + 3 * N_FUNCTIONS + function_index(r - t, f)] += b / CLOSING_BEATS
+                out[k, base + 3 * N_FUNCTIONS + self._function_in(m, r - t, f)] += b / CLOSING_BEATS
             out[k, base + 4 * N_FUNCTIONS] = 1.0
             if len(ids) > 1:
                 out[k, 2 * _MODE_FEATURES + m] = float(np.mean(self.log_bigram[m, ids[:-1], ids[1:]]))
         return out
+
+    def _function_in(self, mode: int, interval: int, family: str) -> int:
+        """:func:`function_index`, a power chord (family :data:`POWER`, no third) read as
+        the major or minor chord on its root, whichever the mode uses more."""
+        if family != POWER:
+            return function_index(interval, family)
+        major, minor = function_index(interval, "M"), function_index(interval, "m")
+        return major if self.log_unigram[mode, major] >= self.log_unigram[mode, minor] else minor
 
     def key_scores(self, runs: Sequence[Run]) -> np.ndarray:
         """(24,) log-odds of each key (:func:`key_index`) for a chord sequence."""
