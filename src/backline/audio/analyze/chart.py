@@ -49,6 +49,7 @@ def analysis_to_song(a: Analysis, title: str = "Analysed recording") -> Song:
     ts = TimeSignature(num, 4)
     key = _key(a.key)
     lift = a.keys[1] if len(a.keys) > 1 else None
+    lift_key = _key(lift.label) if lift is not None else None
     db_idx = [int(np.argmin(np.abs(beats - t))) for t in a.downbeats]
     drift = bool(a.tempo_curve)
     bars: list[Bar] = []
@@ -65,7 +66,7 @@ def analysis_to_song(a: Analysis, title: str = "Analysed recording") -> Song:
             tempo = round(60.0 / float(np.mean(np.diff(beats[start:stop]))))
         else:
             tempo = round(a.tempo)
-        bar_key = _key(lift.label) if lift is not None and a.downbeats[k] >= lift.start - 1e-3 else key
+        bar_key = lift_key if lift is not None and a.downbeats[k] >= lift.start - 1e-3 else key
         bars.append(Bar(chords=tuple(events), time=ts, tempo=float(max(20, min(400, tempo))), key=bar_key))
     # Sections: a section starts at the bar whose downbeat opens it.
     starts: list[tuple[int, str]] = []

@@ -138,7 +138,7 @@ def find_modulation(
     for step in MODULATION_STEPS:
         lifted = (keys // 12) * 12 + (keys % 12 + step) % 12
         # (keys, splits): the head in key k, the tail in key k + step
-        gain = (cum[keys][:, splits] + total[lifted][:, None] - cum[lifted][:, splits]).max(axis=0) - one_key
+        gain = (cum[:, splits] + total[lifted][:, None] - cum[lifted][:, splits]).max(axis=0) - one_key
         j = int(np.argmax(gain))  # the whole lift gains most: its first beat
         if gain[j] >= MODULATION_GAIN * (n - splits[j]) and gain[j] > best[0]:
             best = (float(gain[j]), int(splits[j]), step)
