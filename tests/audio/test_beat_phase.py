@@ -43,3 +43,50 @@ def test_an_open_hat_between_four_on_the_floor_kicks_keeps_the_beat(bpm: float) 
     median, p90 = _phase_error(DANCE, bpm)
     assert abs(median) < 0.05
     assert p90 < 0.06
+
+
+def _samba_envelope(bpm: float, beats: int, louder: tuple[int, int]) -> tuple[np.ndarray, float]:
+    """An onset envelope with every sixteenth loud (samba), the beat loudest, and the
+    last sixteenth of the beat a little louder for the beats in ``louder``; (envelope,
+    frames per beat)."""
+    from backline.audio.analyze.features import ONSET_HOP
+    from backline.audio.analyze.features import SR as FEAT_SR
+
+    rng = np.random.default_rng(0)
+    per = 60.0 * FEAT_SR / ONSET_HOP / bpm
+    o = np.zeros(int((beats + 1) * per) + 10)
+    for b in range(beats):
+        gains = (0.95, 0.6, 0.8, 1.05) if louder[0] <= b < louder[1] else (1.0, 0.6, 0.8, 0.9)
+        for s, g in enumerate(gains):
+            o[round((b + s / 4) * per) + 2] += g * (1 + 0.15 * rng.standard_normal())
+    return o, per
+
+
+def test_a_steady_samba_does_not_slip_onto_another_sixteenth() -> None:
+    import librosa
+
+    from backline.audio.analyze.beats import dynamic_beats, slipped
+    from backline.audio.analyze.features import ONSET_HOP
+    from backline.audio.analyze.features import SR as FEAT_SR
+
+    o, per = _samba_envelope(96.0, 160, (40, 70))
+    _, plain = librosa.beat.beat_track(
+        onset_envelope=o, sr=FEAT_SR, hop_length=ONSET_HOP, bpm=96.0, units="time"
+    )
+    assert slipped(np.asarray(plain))  # the tracker alone moves onto the louder sixteenth and back
+    beats = dynamic_beats(o, 96.0)
+    phase = (beats * FEAT_SR / ONSET_HOP - 2) / per % 1.0
+    phase = np.where(phase > 0.5, phase - 1.0, phase)
+    assert np.max(np.abs(phase)) < 0.05
+    assert not slipped(beats)
+
+
+def test_slipped_finds_a_beat_a_sixteenth_short() -> None:
+    from backline.audio.analyze.beats import slipped
+
+    grid = np.arange(40) * 0.5
+    assert not slipped(grid)
+    assert not slipped(grid * np.linspace(1.0, 1.02, 40))  # a gentle drift is not a slip
+    short = np.concatenate([grid[:20], grid[20:] - 0.125])
+    assert slipped(short)
+    assert slipped(np.concatenate([grid[:20], grid[20:] + 0.125]))

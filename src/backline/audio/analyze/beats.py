@@ -8,6 +8,10 @@
 - **Tempo curve.** The same autocorrelation per window, constrained to +-25% of the
   global tempo and median-smoothed; when it moves by more than 3% the beat tracker
   follows it (librosa's dynamic programming with a time-varying tempo).
+- **Beats.** librosa's dynamic programming at that tempo (or along the curve); a steady
+  song whose beats slip a sixteenth is tracked again more tightly
+  (:func:`dynamic_beats`), then phase checks move the grid onto the kick and bass
+  (:func:`_fix_phase`, :func:`_local_phase`).
 - **Meter.** A "downbeat-ness" per beat (chord change, bass/kick attack, onset
   strength, each z-scored) is folded over 3 and 4 beats; the meter with the strongest
   contrast wins (:func:`find_meter`).
@@ -30,10 +34,12 @@ __all__ = [
     "estimate_tempo_from_onset",
     "track_beats",
     "beat_chroma",
+    "dynamic_beats",
     "find_meter",
     "downbeat_evidence",
     "half_beat_later",
     "offbeat_contrast",
+    "slipped",
 ]
 
 FPS = SR / ONSET_HOP
@@ -77,6 +83,14 @@ OFF_GRID_RATIO = 2.0
 SWING_EARLY = (0.18, 0.42)
 SWING_RATIO = 2.0
 SWING_MAIN = 0.3
+#: Slip check: on a steady tempo the tracker (librosa's dynamic programming, tightness
+#: 100) may take one beat a sixteenth short or long to sit on another
+#: subdivision for a while, when every sixteenth is loud (samba) and another one is
+#: louder for a few bars. A song whose tracked beats hold an interval in one of
+#: :data:`SLIP_RATIOS` (times the median interval) is tracked again with
+#: :data:`SLIP_TIGHTNESS`: a band does not move its beat by a sixteenth.
+SLIP_RATIOS = ((0.6, 0.88), (1.12, 1.4))
+SLIP_TIGHTNESS = 300.0
 
 
 @dataclass(frozen=True)
@@ -220,8 +234,6 @@ def _tempo_curve(on: np.ndarray, tempo: float) -> tuple[np.ndarray, np.ndarray]:
 
 def track_beats(feat: Features) -> BeatResult:
     """Beats of the whole file (seconds), the tempo, the tempo curve and a confidence."""
-    import librosa
-
     o = feat.onset.astype(float)
     tempo, strength = estimate_tempo_from_onset(o, feat.onset_low.astype(float))
     if tempo <= 0:
@@ -234,10 +246,7 @@ def track_beats(feat: Features) -> BeatResult:
         bpm_arg: float | np.ndarray = np.interp(t, centres, local)
     else:
         bpm_arg = tempo
-    _, beats = librosa.beat.beat_track(
-        onset_envelope=o, sr=SR, hop_length=ONSET_HOP, bpm=bpm_arg, units="time", trim=True
-    )
-    beats = _fix_phase(feat, np.asarray(beats, dtype=float))
+    beats = _fix_phase(feat, dynamic_beats(o, bpm_arg))
     beats = _local_phase(feat, beats)
     beats = _refine(o, beats) + ONSET_LAG
     beats = _extend(beats, feat)
@@ -256,6 +265,39 @@ def track_beats(feat: Features) -> BeatResult:
         curve = [(round(float(beats[i]), 3), round(float(sm[i]), 2)) for i in range(0, len(sm), step)]
     conf = _beat_confidence(on, beats, strength)
     return BeatResult(float(tempo), beats, curve, conf)
+
+
+def slipped(beats: np.ndarray) -> bool:
+    """Whether an interval between ``beats`` is about a sixteenth off the median
+    (:data:`SLIP_RATIOS`): the tracker moved to another subdivision there."""
+    if len(beats) < 8:
+        return False
+    ratio = np.diff(beats) / float(np.median(np.diff(beats)))
+    return any(bool(np.any((ratio > lo) & (ratio < hi))) for lo, hi in SLIP_RATIOS)
+
+
+def dynamic_beats(o: np.ndarray, bpm: float | np.ndarray) -> np.ndarray:
+    """Beats (seconds) of an onset envelope by librosa's dynamic programming at ``bpm``
+    (a tempo, or one per frame when it drifts); a steady song whose beats slip
+    (:func:`slipped`) is tracked again with :data:`SLIP_TIGHTNESS`."""
+    import librosa
+
+    def track(tightness: float) -> np.ndarray:
+        _, beats = librosa.beat.beat_track(
+            onset_envelope=o,
+            sr=SR,
+            hop_length=ONSET_HOP,
+            bpm=bpm,
+            units="time",
+            trim=True,
+            tightness=tightness,
+        )
+        return np.asarray(beats, dtype=float)
+
+    beats = track(100.0)
+    if np.ndim(bpm) == 0 and slipped(beats):
+        beats = track(SLIP_TIGHTNESS)
+    return beats
 
 
 def _peaks(env: np.ndarray, times: np.ndarray, before: int, after: int) -> np.ndarray:
