@@ -118,6 +118,9 @@ def evaluate_item(item: Path, pitch_from: Path | None = None) -> dict[str, Any]:
         "key_kind": _key_kind(truth["key"], a.key),
         "key_named_by_chart": key_named_by_chart(truth),
         "key_changes": len(a.keys) - 1,
+        "key_in_two": any(
+            mir_eval.key.weighted_score(truth["key"], k) == 1.0 for k, _ in a.key_candidates[:2]
+        ),
         "majmin": chords["majmin"],
         "majmin_scored_seconds": scored_s,
         "majmin_correct_seconds": correct_s,
@@ -279,6 +282,7 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "key_correct_named_by_chart": sum(r["key_kind"] == "correct" for r in rows if r["key_named_by_chart"])
         / max(named, 1),
         "key_lifts": sum(r["key_changes"] > 0 for r in rows),
+        "key_in_two": sum(r["key_in_two"] for r in rows) / n,
         "majmin_mean": float(np.mean([r["majmin"] for r in rows])),
         # over all the scored seconds of the set (MIREX's weighted chord symbol recall)
         "majmin_weighted": float(
@@ -307,6 +311,7 @@ def score_rows(s: dict[str, Any]) -> list[list[str]]:
             f"{s['key_correct_named_by_chart']:.1%}",
             "reported",
         ],
+        ["key among the two likeliest (`key_candidates`)", f"{s['key_in_two']:.1%}", "reported"],
         ["songs heard to lift a step to the end", str(s["key_lifts"]), "reported"],
         [
             "chords majmin (mean / duration-weighted)",
@@ -327,7 +332,11 @@ def pool(sets: list[Path]) -> None:
     if len(set(folders)) < len(folders):
         sys.exit("two results of the same set would count its songs twice: pool one per set")
     items = {f: json.loads(f.read_text())["items"] for f in files}
-    old = [str(f) for f, rs in items.items() if any("key_named_by_chart" not in r for r in rs)]
+    old = [
+        str(f)
+        for f, rs in items.items()
+        if any(k not in r for r in rs for k in ("key_named_by_chart", "key_in_two"))
+    ]
     if old:
         sys.exit(f"measured by an older benchmark: {', '.join(old)}; measure these sets again")
     rows = [r for rs in items.values() for r in rs]

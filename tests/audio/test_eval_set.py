@@ -122,6 +122,17 @@ def test_pooling_results_of_an_older_benchmark_asks_for_a_new_run(
         bench_analysis.pool([tmp_path])
 
 
+def test_pooling_results_without_the_key_candidates_asks_for_a_new_run(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(sys, "path", [str(ROOT / "benchmarks"), *sys.path])
+    import bench_analysis
+
+    (tmp_path / "results.json").write_text(json.dumps({"items": [{"key_named_by_chart": True}]}))
+    with pytest.raises(SystemExit, match="measure these sets again"):
+        bench_analysis.pool([tmp_path])
+
+
 def test_key_named_by_the_charts_own_first_or_last_chord(monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("mir_eval")
     monkeypatch.setattr(sys, "path", [str(ROOT / "benchmarks"), *sys.path])

@@ -117,3 +117,20 @@ def test_the_reverb_after_the_last_chord_is_no_chord() -> None:
     assert _tail_without_chords(states, energy) == [(0, "maj")] * 6 + [(-1, "N")] * 2
     assert _tail_without_chords(states, np.ones(8)) == states
     assert _tail_without_chords([], np.zeros(0)) == []
+
+
+def test_likeliest_keys_name_a_close_second() -> None:
+    """A vamp on C7 and Bb (Cocaine's riff) leaves the chord statistics torn (F, Bb, G
+    minor: none has 50%), and the candidates say so; the first is the estimated key. A
+    plain cadence leaves no doubt."""
+    vamp = _beats([(0, "7"), (10, "maj")] * 16, per_chord=2)
+    tones = np.ones(12)
+    cands = key.likeliest_keys(tones, vamp)
+    assert cands[0][0] == key.estimate_key(tones, vamp)[0]
+    assert 1 < len(cands) <= key.CANDIDATES
+    assert {str(k) for k, _ in cands} <= {"C", "F", "Bb", "Gm"} and cands[0][1] < 0.5
+    assert all(p >= key.CANDIDATE_FLOOR for _, p in cands[1:])
+    assert cands[1][1] >= 0.15  # a close second, which the analysis table names
+    clear = key.likeliest_keys(tones, _beats(CADENCE * 8))
+    assert str(clear[0][0]) == "C" and clear[0][1] > 0.9
+    assert key.likeliest_keys(tones, []) == ()  # no chords: no probabilities

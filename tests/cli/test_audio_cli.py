@@ -49,7 +49,14 @@ def test_analyze_json_schema(tmp_path: Path) -> None:
     data = json.loads(r.stdout)
     required = {"duration", "tempo", "beats", "downbeats", "time_signature", "key", "chords", "sections"}
     assert required <= set(data)
-    assert set(data) - required <= {"keys", "confidence", "tempo_curve", "a4_hz", "warnings"}
+    assert set(data) - required <= {
+        "keys",
+        "key_candidates",
+        "confidence",
+        "tempo_curve",
+        "a4_hz",
+        "warnings",
+    }
     assert data["a4_hz"] == pytest.approx(440.0, abs=1.5)  # the loop is at standard pitch
     assert isinstance(data["duration"], float) and isinstance(data["tempo"], float)
     assert all(isinstance(b, float) for b in data["beats"] + data["downbeats"])
@@ -57,6 +64,12 @@ def test_analyze_json_schema(tmp_path: Path) -> None:
     mir_eval.key.validate_key(data["key"])
     assert data["key"] == "C major"
     assert [k["label"] for k in data["keys"]] == ["C major"]  # one key over the whole loop
+    cands = data["key_candidates"]
+    assert cands[0]["key"] == data["key"] and cands[0]["p"] > 0.5
+    assert [c["p"] for c in cands] == sorted((c["p"] for c in cands), reverse=True)
+    assert sum(c["p"] for c in cands) <= 1.0 + 1e-3 and len(cands) <= 3
+    for c in cands:
+        mir_eval.key.validate_key(c["key"])
     for seg in data["chords"] + data["sections"] + data["keys"]:
         assert set(seg) == {"start", "end", "label"}
     labels = [c["label"] for c in data["chords"]]
@@ -113,3 +126,18 @@ def test_bad_inputs_give_messages_not_tracebacks(tmp_path: Path) -> None:
     r = runner.invoke(app, ["audio", "shift", str(silence), "--bpm", "100", "-o", str(tmp_path / "s.wav")])
     assert r.exit_code == 2 and "silence.wav: no steady beat" in r.output
     assert not (tmp_path / "s.wav").exists()
+
+
+def test_the_analysis_table_names_a_close_second_key() -> None:
+    from backline.audio.analyze.core import Analysis, Segment
+    from backline.cli.audio_cmds import _key_text
+
+    def analysis(cands: tuple[tuple[str, float], ...], keys: tuple[Segment, ...] = ()) -> Analysis:
+        return Analysis(
+            60.0, 120.0, (), (), (4, 4), cands[0][0], (), (), 1.0, keys=keys, key_candidates=cands
+        )
+
+    assert _key_text(analysis((("Bb major", 0.41), ("F major", 0.40)))) == "Bb major (41%; or F major, 40%)"
+    assert _key_text(analysis((("C major", 0.9), ("A minor", 0.06)))) == "C major"
+    lift = (Segment(0.0, 30.0, "C major"), Segment(30.0, 60.0, "Db major"))
+    assert _key_text(analysis((("C major", 0.97),), lift)) == "C major, then Db major from 30.0 s"

@@ -14,6 +14,7 @@ from backline.cli.common import console, err_console, handle_errors
 from backline.errors import AudioInputError
 
 if TYPE_CHECKING:
+    from backline.audio.analyze.core import Analysis
     from backline.audio.analyze.features import Features
 
 __all__ = ["audio_app", "register"]
@@ -184,7 +185,7 @@ def analyze_cmd(
         t.add_row("duration", f"{a.duration:.2f} s")
         t.add_row("tempo", f"{a.tempo:.1f} BPM" + (" (drifts)" if a.tempo_curve else ""))
         t.add_row("time signature", f"{a.time_signature[0]}/{a.time_signature[1]}")
-        t.add_row("key", a.key + "".join(f", then {k.label} from {k.start:.1f} s" for k in a.keys[1:]))
+        t.add_row("key", _key_text(a))
         t.add_row("tuning", f"A4 = {a.a4_hz:.1f} Hz ({a.tuning_cents:+.0f} cents)")
         t.add_row("beats / bars", f"{len(a.beats)} / {len(a.downbeats)}")
         t.add_row("sections", " ".join(f"{s.label}@{s.start:.1f}s" for s in a.sections))
@@ -196,6 +197,19 @@ def analyze_cmd(
             console.print(f"wrote {chart}")
     for w in a.warnings:
         err_console.print(f"[yellow]warning:[/] {w}", highlight=False)
+
+
+#: The analysis table names a second key as likely as this, or likelier.
+KEY_ALTERNATIVE_SHOWN = 0.15
+
+
+def _key_text(a: Analysis) -> str:
+    """The key row: the home key, a close second ("or F major, 40%") and any lift."""
+    text = a.key
+    if len(a.key_candidates) > 1 and a.key_candidates[1][1] >= KEY_ALTERNATIVE_SHOWN:
+        first, (second, p) = a.key_candidates[0][1], a.key_candidates[1]
+        text += f" ({first:.0%}; or {second}, {p:.0%})"
+    return text + "".join(f", then {k.label} from {k.start:.1f} s" for k in a.keys[1:])
 
 
 def _refuse_overwrite(src: Path, out: Path | None) -> None:

@@ -47,7 +47,9 @@ class Segment:
 class Analysis:
     """What the analyser found. ``key`` is in mir_eval's form (``"Bb major"``, ``"X"`` unknown):
     the home key, where the song starts; ``keys`` spans the song with its keys, a second
-    one when it modulates up to the end (a last chorus a step higher). Chord labels are
+    one when it modulates up to the end (a last chorus a step higher); ``key_candidates``
+    the likeliest home keys with their probabilities, ``key`` first (empty when no chord
+    was heard), so that a close second is shown, not hidden. Chord labels are
     Harte (``"A:min7"``, ``"N"``). ``beat_chords`` holds the label of every beat (used to
     write a chart). ``confidence`` (0..1) is low when the beat is weak. ``a4_hz`` is the
     recording's concert pitch (440.0 when it is at standard pitch)."""
@@ -66,6 +68,7 @@ class Analysis:
     warnings: tuple[str, ...] = field(default=())
     a4_hz: float = 440.0
     keys: tuple[Segment, ...] = ()
+    key_candidates: tuple[tuple[str, float], ...] = ()
 
     @property
     def tuning_cents(self) -> float:
@@ -82,6 +85,7 @@ class Analysis:
             "time_signature": list(self.time_signature),
             "key": self.key,
             "keys": [k.as_json() for k in self.keys],
+            "key_candidates": [{"key": k, "p": round(p, 3)} for k, p in self.key_candidates],
             "chords": [c.as_json() for c in self.chords],
             "sections": [s.as_json() for s in self.sections],
             "confidence": round(self.confidence, 3),
@@ -152,6 +156,7 @@ def analyze_features(feat: Features) -> Analysis:
         key_name,
         key_posterior,
         key_scores,
+        likeliest_keys,
         without_modulation,
     )
     from backline.audio.analyze.sections import segment_bars
@@ -209,7 +214,9 @@ def analyze_features(feat: Features) -> Analysis:
     # A lift to the end (a last chorus a step up) is read back in the home key.
     modulation = find_modulation(states)
     home = without_modulation(states, modulation)
-    key, key_conf = estimate_key(_chord_tone_histogram(home), home, bass=bass_time)
+    home_tones = _chord_tone_histogram(home)
+    key, key_conf = estimate_key(home_tones, home, bass=bass_time)
+    candidates = likeliest_keys(home_tones, home, bass=bass_time)
     lift_at, lifted = len(states), key
     if modulation is not None:
         lift_at = modulation[0]
@@ -245,7 +252,8 @@ def analyze_features(feat: Features) -> Analysis:
     if d < MIN_SECONDS_FOR_TEMPO:
         conf = min(conf, 0.3)
     if key_conf < 0.35 and steady:
-        warnings.append("the key is ambiguous")
+        odds = ", ".join(f"{k.mir_eval} {p:.0%}" for k, p in candidates)
+        warnings.append(f"the key is ambiguous ({odds})" if len(candidates) > 1 else "the key is ambiguous")
     return Analysis(
         duration=d,
         tempo=float(br.tempo) if steady else 0.0,
@@ -261,6 +269,7 @@ def analyze_features(feat: Features) -> Analysis:
         warnings=tuple(warnings),
         a4_hz=feat.a4_hz,
         keys=keys,
+        key_candidates=tuple((k.mir_eval, p) for k, p in candidates),
     )
 
 

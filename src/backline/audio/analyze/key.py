@@ -29,7 +29,15 @@ import numpy as np
 from backline.audio.analyze.harmony import HarmonyModel, chord_runs, default_model
 from backline.model.pitch import Key, pc_name
 
-__all__ = ["estimate_key", "find_modulation", "key_name", "key_posterior", "key_scores", "without_modulation"]
+__all__ = [
+    "estimate_key",
+    "find_modulation",
+    "key_name",
+    "key_posterior",
+    "key_scores",
+    "likeliest_keys",
+    "without_modulation",
+]
 
 _MAJOR = np.array([5.0, 2.0, 3.5, 2.0, 4.5, 4.0, 2.0, 4.5, 2.0, 3.5, 1.5, 4.0])
 _MINOR = np.array([5.0, 2.0, 3.5, 4.5, 2.0, 4.0, 2.0, 4.5, 3.5, 2.0, 1.5, 4.0])
@@ -98,6 +106,34 @@ def estimate_key(
         second = float(np.sort(scores)[-2])
         conf = float(np.clip((scores[best] - second) / W_PROFILE * 0.5 + 0.3, 0, 1))
     return key_name(best % 12, "major" if best < 12 else "minor"), conf
+
+
+#: :func:`likeliest_keys` gives at most this many keys, each at least this likely.
+CANDIDATES = 3
+CANDIDATE_FLOOR = 0.05
+
+
+def likeliest_keys(
+    chroma_sum: np.ndarray,
+    chords: list[tuple[int, str]] | None = None,
+    *,
+    bass: np.ndarray | None = None,
+    model: HarmonyModel | None = None,
+) -> tuple[tuple[Key, float], ...]:
+    """The likeliest keys with their probabilities under the classifier, likeliest first
+    (the first is :func:`estimate_key`'s): at most :data:`CANDIDATES`, each at least
+    :data:`CANDIDATE_FLOOR`. Empty when no chord was found (the chroma profile alone
+    gives no probabilities)."""
+    scores, with_chords = key_scores(chroma_sum, chords, bass=bass, model=model)
+    if not with_chords:
+        return ()
+    p = key_posterior(scores)
+    order = np.argsort(-p, kind="stable")[:CANDIDATES]
+    return tuple(
+        (key_name(int(k) % 12, "major" if k < 12 else "minor"), float(p[k]))
+        for i, k in enumerate(order)
+        if i == 0 or p[k] >= CANDIDATE_FLOOR
+    )
 
 
 #: A modulation up a semitone or a whole tone (the "truck driver's gear change" of a
