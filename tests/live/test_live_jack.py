@@ -80,12 +80,29 @@ def _perform(make_show, jack_server):
     return show, engine, backend, out, glitched
 
 
+def _routing_matches(show, out) -> bool:
+    """Whether the FOH outputs carry the keys stem at the recorded song frame throughout."""
+    import soundfile as sf
+
+    keys = sf.read(show.songs[0].sources[0].path.parent / "keys.wav", dtype="float32")[0][:, 0]
+    p = decode_pos(out[4], out[5])
+    start = int(np.flatnonzero(p == 1)[0]) - 1
+    p = p[start:]
+    steps = np.flatnonzero((np.diff(p) != 1) & (p[1:] == 0) & (p[:-1] != 0))  # the vamp and the jump
+    if len(steps) < 2:
+        return False
+    played = slice(0, int(steps[1]) + 1 + BAR // 2)  # as the test checks it
+    return bool(np.allclose(out[0, start:][played], keys[np.clip(p[played], 0, len(keys) - 1)], atol=1e-6))
+
+
 def test_jack_routing_vamp_and_jump_land_on_bar_lines(make_show, jack_server):
     # A shared machine without real-time priority can drop a period (an xrun) in the
     # recorder or the engine; play the scene again (up to 3 times) to get a clean take.
+    # A take whose recorded music disagrees with its recorded position for a period is
+    # retaken too, but only when the server reported an xrun (a take without one must match).
     for _ in range(3):
         show, engine, backend, out, glitched = _perform(make_show, jack_server)
-        if not glitched:
+        if not glitched and not (backend.timer.xruns > 0 and not _routing_matches(show, out)):
             break
     assert backend.shutdown_reason is None
     assert engine.misses == 0
