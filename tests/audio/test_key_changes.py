@@ -125,12 +125,12 @@ def test_likeliest_keys_name_a_close_second() -> None:
     plain cadence leaves no doubt."""
     vamp = _beats([(0, "7"), (10, "maj")] * 16, per_chord=2)
     tones = np.ones(12)
-    cands = key.likeliest_keys(tones, vamp)
+    cands = key.likeliest_keys(*key.key_scores(tones, vamp))
     assert cands[0][0] == key.estimate_key(tones, vamp)[0]
     assert 1 < len(cands) <= key.CANDIDATES
     assert {str(k) for k, _ in cands} <= {"C", "F", "Bb", "Gm"} and cands[0][1] < 0.5
     assert all(p >= key.CANDIDATE_FLOOR for _, p in cands[1:])
     assert cands[1][1] >= 0.15  # a close second, which the analysis table names
-    clear = key.likeliest_keys(tones, _beats(CADENCE * 8))
+    clear = key.likeliest_keys(*key.key_scores(tones, _beats(CADENCE * 8)))
     assert str(clear[0][0]) == "C" and clear[0][1] > 0.9
-    assert key.likeliest_keys(tones, []) == ()  # no chords: no probabilities
+    assert key.likeliest_keys(*key.key_scores(tones, [])) == ()  # no chords: no probabilities

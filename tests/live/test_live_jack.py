@@ -73,11 +73,17 @@ def _perform(make_show, jack_server):
         rec.client.close()
         backend.stop()
     out = rec.recorded()
+    p, _ = _song_frames(out)
+    glitched = any(int(p[i + 1]) != 0 for i in np.flatnonzero(np.diff(p) != 1))
+    return show, engine, backend, out, glitched
+
+
+def _song_frames(out: np.ndarray) -> tuple[np.ndarray, int]:
+    """(the song frame of each recorded sample from the first one played, that sample's
+    index in the recording)."""
     p = decode_pos(out[4], out[5])
     start = int(np.flatnonzero(p == 1)[0]) - 1
-    steps = np.flatnonzero(np.diff(p[start:]) != 1)
-    glitched = any(int(p[start:][i + 1]) != 0 for i in steps)
-    return show, engine, backend, out, glitched
+    return p[start:], start
 
 
 def _routing_matches(show, out) -> bool:
@@ -85,9 +91,7 @@ def _routing_matches(show, out) -> bool:
     import soundfile as sf
 
     keys = sf.read(show.songs[0].sources[0].path.parent / "keys.wav", dtype="float32")[0][:, 0]
-    p = decode_pos(out[4], out[5])
-    start = int(np.flatnonzero(p == 1)[0]) - 1
-    p = p[start:]
+    p, start = _song_frames(out)
     steps = np.flatnonzero((np.diff(p) != 1) & (p[1:] == 0) & (p[:-1] != 0))  # the vamp and the jump
     if len(steps) < 2:
         return False
@@ -106,10 +110,7 @@ def test_jack_routing_vamp_and_jump_land_on_bar_lines(make_show, jack_server):
             break
     assert backend.shutdown_reason is None
     assert engine.misses == 0
-    p = decode_pos(out[4], out[5])
-    start = int(np.flatnonzero(p == 1)[0]) - 1
-    p = p[start:]
-    out[:2, start:]
+    p, start = _song_frames(out)
     steps = np.flatnonzero(np.diff(p) != 1)
     got = [(int(i) + 1, int(p[i]), int(p[i + 1])) for i in steps]
     # every transport move here goes back to song frame 0 (the Verse); anything else is a

@@ -272,7 +272,8 @@ def slipped(beats: np.ndarray) -> bool:
     (:data:`SLIP_RATIOS`): the tracker moved to another subdivision there."""
     if len(beats) < 8:
         return False
-    ratio = np.diff(beats) / float(np.median(np.diff(beats)))
+    gaps = np.diff(beats)
+    ratio = gaps / float(np.median(gaps))
     return any(bool(np.any((ratio > lo) & (ratio < hi))) for lo, hi in SLIP_RATIOS)
 
 

@@ -7,6 +7,7 @@ from fractions import Fraction
 import numpy as np
 
 from backline.audio.analyze.core import Analysis
+from backline.audio.analyze.harte import POWER_QUALITY
 from backline.errors import AudioInputError
 from backline.model.chord import Chord, parse_chord
 from backline.model.pitch import Key, parse_key
@@ -22,7 +23,7 @@ _SUFFIX = {
     "maj7": "maj7",
     "dim": "dim",
     "hdim7": "m7b5",
-    "5": "5",
+    POWER_QUALITY: "5",
 }
 
 

@@ -38,7 +38,7 @@ from functools import cache
 import numpy as np
 
 from backline.audio.analyze.features import PITCH_LOW
-from backline.audio.analyze.harte import QUALITY_INTERVALS
+from backline.audio.analyze.harte import POWER_QUALITY, QUALITY_INTERVALS
 
 __all__ = [
     "CHORD_STATES",
@@ -432,7 +432,7 @@ def decode_chords_and_bars(
 
 def power_chords(states: list[tuple[int, str]], notes: np.ndarray) -> list[tuple[int, str]]:
     """``states`` with the chords of the beats that have no third made power chords
-    (quality ``"5"``, Harte ``E:5``) in a song played in power chords; any other song
+    (:data:`~backline.audio.analyze.harte.POWER_QUALITY`, Harte ``E:5``) in a song played in power chords; any other song
     unchanged. ``notes`` is the note-transcription chroma (:class:`ChordChromas`), where a
     root's own harmonics (its fifth harmonic is a major third) are already taken off, so
     the decoder's major triad on a bare fifth shows no third there."""
@@ -447,4 +447,4 @@ def power_chords(states: list[tuple[int, str]], notes: np.ndarray) -> list[tuple
     if float(bare.mean()) < POWER_SONG_SHARE:
         return states
     thirdless = set(cols[bare].tolist())
-    return [(r, "5") if i in thirdless else (r, q) for i, (r, q) in enumerate(states)]
+    return [(r, POWER_QUALITY) if i in thirdless else (r, q) for i, (r, q) in enumerate(states)]

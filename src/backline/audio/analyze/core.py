@@ -151,9 +151,9 @@ def analyze_features(feat: Features) -> Analysis:
     from backline.audio.analyze.harmony import default_model
     from backline.audio.analyze.harte import harte_label
     from backline.audio.analyze.key import (
-        estimate_key,
         find_modulation,
         key_name,
+        key_of_scores,
         key_posterior,
         key_scores,
         likeliest_keys,
@@ -214,9 +214,9 @@ def analyze_features(feat: Features) -> Analysis:
     # A lift to the end (a last chorus a step up) is read back in the home key.
     modulation = find_modulation(states)
     home = without_modulation(states, modulation)
-    home_tones = _chord_tone_histogram(home)
-    key, key_conf = estimate_key(home_tones, home, bass=bass_time)
-    candidates = likeliest_keys(home_tones, home, bass=bass_time)
+    home_scores = key_scores(_chord_tone_histogram(home), home, bass=bass_time)
+    key, key_conf = key_of_scores(*home_scores)
+    candidates = likeliest_keys(*home_scores)
     lift_at, lifted = len(states), key
     if modulation is not None:
         lift_at = modulation[0]
@@ -290,13 +290,13 @@ def _tail_without_chords(states: list[tuple[int, str]], energy: np.ndarray) -> l
 def _chord_tone_histogram(states: list[tuple[int, str]]) -> np.ndarray:
     """How often each pitch class is a chord tone (roots count double). Built from the
     decoded chords rather than raw chroma, whose harmonics pull the key a fifth up."""
-    from backline.audio.analyze.harte import QUALITY_INTERVALS
+    from backline.audio.analyze.harte import POWER_INTERVALS, POWER_QUALITY, QUALITY_INTERVALS
 
     h = np.zeros(12)
     for r, q in states:
         if r < 0:
             continue
-        for j, iv in enumerate((0, 7) if q == "5" else QUALITY_INTERVALS[q]):
+        for j, iv in enumerate(POWER_INTERVALS if q == POWER_QUALITY else QUALITY_INTERVALS[q]):
             h[(r + iv) % 12] += 2.0 if j == 0 else 1.0
     return h
 

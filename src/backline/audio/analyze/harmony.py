@@ -38,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
+from backline.audio.analyze.harte import POWER_QUALITY
 from backline.errors import BacklineError
 from backline.model.chord import Quality
 from backline.model.form import expand
@@ -73,7 +74,7 @@ FAMILY_OF_QUALITY = {
     "min7": "m",
     "dim": "o",
     "hdim7": "o",
-    "5": POWER,
+    POWER_QUALITY: POWER,
 }
 N_FUNCTIONS = 12 * len(FAMILIES)
 #: Added to every count when the model is loaded (functions a chart never used).

@@ -5,7 +5,14 @@ from __future__ import annotations
 from backline.model.chord import Chord
 from backline.model.pitch import Key, pc_name
 
-__all__ = ["QUALITY_INTERVALS", "chord_to_harte", "harte_label", "spell_root"]
+__all__ = [
+    "POWER_INTERVALS",
+    "POWER_QUALITY",
+    "QUALITY_INTERVALS",
+    "chord_to_harte",
+    "harte_label",
+    "spell_root",
+]
 
 #: The analyser's chord vocabulary: Harte shorthand -> intervals above the root.
 QUALITY_INTERVALS: dict[str, tuple[int, ...]] = {
@@ -17,6 +24,10 @@ QUALITY_INTERVALS: dict[str, tuple[int, ...]] = {
     "dim": (0, 3, 6),
     "hdim7": (0, 3, 6, 10),
 }
+#: A power chord (root and fifth, no third; ``E:5``): a label the analyser gives after
+#: decoding (:func:`backline.audio.analyze.chords.power_chords`), not a chord it decodes.
+POWER_QUALITY = "5"
+POWER_INTERVALS = (0, 7)
 
 # Shorthands mir_eval knows, by interval set (for converting chart chords).
 _SHORTHAND: dict[frozenset[int], str] = {frozenset(v): k for k, v in QUALITY_INTERVALS.items()} | {

@@ -33,6 +33,7 @@ __all__ = [
     "estimate_key",
     "find_modulation",
     "key_name",
+    "key_of_scores",
     "key_posterior",
     "key_scores",
     "likeliest_keys",
@@ -96,7 +97,11 @@ def estimate_key(
     """(key, confidence 0..1) from a 12-bin chroma (or chord-tone) histogram and the chord
     per beat (root pitch class and quality; ``(-1, "N")`` for no chord). With chords the
     confidence is the key's posterior probability under the classifier."""
-    scores, with_chords = key_scores(chroma_sum, chords, bass=bass, model=model)
+    return key_of_scores(*key_scores(chroma_sum, chords, bass=bass, model=model))
+
+
+def key_of_scores(scores: np.ndarray, with_chords: bool) -> tuple[Key, float]:
+    """:func:`estimate_key` from :func:`key_scores`' result."""
     if not np.any(scores):
         return Key(pc_name(0), "major"), 0.0
     best = int(np.argmax(scores))
@@ -105,7 +110,12 @@ def estimate_key(
     else:
         second = float(np.sort(scores)[-2])
         conf = float(np.clip((scores[best] - second) / W_PROFILE * 0.5 + 0.3, 0, 1))
-    return key_name(best % 12, "major" if best < 12 else "minor"), conf
+    return _key_at(best), conf
+
+
+def _key_at(index: int) -> Key:
+    """The key of a score index (0-11 major, 12-23 minor, by tonic)."""
+    return key_name(index % 12, "major" if index < 12 else "minor")
 
 
 #: :func:`likeliest_keys` gives at most this many keys, each at least this likely.
@@ -113,26 +123,17 @@ CANDIDATES = 3
 CANDIDATE_FLOOR = 0.05
 
 
-def likeliest_keys(
-    chroma_sum: np.ndarray,
-    chords: list[tuple[int, str]] | None = None,
-    *,
-    bass: np.ndarray | None = None,
-    model: HarmonyModel | None = None,
-) -> tuple[tuple[Key, float], ...]:
-    """The likeliest keys with their probabilities under the classifier, likeliest first
-    (the first is :func:`estimate_key`'s): at most :data:`CANDIDATES`, each at least
-    :data:`CANDIDATE_FLOOR`. Empty when no chord was found (the chroma profile alone
-    gives no probabilities)."""
-    scores, with_chords = key_scores(chroma_sum, chords, bass=bass, model=model)
+def likeliest_keys(scores: np.ndarray, with_chords: bool) -> tuple[tuple[Key, float], ...]:
+    """The likeliest keys with their probabilities under the classifier, likeliest first,
+    from :func:`key_scores`' result (the first is :func:`key_of_scores`'): at most
+    :data:`CANDIDATES`, each at least :data:`CANDIDATE_FLOOR`. Empty when no chord was
+    found (the chroma profile alone gives no probabilities)."""
     if not with_chords:
         return ()
     p = key_posterior(scores)
     order = np.argsort(-p, kind="stable")[:CANDIDATES]
     return tuple(
-        (key_name(int(k) % 12, "major" if k < 12 else "minor"), float(p[k]))
-        for i, k in enumerate(order)
-        if i == 0 or p[k] >= CANDIDATE_FLOOR
+        (_key_at(int(k)), float(p[k])) for i, k in enumerate(order) if i == 0 or p[k] >= CANDIDATE_FLOOR
     )
 
 
@@ -159,16 +160,15 @@ def find_modulation(
     n = len(idx)
     if n < 2 * MODULATION_MIN_BEATS:
         return None
-    fam = [FAMILY_OF_QUALITY[chords[i][1]] for i in idx]
-    root = np.array([chords[i][0] for i in idx])
-    lp = np.zeros((24, n))
-    for k in range(24):
-        fn = [function_index(int(r) - k % 12, f) for r, f in zip(root, fam, strict=True)]
-        lp[k] = hm.log_unigram[k // 12, fn]
+    keys = np.arange(24)
+    # (keys, beats): each beat's function in each key, and its log-probability there
+    fn = np.array(
+        [[function_index(chords[i][0] - k, FAMILY_OF_QUALITY[chords[i][1]]) for i in idx] for k in range(12)]
+    )
+    lp = hm.log_unigram[(keys // 12)[:, None], fn[keys % 12]]
     cum = np.concatenate([np.zeros((24, 1)), np.cumsum(lp, axis=1)], axis=1)
     total = cum[:, -1]
     one_key = float(total.max())
-    keys = np.arange(24)
     splits = np.arange(MODULATION_MIN_BEATS, n - MODULATION_MIN_BEATS + 1)
     best: tuple[float, int, int] = (0.0, -1, 0)
     for step in MODULATION_STEPS:
