@@ -36,7 +36,7 @@ def make_show(tmp_path: Path) -> Callable[..., Show]:
 
 
 @pytest.fixture(scope="session")
-def jack_server() -> Iterator[str]:
+def jack_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Start ``jackd -d dummy`` under a unique server name; yields the name."""
     jackd = shutil.which("jackd")
     if jackd is None:
@@ -47,9 +47,14 @@ def jack_server() -> Iterator[str]:
         pytest.skip(f"JACK-Client is not usable: {exc}")
     name = f"backline-test-{uuid.uuid4().hex[:8]}"
     env = dict(os.environ, JACK_NO_AUDIO_RESERVATION="1")
+    # jackd's messages go to a file, never to a pipe nobody reads: it writes a line per
+    # xrun, and once a pipe's 64 KiB are full the server blocks on the write and stops
+    # running clients (a client's MIDI then never arrived, in up to 5 of 16 runs)
+    log = tmp_path_factory.mktemp("jackd") / "jackd.log"
+    logf = log.open("wb")
     proc = subprocess.Popen(
         [jackd, "--no-realtime", "-n", name, "-d", "dummy", "-r", "48000", "-p", "256"],
-        stdout=subprocess.PIPE,
+        stdout=logf,
         stderr=subprocess.STDOUT,
         env=env,
     )
@@ -67,7 +72,9 @@ def jack_server() -> Iterator[str]:
             time.sleep(0.1)
     if not ok:
         proc.kill()
-        out = proc.communicate()[0].decode(errors="replace")[-500:]
+        proc.wait()
+        logf.close()
+        out = log.read_text(errors="replace")[-500:]
         pytest.skip(f"jackd -d dummy did not start: {out}")
     yield name
     proc.terminate()
@@ -75,3 +82,4 @@ def jack_server() -> Iterator[str]:
         proc.wait(timeout=5)
     except subprocess.TimeoutExpired:
         proc.kill()
+    logf.close()

@@ -467,8 +467,12 @@ def learn_once(
         except jack.JackOpenError as exc:
             raise LiveError(f"cannot reach the JACK server (is jackd running?): {exc}") from None
         port = client.midi_inports.register("midi_in")
+        from backline.live.backends.jack_backend import ExitGate
+
+        gate = ExitGate()
 
         def process(frames: int) -> None:
+            gate.check()
             for _off, data in port.incoming_midi_events():
                 ctl.feed(data)
 
@@ -485,8 +489,7 @@ def learn_once(
         except jack.JackError as exc:
             raise LiveError(f"cannot listen to MIDI {source or ''}: {exc}") from None
         finally:
-            client.deactivate()
-            client.close()
+            gate.close(client)
     if backend == "rtmidi":
         from backline.live.backends.portaudio_backend import RtMidiPorts
 

@@ -16,6 +16,9 @@ Publishing is ordered so the callback never sees a half-written chunk: the data 
 written first, then ``table[chunk]`` is set. A slot is unpublished before it is
 reused, and (in threaded mode) reused only after the callback has finished two more
 blocks, so a block that had already looked the slot up is never overwritten under it.
+The block count is read when the slot is unpublished and again when it is reused, not
+once per round: loading a chunk takes several blocks' time, and a count read before the
+loads would let a slot be rewritten while the callback is still copying from it.
 """
 
 from __future__ import annotations
@@ -96,8 +99,9 @@ class SongStream:
             dest[row : row + src.channels, n:] = 0.0
             row += src.channels
 
-    def fill(self, wanted: list[int], blocks_done: int, *, sync: bool) -> int:
-        """Make ``wanted`` chunks resident (in order, pinned ones first); returns chunks loaded."""
+    def fill(self, wanted: list[int], blocks_done: Callable[[], int], *, sync: bool) -> int:
+        """Make ``wanted`` chunks resident (in order, pinned ones first); returns chunks loaded.
+        ``blocks_done()``: how many blocks the callback has finished, now."""
         loaded = 0
         need = [c for c in dict.fromkeys(sorted(self.pinned) + wanted) if 0 <= c < self.n_chunks]
         keep = set(need)
@@ -115,16 +119,17 @@ class SongStream:
             self.ready = True
         return loaded
 
-    def _free_slot(self, keep: set[int], blocks_done: int, sync: bool) -> int:
+    def _free_slot(self, keep: set[int], blocks_done: Callable[[], int], sync: bool) -> int:
         free = np.flatnonzero(self.slot_chunk < 0)
+        now = blocks_done()
         for f in free.tolist():
-            if sync or blocks_done - int(self.freed_at[f]) >= 2:
+            if sync or now - int(self.freed_at[f]) >= 2:
                 return int(f)
         for s, c in enumerate(self.slot_chunk.tolist()):
             if c >= 0 and c not in keep:
-                self.table[c] = -1  # unpublish first
+                self.table[c] = -1  # unpublish first, then note the block count
                 self.slot_chunk[s] = -1
-                self.freed_at[s] = blocks_done
+                self.freed_at[s] = blocks_done()
                 if sync:
                     return s
         return -1
@@ -163,20 +168,23 @@ class Prefetcher:
                 st = SongStream(
                     eng.songs[i], chunk_frames=eng.chunk_frames, lookahead_chunks=eng.lookahead_chunks
                 )
-                st.fill([], eng.blocks_done, sync=True)
+                st.fill([], self._blocks_done, sync=True)
                 eng.streams[i] = st  # published only once its pinned chunks are in
             wanted: list[int] = []
             if i == cur:
                 for a, b in eng.predicted_ranges():
                     wanted += range(a // st.chunk, (max(a, b - 1)) // st.chunk + 1)
             try:
-                st.fill(wanted, eng.blocks_done, sync=sync)
+                st.fill(wanted, self._blocks_done, sync=sync)
             except Exception as exc:
                 msg = f"{eng.songs[i].title}: cannot read audio ({exc})"
                 if msg not in st.errors:
                     st.errors.append(msg)
                     if self.on_error:
                         self.on_error(msg)
+
+    def _blocks_done(self) -> int:
+        return int(self.engine.blocks_done)
 
     def _run(self) -> None:
         while not self._stop.is_set():

@@ -9,10 +9,15 @@ MIDI (``midi=True``): a ``midi_in`` port whose messages go through a
 foot-switch acts in the same period it arrives), and a ``midi_out`` port carrying the
 engine's :class:`~backline.live.midi_clock.MidiClock` events (program changes, beat
 clock, Start/Stop/Continue, Song Position Pointer) at their exact sample offsets.
+A device connected to ``midi_out`` later gets the current song's program in the first
+period its connection is live: the callback watches the port's connection count (JACK's
+port-connect notification can arrive before the connection carries data, and a program
+sent then was lost in about half the runs on a loaded machine).
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -22,7 +27,43 @@ from backline.live.backends.timing import CallbackTimer, settle_for_realtime
 from backline.live.engine import Engine
 from backline.live.midi_control import MidiControl
 
-__all__ = ["JackBackend"]
+__all__ = ["JackBackend", "ExitGate", "PROGRAM_DELAY_PERIODS"]
+
+#: Periods between a new connection of ``midi_out`` and the program sent on it.
+PROGRAM_DELAY_PERIODS = 4
+
+
+class ExitGate:
+    """Stops a JACK client without cancelling its process thread in the middle of Python.
+
+    ``jack_deactivate`` cancels (``pthread_cancel``) the client's process thread. A thread
+    cancelled while it waits for Python's interpreter lock leaves the lock's mutex held,
+    and the whole process hangs (seen on this loaded machine: the main thread and a JACK
+    thread both waiting for the lock forever). So :meth:`close` first asks the callback to
+    leave, the callback (which calls :meth:`check` first) raises ``CallbackExit``, JACK ends
+    the thread by itself between cycles, and only then is the client deactivated.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.left = threading.Event()
+        self._exit: type[BaseException] = _jack().CallbackExit
+
+    def check(self) -> None:
+        """First thing in the process callback: leave when asked to."""
+        if self.requested:
+            self.left.set()
+            raise self._exit
+
+    def close(self, client: Any, timeout: float = 1.0) -> None:
+        """Let the process thread leave (up to ``timeout`` s: a server that no longer
+        runs the client never calls it), then deactivate and close ``client``."""
+        self.requested = True
+        self.left.wait(timeout)
+        try:
+            client.deactivate()
+        finally:
+            client.close()
 
 
 def _jack() -> Any:
@@ -77,9 +118,13 @@ class JackBackend:
         self.midi_in: Any = None
         self.midi_out: Any = None
         self.midi_dropped = 0
+        self.midi_out_links = 0  # connections of midi_out seen by the callback
+        self.program_due = 0  # periods until the program goes to a newly connected device
         self.callback_errors = 0  # periods silenced because the engine raised (a bug)
         self.last_error: str | None = None
         self.frame_offset = 0  # JACK frame time minus engine frames_out (for latency measures)
+        self._gate: ExitGate | None = None
+        self._active = False
 
     @property
     def port_names(self) -> list[str]:
@@ -107,15 +152,15 @@ class JackBackend:
             if self.engine.midi_out is None:
                 self.engine.enable_midi_out()
         settle_for_realtime()
+        self._gate = ExitGate()
         c.set_process_callback(self._process)
         c.set_xrun_callback(self._xrun)
         c.set_shutdown_callback(self._shutdown)
-        if self.midi:
-            c.set_port_connect_callback(self._connected)
         self.engine.prefetcher.start()
         if not self.engine.wait_ready():
             raise LiveError("the first song's audio did not load in time")
         c.activate()
+        self._active = True
         for port, dest in zip(self.ports, self.connect, strict=False):
             if dest:
                 try:
@@ -135,6 +180,8 @@ class JackBackend:
             raise LiveError(f"cannot connect MIDI {src} to {dest}: {exc}") from None
 
     def _process(self, frames: int) -> None:
+        if self._gate is not None:
+            self._gate.check()
         t0 = time.perf_counter_ns()
         eng = self.engine
         self.frame_offset = self.client.last_frame_time - eng.frames_out
@@ -146,6 +193,14 @@ class JackBackend:
         mport = self.midi_out
         if mport is not None:
             mport.clear_buffer()
+            links = mport.number_of_connections
+            if links > self.midi_out_links:
+                self.program_due = PROGRAM_DELAY_PERIODS
+            self.midi_out_links = links
+            if self.program_due > 0:
+                self.program_due -= 1
+                if self.program_due == 0 and mo is not None:
+                    mo.request_program()  # a device was connected: send it the song's program
         done = 0
         try:
             while done < frames:
@@ -173,17 +228,6 @@ class JackBackend:
         except Exception:  # the port buffer is full: drop (never raise in the callback)
             self.midi_dropped += 1
 
-    def _connected(self, a: Any, b: Any, connect: bool) -> None:
-        # a device connected to midi_out later gets the current song's program
-        mo = self.engine.midi_out
-        if (
-            connect
-            and mo is not None
-            and self.midi_out is not None
-            and self.midi_out.name in (a.name, b.name)
-        ):
-            mo.request_program()
-
     def _xrun(self, delay_usecs: float) -> None:
         self.timer.xruns += 1
 
@@ -192,12 +236,19 @@ class JackBackend:
 
     def stop(self) -> None:
         """Deactivate and close the client, stop the prefetcher."""
-        if self.client is not None:
+        client = self.client
+        if client is not None:
             try:
-                self.client.deactivate()
+                if self._gate is not None and self._active and self.shutdown_reason is None:
+                    self._gate.close(client)  # the callback leaves before the client goes
+                else:
+                    try:
+                        client.deactivate()
+                    finally:
+                        client.close()
             finally:
-                self.client.close()
                 self.client = None
+                self._active = False
         self.engine.prefetcher.stop()
 
     def __enter__(self) -> JackBackend:
