@@ -177,3 +177,16 @@ def test_exit_gate_lets_the_process_thread_leave_before_the_client_goes(jack_ser
     n = calls[0]
     time.sleep(0.05)
     assert calls[0] == n  # and was never called again
+    # and the server is still well: a new client runs (a close racing jack2's own
+    # teardown of the thread had left the server failing every cycle)
+    after = jack.Client("after", servername=jack_server, no_start_server=True)
+    gate2, runs = ExitGate(), [0]
+
+    def process2(frames: int) -> None:
+        gate2.check()
+        runs[0] += 1
+
+    after.set_process_callback(process2)
+    after.activate()
+    wait_for(lambda: runs[0] > 20, timeout=5)
+    gate2.close(after)

@@ -9,10 +9,10 @@ MIDI (``midi=True``): a ``midi_in`` port whose messages go through a
 foot-switch acts in the same period it arrives), and a ``midi_out`` port carrying the
 engine's :class:`~backline.live.midi_clock.MidiClock` events (program changes, beat
 clock, Start/Stop/Continue, Song Position Pointer) at their exact sample offsets.
-A device connected to ``midi_out`` later gets the current song's program in the first
-period its connection is live: the callback watches the port's connection count (JACK's
-port-connect notification can arrive before the connection carries data, and a program
-sent then was lost in about half the runs on a loaded machine).
+A device connected to ``midi_out`` later gets the current song's program 4 periods after
+the callback sees the connection (a rise in the port's connection count, or JACK's
+port-connect notice for a swap that leaves the count as it was): the notice comes before
+JACK runs the device after backline, and a program sent at once was often lost.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from backline.errors import DependencyMissingError, LiveError
@@ -40,30 +41,48 @@ class ExitGate:
     cancelled while it waits for Python's interpreter lock leaves the lock's mutex held,
     and the whole process hangs (seen on this loaded machine: the main thread and a JACK
     thread both waiting for the lock forever). So :meth:`close` first asks the callback to
-    leave, the callback (which calls :meth:`check` first) raises ``CallbackExit``, JACK ends
-    the thread by itself between cycles, and only then is the client deactivated.
+    leave: the callback (which calls :meth:`check` first) raises ``CallbackExit``, and jack2
+    then deactivates the client from that thread and ends it. Only once the thread is gone
+    is the client closed: closing while jack2 still talks to the server from that thread
+    shares one request socket between two threads and broke the server in review.
+    Where threads cannot be watched (no ``/proc``), or the thread does not leave within
+    ``timeout``, it falls back to ``deactivate`` and ``close``.
     """
 
     def __init__(self) -> None:
         self.requested = False
         self.left = threading.Event()
+        self.thread_id = 0
         self._exit: type[BaseException] = _jack().CallbackExit
 
     def check(self) -> None:
         """First thing in the process callback: leave when asked to."""
         if self.requested:
+            self.thread_id = threading.get_native_id()
             self.left.set()
             raise self._exit
 
     def close(self, client: Any, timeout: float = 1.0) -> None:
         """Let the process thread leave (up to ``timeout`` s: a server that no longer
-        runs the client never calls it), then deactivate and close ``client``."""
+        runs the client never calls it), then close ``client``."""
         self.requested = True
-        self.left.wait(timeout)
+        tasks = Path("/proc/self/task")
+        if tasks.is_dir() and self.left.wait(timeout) and _gone(tasks / str(self.thread_id), timeout):
+            client.close()  # jack2 has deactivated it from the thread that left
+            return
         try:
             client.deactivate()
         finally:
             client.close()
+
+
+def _gone(path: Path, timeout: float) -> bool:
+    end = time.monotonic() + timeout
+    while path.exists():
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.002)
+    return True
 
 
 def _jack() -> Any:
@@ -120,6 +139,7 @@ class JackBackend:
         self.midi_dropped = 0
         self.midi_out_links = 0  # connections of midi_out seen by the callback
         self.program_due = 0  # periods until the program goes to a newly connected device
+        self.midi_out_connected = False  # set by JACK's port-connect notice, read by the callback
         self.callback_errors = 0  # periods silenced because the engine raised (a bug)
         self.last_error: str | None = None
         self.frame_offset = 0  # JACK frame time minus engine frames_out (for latency measures)
@@ -156,6 +176,8 @@ class JackBackend:
         c.set_process_callback(self._process)
         c.set_xrun_callback(self._xrun)
         c.set_shutdown_callback(self._shutdown)
+        if self.midi:
+            c.set_port_connect_callback(self._connected)
         self.engine.prefetcher.start()
         if not self.engine.wait_ready():
             raise LiveError("the first song's audio did not load in time")
@@ -194,7 +216,10 @@ class JackBackend:
         if mport is not None:
             mport.clear_buffer()
             links = mport.number_of_connections
-            if links > self.midi_out_links:
+            if links > self.midi_out_links or self.midi_out_connected:
+                # a swap (one device out, another in) leaves the count as it was: the
+                # notice catches that one
+                self.midi_out_connected = False
                 self.program_due = PROGRAM_DELAY_PERIODS
             self.midi_out_links = links
             if self.program_due > 0:
@@ -227,6 +252,10 @@ class JackBackend:
             self.midi_out.write_midi_event(offset, data)
         except Exception:  # the port buffer is full: drop (never raise in the callback)
             self.midi_dropped += 1
+
+    def _connected(self, a: Any, b: Any, connect: bool) -> None:
+        if connect and self.midi_out is not None and self.midi_out.name in (a.name, b.name):
+            self.midi_out_connected = True
 
     def _xrun(self, delay_usecs: float) -> None:
         self.timer.xruns += 1
