@@ -51,3 +51,40 @@ def test_a_slot_is_rewritten_only_two_blocks_after_it_left_the_table(make_show):
     c = st.n_chunks - 2
     row = song.sources[0].channels
     np.testing.assert_array_equal(st.pool[st.table[c], row, :4096], keys[c * 4096 : (c + 1) * 4096, 0])
+
+
+def test_a_restart_waits_for_a_prefetch_thread_that_outlived_its_stop(make_show):
+    import threading
+    import time
+
+    from backline.live.engine import Engine
+
+    engine = Engine(make_show())
+    pre = engine.prefetcher
+    release = threading.Event()
+    real_step = pre.step
+    running = [0, 0]  # fill threads now, most at once
+
+    def step(*, sync: bool = False) -> None:
+        running[0] += 1
+        running[1] = max(running[1], running[0])
+        release.wait(0.2)  # a slow disk: this round outlives stop()'s wait
+        real_step(sync=sync)
+        running[0] -= 1
+
+    pre.step = step  # type: ignore[method-assign]
+    pre.start()
+    time.sleep(0.05)
+    t0 = time.monotonic()
+    assert pre._thread is not None
+    pre._thread.join = lambda timeout=None: None  # type: ignore[method-assign]  # stop gives up at once
+    thread = pre._thread
+    pre.stop()
+    assert time.monotonic() - t0 < 0.1  # stop gave up waiting
+    if thread is not None:
+        del thread.join  # type: ignore[attr-defined]
+    release.set()
+    pre.start()  # waits for the old thread before starting a new one
+    time.sleep(0.05)
+    pre.stop()
+    assert running[1] == 1

@@ -194,6 +194,10 @@ class Prefetcher:
 
     def start(self) -> None:
         """Run :meth:`step` in a background thread until :meth:`stop`."""
+        old = self._thread
+        if old is not None and self._stop.is_set():
+            old.join()  # a stop that gave up waiting: never two fill threads on one stream
+            self._thread = None
         if self._thread is None:
             self._stop.clear()
             self._thread = threading.Thread(target=self._run, name="backline-prefetch", daemon=True)
@@ -204,4 +208,5 @@ class Prefetcher:
         self.wake.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
-            self._thread = None
+            if not self._thread.is_alive():
+                self._thread = None  # else start() waits for it
