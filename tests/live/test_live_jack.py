@@ -154,14 +154,15 @@ def test_jack_routing_vamp_and_jump_land_on_bar_lines(make_show, jack_server):
     assert np.abs(rec_all[2]).max() > 0.2 and np.abs(rec_all[0]).max() > 0.2
 
 
-def test_exit_gate_lets_the_process_thread_leave_before_the_client_goes(jack_server):
+def _counting_client(server: str, name: str):
+    """An active JACK client whose gated process callback counts its periods:
+    (client, gate, [count])."""
     import jack
 
     from backline.live.backends.jack_backend import ExitGate
 
-    client = jack.Client("gated", servername=jack_server, no_start_server=True)
-    gate = ExitGate()
-    calls = [0]
+    client = jack.Client(name, servername=server, no_start_server=True)
+    gate, calls = ExitGate(), [0]
 
     def process(frames: int) -> None:
         gate.check()
@@ -169,6 +170,11 @@ def test_exit_gate_lets_the_process_thread_leave_before_the_client_goes(jack_ser
 
     client.set_process_callback(process)
     client.activate()
+    return client, gate, calls
+
+
+def test_exit_gate_lets_the_process_thread_leave_before_the_client_goes(jack_server):
+    client, gate, calls = _counting_client(jack_server, "gated")
     wait_for(lambda: calls[0] > 5)
     t0 = time.monotonic()
     gate.close(client)
@@ -179,14 +185,6 @@ def test_exit_gate_lets_the_process_thread_leave_before_the_client_goes(jack_ser
     assert calls[0] == n  # and was never called again
     # and the server is still well: a new client runs (a close racing jack2's own
     # teardown of the thread had left the server failing every cycle)
-    after = jack.Client("after", servername=jack_server, no_start_server=True)
-    gate2, runs = ExitGate(), [0]
-
-    def process2(frames: int) -> None:
-        gate2.check()
-        runs[0] += 1
-
-    after.set_process_callback(process2)
-    after.activate()
+    after, gate2, runs = _counting_client(jack_server, "after")
     wait_for(lambda: runs[0] > 20, timeout=5)
     gate2.close(after)

@@ -28,7 +28,7 @@ from backline.live.backends.timing import CallbackTimer, settle_for_realtime
 from backline.live.engine import Engine
 from backline.live.midi_control import MidiControl
 
-__all__ = ["JackBackend", "ExitGate", "PROGRAM_DELAY_PERIODS"]
+__all__ = ["JackBackend", "ExitGate", "PROGRAM_DELAY_PERIODS", "deactivate_and_close"]
 
 #: Periods between a new connection of ``midi_out`` and the program sent on it.
 PROGRAM_DELAY_PERIODS = 4
@@ -70,10 +70,16 @@ class ExitGate:
         if tasks.is_dir() and self.left.wait(timeout) and _gone(tasks / str(self.thread_id), timeout):
             client.close()  # jack2 has deactivated it from the thread that left
             return
-        try:
-            client.deactivate()
-        finally:
-            client.close()
+        deactivate_and_close(client)
+
+
+def deactivate_and_close(client: Any) -> None:
+    """JACK's own way to stop ``client``: for a client whose process thread is not running
+    Python (never activated, or its server gone), or when :class:`ExitGate` gives up."""
+    try:
+        client.deactivate()
+    finally:
+        client.close()
 
 
 def _gone(path: Path, timeout: float) -> bool:
@@ -271,10 +277,7 @@ class JackBackend:
                 if self._gate is not None and self._active and self.shutdown_reason is None:
                     self._gate.close(client)  # the callback leaves before the client goes
                 else:
-                    try:
-                        client.deactivate()
-                    finally:
-                        client.close()
+                    deactivate_and_close(client)
             finally:
                 self.client = None
                 self._active = False
