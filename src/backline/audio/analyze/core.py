@@ -9,7 +9,14 @@ from typing import Any
 
 import numpy as np
 
-from backline.audio.analyze.features import PITCH_HOP, SR, Features, extract_features, features_from_array
+from backline.audio.analyze.features import (
+    ONSET_HOP,
+    PITCH_HOP,
+    SR,
+    Features,
+    extract_features,
+    features_from_array,
+)
 from backline.errors import AudioInputError
 
 __all__ = ["Segment", "Analysis", "analyze_file", "analyze_array", "analyze_features", "estimate_tempo"]
@@ -159,7 +166,7 @@ def analyze_features(feat: Features) -> Analysis:
         likeliest_keys,
         without_modulation,
     )
-    from backline.audio.analyze.sections import segment_bars
+    from backline.audio.analyze.sections import bar_onset_patterns, fill_strength, segment_bars
 
     warnings: list[str] = list(feat.warnings)
     d = feat.duration
@@ -238,10 +245,13 @@ def analyze_features(feat: Features) -> Analysis:
     downbeats = beats[db_idx] if steady else np.zeros(0)
     sections: tuple[Segment, ...]
     if len(downbeats) >= 8:
-        bar_feat = _bar_features(feat, downbeats, d, treble, beats)
-        starts, sec_labels = segment_bars(bar_feat)
+        timbre, chroma = _bar_features(feat, downbeats, d, treble, beats)
+        fill = fill_strength(bar_onset_patterns(feat.onset, ONSET_HOP / SR, beats, db_idx))
+        bar_chords = [states[a:b] for a, b in itertools.pairwise([*db_idx.tolist(), len(states)])]
+        starts, sec_labels = segment_bars(timbre, chroma, fill, bar_chords)
         st = [0.0] + [float(downbeats[s]) for s in starts[1:]]
-        sections = _segments(st, sec_labels, d)
+        # one segment per section, even where two in a row share a label (A A B A)
+        sections = tuple(Segment(a, b, lab) for a, b, lab in zip(st, [*st[1:], d], sec_labels, strict=True))
     else:
         sections = (Segment(0.0, d, "A"),)
     keys: tuple[Segment, ...] = (Segment(0.0, d, key.mir_eval),)
@@ -303,20 +313,21 @@ def _chord_tone_histogram(states: list[tuple[int, str]]) -> np.ndarray:
 
 def _bar_features(
     feat: Features, downbeats: np.ndarray, d: float, treble: np.ndarray, beats: np.ndarray
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
+    """(timbre (13, bars), chroma (12, bars)): each bar's mean MFCC 1-13 (standardised
+    over the song) and mean treble chroma."""
     bounds = np.append(downbeats, d)
     mf = feat.mfcc[1:14]
     mf = (mf - mf.mean(axis=1, keepdims=True)) / (mf.std(axis=1, keepdims=True) + 1e-9)
     n = mf.shape[1]
-    rows = []
+    tim, chrom = [], []
     for a, b in itertools.pairwise(bounds):
         fa, fb = int(a * SR / PITCH_HOP), max(int(a * SR / PITCH_HOP) + 1, int(b * SR / PITCH_HOP))
         fa, fb = min(fa, n - 1), min(fb, n)
-        tim = mf[:, fa:fb].mean(axis=1) if fb > fa else np.zeros(13)
+        tim.append(mf[:, fa:fb].mean(axis=1) if fb > fa else np.zeros(13))
         bi = (beats >= a - 1e-6) & (beats < b - 1e-6)
-        chrom = treble[:, bi].mean(axis=1) if bi.any() else np.zeros(12)
-        rows.append(np.concatenate([0.35 * tim, 1.5 * chrom]))
-    return np.array(rows).T
+        chrom.append(treble[:, bi].mean(axis=1) if bi.any() else np.zeros(12))
+    return np.array(tim).T, np.array(chrom).T
 
 
 def analyze_file(path: str | os.PathLike[str]) -> Analysis:
