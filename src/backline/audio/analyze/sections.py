@@ -57,9 +57,10 @@ WEIGHTS = {
 }
 BIAS = -4.824
 #: A bar line is a boundary candidate when its log-odds reach this (probability 0.22).
-#: -1.75 scored best on the fitting sets (F 0.639, 0.644 on the check sets) but split
-#: an 8-bar part made of one 4-bar phrase played twice; -1.25 (0.624, 0.638) keeps it
-#: whole, with fewer false boundaries (precision 0.67-0.70, recall 0.64).
+#: -1.75 scores a little higher (F 0.639 on the fitting sets, 0.671 on the check sets)
+#: but split an 8-bar part made of one 4-bar phrase played twice; -1.25 (0.631, 0.662)
+#: keeps it whole, with fewer false boundaries (precision 0.67 and 0.71 against 0.63
+#: and 0.68, recall 0.66 and 0.67 against 0.72).
 THRESHOLD = -1.25
 #: Two bars hold "the same chords" when at least this share of their beats agree.
 SAME_BAR = 0.75
