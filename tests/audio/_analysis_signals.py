@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 SR = 22050
@@ -134,3 +136,19 @@ def drum_groove(
                 x = np.diff(rng.standard_normal(m + 1))  # high-passed noise
             y[i : i + m] += gain * np.exp(-t / 0.02) * x
     return (y / np.abs(y).max() * 0.5).astype(np.float32), np.arange(bars * 4) * spb
+
+
+def render_chart(chart: str, style: str, out: Path, *, seed: int = 0) -> Path:
+    """A one-song chart arranged in ``style`` (no intro or ending) and rendered with
+    FluidSynth at 22.05 kHz into ``out`` (no click, cues or count-in): its mix."""
+    from backline.arrange.engine import arrange
+    from backline.formats.chart import loads
+    from backline.render.pipeline import RenderOptions, render_arrangement
+
+    (song,) = loads(chart, "song.chart")
+    arr = arrange(song, style, seed=seed, intro=False, ending=False)
+    opts = RenderOptions(
+        sample_rate=22050, click=False, cues=False, count_in_bars=0, midi=False, tail_seconds=1.0
+    )
+    render_arrangement(arr, out, opts)
+    return out / "mix.wav"

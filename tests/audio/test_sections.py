@@ -11,6 +11,8 @@ import pytest
 
 pytest.importorskip("librosa")
 
+from _analysis_signals import render_chart
+
 from backline.audio.analyze import analyze_file
 from backline.audio.analyze.sections import (
     STEPS_PER_BEAT,
@@ -111,18 +113,7 @@ time: 4/4
 
 @pytest.fixture(scope="module")
 def rendered_aaba(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from backline.arrange.engine import arrange
-    from backline.formats.chart import loads
-    from backline.render.pipeline import RenderOptions, render_arrangement
-
-    out = tmp_path_factory.mktemp("aaba")
-    (song,) = loads(CHART, "aaba.chart")
-    arr = arrange(song, "rock", seed=0, intro=False, ending=False)
-    opts = RenderOptions(
-        sample_rate=22050, click=False, cues=False, count_in_bars=0, midi=False, tail_seconds=1.0
-    )
-    render_arrangement(arr, out, opts)
-    return out / "mix.wav"
+    return render_chart(CHART, "rock", tmp_path_factory.mktemp("aaba"))
 
 
 def test_sections_of_a_rendered_aaba_song(rendered_aaba: Path) -> None:

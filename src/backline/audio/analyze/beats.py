@@ -33,6 +33,7 @@ __all__ = [
     "BeatResult",
     "estimate_tempo_from_onset",
     "track_beats",
+    "beat_attacks",
     "beat_chroma",
     "dynamic_beats",
     "find_meter",
@@ -501,10 +502,14 @@ def downbeat_evidence(feat: Features, beats: np.ndarray) -> np.ndarray:
     return 0.5 * _z(20 * np.log10(np.maximum(loud, 1e-6)), 1.0)
 
 
+def beat_attacks(feat: Features, beats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(low band, full band): each beat's strongest onset (within two frames)."""
+    return _peaks(feat.onset_low, beats, 2, 2), _peaks(feat.onset, beats, 2, 2)
+
+
 def _attack_evidence(feat: Features, beats: np.ndarray) -> np.ndarray:
     """Downbeat evidence for the meter: the low band, the onset strength and the loudness."""
-    low = _peaks(feat.onset_low, beats, 2, 2)
-    ons = _peaks(feat.onset, beats, 2, 2)
+    low, ons = beat_attacks(feat, beats)
     return 0.6 * _z(low, 0.5) + 0.3 * _z(ons, 0.2 * float(ons.mean()) + 1e-9) + downbeat_evidence(feat, beats)
 
 

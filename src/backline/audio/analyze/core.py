@@ -134,7 +134,9 @@ def _silent(feat: Features, warnings: list[str]) -> Analysis:
 
 def analyze_features(feat: Features) -> Analysis:
     """Analyse extracted features (see :func:`analyze_file`)."""
+    from backline.audio.analyze.bar_phase import bar_phase_features, check_bar_phase
     from backline.audio.analyze.beats import (
+        beat_attacks,
         beat_chroma,
         downbeat_evidence,
         find_meter,
@@ -201,7 +203,8 @@ def analyze_features(feat: Features) -> Analysis:
     treble = cc.treble
     bass_time = cc.bass.sum(axis=1)
     if steady:
-        meter = find_meter(feat, beats, chord_change_curve(treble))
+        change = chord_change_curve(treble)
+        meter = find_meter(feat, beats, change)
         accent = downbeat_evidence(feat, beats)
         path, bar_pos = decode_chords_and_bars(full, meter, accent)
         states = [CHORD_STATES[i] for i in path]
@@ -212,6 +215,8 @@ def analyze_features(feat: Features) -> Analysis:
         prior = HARMONY_PRIOR_WEIGHT * hm.chord_prior(k, CHORD_STATES)
         moves = HARMONY_TRANSITION_WEIGHT * hm.transitions(k, CHORD_STATES)
         path, bar_pos = decode_chords_and_bars(full + prior[:, None], meter, accent, transitions=moves)
+        if meter == 4:  # beat one or beat three: the bar's whole pattern decides
+            bar_pos = check_bar_phase(bar_pos, bar_phase_features(*beat_attacks(feat, beats), accent, treble))
         states = [CHORD_STATES[i] for i in path]
         db_idx = np.flatnonzero(bar_pos == 0)
     else:

@@ -1,0 +1,92 @@
+"""Which beat of the bar is one: the bar-phase check on built cues and on a rendered
+reggae one-drop, whose kick and snare on three used to take the bar line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mir_eval
+import numpy as np
+import pytest
+
+pytest.importorskip("librosa")
+
+from _analysis_signals import render_chart
+
+from backline.audio.analyze import analyze_file, bar_phase
+from backline.audio.analyze.bar_phase import MIN_BEATS, bar_phase_features, check_bar_phase, window_change
+
+G, C = np.zeros(12), np.zeros(12)
+G[[7, 11, 2]] = 1.0
+C[[0, 4, 7]] = 1.0
+
+
+def _one_drop(bars: int = 8) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per-beat cues of a one-drop in 4/4 from beat one: nothing low on one, kick and
+    snare on three (low band and loudness), the skank on two and four (full band), and
+    chords held two bars each (G, G, C, C, ...), the skank's chroma brightest on its beats."""
+    n = 4 * bars
+    pos = np.arange(n) % 4
+    low = np.where(pos == 2, 20.0, 2.0)
+    onset = np.where(pos % 2 == 1, 20.0, np.where(pos == 2, 14.0, 8.0))
+    loud = np.where(pos == 2, 0.4, np.where(pos % 2 == 1, 0.1, -0.5))
+    chord = [G if (b // 2) % 2 == 0 else C for b in range(bars)]
+    treble = np.stack([chord[i // 4] * (1.0 if pos[i] % 2 else 0.6) + 0.05 for i in range(n)], axis=1)
+    return low, onset, loud, treble / np.linalg.norm(treble, axis=0)
+
+
+def test_window_change_peaks_where_held_chords_change() -> None:
+    treble = np.stack([G] * 8 + [C] * 8, axis=1)
+    one, four = window_change(treble, 1), window_change(treble, 4)
+    assert four[8] == pytest.approx(float(1 - G @ C / 3))
+    assert np.all(four[[4, 6, 10, 12]] < four[8])
+    assert np.all(four[:4] == 0) and np.all(four[-3:] == 0)  # the windows leave the song
+    assert one[8] > 0 and one[3] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_a_one_drop_read_on_three_moves_to_one() -> None:
+    x = bar_phase_features(*_one_drop())
+    assert x is not None and x.shape == (4, 24)
+    on_three = (np.arange(32) - 2) % 4  # decoded: downbeats on the kick
+    assert np.array_equal(check_bar_phase(on_three, x), np.arange(32) % 4)
+    right = np.arange(32) % 4
+    assert np.array_equal(check_bar_phase(right, x), right)
+
+
+def test_too_few_beats_or_no_downbeat_leave_the_bars() -> None:
+    low, onset, loud, treble = _one_drop(3)
+    assert len(low) < MIN_BEATS and bar_phase_features(low, onset, loud, treble) is None
+    pos = (np.arange(12) - 2) % 4
+    assert np.array_equal(check_bar_phase(pos, None), pos)
+    x = bar_phase_features(*_one_drop())
+    assert np.array_equal(check_bar_phase(np.ones(32, dtype=int), x), np.ones(32, dtype=int))
+
+
+ONE_DROP = """title: One Drop
+key: G
+tempo: 80
+time: 4/4
+
+[A]
+| G | G | C | C | G | G | D7 | D7 |
+[A]
+| G | G | C | C | G | G | D7 | D7 |
+"""
+
+
+@pytest.fixture(scope="module")
+def rendered_one_drop(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return render_chart(ONE_DROP, "reggae", tmp_path_factory.mktemp("one_drop"))
+
+
+def test_downbeats_of_a_rendered_one_drop(rendered_one_drop: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reggae arrangement rendered with FluidSynth, 16 bars of 3 s: its bar lines are
+    heard on one. Without the check they sit on three, the one-drop's kick (downbeat F
+    0.0 on seeds 0-3, 0.97 with it on all four)."""
+    ref = np.arange(16) * 3.0
+    a = analyze_file(rendered_one_drop)
+    assert a.time_signature == (4, 4)
+    assert mir_eval.beat.f_measure(ref, np.array(a.downbeats)) >= 0.9, a.downbeats[:4]
+    monkeypatch.setattr(bar_phase, "check_bar_phase", lambda pos, features: pos)
+    unchecked = analyze_file(rendered_one_drop)
+    assert mir_eval.beat.f_measure(ref, np.array(unchecked.downbeats)) <= 0.1
