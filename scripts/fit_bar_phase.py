@@ -1,15 +1,15 @@
 """Fit the bar-phase check's weights (``backline.audio.analyze.bar_phase.WEIGHTS``) on
 rendered evaluation sets, and check them on others.
 
-    .venv/bin/python scripts/fit_bar_phase.py --fit /tmp/backline-eval2 /tmp/backline-eval-v1 \\
-        /tmp/backline-eval-v2 /tmp/backline-eval-v3 --check /tmp/backline-eval-v{4..8}
+    .venv/bin/python scripts/fit_bar_phase.py --fit SET0 SET1 SET2 SET3 --check SET4 ...
 
-(the sets of ``benchmarks/build_eval_set.py --variant N``). Each song in 4/4 whose
-analysed beats match its ground truth gives the cues of its four phases
+(directories built by ``benchmarks/build_eval_set.py --variant N``: the shipped weights
+come from variants 0-3, checked on 4-8). Each song in 4/4 whose analysed beats fall on
+its true downbeats (within 0.1 s) gives the cues of its four phases
 (:func:`~backline.audio.analyze.bar_phase.bar_phase_features`) and the true one; the
 weights are those of a conditional logit (the likeliest of the four phases) with an L2
 penalty. It prints, per group of sets, how often the weights' best phase and the
-analyser's own downbeats (as installed) are right, and the weights to paste.
+analyser's own downbeats (as installed, the check included) are right, and the weights to paste.
 """
 
 from __future__ import annotations

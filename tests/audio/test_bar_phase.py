@@ -51,6 +51,11 @@ def test_a_one_drop_read_on_three_moves_to_one() -> None:
     assert np.array_equal(check_bar_phase(on_three, x), np.arange(32) % 4)
     right = np.arange(32) % 4
     assert np.array_equal(check_bar_phase(right, x), right)
+    for late in (1, 3):  # a turn other than the half bar, which is its own inverse
+        assert np.array_equal(check_bar_phase((np.arange(32) - late) % 4, x), right)
+    turned = bar_phase_features(*(np.roll(c, 1, axis=-1) for c in _one_drop()))
+    assert turned is not None  # the same groove a beat later: one is on beat index 1
+    assert np.array_equal(check_bar_phase(right, turned), (np.arange(32) - 1) % 4)
 
 
 def test_too_few_beats_or_no_downbeat_leave_the_bars() -> None:
