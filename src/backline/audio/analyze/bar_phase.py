@@ -68,7 +68,8 @@ def _z(x: np.ndarray) -> np.ndarray:
 
 def window_change(treble: np.ndarray, beats: int) -> np.ndarray:
     """(n,): 1 - cosine between the summed chroma of the ``beats`` beats before each
-    beat and of the ``beats`` beats from it (0 where either window leaves the song)."""
+    beat and of the ``beats`` beats from it (0 where either window leaves the song; over
+    one beat, :func:`backline.audio.analyze.chords.chord_change_curve` for unit chroma)."""
     n = treble.shape[1]
     out = np.zeros(n)
     if n < 2 * beats:
@@ -93,16 +94,12 @@ def bar_phase_features(
     n = len(low)
     if n < MIN_BEATS or not (len(onset) == len(loudness) == treble.shape[1] == n):
         return None
-    from backline.audio.analyze.chords import chord_change_curve
-
     cues = np.stack(
         [
             _z(np.log(np.asarray(low, dtype=float) + 1e-3)),
             _z(np.log(np.asarray(onset, dtype=float) + 1e-3)),
             _z(np.asarray(loudness, dtype=float)),
-            _z(chord_change_curve(treble)),
-            _z(window_change(treble, 2)),
-            _z(window_change(treble, 4)),
+            *(_z(window_change(treble, w)) for w in (1, 2, 4)),
         ]
     )
     bars = n // 4 - 1  # whole bars from every phase

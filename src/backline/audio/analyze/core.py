@@ -203,8 +203,7 @@ def analyze_features(feat: Features) -> Analysis:
     treble = cc.treble
     bass_time = cc.bass.sum(axis=1)
     if steady:
-        change = chord_change_curve(treble)
-        meter = find_meter(feat, beats, change)
+        meter = find_meter(feat, beats, chord_change_curve(treble))
         accent = downbeat_evidence(feat, beats)
         path, bar_pos = decode_chords_and_bars(full, meter, accent)
         states = [CHORD_STATES[i] for i in path]
