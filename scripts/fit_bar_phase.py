@@ -6,7 +6,8 @@ rendered evaluation sets, and check them on others.
 (directories built by ``benchmarks/build_eval_set.py --variant N``: the shipped weights
 come from variants 0-3, checked on 4-8). Each song in 4/4 whose analysed beats fall on
 its true downbeats (within 0.1 s) gives the cues of its four phases
-(:func:`~backline.audio.analyze.bar_phase.bar_phase_features`) and the true one; the
+(:func:`~backline.audio.analyze.bar_phase.bar_phase_features`, each phase's mean cues per
+position of the bar) and the true one; the
 weights are those of a conditional logit (the likeliest of the four phases) with an L2
 penalty. It prints, per group of sets, how often the weights' best phase and the
 analyser's own downbeats (as installed, the check included) are right, and the weights to paste.
@@ -23,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import minimize
 
-from backline.audio.analyze.bar_phase import WEIGHTS, bar_phase_features
+from backline.audio.analyze.bar_phase import WEIGHTS, bar_phase_features, beat_cues
 from backline.audio.analyze.beats import beat_attacks, beat_chroma, downbeat_evidence
 from backline.audio.analyze.chords import chord_chromas
 from backline.audio.analyze.core import analyze_features
@@ -54,11 +55,11 @@ def song_cues(song: Path) -> tuple[np.ndarray, int, int] | None:
     if truth["time_signature"][0] != 4 or a.time_signature[0] != 4 or len(beats) < 16:
         return None
     treble = chord_chromas(without_drum_tones(beat_chroma(feat, beats))).treble
-    x = bar_phase_features(*beat_attacks(feat, beats), downbeat_evidence(feat, beats), treble)
+    cues = beat_cues(*beat_attacks(feat, beats), downbeat_evidence(feat, beats), treble)
     true_phase = _phase(beats, np.array(truth["downbeats"]))
-    if x is None or true_phase < 0:
+    if cues is None or true_phase < 0:
         return None
-    return x, true_phase, _phase(beats, np.array(a.downbeats))
+    return bar_phase_features(cues), true_phase, _phase(beats, np.array(a.downbeats))
 
 
 def _cues_of(dirs: list[Path]) -> list[tuple[np.ndarray, int, int]]:

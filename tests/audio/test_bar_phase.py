@@ -14,25 +14,48 @@ pytest.importorskip("librosa")
 from _analysis_signals import render_chart
 
 from backline.audio.analyze import analyze_file, bar_phase
-from backline.audio.analyze.bar_phase import MIN_BEATS, bar_phase_features, check_bar_phase, window_change
+from backline.audio.analyze.bar_phase import (
+    EDGE,
+    MIN_BEATS,
+    WEIGHTS,
+    bar_phase_features,
+    beat_cues,
+    check_bar_phase,
+    window_change,
+)
 
 G, C = np.zeros(12), np.zeros(12)
 G[[7, 11, 2]] = 1.0
 C[[0, 4, 7]] = 1.0
 
 
-def _one_drop(bars: int = 8) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _one_drop(
+    bars: int = 8, two_after: int | None = None, hold: int = 2
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per-beat cues of a one-drop in 4/4 from beat one: nothing low on one, kick and
     snare on three (low band and loudness), the skank on two and four (full band), and
-    chords held two bars each (G, G, C, C, ...), the skank's chroma brightest on its beats."""
-    n = 4 * bars
-    pos = np.arange(n) % 4
+    chords held ``hold`` bars each (G, G, C, C, ...), the skank's chroma brightest on its
+    beats. ``two_after``: a bar of two beats after that many bars (its first half), then the
+    rest of the bars."""
+    pos = _positions(bars, two_after)
+    n = len(pos)
     low = np.where(pos == 2, 20.0, 2.0)
     onset = np.where(pos % 2 == 1, 20.0, np.where(pos == 2, 14.0, 8.0))
     loud = np.where(pos == 2, 0.4, np.where(pos % 2 == 1, 0.1, -0.5))
-    chord = [G if (b // 2) % 2 == 0 else C for b in range(bars)]
-    treble = np.stack([chord[i // 4] * (1.0 if pos[i] % 2 else 0.6) + 0.05 for i in range(n)], axis=1)
+    bar = np.cumsum(pos == 0) - 1
+    treble = np.stack(
+        [(G if (bar[i] // hold) % 2 == 0 else C) * (1.0 if pos[i] % 2 else 0.6) + 0.05 for i in range(n)],
+        axis=1,
+    )
     return low, onset, loud, treble / np.linalg.norm(treble, axis=0)
+
+
+def _positions(bars: int, two_after: int | None = None) -> np.ndarray:
+    """Position in the bar of each beat of ``bars`` bars of four, with a bar of two after
+    ``two_after`` of them (the bar count includes it)."""
+    if two_after is None:
+        return np.arange(4 * bars) % 4
+    return np.concatenate([np.arange(4 * two_after) % 4, [0, 1], np.arange(4 * (bars - two_after - 1)) % 4])
 
 
 def test_window_change_peaks_where_held_chords_change() -> None:
@@ -45,26 +68,61 @@ def test_window_change_peaks_where_held_chords_change() -> None:
 
 
 def test_a_one_drop_read_on_three_moves_to_one() -> None:
-    x = bar_phase_features(*_one_drop())
-    assert x is not None and x.shape == (4, 24)
+    x = beat_cues(*_one_drop())
+    assert x is not None and x.shape == (6, 32)
+    phases = bar_phase_features(x) @ WEIGHTS.ravel()
+    assert int(np.argmax(phases)) == 0  # the whole song's bars score best on one
     on_three = (np.arange(32) - 2) % 4  # decoded: downbeats on the kick
     assert np.array_equal(check_bar_phase(on_three, x), np.arange(32) % 4)
     right = np.arange(32) % 4
     assert np.array_equal(check_bar_phase(right, x), right)
     for late in (1, 3):  # a turn other than the half bar, which is its own inverse
         assert np.array_equal(check_bar_phase((np.arange(32) - late) % 4, x), right)
-    turned = bar_phase_features(*(np.roll(c, 1, axis=-1) for c in _one_drop()))
+    turned = beat_cues(*(np.roll(c, 1, axis=-1) for c in _one_drop()))
     assert turned is not None  # the same groove a beat later: one is on beat index 1
     assert np.array_equal(check_bar_phase(right, turned), (np.arange(32) - 1) % 4)
 
 
 def test_too_few_beats_or_no_downbeat_leave_the_bars() -> None:
     low, onset, loud, treble = _one_drop(3)
-    assert len(low) < MIN_BEATS and bar_phase_features(low, onset, loud, treble) is None
+    assert len(low) < MIN_BEATS and beat_cues(low, onset, loud, treble) is None
     pos = (np.arange(12) - 2) % 4
     assert np.array_equal(check_bar_phase(pos, None), pos)
-    x = bar_phase_features(*_one_drop())
+    x = beat_cues(*_one_drop())
     assert np.array_equal(check_bar_phase(np.ones(32, dtype=int), x), np.ones(32, dtype=int))
+
+
+def test_the_first_and_last_beats_take_no_part() -> None:
+    """An ending's held chord (or a count-in) whose cues would outvote the groove, on
+    the song's first and last EDGE beats: the bar lines stay where the groove puts them,
+    and the same cues one beat further in do move them."""
+    cues = beat_cues(*_one_drop())
+    assert cues is not None
+    right = np.arange(32) % 4
+    loud = cues.copy()
+    loud[:, :EDGE] = loud[:, -EDGE:] = 50.0 * WEIGHTS[(right[-EDGE:] + 1) % 4].T
+    assert np.array_equal(check_bar_phase(right, loud), right)
+    inside = cues.copy()
+    inside[:, EDGE : 2 * EDGE] = 50.0 * WEIGHTS[(right[EDGE : 2 * EDGE] + 1) % 4].T
+    assert not np.array_equal(check_bar_phase(right, inside), right)
+
+
+def test_a_bar_of_two_the_decoding_missed_is_put_right_piece_by_piece() -> None:
+    """A one-drop of 33 bars, a chord a bar, with a bar of two after 16 (as in "Your
+    Song" or "Hello, Goodbye"): decoded as bars of four throughout, its second half is
+    read on three. The check moves that half only; the same song read on three all
+    through is moved as a whole."""
+    truth = _positions(33, two_after=16)
+    cues = beat_cues(*_one_drop(33, two_after=16, hold=1))
+    assert cues is not None
+    fours = np.arange(len(truth)) % 4  # the decoding kept every bar at four beats
+    assert np.array_equal(fours[66:], (truth[66:] + 2) % 4)  # a half bar off after it
+    checked = check_bar_phase(fours, cues)
+    assert np.array_equal(checked[:64], truth[:64])
+    assert np.array_equal(checked[68:], truth[68:])
+    assert np.count_nonzero(checked != truth) <= 2  # only at the short bar
+    on_three = (truth + 2) % 4
+    assert np.array_equal(check_bar_phase(on_three, cues), truth)
 
 
 ONE_DROP = """title: One Drop

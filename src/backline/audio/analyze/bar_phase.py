@@ -1,4 +1,4 @@
-"""Which beat of a 4/4 bar is one: a check of the bar lines over the whole song.
+"""Which beat of a 4/4 bar is one: a check of the decoded bar lines, piece by piece.
 
 The bar lines are decoded together with the chords
 (:func:`backline.audio.analyze.chords.decode_chords_and_bars`): chords change most
@@ -26,12 +26,20 @@ standardised within the song:
 The score is linear in these 24 means (:data:`WEIGHTS`), fitted as a conditional logit
 (the likeliest of the four phases) on the analyser's beats of 119 rendered songs in
 4/4 (the four analysis evaluation sets) and checked on 136 more (five more sets, other
-songs, keys and seeds): ``scripts/fit_bar_phase.py``. The decoded bar lines move only
-when another phase beats theirs by :data:`MARGIN` (the decoding is right for about 9
-songs in 10, so the check must be sure). Right phases: 108 -> 116 of the 119 songs, 127
--> 132 of the 136; downbeat F-measure 0.893 -> 0.943 and 0.876 -> 0.907 (the songs in
-3/4 unchanged). Without the two longer chord changes the weights did as well on these
-sets but put a one-drop chart that holds each chord two bars on beat four.
+songs, keys and seeds): ``scripts/fit_bar_phase.py``. Without the two longer chord
+changes the weights did as well on these sets but put a one-drop chart that holds each
+chord two bars on beat four.
+
+Being linear, the score is a sum over beats, so :func:`check_bar_phase` applies it beat
+by beat: a Viterbi pass over the offsets from the decoded bar lines, where the decoded
+lines earn :data:`MARGIN` a bar (the decoding is right for about 9 songs in 10, so the
+check must be sure) and a change of offset part of the way through the song costs
+:data:`SWITCH_COST`. A song that holds one phase is judged as a whole; one whose bar
+lines shift partway (a bar of two the decoding kept as four, a re-sync at a lift) can be
+put right piece by piece. The first and last :data:`EDGE` beats take no part (an
+ending's held chord outvoted a swing tune's whole song). Right phases: 108 -> 116 of
+the 119 songs, 127 -> 133 of the 136; downbeat F-measure 0.893 -> 0.946 and 0.876 ->
+0.914 (the songs in 3/4 unchanged).
 
 The weights carry what the rendered grooves share with the field (a one-drop's kick on
 three, chords changing on one and held through two); a groove unlike all of them keeps
@@ -42,7 +50,16 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["MARGIN", "WEIGHTS", "bar_phase_features", "check_bar_phase", "window_change"]
+__all__ = [
+    "EDGE",
+    "MARGIN",
+    "SWITCH_COST",
+    "WEIGHTS",
+    "bar_phase_features",
+    "beat_cues",
+    "check_bar_phase",
+    "window_change",
+]
 
 #: Weight of each cue (columns: low band, full band, loudness, chord change from the
 #: beat, the half bar and the bar before) at each position of the bar (rows: beats one
@@ -55,11 +72,20 @@ WEIGHTS = np.array(
         [0.744, 0.243, 0.249, 0.102, -0.192, -0.453],
     ]
 )
-#: How much better another phase must score than the decoded one to move the bar lines.
-#: 0.5 moves one more song right on the fitting sets and two fewer on the check sets.
+#: How much better (per bar, on average) other bar lines must score than the decoded
+#: ones to replace them. 0.5 moves one more song right on the fitting sets and two fewer
+#: on the check sets.
 MARGIN = 1.0
+#: What changing the bar lines' phase part of the way through a song costs, in the
+#: score's units (summed over the beats: about MARGIN a bar). A phase change not in the
+#: decoding needs about this much evidence; a song that holds one phase is checked as
+#: a whole, as with an infinite cost.
+SWITCH_COST = 40.0
 #: Fewer beats than this (four bars) tell nothing about the bar.
 MIN_BEATS = 16
+#: Beats at each end of the song that take no part: the four-beat chord change needs four
+#: beats either side, and the first beats and the last chord's ring are not the groove.
+EDGE = 4
 
 
 def _z(x: np.ndarray) -> np.ndarray:
@@ -82,19 +108,17 @@ def window_change(treble: np.ndarray, beats: int) -> np.ndarray:
     return out
 
 
-def bar_phase_features(
+def beat_cues(
     low: np.ndarray, onset: np.ndarray, loudness: np.ndarray, treble: np.ndarray
 ) -> np.ndarray | None:
-    """(4, 24): for each phase (bar lines on beats ``phase``, ``phase + 4``, ...), the
-    mean over whole bars of each cue (standardised within the song) at each position of
-    the bar, position-major. ``None`` below :data:`MIN_BEATS` beats. The per-beat cues
-    are the low band's and the full band's onset strength (linear, taken as logs), the
-    loudness evidence, and the chord change of the treble chroma ``(12, beats)`` over
-    one, two and four beats."""
+    """(6, beats): the per-beat cues, each standardised within the song: the low band's
+    and the full band's onset strength (linear, taken as logs), the loudness evidence,
+    and the chord change of the treble chroma ``(12, beats)`` over one, two and four
+    beats. ``None`` below :data:`MIN_BEATS` beats."""
     n = len(low)
     if n < MIN_BEATS or not (len(onset) == len(loudness) == treble.shape[1] == n):
         return None
-    cues = np.stack(
+    return np.stack(
         [
             _z(np.log(np.asarray(low, dtype=float) + 1e-3)),
             _z(np.log(np.asarray(onset, dtype=float) + 1e-3)),
@@ -102,7 +126,14 @@ def bar_phase_features(
             *(_z(window_change(treble, w)) for w in (1, 2, 4)),
         ]
     )
-    bars = n // 4 - 1  # whole bars from every phase
+
+
+def bar_phase_features(cues: np.ndarray) -> np.ndarray:
+    """(4, 24): for each phase (bar lines on beats ``phase``, ``phase + 4``, ...), the
+    mean over whole bars of each cue (:func:`beat_cues`) at each position of the bar,
+    position-major: what :data:`WEIGHTS` are fitted on (its product with them is the
+    phase's score per bar)."""
+    bars = cues.shape[1] // 4 - 1  # whole bars from every phase
     return np.array(
         [
             np.concatenate([cues[:, ph + k : ph + k + 4 * bars : 4].mean(axis=1) for k in range(4)])
@@ -111,17 +142,38 @@ def bar_phase_features(
     )
 
 
-def check_bar_phase(bar_pos: np.ndarray, features: np.ndarray | None) -> np.ndarray:
-    """``bar_pos`` (position of each beat in a 4/4 bar, 0 = downbeat) moved to the
-    phase :data:`WEIGHTS` scores best, when it beats the decoded phase (the one most
-    downbeats fall on) by :data:`MARGIN`; else unchanged."""
+def check_bar_phase(bar_pos: np.ndarray, cues: np.ndarray | None) -> np.ndarray:
+    """``bar_pos`` (position of each beat in a 4/4 bar, 0 = downbeat) with its phase
+    checked, piece by piece, against :data:`WEIGHTS`.
+
+    Each beat can keep its decoded position or be moved by one, two or three beats (an
+    offset); a beat at position ``k`` scores ``WEIGHTS[k]`` times its cues, the decoded
+    positions earn :data:`MARGIN` a bar, and changing the offset costs
+    :data:`SWITCH_COST`. The best offsets over the song (Viterbi) are applied. Where the
+    decoding holds one phase and the song does too, this is the whole song's bars
+    scored per phase, moved when another beats theirs by :data:`MARGIN` a bar; a song
+    whose bars shift part of the way (a bar of two, which the decoding kept as four) is
+    put right piece by piece when the evidence outweighs the cost."""
     pos = np.asarray(bar_pos)
-    downs = np.flatnonzero(pos == 0)
-    if features is None or len(downs) == 0:
+    if cues is None or not np.any(pos == 0) or cues.shape[1] != len(pos):
         return pos
-    scores = features @ WEIGHTS.ravel()
-    decoded = int(np.bincount(downs % 4, minlength=4).argmax())
-    best = int(np.argmax(scores))
-    if best != decoded and scores[best] - scores[decoded] > MARGIN:
-        return (pos - (best - decoded)) % 4
-    return pos
+    n = len(pos)
+    per_position = WEIGHTS @ cues  # (4, n): each beat's score at each position
+    beat = np.arange(n)
+    emit = np.stack([per_position[(pos + o) % 4, beat] for o in range(4)])
+    emit[0] += MARGIN / 4
+    emit[:, :EDGE] = 0.0
+    emit[:, n - EDGE :] = 0.0
+    move = np.full((4, 4), -SWITCH_COST)
+    np.fill_diagonal(move, 0.0)
+    score = emit[:, 0].copy()
+    back = np.zeros((n, 4), dtype=np.int8)
+    for t in range(1, n):
+        cand = score[:, None] + move  # (from offset, to offset)
+        back[t] = cand.argmax(axis=0)
+        score = cand.max(axis=0) + emit[:, t]
+    offset = np.zeros(n, dtype=int)
+    offset[-1] = int(score.argmax())
+    for t in range(n - 1, 0, -1):
+        offset[t - 1] = back[t, offset[t]]
+    return ((pos + offset) % 4).astype(pos.dtype)

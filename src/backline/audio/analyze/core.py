@@ -134,7 +134,7 @@ def _silent(feat: Features, warnings: list[str]) -> Analysis:
 
 def analyze_features(feat: Features) -> Analysis:
     """Analyse extracted features (see :func:`analyze_file`)."""
-    from backline.audio.analyze.bar_phase import bar_phase_features, check_bar_phase
+    from backline.audio.analyze.bar_phase import beat_cues, check_bar_phase
     from backline.audio.analyze.beats import (
         beat_attacks,
         beat_chroma,
@@ -215,7 +215,7 @@ def analyze_features(feat: Features) -> Analysis:
         moves = HARMONY_TRANSITION_WEIGHT * hm.transitions(k, CHORD_STATES)
         path, bar_pos = decode_chords_and_bars(full + prior[:, None], meter, accent, transitions=moves)
         if meter == 4:  # beat one or beat three: the bar's whole pattern decides
-            bar_pos = check_bar_phase(bar_pos, bar_phase_features(*beat_attacks(feat, beats), accent, treble))
+            bar_pos = check_bar_phase(bar_pos, beat_cues(*beat_attacks(feat, beats), accent, treble))
         states = [CHORD_STATES[i] for i in path]
         db_idx = np.flatnonzero(bar_pos == 0)
     else:
