@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import wave
+from dataclasses import replace
 from pathlib import Path
 
 import mir_eval
@@ -12,6 +13,7 @@ import soundfile as sf
 from _analysis_signals import SR, clicks, midi_hz, progression, syncopated
 
 from backline.audio.analyze import Analysis, analysis_to_song, analyze_array, analyze_file, estimate_tempo
+from backline.audio.analyze.chart import harte_to_chord
 from backline.audio.analyze.harte import chord_to_harte
 from backline.errors import AudioInputError
 from backline.formats import load_song, save_song
@@ -179,6 +181,26 @@ def test_chart_from_analysis_round_trips(pop_song: tuple[Analysis, np.ndarray], 
     out = save_song(song, tmp_path / "loop.chart")
     again = load_song(out)
     assert [str(b.chords[0].chord) for b in again.bars[:4]] == first
+
+
+def test_chart_keeps_a_bar_of_two(pop_song: tuple[Analysis, np.ndarray], tmp_path: Path) -> None:
+    """A recording with a bar of two after its third bar: the chart writes that bar in
+    2/4 with the chords of its two beats, and every later bar stays on the recording's
+    downbeats (nothing cut, nothing shifted)."""
+    a, _ = pop_song
+    beats = np.array(a.beats)
+    first = int(np.argmin(np.abs(beats - a.downbeats[0])))
+    idx = [first, first + 4, first + 8, *range(first + 10, len(beats) - 3, 4)]
+    song = analysis_to_song(replace(a, downbeats=tuple(float(beats[i]) for i in idx)), "Loop")
+    bars = song.bars
+    assert [str(b.time) for b in bars[:5]] == ["4/4", "4/4", "2/4", "4/4", "4/4"]
+    assert all(str(b.time) == "4/4" for b in bars[3:])
+    assert sum(b.time.numerator for b in bars[:-1]) == idx[-1] - first
+    chords = [harte_to_chord(c) for c in a.beat_chords]
+    assert bars[2].chords[0].chord == chords[first + 8]
+    assert bars[3].chords[0].chord == chords[first + 10]
+    again = load_song(save_song(song, tmp_path / "two.chart"))
+    assert [str(b.time) for b in again.bars[:5]] == ["4/4", "4/4", "2/4", "4/4", "4/4"]
 
 
 def test_chart_chords_as_harte_labels() -> None:

@@ -92,6 +92,24 @@ def test_too_few_beats_or_no_downbeat_leave_the_bars() -> None:
     assert np.array_equal(check_bar_phase(np.ones(32, dtype=int), x), np.ones(32, dtype=int))
 
 
+@pytest.mark.parametrize(("lead", "moved"), [(0.5, False), (0.9, False), (1.1, True), (1.5, True)])
+def test_the_decoded_bar_lines_keep_a_margin(lead: float, moved: bool) -> None:
+    """Bar lines a beat later score ``lead`` a bar more than the decoded ones, all song
+    long (and more than the other two ways): they win only by more than MARGIN (1.0)."""
+    n = 64
+    decoded = np.arange(n) % 4
+    later = (decoded + 1) % 4
+    d = WEIGHTS[later] - WEIGHTS[decoded]  # (n, 6): the cue direction that favours later
+    cues = (d / (d**2).sum(axis=1, keepdims=True) * lead / 4).T
+    per = WEIGHTS @ cues
+    scores = [
+        np.sum(per[(decoded + o) % 4, np.arange(n)][EDGE:-EDGE]) / ((n - 2 * EDGE) / 4) for o in range(4)
+    ]
+    assert scores[1] - scores[0] == pytest.approx(lead)
+    assert scores[1] > max(scores[2], scores[3])
+    assert np.array_equal(check_bar_phase(decoded, cues), later if moved else decoded)
+
+
 def test_the_first_and_last_beats_take_no_part() -> None:
     """An ending's held chord (or a count-in) whose cues would outvote the groove, on
     the song's first and last EDGE beats: the bar lines stay where the groove puts them,
@@ -120,7 +138,7 @@ def test_a_bar_of_two_the_decoding_missed_is_put_right_piece_by_piece() -> None:
     checked = check_bar_phase(fours, cues)
     assert np.array_equal(checked[:64], truth[:64])
     assert np.array_equal(checked[68:], truth[68:])
-    assert np.count_nonzero(checked != truth) <= 2  # only at the short bar
+    assert np.array_equal(checked, truth)  # the short bar too
     on_three = (truth + 2) % 4
     assert np.array_equal(check_bar_phase(on_three, cues), truth)
 
@@ -150,6 +168,6 @@ def test_downbeats_of_a_rendered_one_drop(rendered_one_drop: Path, monkeypatch: 
     a = analyze_file(rendered_one_drop)
     assert a.time_signature == (4, 4)
     assert mir_eval.beat.f_measure(ref, np.array(a.downbeats)) >= 0.9, a.downbeats[:4]
-    monkeypatch.setattr(bar_phase, "check_bar_phase", lambda pos, features: pos)
+    monkeypatch.setattr(bar_phase, "check_bar_phase", lambda pos, cues: pos)
     unchecked = analyze_file(rendered_one_drop)
     assert mir_eval.beat.f_measure(ref, np.array(unchecked.downbeats)) <= 0.1

@@ -39,6 +39,8 @@ def harte_to_chord(label: str) -> Chord | None:
 
 def analysis_to_song(a: Analysis, title: str = "Analysed recording") -> Song:
     """A :class:`Song` from ``a``: one bar per detected downbeat, chords where they change.
+    A bar whose downbeats are not the meter's beats apart (a bar of two in 4/4) is
+    written with its own time signature (2/4).
 
     The pickup before the first downbeat is left out. Tempo is the detected tempo,
     or per bar when it drifts. Raises AudioInputError when no beat was found.
@@ -56,9 +58,13 @@ def analysis_to_song(a: Analysis, title: str = "Analysed recording") -> Song:
     bars: list[Bar] = []
     prev: Chord | str | None = "start"
     for k, start in enumerate(db_idx):
-        stop = db_idx[k + 1] if k + 1 < len(db_idx) else min(len(beats), start + num)
+        last = k + 1 == len(db_idx)
+        stop = min(len(beats), start + num) if last else db_idx[k + 1]
+        # A bar of other than ``num`` beats (a bar of two in a 4/4 song) keeps its length,
+        # so that the chart's bars stay with the recording's.
+        time = ts if last or stop - start == num else TimeSignature(stop - start, 4)
         events: list[ChordEvent] = []
-        for j in range(start, min(stop, start + num)):
+        for j in range(start, stop):
             ch = harte_to_chord(a.beat_chords[j])
             if j == start or ch != prev:
                 events.append(ChordEvent(Fraction(j - start), ch))
@@ -68,7 +74,7 @@ def analysis_to_song(a: Analysis, title: str = "Analysed recording") -> Song:
         else:
             tempo = round(a.tempo)
         bar_key = lift_key if lift is not None and a.downbeats[k] >= lift.start - 1e-3 else key
-        bars.append(Bar(chords=tuple(events), time=ts, tempo=float(max(20, min(400, tempo))), key=bar_key))
+        bars.append(Bar(chords=tuple(events), time=time, tempo=float(max(20, min(400, tempo))), key=bar_key))
     # Sections: a section starts at the bar whose downbeat opens it.
     starts: list[tuple[int, str]] = []
     for s in a.sections:
