@@ -155,11 +155,13 @@ def check_bar_phase(bar_pos: np.ndarray, cues: np.ndarray | None) -> np.ndarray:
     offset); a beat at position ``k`` scores ``WEIGHTS[k]`` times its cues, the decoded
     positions earn :data:`MARGIN` a bar, and changing the offset costs
     :data:`SWITCH_COST`; the first and last :data:`EDGE` beats score nothing. The best
-    offsets over the song (Viterbi) are applied. Where the decoding holds one phase and
+    offsets over the song (Viterbi, :func:`librosa.sequence.viterbi`) are applied. Where the decoding holds one phase and
     no piece outweighs the cost, this is the whole song's bars scored per phase, moved
     when another beats theirs by :data:`MARGIN` a bar; a song whose bars shift part of
     the way (a bar of two, which the decoding kept as four) is put right piece by piece
     when the evidence outweighs the cost."""
+    import librosa
+
     pos = np.asarray(bar_pos)
     if cues is None or not np.any(pos == 0) or cues.shape[1] != len(pos):
         return pos
@@ -170,16 +172,10 @@ def check_bar_phase(bar_pos: np.ndarray, cues: np.ndarray | None) -> np.ndarray:
     emit[0] += MARGIN / 4
     emit[:, :EDGE] = 0.0
     emit[:, n - EDGE :] = 0.0
-    move = np.full((4, 4), -SWITCH_COST)
-    np.fill_diagonal(move, 0.0)
-    score = emit[:, 0].copy()
-    back = np.zeros((n, 4), dtype=np.int8)
-    for t in range(1, n):
-        cand = score[:, None] + move  # (from offset, to offset)
-        back[t] = cand.argmax(axis=0)
-        score = cand.max(axis=0) + emit[:, t]
-    offset = np.zeros(n, dtype=int)
-    offset[-1] = int(score.argmax())
-    for t in range(n - 1, 0, -1):
-        offset[t - 1] = back[t, offset[t]]
+    # librosa's Viterbi takes probabilities: each beat's scores as odds (shifting a
+    # beat's four scores alike changes no path), a change of offset as odds e^-cost.
+    move = np.full((4, 4), np.exp(-SWITCH_COST))
+    np.fill_diagonal(move, 1.0)
+    odds = np.exp(emit - emit.max(axis=0))
+    offset = librosa.sequence.viterbi(odds, move / move.sum(axis=1, keepdims=True))
     return ((at + offset) % 4).astype(pos.dtype)
