@@ -265,6 +265,12 @@ def test_writer_handles_odd_labels_and_comments() -> None:
         ("| C | time:3/4 C . . F |", "1:16", "4 beats written in a bar of 3/4"),
         ("| C@2.x |", "1:3", "write a beat like @3"),
         ("| [0] C :|", "1:3", "ending numbers run from 1"),
+        ("| C D E F G |", "1:3", "5 chords written in a bar of 4/4"),
+        ("time: 3/4\n| C D E F |", "2:3", "4 chords written in a bar of 3/4"),
+        ("| C | | F |", "1:7", "empty bar"),
+        ("|: C | | F :|", "1:8", "empty bar"),
+        ("title: Nothing\nkey: C\n", "1:1", "the chart has no bars"),
+        ("| C |\n---\ntitle: Second\n", "3:1", "the chart has no bars"),
     ],
 )
 def test_errors_point_at_the_token(text: str, where: str, message: str) -> None:
@@ -442,15 +448,93 @@ def _ending_without_repeat(bars: tuple[Bar, ...]) -> bool:
     return False
 
 
+def _plays_the_same(song: Song, back: Song) -> None:
+    a, b = expand(song), expand(back)
+    assert [p.written for p in a] == [p.written for p in b], song.title
+    assert [p.bar.chords for p in a] == [p.bar.chords for p in b], song.title
+    assert [replace(x, endings=frozenset()) for x in song.bars] == [
+        replace(x, endings=frozenset()) for x in back.bars
+    ], song.title
+
+
 def test_musicxml_corpus_songs_round_trip_through_chart() -> None:
     musicxml = pytest.importorskip("backline.formats.musicxml")
     files = sorted(corpora_path("musicxml").rglob("*.mxl"))[::4]
     checked = 0
     for path in files:
         for song in musicxml.load_bytes(path.read_bytes(), str(path)):
-            # a few scores have an ending with no backward repeat near it (the source
-            # lacks it): unplayable, and refused by the chart reader, so skipped here
             if _ending_without_repeat(song.bars):
+                # an ending with no repeat sign near it (as some scores have): the chart
+                # closes it with ']' before its ':|', or drops a mark that changes nothing
+                _plays_the_same(replace(song, melody=()), roundtrip(replace(song, melody=())))
+                checked += 1
                 continue
             checked += _assert_round_trips([song])
     assert checked >= 50
+
+
+@pytest.mark.parametrize(
+    ("path", "exact"),
+    [
+        (
+            (
+                "musicxml",
+                "openewld",
+                "Lorenz_Hart-Richard_Rodgers",
+                "My_Funny_Valentine",
+                "My_Funny_Valentine.mxl",
+            ),
+            False,
+        ),
+        (("musicxml", "openewld", "Glen_MacDonough-Victor_Herbert", "Toyland", "Toyland.mxl"), True),
+    ],
+)
+def test_odd_endings_from_musicxml_write_charts_that_read_back(path: tuple[str, ...], exact: bool) -> None:
+    from backline.formats import load_songs
+
+    song = replace(load_songs(corpora_path(*path))[0], melody=())
+    text = dumps(song)
+    back = loads(text, "back.chart")[0]  # was: "ending [1] without a repeat sign"
+    _plays_the_same(song, back)
+    if exact:  # Toyland: a first ending closed with ']' before its ':|'
+        assert back == song
+        assert "[1]" in text and "]" in text
+    else:  # My Funny Valentine: a first ending with no repeat at all changes nothing
+        assert "[1]" not in text
+
+
+def test_ending_closed_before_its_repeat_sign() -> None:
+    song = one("|: C | [1] F ] | G | G7 :| [2] C |\n")
+    assert [p.written for p in expand(song)] == [0, 1, 2, 3, 0, 2, 3, 4]
+    assert roundtrip(song) == song
+    with pytest.raises(ChartSyntaxError, match="without a repeat sign"):
+        one("| C | [1] F ] | G | G7 |\n")
+
+
+def test_strict_reading_keeps_what_a_band_can_play() -> None:
+    # eight chords in 4/4 are eighths (as with dots); a repeat sign pair is no empty bar
+    assert len(one("| C D E F G A B C |").bars[0].chords) == 8
+    assert len(one("| C :| |: F :|").bars) == 2
+    assert len(one("| C D E F |").bars[0].chords) == 4
+
+
+def test_ending_numbers_with_a_gap_are_read_with_a_warning() -> None:
+    song = one("|: C | [1] F :| [3] G |")
+    assert any("ending [3] but no ending [2]" in w and w.startswith("song.chart:1:17") for w in song.warnings)
+    assert not one("|: C | [1] F :| [2] G |").warnings
+
+
+def test_a_song_without_bars_is_not_written() -> None:
+    with pytest.raises(ChartSyntaxError, match="no bars"):
+        dumps(Song("Empty", ()))
+
+
+def test_to_coda_without_a_jump_warns() -> None:
+    song = one("| C | D To Coda | E | F |\n| Coda G | A |")
+    assert [p.written for p in expand(song)] == [0, 1, 4, 5]  # iReal's convention, kept
+    assert any(
+        "'To Coda' with no D.C. or D.S." in w and w.startswith("song.chart:1:9") for w in song.warnings
+    )
+    song = one("| Segno C | D To Coda | E | F D.S. al Coda |\n| Coda G | A |")
+    assert not song.warnings
+    assert [p.written for p in expand(song)] == [0, 1, 2, 3, 0, 1, 4, 5]

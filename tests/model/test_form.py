@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from fractions import Fraction as F
 from itertools import pairwise
 
@@ -14,6 +15,7 @@ from backline.formats.chart import loads
 from backline.model.chord import parse_chord
 from backline.model.form import expand
 from backline.model.song import Bar, ChordEvent, Jump, Section, Song, TimeSignature
+from corpora import corpora_path
 
 C = (ChordEvent(F(0), parse_chord("C")),)
 TIMES = [
@@ -209,3 +211,50 @@ def test_to_coda_without_coda_is_a_form_error() -> None:
 
 def test_empty_song_expands_to_nothing() -> None:
     assert len(expand(Song("empty", ()))) == 0
+
+
+# --------------------------------------------------------------------------- End marks
+
+
+def test_end_in_a_repeat_ends_on_the_last_pass() -> None:
+    # End inside a repeat (as iReal writes U in a repeated section): both passes play
+    assert order(chart("|: C | F End :|\n")) == [0, 1, 0, 1]
+    assert order(chart("|: C | [1] F End :| [2] G |\n")) == [0, 1, 0, 2]
+
+
+def test_end_before_a_dc_al_fine_waits_for_the_jump() -> None:
+    song = chart("|: C | F Fine End :|\n| G | G7 D.C. al Fine |\n")
+    assert order(song) == [0, 1, 0, 1, 2, 3, 0, 1]
+
+
+def test_end_without_jump_or_repeat_still_ends_at_once() -> None:
+    assert order(chart("| C | F End | G | G7 |\n")) == [0, 1]
+
+
+@functools.cache
+def _playlist(playlist: str) -> tuple[Song, ...]:
+    from backline.formats import load_songs
+
+    return tuple(load_songs(corpora_path("ireal", playlist)))
+
+
+def _ireal(title: str, playlist: str) -> Song:
+    return next(s for s in _playlist(playlist) if s.title == title)
+
+
+@pytest.mark.parametrize(
+    ("title", "playlist", "played"),
+    [
+        ("All Your Love", "blues50.txt", 48),  # 12 x2, 12-bar B, D.C. al Fine: 12
+        ("Like A Lover", "brazilian.txt", 55),
+        ("Goodbye", "jazz1350.txt", 43),  # U in the 1st ending: D.C. al 1st ending ends there
+        ("Pensativa", "jazz1350.txt", 63),
+        ("Crazy Blues", "blues50.txt", 84),
+    ],
+)
+def test_ireal_end_marks_play_every_written_bar(title: str, playlist: str, played: int) -> None:
+    song = _ireal(title, playlist)
+    tl = expand(song)
+    assert {pb.written for pb in tl} == set(range(len(song.bars)))
+    assert len(tl) == played
+    assert tl.bars[-1].bar.end  # and it still stops at the End mark

@@ -29,10 +29,15 @@ def test_nashville(text: str, key: str, name: str) -> None:
     ("text", "key", "name"),
     [
         ("I", "C", "C"), ("ii", "C", "Dm"), ("iii7", "C", "Em7"), ("V7", "C", "G7"),
-        ("bVII", "C", "Bb"), ("vi", "C", "Am"), ("IV/V", "C", "F/G"), ("viio", "C", "Bdim"),
+        ("bVII", "C", "Bb"), ("vi", "C", "Am"), ("IV/V", "C", "C"), ("viio", "C", "Bdim"),
         ("iiø7", "C", "Dm7b5"), ("i7", "C", "Cm7"), ("I^7", "C", "Cmaj7"), ("vii°7", "C", "Bdim7"),
-        ("IV", "Bb", "Eb"), ("bVI", "Bb", "Gb"), ("V7/vii", "Eb", "Bb7/D"), ("bIII", "A", "C"),
+        ("IV", "Bb", "Eb"), ("bVI", "Bb", "Gb"), ("V7/vii", "Eb", "A7"), ("bIII", "A", "C"),
         ("ii7", "Db", "Ebm7"), ("V", "F#", "C#"), ("III+", "C", "Eaug"),
+        # secondary functions: the numeral after '/' is the key the chord belongs to
+        ("V7/V", "Bb", "C7"), ("V/vi", "D", "F#"), ("ii7/IV", "C", "Gm7"), ("viio7/V", "C", "F#dim7"),
+        ("V7/ii", "F", "D7"), ("V7/bVII", "C", "F7"),
+        # a note name after '/' is a bass note
+        ("I/E", "C", "C/E"), ("V7/Bb", "F", "C7/Bb"), ("IV/F#", "D", "G/F#"),
     ],
 )  # fmt: skip
 def test_roman(text: str, key: str, name: str) -> None:
@@ -72,3 +77,13 @@ def test_movable_do_solfege() -> None:
     ]
     assert names == ["C", "C#", "Db", "Dm7", "Eb", "F#/D", "G7", "G#", "Ab", "Bb", "B"]
     assert parse_solfege("Fa", "Bb").name == "Eb"  # movable: Do is the tonic
+
+
+def test_secondary_dominants_in_a_roman_chart() -> None:
+    from backline.formats.chart import loads
+
+    song = loads("key: Bb\nnumerals: roman\n| I | V7/V | V7 | I |\n", "s.chart")[0]
+    assert [str(b.chords[0].chord) for b in song.bars] == ["Bb", "C7", "F7", "Bb"]
+    # Nashville keeps the slash as a bass degree
+    song = loads("key: G\nnumerals: nashville\n| 1 | 5/7 |\n", "n.chart")[0]
+    assert str(song.bars[1].chords[0].chord) == "D/F#"

@@ -29,7 +29,7 @@ from backline.errors import ArrangeError
 from backline.model.chord import Chord, parse_chord
 from backline.model.form import TempoMap, expand
 from backline.model.pitch import Key
-from backline.model.song import Bar, ChordEvent, Song
+from backline.model.song import Bar, ChordEvent, Song, song_key
 
 __all__ = ["Layout", "build_layout", "section_type", "final_chord", "song_key"]
 
@@ -68,18 +68,6 @@ class Layout:
     intro_kind: str
     ending_kind: str
     key: Key
-
-
-def song_key(song: Song) -> Key:
-    """The song's key: the chart's, else the first bar's, else from the first chord."""
-    if song.key is not None:
-        return song.key
-    for b in song.bars:
-        if b.key is not None:
-            return b.key
-    for c in song.chord_symbols():
-        return Key(c.root, "minor" if c.quality.is_minor else "major")
-    return Key(parse_chord("C").root)
 
 
 def final_chord(chords: list[Chord]) -> Chord | None:
@@ -177,6 +165,9 @@ def build_layout(song: Song, style: Style, *, intro: bool = True, ending: bool =
         slots.append(_Slot("body", pb.bar, pb.written, pb.section, pb.section_index, pb.pass_number,
                            pb.section_start or pb.index == 0, sec.intensity))  # fmt: skip
     ending_kind = style.ending.kind if ending else "none"
+    last_ev = next((pb.bar.chords[-1] for pb in reversed(body) if pb.bar.chords), None)
+    if last_ev is not None and last_ev.fermata:
+        ending_kind = "none"  # the chart ends on a held chord: that is the ending
     end_chord = final_chord(body_chords)
     if end_chord is None and ending_kind != "none":
         ending_kind = "none"
@@ -217,12 +208,14 @@ def build_layout(song: Song, style: Style, *, intro: bool = True, ending: bool =
             events.append((s, ev, pushed))
     spans: list[tuple[Fraction, Fraction, Chord | None, bool, bool]] = []
     fspans: list[tuple[float, float]] = []
+    held: list[bool] = []  # fermata per span (a held chord; N.C. with a fermata is a held rest)
     for i, (s, ev, pushed) in enumerate(events):
         e = events[i + 1][0] if i + 1 < len(events) else total
         fs, fe = float(s), float(e)
         if fe > fs + 1e-9:
             spans.append((s, e, ev.chord, pushed, ev.hit))
             fspans.append((fs, fe))
+            held.append(ev.fermata and not ev.hit)
     prev_of: dict[int, Chord | None] = {}
     next_of: dict[int, Chord | None] = {}
     last_chord: Chord | None = None
@@ -289,7 +282,9 @@ def build_layout(song: Song, style: Style, *, intro: bool = True, ending: bool =
             if cont and hit:
                 clipped.append(ChordSpan(cs, ce - cs, None, False, False, next_of[j], prev_of[j]))
             else:
-                clipped.append(ChordSpan(cs, ce - cs, ch, pushed, hit and not cont, next_of[j], prev_of[j]))
+                clipped.append(
+                    ChordSpan(cs, ce - cs, ch, pushed, hit and not cont, next_of[j], prev_of[j], held[j])
+                )
             j += 1
         nxt_slot = slots[i + 1] if i + 1 < n_slots else None
         fill = False
@@ -332,6 +327,7 @@ def build_layout(song: Song, style: Style, *, intro: bool = True, ending: bool =
     hits: list[tuple[float, float]] = []
     stops: list[tuple[float, float]] = []
     pushes: list[tuple[float, float]] = []
+    fermatas = [fsp for fsp, h in zip(fspans, held, strict=True) if h]
     for (_, _, ch, pushed, hit), (fs, fe) in zip(spans, fspans, strict=True):
         if ch is None:
             target = stops if hit else nc
@@ -346,7 +342,7 @@ def build_layout(song: Song, style: Style, *, intro: bool = True, ending: bool =
     hold = None
     if ending_kind in ("hold", "tag"):
         hold = (float(bars[-1].start), float(bars[-1].end))
-    windows = Windows(tuple(nc), tuple(hits), tuple(stops), tuple(pushes), hold)
+    windows = Windows(tuple(nc), tuple(hits), tuple(stops), tuple(pushes), hold, tuple(fermatas))
     grid = BarGrid(
         tuple(float(b.start) for b in bars),
         tuple(float(b.beats) for b in bars),

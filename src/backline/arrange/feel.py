@@ -4,7 +4,8 @@ Roles write notes on the straight grid; the engine then runs, for every part ali
 
 1. :func:`clean_up` - N.C. bars silence the harmonic parts, hits leave one short accent,
    N.C. hits stop the whole band (drums too), pushed chords are tied over the bar line,
-   the final held chord is held;
+   the final held chord is held, and a fermata (held chord) keeps only the attacks at
+   its start: nothing else starts until it ends, and nothing before it rings into it;
 2. :func:`apply_swing` - offbeat eighths (or sixteenths) move late by the swing ratio,
    which falls as the tempo rises (:func:`swing_ratio`);
 3. :func:`humanise` - a few ms of timing spread per onset plus the part's push or
@@ -107,13 +108,15 @@ class BarGrid:
 class Windows:
     """Where the clean-up acts, in beats: ``nc`` (harmonic parts rest), ``hits`` (one short
     accent then rest), ``stops`` (everyone rests, drums too), ``pushes`` (start, end of the
-    tie over the bar line), ``hold`` (the final held bar) or None."""
+    tie over the bar line), ``hold`` (the final held bar) or None, ``fermatas`` (held
+    chords: the attacks at their start ring to the end, every other note is dropped)."""
 
     nc: tuple[tuple[float, float], ...] = ()
     hits: tuple[tuple[float, float], ...] = ()
     stops: tuple[tuple[float, float], ...] = ()
     pushes: tuple[tuple[float, float], ...] = ()
     hold: tuple[float, float] | None = None
+    fermatas: tuple[tuple[float, float], ...] = ()
 
 
 _FIELDS = attrgetter("start", "duration", "pitch", "velocity")
@@ -267,19 +270,25 @@ def clean_up(
 ) -> list[NoteEvent]:
     """The safety net after the roles (see the module docstring)."""
     w = windows
-    if not (w.nc or w.hits or w.stops or w.pushes or w.hold):
+    if not (w.nc or w.hits or w.stops or w.pushes or w.hold or w.fermatas):
         return list(notes)
+    ferm = sorted(w.fermatas)
+    ferm_starts = [s for s, _ in ferm]
     silence = sorted(w.stops) if is_drum else sorted([*w.nc, *w.stops])
     sil_starts = [s for s, _ in silence]
     hits = sorted(w.hits) if not is_drum else []
     hit_starts = [s for s, _ in hits]
     pushes = sorted(w.pushes) if not is_drum else []
     push_starts = [s for s, _ in pushes]
-    all_cuts = sorted({*sil_starts, *hit_starts, *push_starts})
+    all_cuts = sorted({*sil_starts, *hit_starts, *push_starts, *(ferm_starts if not is_drum else ())})
     out: list[NoteEvent] = []
     for n in notes:
         if silence and _in(n.start, silence, sil_starts) is not None:
             continue
+        if ferm:
+            f = _in(n.start, ferm, ferm_starts)
+            if f is not None and abs(n.start - f[0]) > 0.02:
+                continue  # a held chord: only its first attack sounds
         if hits:
             h = _in(n.start, hits, hit_starts)
             if h is not None:

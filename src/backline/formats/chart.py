@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from functools import lru_cache
 from typing import NamedTuple
 
-from backline.errors import ChartSyntaxError, ChordSymbolError, Location
+from backline.errors import BacklineError, ChartSyntaxError, ChordSymbolError, Location
 from backline.model.chord import Chord, is_no_chord, parse_chord, parse_chord_or_nc
+from backline.model.form import expand
 from backline.model.pitch import Key, parse_key
 from backline.model.song import Bar, ChordEvent, Jump, Section, Song, TimeSignature
 
@@ -201,6 +202,11 @@ def _read_song(lines: list[tuple[int, str]], source: str) -> Song | None:
         _read_bars(sd, line, lineno, 0, source)
     if not anything:
         return None
+    if not sd.bars and sd.pending is None:
+        first = next(n for n, line in lines if line.strip() and not line.strip().startswith("#"))
+        raise ChartSyntaxError(
+            "the chart has no bars (write them as '| C | F |')", Location(source, first, 1)
+        )
     return _finish(sd, source)
 
 
@@ -308,6 +314,20 @@ def _read_bars(sd: _SongDraft, line: str, lineno: int, offset: int, source: str)
         if kind == "comment":
             break
         if kind == "barline":
+            if (
+                not segment
+                and prev is not None
+                and prev.kind == "barline"
+                and not prev.text.startswith(":")
+                and not tok.text.startswith(":")
+                and not tok.text.endswith(":")
+            ):
+                raise _err(
+                    source,
+                    tok,
+                    "empty bar: write '.' to keep the chord sounding, '%' to repeat the bar "
+                    "before or 'N.C.' for silence",
+                )
             _flush(sd, segment, source)
             segment = []
             if tok.text.startswith(":"):
@@ -482,6 +502,12 @@ def default_beats(n: int, time: TimeSignature) -> list[Fraction]:
     return [step * i for i in range(n)]
 
 
+def _plain_fits(n: int, time: TimeSignature) -> bool:
+    """Whether ``n`` chords written without dots or ``@`` fit a bar: one per beat at most,
+    or exactly as many as a slot count (eight eighths in 4/4)."""
+    return n <= max(time.numerator, time.pulses) or n in _slot_counts(time)
+
+
 def _slot_counts(time: TimeSignature) -> tuple[int, ...]:
     return tuple(dict.fromkeys((time.numerator, 2 * time.numerator, time.pulses)))
 
@@ -529,6 +555,15 @@ def _finish(sd: _SongDraft, source: str) -> Song:
         if d.repeat_end or d.close is not None:
             current = frozenset()
     _check_endings(sd.bars, endings, source)
+    warnings = _check_ending_numbers(sd.bars, source)
+    if not any(d.jump for d in sd.bars):
+        tc = next((d.to_coda for d in sd.bars if d.to_coda is not None), None)
+        if tc is not None:
+            warnings.append(
+                f"{_loc(source, tc)}: 'To Coda' with no D.C. or D.S. in the chart: it is taken the "
+                "first time through (iReal Pro's convention); add 'D.S. al Coda' or 'D.C. al Coda' "
+                "where the band goes back"
+            )
 
     has_segno = any(d.segno for d in sd.bars)
     bars: list[Bar] = []
@@ -585,6 +620,7 @@ def _finish(sd: _SongDraft, source: str) -> Song:
         key=song_key,
         style=meta.get("style", ""),
         source=source,
+        warnings=tuple(warnings),
     )
 
 
@@ -602,12 +638,58 @@ def _check_endings(drafts: list[_Draft], endings: list[frozenset[int]], source: 
         j = i
         while j < n and endings[j]:
             j += 1
-        # a repeat sign in the run, just before it (a 3rd ending after ':| x3') or just
-        # after it (an ending bracket that stops one bar short of its ':|')
-        if not any(d.repeat_end for d in drafts[max(0, i - 1) : j + 1]):
+        # a repeat sign in the run, just before it (a 3rd ending after ':| x3') or after
+        # it (an ending bracket closed with ']' before its ':|'), before the next '|:' or ending
+        if not any(d.repeat_end for d in drafts[max(0, i - 1) : j + 1]) and not _repeat_follows(
+            drafts, endings, j
+        ):
             first = next(d.ending for d in drafts[i:j] if d.ending is not None)
             raise _err(source, first[1], f"ending {first[1].text} without a repeat sign (':|') to go back")
         i = j
+
+
+def _check_ending_numbers(drafts: list[_Draft], source: str) -> list[str]:
+    """Warnings (returned) for the endings of one repeat that skip a number (``[1] ...
+    [3]`` with no ``[2]``, or a lone ``[2]``): such charts come from real scores and iReal
+    playlists, so they are read as written, but the player is told."""
+    warnings: list[str] = []
+    group: list[tuple[frozenset[int], _Tok]] = []
+
+    def check() -> None:
+        if not group:
+            return
+        seen: set[int] = set()
+        low = min(min(numbers) for numbers, _ in group)
+        for numbers, tok in group:
+            missing = [k for k in range(low, min(numbers)) if k not in seen]
+            if missing:
+                warnings.append(
+                    f"{_loc(source, tok)}: ending {tok.text} but no ending [{missing[0]}] before it "
+                    "(a pass that has no ending skips these bars)"
+                )
+            seen |= numbers
+        if low > 1:
+            tok = group[0][1]
+            warnings.append(f"{_loc(source, tok)}: ending {tok.text} with no ending [1] before it")
+
+    for d in drafts:
+        if d.repeat_start:
+            check()
+            group = []
+        if d.ending is not None:
+            group.append(d.ending)
+    check()
+    return warnings
+
+
+def _repeat_follows(drafts: list[_Draft], endings: list[frozenset[int]], j: int) -> bool:
+    """A ':|' at or after bar ``j``, before the next '|:' or ending."""
+    for k in range(j, len(drafts)):
+        if endings[k] or (drafts[k].repeat_start and k > j):
+            return False
+        if drafts[k].repeat_end:
+            return True
+    return False
 
 
 def _parse_at(text: str) -> Fraction | None:
@@ -724,6 +806,14 @@ def _bar_chords(
             out.append(ChordEvent(beat, cev.chord, cev.push, cev.hit, cev.fermata))
         return tuple(out)
     if len(chords) == len(parsed):
+        if not _plain_fits(len(chords), time):
+            allowed = " or ".join(str(s) for s in sorted(_slot_counts(time)))
+            raise _err(
+                source,
+                first,
+                f"{len(chords)} chords written in a bar of {time}: it has {time.numerator} beats; "
+                f"write {allowed} slots (chords and dots), or give beats with @",
+            )
         beats = default_beats(len(chords), time)
     else:
         slots = len(parsed)
@@ -754,6 +844,11 @@ def dump_bytes(song: Song) -> bytes:
 
 def dumps(song: Song, *, bars_per_line: int = 4) -> str:
     """Write ``song`` as chart text, ``bars_per_line`` bars to a line."""
+    if not song.bars:
+        raise ChartSyntaxError(
+            "the song has no bars: nothing to write as a chart", Location(song.title or song.source or "song")
+        )
+    song = _without_idle_endings(song)
     out: list[str] = []
     out.append(f"title: {_one_line(song.title)}")
     if song.composer:
@@ -818,6 +913,51 @@ def _header(section: Section) -> str:
     if section.intensity is not None:
         body = f"{body} {section.intensity}%"
     return f"[{body}]"
+
+
+def _without_idle_endings(song: Song) -> Song:
+    """``song`` without the ending marks that have no repeat sign to go back to (a first
+    ending bracket with no ``:|``, as some MusicXML files have), when dropping them does
+    not change what is played: a chart refuses an ending with no repeat sign."""
+    flat = song.bars
+    idle: set[int] = set()
+    i = 0
+    n = len(flat)
+    while i < n:
+        if not flat[i].endings:
+            i += 1
+            continue
+        j = i
+        while j < n and flat[j].endings:  # the run the reader checks (see _check_endings)
+            j += 1
+        if not any(b.repeat_end for b in flat[max(0, i - 1) : j + 1]) and not any(
+            b.repeat_end for b in _until_next_repeat(flat, j)
+        ):
+            idle.update(range(i, j))
+        i = j
+    if not idle:
+        return song
+    k = 0
+    sections = []
+    for sec in song.sections:
+        bars = []
+        for b in sec.bars:
+            bars.append(replace(b, endings=frozenset()) if k in idle else b)
+            k += 1
+        sections.append(replace(sec, bars=tuple(bars)))
+    plain = replace(song, sections=tuple(sections))
+    try:
+        same = [p.written for p in expand(plain)] == [p.written for p in expand(song)]
+    except BacklineError:
+        same = False
+    return plain if same else song
+
+
+def _until_next_repeat(flat: tuple[Bar, ...], j: int) -> Iterator[Bar]:
+    for k in range(j, len(flat)):
+        if flat[k].endings or (k > j and flat[k].repeat_start):
+            return
+        yield flat[k]
 
 
 def _line(cells: list[tuple[Bar, str]]) -> str:
@@ -895,7 +1035,7 @@ def _chords_text(bar: Bar, prev: Bar | None) -> str:
         return "%"
     time = bar.time
     beats = [e.beat for e in evs]
-    if beats == default_beats(len(evs), time):
+    if beats == default_beats(len(evs), time) and _plain_fits(len(evs), time):
         return " ".join(_event_text(e, None) for e in evs)
     for slots in sorted({time.pulses, time.numerator}):
         step = time.bar_beats / slots

@@ -68,7 +68,7 @@ import re
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
-from backline.errors import ChartSyntaxError, ChordSymbolError, Location
+from backline.errors import ChartError, ChartSyntaxError, ChordSymbolError, Location
 from backline.model.chord import Chord, is_no_chord, parse_chord
 from backline.model.numerals import is_numeral, parse_numeral
 from backline.model.pitch import Key, parse_key, pc_name
@@ -981,9 +981,28 @@ def dumps(song: Song) -> str:
     return "\n".join(out) + "\n"
 
 
+#: What a ChordPro grid cannot hold (reported by :func:`dump_bytes`).
+_CHORDPRO_LOST = (
+    "segno", "coda", "To Coda", "Fine", "D.C./D.S.", "End", "vamp", "hits (!)", "fermatas (~)",
+    "pushes (<)", "endings for several passes ([1,2])",
+)  # fmt: skip
+
+
 def dump_bytes(song: Song) -> bytes:
-    """The song as UTF-8 ChordPro (see :func:`dumps`)."""
-    return dumps(song).encode("utf-8")
+    """The song as UTF-8 ChordPro (see :func:`dumps`).
+
+    A grid has no segno, coda, jumps, Fine/End, vamps, hits, fermatas, pushes nor endings
+    for several passes: a song using them is written without them and a
+    :class:`~backline.formats.lost.FormLostWarning` says what was left out. A song with no
+    bars is refused.
+    """
+    from backline.formats.lost import lost_marks, warn_lost
+
+    if not song.bars:
+        raise ChartError("the song has no bars: nothing to write as ChordPro", Location(song.title or "song"))
+    text = dumps(song)
+    warn_lost(song, "ChordPro", lost_marks(song, _CHORDPRO_LOST))
+    return text.encode("utf-8")
 
 
 def _num(x: float) -> str:

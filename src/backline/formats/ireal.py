@@ -33,7 +33,7 @@ from urllib.parse import quote
 from backline.errors import BacklineError, ChartError, Location
 from backline.model.chord import Chord, Quality, parse_chord
 from backline.model.pitch import Key, NoteName, parse_key, parse_note_name
-from backline.model.song import Bar, ChordEvent, Jump, Section, Song, TimeSignature
+from backline.model.song import Bar, ChordEvent, Jump, Section, Song, TimeSignature, song_key
 
 __all__ = [
     "load_bytes",
@@ -48,6 +48,10 @@ __all__ = [
 ]
 
 _MARKER = "1r34LbKcu7"
+#: Written for an empty composer or style (iReal needs every field; two empty fields in a
+#: row would read as the ``===`` song separator); read back as empty.
+COMPOSER_PLACEHOLDER = "Composer Unknown"
+STYLE_PLACEHOLDER = "Unspecified"
 _URL_RE = re.compile(r"irealb(?:ook)?://[^\s\"<>]*")
 
 _TOKEN_RE = re.compile(
@@ -237,12 +241,13 @@ def parse_song(text: str, source: str = "", *, old_format: bool = False) -> Song
         raise
     except (ValueError, IndexError, KeyError) as exc:  # defensive: never leak another type
         raise ChartError(f"cannot read chart: {exc}", Location(where)) from None
+    composer = composer.strip()
     return Song(
         title=title,
         sections=sections,
-        composer=_composer(composer.strip()),
+        composer="" if composer == COMPOSER_PLACEHOLDER else _composer(composer),
         key=key,
-        style=style,
+        style="" if style == STYLE_PLACEHOLDER else style,
         source=source,
     )
 
@@ -903,7 +908,7 @@ def _music(song: Song) -> str:
         if bar.fine:
             comments += "<Fine>"
         if bar.comment and _comment_kept(bar.comment):
-            comments += "<" + bar.comment.replace("<", "(").replace(">", ")") + ">"
+            comments += "<" + bar.comment.replace("<", "(").replace(">", ")").replace("=", "-") + ">"
         cells = _cells(bar)
         marks = ("Q" if bar.to_coda else "") + ("U" if bar.end else "")
         if marks:
@@ -941,20 +946,29 @@ def _join_cells(cells: list[str]) -> str:
 
 
 def dump_url(song: Song, *, scrambled: bool = True) -> str:
-    """``song`` as an ``irealb://`` (scrambled, default) or ``irealbook://`` URL."""
-    title = song.title
+    """``song`` as an ``irealb://`` (scrambled, default) or ``irealbook://`` URL.
+
+    iReal separates fields with ``=`` and songs with ``===``, so no field may be empty
+    next to another empty one: an empty title is written ``Untitled``, an empty composer
+    :data:`COMPOSER_PLACEHOLDER`, an empty style :data:`STYLE_PLACEHOLDER` (both read back
+    as empty) and a song without a key gets the key the arranger hears (see
+    :func:`_written_key`).
+    """
+    if not song.bars:
+        raise ChartError(
+            "the song has no bars: nothing to write as an iReal chart", Location(song.title or "song")
+        )
+    title = song.title.strip() or "Untitled"
     m = re.match(r"^(The|A|An) (.*)$", title)
     if m:
         title = f"{m.group(2)}, {m.group(1)}"
-    composer = _composer(song.composer)
-    key = ""
-    if song.key is not None:
-        key = _note(song.key.tonic) + ("-" if song.key.mode == "minor" else "")
+    composer = _composer(song.composer.strip()) or COMPOSER_PLACEHOLDER
+    wkey = song_key(song)
+    key = _note(wkey.tonic) + ("-" if wkey.mode == "minor" else "")
     music = _music(song)
-    for bad in ("=",):
-        title = title.replace(bad, "-")
-        composer = composer.replace(bad, "-")
-    style = song.style.replace("=", "-")
+    title = title.replace("=", "-")
+    composer = composer.replace("=", "-")
+    style = song.style.strip().replace("=", "-") or STYLE_PLACEHOLDER
     if scrambled:
         bpm = round(song.tempo)
         fields = [title, composer, "", style, key, "", _MARKER + scramble(music), "", str(bpm), "0"]

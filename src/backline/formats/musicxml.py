@@ -1223,7 +1223,21 @@ def _lcm_divisions(values: list[Fraction]) -> int:
 
 
 def dump_bytes(song: Song) -> bytes:
-    """Write ``song`` as a MusicXML 4.0 partwise lead sheet (UTF-8 bytes)."""
+    """Write ``song`` as a MusicXML 4.0 partwise lead sheet (UTF-8 bytes).
+
+    Hits, fermatas, pushes, vamps and End marks before the last bar are not written: a
+    song using them gets a :class:`~backline.formats.lost.FormLostWarning`. A song with
+    no bars is refused (MusicXML needs a measure).
+    """
+    from backline.formats.lost import lost_marks, warn_lost
+
+    if not song.bars:
+        raise ChartError("the song has no bars: nothing to write as MusicXML", Location(song.title or "song"))
+    lost = lost_marks(song, ("vamp", "hits (!)", "fermatas (~)", "pushes (<)"))
+    early_end = [str(i + 1) for i, b in enumerate(song.bars[:-1]) if b.end]
+    if early_end:
+        lost.insert(0, f"End ({'bar' if len(early_end) == 1 else 'bars'} {', '.join(early_end)})")
+    warn_lost(song, "MusicXML", lost)
     bars = list(song.bars)
     lengths = [b.beats for b in bars]
     starts: list[Fraction] = []

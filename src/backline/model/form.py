@@ -12,7 +12,10 @@ Conventions (those of printed charts and iReal Pro):
   played, unless the jump says "al 1st/2nd ending";
 - "To Coda" is taken after the jump; in a chart with no D.C./D.S. (iReal Pro's
   convention) it is taken on the last time through, so a single chorus skips to the
-  coda; "Fine" ends the song only after the jump.
+  coda; "Fine" ends the song only after the jump;
+- "End" (iReal's ``U``) ends the song on the last time through: inside a repeat only
+  on its final pass, and in a chart with a D.C./D.S. only after the jump (an End in a
+  first ending next to a Fine is where the D.C. al Fine stops, not the first pass).
 """
 
 from __future__ import annotations
@@ -261,7 +264,9 @@ def _play_once(
             raise FormError(f"form does not end after {MAX_PLAYED_BARS} bars", where)
         beat += bar.beats
         prev_written, prev_section = pos, si
-        if bar.end or (bar.fine and jumped and until in ("fine", "end")):
+        if bar.end and _ends_here(bars, pos, j, p, in_repeat[pos], jumped, has_jump):
+            break
+        if bar.fine and jumped and until in ("fine", "end"):
             break
         take_coda = jumped and until == "coda"
         if bar.to_coda and not has_jump and last:
@@ -293,6 +298,18 @@ def _play_once(
             continue
         pos += 1
     return beat
+
+
+def _ends_here(
+    bars: tuple[Bar, ...], pos: int, start: int, p: int, in_repeat: bool, jumped: bool, has_jump: bool
+) -> bool:
+    """Whether the End mark on bar ``pos`` stops the song now: after the jump, or, in a
+    chart with no D.C./D.S. still to take, on the final pass of the repeat it is in."""
+    if jumped:
+        return True
+    if has_jump:
+        return False
+    return not in_repeat or p >= _final_pass(bars, start)
 
 
 def _is_section_head(flat: list[tuple[int, str, Bar]], pos: int) -> bool:

@@ -10,9 +10,12 @@ Nashville (``1``, ``4``, ``5``, ``6m``, ``6-``, ``b7``, ``#4o``, ``2m7``, ``5/7`
 chord suffix that :func:`~backline.model.chord.parse_chord` understands (``0`` right after
 the degree is diminished, as in ChordPro), then an optional ``/`` and a bass degree.
 
-Roman (``I``, ``ii``, ``iii7``, ``V7``, ``bVII``, ``vi``, ``IV/V``, ``viio``, ``iiø7``,
+Roman (``I``, ``ii``, ``iii7``, ``V7``, ``bVII``, ``vi``, ``V7/V``, ``viio``, ``iiø7``,
 ``i7``, ``I^7``): upper case is a major chord and lower case a minor one; a suffix that
 sets the third itself (``o``, ``°``, ``ø``, ``h``, ``+``, ``dim``, ``aug``, ``m``, ``-``) wins.
+A numeral after the slash is a secondary function, as in harmony analysis: ``V7/V`` is the
+V7 of the key of V (in C, D7), ``V/vi`` in D is F#, ``ii7/IV`` in C is Gm7. A note name
+after the slash is a bass note: ``I/E`` in C is C/E.
 
 Movable-do solfège (:func:`parse_solfege`): ``Do Di Ra Re Ri Me Mi Fa Fi Se Sol/So Si Le
 La Li Te Ti`` with Do on the tonic. This is *not* the fixed-do Latin naming (``Do Re Mi
@@ -30,7 +33,7 @@ from dataclasses import replace
 
 from backline.errors import ChordSymbolError
 from backline.model.chord import Chord, Quality, parse_quality
-from backline.model.pitch import Key, NoteName, parse_key
+from backline.model.pitch import Key, NoteName, parse_key, parse_note_name
 
 __all__ = [
     "is_numeral",
@@ -47,7 +50,9 @@ __all__ = [
 _ACC = r"(?:bb|##|[b#♭♯])?"
 _NASHVILLE_RE = re.compile(rf"^({_ACC})([1-7])(.*?)(?:/\s*({_ACC})([1-7]))?$")
 _ROMAN_NUM = r"(?:VII|VI|V|IV|III|II|I|vii|vi|v|iv|iii|ii|i)"
-_ROMAN_RE = re.compile(rf"^({_ACC})({_ROMAN_NUM})(.*?)(?:/\s*({_ACC})({_ROMAN_NUM}))?$")
+_ROMAN_RE = re.compile(
+    rf"^({_ACC})({_ROMAN_NUM})(.*?)(?:/\s*(?:({_ACC})({_ROMAN_NUM})|([A-G](?:bb|##|[b#♭♯])?)))?$"
+)
 _ROMAN_VALUE = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7}
 _ACC_VALUE = {"": 0, "b": -1, "♭": -1, "#": 1, "♯": 1, "bb": -2, "##": 2}
 
@@ -110,20 +115,34 @@ def parse_nashville(text: str, key: Key | str) -> Chord:
 
 
 def parse_roman(text: str, key: Key | str) -> Chord:
-    """Resolve a Roman numeral (``ii7``, ``bVII``, ``viiø7``, ``IV/V``) against ``key``."""
+    """Resolve a Roman numeral (``ii7``, ``bVII``, ``viiø7``, ``V7/V``, ``I/E``) against ``key``.
+
+    >>> parse_roman("V7/V", "Bb").name
+    'C7'
+    >>> parse_roman("V/vi", "D").name
+    'F#'
+    """
     k = _key(key)
     symbol = text.strip()
     m = _ROMAN_RE.match(symbol)
     if not m:
         raise ChordSymbolError(symbol, symbol)
-    acc, num, suffix, bacc, bnum = m.groups()
+    acc, num, suffix, bacc, bnum, bnote = m.groups()
     if num.lower() not in _ROMAN_VALUE or not (num.isupper() or num.islower()):
         raise ChordSymbolError(symbol, num)
-    root = _spell(degree_note(_ROMAN_VALUE[num.lower()], _ACC_VALUE[acc], k))
+    if bnum is not None and not (bnum.isupper() or bnum.islower()):
+        raise ChordSymbolError(symbol, bnum)
+    home = k
+    if bnum is not None:  # secondary function: the numeral in the key of the one after '/'
+        home = Key(_spell(degree_note(_ROMAN_VALUE[bnum.lower()], _ACC_VALUE[bacc], k)), "major")
+    root = _spell(degree_note(_ROMAN_VALUE[num.lower()], _ACC_VALUE[acc], home))
     quality = _suffix_quality(suffix, symbol, num.islower())
     bass = None
-    if bnum is not None:
-        bass = _spell(degree_note(_ROMAN_VALUE[bnum.lower()], _ACC_VALUE[bacc], k))
+    if bnote is not None:
+        try:
+            bass = parse_note_name(bnote)
+        except ValueError as exc:
+            raise ChordSymbolError(symbol, bnote) from exc
     return _chord(root, quality, bass)
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from backline.model.chord import Chord
-from backline.model.pitch import Key
+from backline.model.pitch import Key, parse_key
 
 __all__ = [
     "TimeSignature",
@@ -26,6 +26,7 @@ __all__ = [
     "Note",
     "Song",
     "Jump",
+    "song_key",
 ]
 
 
@@ -246,3 +247,17 @@ class Song:
                 for ev in b.chords:
                     if ev.chord is not None:
                         yield ev.chord
+
+
+def song_key(song: Song) -> Key:
+    """The song's key as a band hears it: the chart's, else the first bar's, else the
+    first chord's root and mode, else C (what the arranger plays in, and what a format
+    that must name a key writes)."""
+    if song.key is not None:
+        return song.key
+    for b in song.bars:
+        if b.key is not None:
+            return b.key
+    for c in song.chord_symbols():
+        return Key(c.root, "minor" if c.quality.is_minor else "major")
+    return parse_key("C")

@@ -144,7 +144,8 @@ class Region:
     """One sounding chord (or N.C.) from ``start`` to ``end`` (absolute beats, floats).
 
     ``first_bar``/``last_bar`` index the bar contexts it covers; ``next`` is the following
-    region (None at the end).
+    region (None at the end). ``fermata``: a held chord (play it once at ``start``, let it
+    ring to ``end``; see :func:`held_length`).
     """
 
     start: float
@@ -156,11 +157,20 @@ class Region:
     first_bar: int
     last_bar: int
     next: Region | None = None
+    fermata: bool = False
 
     @property
     def next_chord_facts(self) -> ChordFacts | None:
         """Facts of the next sounding chord (skipping nothing: N.C. gives None)."""
         return None if self.next is None else self.next.facts
+
+
+def held_length(reg: Region, at: float, hit_length: float = 0.5) -> float:
+    """How long the single attack of a hit (``hit_length``) or a fermata (to the end of
+    the held chord) at ``at`` lasts."""
+    if reg.fermata:
+        return reg.end - at
+    return min(hit_length, reg.end - at)
 
 
 _LAST: list[tuple[Sequence[BarContext], int, list[Region]]] = []
@@ -204,6 +214,7 @@ def _build_regions(bars: Sequence[BarContext]) -> list[Region]:
                 and abs(prev.end - start) < EPS
                 and not sp.hit
                 and not prev.hit
+                and prev.fermata == sp.fermata
                 and abs(start - bar_start) < EPS
                 and (prev.chord is ch or prev.chord == ch)
             ):
@@ -211,7 +222,7 @@ def _build_regions(bars: Sequence[BarContext]) -> list[Region]:
                 prev.last_bar = bi
                 continue
             facts = None if ch is None else chord_facts(ch)
-            reg = Region(start, end, ch, facts, sp.hit, sp.push, bi, bi)
+            reg = Region(start, end, ch, facts, sp.hit, sp.push, bi, bi, fermata=sp.fermata)
             if prev is not None:
                 prev.next = reg
             out.append(reg)

@@ -33,7 +33,9 @@ class ChordSpan:
     ``chord`` is None for N.C. (harmonic parts rest). ``hit``: the band plays a short
     accent at ``start`` and rests until the span ends. ``push``: this chord was
     anticipated (``start`` is already an eighth early). ``next_chord`` is the next
-    sounding chord (for approach notes), ``prev_chord`` the one before.
+    sounding chord (for approach notes), ``prev_chord`` the one before. ``fermata``: the
+    chord is held (every piece of it, across bar lines): each part plays it once at the
+    start of the held chord and lets it ring until the span ends, nothing else.
     """
 
     start: Fraction
@@ -43,6 +45,7 @@ class ChordSpan:
     hit: bool = False
     next_chord: Chord | None = None
     prev_chord: Chord | None = None
+    fermata: bool = False
 
     @property
     def end(self) -> Fraction:

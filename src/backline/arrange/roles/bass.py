@@ -21,6 +21,7 @@ from backline.arrange.roles._common import (
     base_velocity,
     build_regions,
     clamp_vel,
+    held_length,
     nearest_pitch,
     params_for_bar,
 )
@@ -194,11 +195,11 @@ class Bass:
                 rs = max(reg.start, bs)
                 re_ = min(reg.end, be)
                 starts_here = reg.start >= bs - EPS
-                if reg.hit:
+                if reg.hit or reg.fermata:
                     if starts_here:
                         p = nearest_pitch(f.bass, 0.5 * prev + 0.5 * home, lo, hi)
                         notes.append(
-                            make_note(reg.start, min(0.5, reg.end - reg.start), p, clamp_vel(vel0 + 12))
+                            make_note(reg.start, held_length(reg, reg.start), p, clamp_vel(vel0 + 12))
                         )
                         prev = p
                     continue

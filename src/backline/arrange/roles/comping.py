@@ -19,6 +19,7 @@ from backline.arrange.roles._common import (
     base_velocity,
     build_regions,
     clamp_vel,
+    held_length,
     params_for_bar,
     voicing_range,
 )
@@ -241,11 +242,11 @@ class Comping:
                 if not v:
                     continue
                 starts_here = reg.start >= bs - EPS
-                if reg.hit:
+                if reg.hit or reg.fermata:
                     if starts_here:
                         for p in v:
                             notes.append(
-                                make_note(reg.start, min(0.5, reg.end - reg.start), p, clamp_vel(vel0 + 12))
+                                make_note(reg.start, held_length(reg, reg.start), p, clamp_vel(vel0 + 12))
                             )
                     continue
                 rs = max(reg.start, bs)

@@ -116,6 +116,8 @@ class Drums:
         notes: list[NoteEvent] = []
         bar_in_section = 0
         in_hit = False
+        held_until = -1.0  # end of the fermata being held (a piece continuing it is no new hold)
+        held_chord: object = None
         for bar in bars:
             if bar.section_start:
                 bar_in_section = 0
@@ -137,8 +139,19 @@ class Drums:
             hit_from: list[tuple[float, float]] = []
             accents: list[float] = []
             cont_push = False
+            held: list[tuple[float, float]] = []  # fermatas: crash and kick, then let ring
             for sp in bar.chords:
                 s, e = float(sp.start), float(sp.start + sp.duration)
+                if sp.fermata:
+                    held.append((s, e))
+                    if not (abs(s - held_until) < 1e-9 and sp.chord is held_chord and s == b0):
+                        v = max(1, min(127, int(112 * gain)))
+                        ring = max(e, s + 1.0) - s
+                        notes.append(make_note(s, ring, CRASH, v))
+                        notes.append(make_note(s, 0.5, KICK, v))
+                    held_until, held_chord = e, sp.chord
+                    in_hit = False
+                    continue
                 if sp.hit and sp.chord is not None:
                     in_hit = True
                     hit_from.append((s, e))
@@ -158,6 +171,8 @@ class Drums:
                 if not ghosts and vel < GHOST:
                     continue
                 t = b0 + off
+                if any(s - 1e-9 <= t < e - 1e-9 for s, e in held):
+                    continue
                 quiet = False
                 for s, e in hit_from:
                     if s - 1e-9 <= t < e - 1e-9:

@@ -26,6 +26,7 @@ from backline.arrange.roles._common import (
     build_regions,
     chord_facts,
     clamp_vel,
+    held_length,
     params_for_bar,
 )
 from backline.arrange.roles.base import BarContext, PartSpec
@@ -253,12 +254,12 @@ class Guitar:
                 starts_here = reg.start >= bs - EPS
                 rs = max(reg.start, bs)
                 re_ = min(reg.end, be)
-                if reg.hit:
+                if reg.hit or reg.fermata:
                     if starts_here:
                         self._emit(
                             notes,
                             reg.start,
-                            min(0.5, reg.end - reg.start),
+                            held_length(reg, reg.start),
                             shape,
                             "D",
                             vel0 + 12,

@@ -72,6 +72,9 @@ class HornHits:
                     at = max(reg.start, bs)
                     dur = be - at
                     accent = 0.9
+                elif starts_here and reg.fermata:
+                    at = reg.start
+                    dur = reg.end - at
                 elif starts_here and (reg.hit or reg.push):
                     at = reg.start
                     accent = 1.1

@@ -19,6 +19,7 @@ from backline.arrange.roles._common import (
     base_velocity,
     build_regions,
     clamp_vel,
+    held_length,
     params_for_bar,
     voicing_range,
 )
@@ -88,9 +89,9 @@ class Pad:
             if pattern == "choir" and v[-1] - 12 >= lo and v[-1] - 12 not in voices:
                 voices = sorted([*voices, v[-1] - 12])
             vel = base_velocity(bar, 38, 88)
-            if reg.hit:
+            if reg.hit or reg.fermata:
                 for p in voices:
-                    notes.append(make_note(reg.start, min(0.5, reg.end - reg.start), p, clamp_vel(vel + 10)))
+                    notes.append(make_note(reg.start, held_length(reg, reg.start), p, clamp_vel(vel + 10)))
                 continue
             # hold, broken only by swell windows inside the region
             t = reg.start

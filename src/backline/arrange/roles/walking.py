@@ -23,6 +23,7 @@ from backline.arrange.roles._common import (
     base_velocity,
     build_regions,
     clamp_vel,
+    held_length,
     nearest_pitch,
     params_for_bar,
 )
@@ -142,10 +143,10 @@ class WalkingBass:
             f = reg.facts
             if f is None or not rs:
                 continue
-            if reg.hit:
+            if reg.hit or reg.fermata:
                 p = planned.get(id(reg)) or nearest_pitch(f.bass, prev, lo, hi)
                 s0 = rs[0]
-                notes.append(make_note(s0.t, min(0.5, reg.end - s0.t), p, clamp_vel(s0.vel + 10)))
+                notes.append(make_note(s0.t, held_length(reg, s0.t), p, clamp_vel(s0.vel + 10)))
                 prev = p
                 continue
             # the bass note at the change
