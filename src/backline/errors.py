@@ -17,6 +17,7 @@ __all__ = [
     "StyleError",
     "ArrangeError",
     "RenderError",
+    "RenderOptionError",
     "SoundFontError",
     "OutputError",
     "AudioInputError",
@@ -103,7 +104,15 @@ class ArrangeError(BacklineError, RuntimeError):
 
 
 class RenderError(BacklineError, RuntimeError):
-    """Audio rendering failed."""
+    """Audio rendering failed (exit code 1: not something the user asked wrongly; see
+    :class:`RenderOptionError` for that)."""
+
+
+class RenderOptionError(RenderError, ValueError):
+    """A render option that cannot be honoured: an unknown format, bit depth or part, a
+    negative count-in, a malformed ``--loop``/``--program``. The user's mistake: exit 2."""
+
+    exit_code = 2
 
 
 class SoundFontError(RenderError):

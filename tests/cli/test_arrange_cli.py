@@ -94,3 +94,76 @@ def test_song_selection_in_a_playlist(tmp_path: Path) -> None:
         app, ["arrange", str(src), "--song", "2", "--style", "blues-shuffle", "-o", str(tmp_path / "x.mid")]
     )
     assert res.exit_code == 0, res.output
+
+
+def test_a_plan_that_cannot_be_written_leaves_no_midi(chart: Path, tmp_path: Path) -> None:
+    # the MIDI was written, then the plan failed (exit 2): now neither is
+    out = tmp_path / "out.mid"
+    res = runner.invoke(app, ["arrange", str(chart), "-o", str(out), "--plan", "/proc/p.json"])
+    assert res.exit_code == 2, res.output
+    assert "/proc" in res.output and "cannot write out.mid" not in res.output
+    assert not out.exists() and list(tmp_path.glob(".out.mid*")) == []
+    # the plan may not be the input, nor the MIDI
+    before = chart.read_bytes()
+    res = runner.invoke(app, ["arrange", str(chart), "-o", str(out), "--plan", str(chart)])
+    assert res.exit_code == 2 and "is the input file" in res.output and chart.read_bytes() == before
+    res = runner.invoke(app, ["arrange", str(chart), "-o", str(out), "--plan", str(out)])
+    assert res.exit_code == 2 and "same file" in res.output and not out.exists()
+
+
+def test_plan_with_all_is_refused(chart: Path, tmp_path: Path) -> None:
+    res = runner.invoke(app, ["arrange", str(chart), "--all", "-o", str(tmp_path / "d"), "--plan", "p.json"])
+    assert res.exit_code == 2 and "beside its MIDI" in res.output
+    assert not (tmp_path / "d").exists()
+
+
+def test_key_must_keep_the_mode_and_not_be_blank(chart: Path, tmp_path: Path) -> None:
+    out = tmp_path / "x.mid"
+    song = json.loads(chart.read_text())
+    mode_key = "Am" if not str(song.get("key", "C")).endswith("m") else "C major"
+    for args, message in (([mode_key], "a change of mode"), ([""], "--key needs a key")):
+        res = runner.invoke(app, ["arrange", str(chart), "--key", *args, "-o", str(out)])
+        assert res.exit_code == 2, res.output
+        assert message in res.output and "Traceback" not in res.output
+    assert not out.exists()
+
+
+def test_intro_and_ending_defaults_follow_the_chart(tmp_path: Path) -> None:
+    # the demo opens with its own [Intro] and ends on "Fmaj7~ End": no style intro
+    # before it, no style ending after it; a bare chart still gets both
+    pytest.importorskip("backline.formats.chart")
+    from backline.data import demo_chart_path
+    from backline.formats import load_song
+    from backline.model.form import expand
+
+    demo = Path(demo_chart_path())
+    plan = tmp_path / "demo.json"
+    res = runner.invoke(app, ["arrange", str(demo), "-o", str(tmp_path / "demo.mid"), "--plan", str(plan)])
+    assert res.exit_code == 0, res.output
+    bars = json.loads(plan.read_text())["bars"]
+    assert [b["written_bar"] for b in bars] == [pb.written for pb in expand(load_song(demo))]
+    bare = tmp_path / "bare.chart"
+    bare.write_text("title: Bare\nkey: C\nstyle: pop\n\n[A]\n| C | Am | F | G |\n")
+    for args, extra in (([], True), (["--no-intro", "--no-ending"], False)):
+        res = runner.invoke(
+            app, ["arrange", str(bare), "-o", str(tmp_path / "b.mid"), "--plan", str(plan), *args]
+        )
+        assert res.exit_code == 0, res.output
+        bars = json.loads(plan.read_text())["bars"]
+        assert (bars[0]["written_bar"] is None) is extra and (bars[-1]["written_bar"] is None) is extra
+
+
+def test_styles_never_cut_a_name_at_80_columns() -> None:
+    import os
+    import subprocess
+
+    env = {**os.environ, "COLUMNS": "80"}
+    r = subprocess.run(
+        [sys.executable, "-m", "backline", "styles"], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert r.returncode == 0, r.stderr
+    assert "…" not in r.stdout
+    assert max(map(len, r.stdout.splitlines())) <= 80
+    shown = {line.split("│")[1].strip() for line in r.stdout.splitlines() if line.startswith("│")}
+    names = {s["name"] for s in json.loads(runner.invoke(app, ["styles", "--json"]).output)}
+    assert names <= shown, names - shown

@@ -87,3 +87,66 @@ def test_inspect_json_and_convert_round_trip(tmp_path: Path, ext: str) -> None:
     assert [(c["start_beat"], c["pitch_classes"]) for c in again["chords"]] == [
         (c["start_beat"], c["pitch_classes"]) for c in song["chords"]
     ]
+
+
+def test_user_text_with_brackets_prints_as_written(tmp_path: Path) -> None:
+    # rich markup took "[live]" for a style tag and dropped it, and "[/x]" made it fail
+    f = tmp_path / "medley.chart"
+    f.write_text("title: Medley [live] [/x]\ncomposer: A [b]B[/b]\nkey: C\n\n[Verse]\n| C | F | G | C |\n")
+    r = run("inspect", str(f))
+    assert r.returncode == 0, r.stderr
+    assert "Medley [live] [/x] — A [b]B[/b]" in r.stdout
+    # and an error naming a bracketed path keeps it
+    r = run("inspect", str(tmp_path / "[set] nope.chart"))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "[set] nope.chart" in r.stderr
+
+
+LYRICS = "{title: Lyric Song}\n{key: G}\n[G]Here comes the [C]sun, and [D]I say\n[G]it's all right\n"
+
+
+def test_convert_refuses_to_overwrite_its_input(tmp_path: Path) -> None:
+    # convert onto itself turned a ChordPro file into one without its lyrics, and a
+    # playlist into one song: the same file by any name is refused before anything is written
+    pytest.importorskip("backline.formats.chordpro")
+    src = tmp_path / "song.cho"
+    src.write_text(LYRICS)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "link.cho").symlink_to(src)
+    (tmp_path / "hard.cho").hardlink_to(src)
+    for dst in ("song.cho", "./song.cho", "sub/../song.cho", str(src), "link.cho", "hard.cho"):
+        r = run("convert", "song.cho", dst, cwd=tmp_path)
+        assert r.returncode == 2, (dst, r.stdout, r.stderr)
+        assert "is the input file" in r.stderr and "Traceback" not in r.stderr
+        assert src.read_text() == LYRICS and (tmp_path / "link.cho").is_symlink()
+    # the input named through the link, the output the real file: refused too
+    r = run("convert", "link.cho", "song.cho", cwd=tmp_path)
+    assert r.returncode == 2 and src.read_text() == LYRICS
+    # another file is fine (the chart without its lyrics: why writing over the input loses them)
+    r = run("convert", "song.cho", "copy.cho", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    copy = (tmp_path / "copy.cho").read_text()
+    assert "Lyric Song" in copy and "Here comes the" not in copy
+
+
+def test_convert_keeps_a_playlist_whole(tmp_path: Path) -> None:
+    pytest.importorskip("backline.formats.ireal")
+    from corpora import corpora_path
+
+    src = tmp_path / "blues.txt"
+    src.write_bytes(corpora_path("ireal", "blues50.txt").read_bytes())
+    before = src.read_bytes()
+    r = run("convert", str(src), str(tmp_path / "." / "blues.txt"), "--song", "3")
+    assert r.returncode == 2 and "is the input file" in r.stderr
+    assert src.read_bytes() == before
+    r = run("inspect", str(src), "--json")
+    assert len(json.loads(r.stdout)["songs"]) == 54
+
+
+def test_convert_says_what_the_format_cannot_hold(tmp_path: Path) -> None:
+    src = tmp_path / "f.chart"
+    src.write_text("title: F\nkey: C\n| C | D To Coda | E | F D.C. al Coda | Coda G | A |\n")
+    r = run("convert", str(src), str(tmp_path / "f.cho"))
+    assert r.returncode == 0, r.stderr
+    assert "warning: F: ChordPro cannot hold coda (bar 5); To Coda (bar 2); D.C./D.S. (bar 4)" in r.stderr
+    assert "Traceback" not in r.stderr and "FormLostWarning" not in r.stderr

@@ -43,8 +43,11 @@ def test_pitch_classes_move_exactly(semitones: int) -> None:
 @pytest.mark.parametrize("key", ["C", "G", "D", "A", "E", "F", "Bb", "Eb", "Ab", "Am", "Em", "Dm", "Cm"])
 @pytest.mark.parametrize("semitones", range(1, 12))
 def test_round_trip_restores_spelling(key: str, semitones: int) -> None:
-    # the chart is first spelled in its key (as a musician would write it)
-    base = transpose_song(song_of(CHROMATIC), to_key=parse_key(key)) if key != "C" else song_of(CHROMATIC)
+    # the chart is first spelled in its key (as a musician would write it), from C or C minor
+    home = "Cm" if key.endswith("m") else "C"
+    base = (
+        transpose_song(song_of(CHROMATIC, home), to_key=parse_key(key)) if key != "C" else song_of(CHROMATIC)
+    )
     up = transpose_song(base, semitones)
     back = transpose_song(up, -semitones)
     assert names(back) == names(base)
@@ -84,6 +87,22 @@ def test_minor_keys() -> None:
     assert names(moved) == ["Em", "Am", "B7", "C", "D", "G", "Fmaj7", "D#dim"]
     # a bare tonic keeps the song's mode
     assert str(transpose_song(song_of("Am", "Am"), to_key="C").key) == "Cm"
+
+
+@pytest.mark.parametrize(
+    ("home", "target"), [("C", "Am"), ("C", "Cm"), ("Am", "C major"), ("Am", "Eb major")]
+)
+def test_a_change_of_mode_is_refused(home: str, target: str) -> None:
+    # "Am" for a C major song would keep the chords (A minor is C's relative) while the
+    # key said A minor: the arranger's intro and turnaround would be in the wrong key
+    with pytest.raises(ChartError, match=r"give a (major|minor) key, e\.g\.") as err:
+        transpose_song(song_of("C F G", home), to_key=target)
+    assert f"the song is in {home}" in str(err.value)
+    with pytest.raises(ChartError, match="a change of mode"):
+        transpose_song(song_of("C F G", home), to_key=parse_key(target))
+    # the same mode, named in full, is fine
+    same = "A" if home == "C" else "Em"
+    assert transpose_song(song_of("C F G", home), to_key=same).key == parse_key(same)
 
 
 def test_to_key_spelling_is_kept() -> None:

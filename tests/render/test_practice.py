@@ -57,7 +57,7 @@ def test_loop_section_plays_just_that_section_n_times() -> None:
     # the melody follows its bars: written verse bars 2,3,4 | 2,3,5 per pass
     firsts = [n.pitch for n in sorted(looped.melody, key=lambda n: n.bar)]
     assert firsts == [62, 63, 64, 62, 63, 65] * 3
-    bridge = loop_section(song, 3, 2)
+    bridge = loop_section(song, 4, 2)  # numbered from 1: Intro, Verse, Chorus, Bridge
     tl = expand(bridge)
     assert len(tl) == 4 and tl.total_beats == 12
     assert {b.tempo for b in bridge.bars} == {130.0}
@@ -70,17 +70,21 @@ def test_loop_section_errors() -> None:
     song = form_song()
     with pytest.raises(UnknownSectionError, match="Intro") as err:
         loop_section(song, "Solo", 2)
-    assert isinstance(err.value, BacklineError) and "0:Intro" in str(err.value)
-    with pytest.raises(UnknownSectionError):
+    assert isinstance(err.value, BacklineError) and "1:Intro" in str(err.value)
+    assert "0:" not in str(err.value)  # sections are numbered from 1, as --loop takes them
+    with pytest.raises(UnknownSectionError, match="no section number 9"):
         loop_section(song, 9, 2)
+    with pytest.raises(UnknownSectionError, match="no section number 0"):
+        loop_section(song, 0, 2)
+    assert expand(loop_section(song, 1, 1)).bars[0].section == "Intro"
     with pytest.raises(PracticeError, match="1 or more"):
         loop_section(song, "Verse", 0)
     twin = song_of(("A", [bar()] * 2), ("B", [bar()]), ("A", [bar()] * 2))
     assert len(expand(loop_section(twin, "a", 2))) == 4  # identical sections: the first
     differ = song_of(("A", [bar()] * 2), ("A", [bar(3, 4)] * 2))
-    with pytest.raises(UnknownSectionError, match="section number"):
+    with pytest.raises(UnknownSectionError, match=r"numbers 1, 2\)"):
         loop_section(differ, "A", 2)
-    assert expand(loop_section(differ, 1, 2)).total_beats == 12
+    assert expand(loop_section(differ, 2, 2)).total_beats == 12
 
 
 def test_tempo_ramp_whole_song() -> None:

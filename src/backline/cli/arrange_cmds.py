@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from pathlib import Path
@@ -10,6 +11,14 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from backline.cli.checks import (
+    EndingOption,
+    IntroOption,
+    check_key_option,
+    intro_ending,
+    refuse_overwrite,
+    same_file,
+)
 from backline.cli.common import console, err_console, handle_errors, parse_song_selector, warn_song
 from backline.errors import ArrangeError, BacklineError, OutputError
 
@@ -29,12 +38,23 @@ def _slug(text: str) -> str:
 
 
 def _write_outputs(arr: Any, out: Path, plan: Path | None) -> None:
-    from backline.arrange.midi_out import write_midi
-    from backline.util.atomic import write_text_atomic
+    """Write the MIDI (and the plan): both are made and written to temporary files first,
+    so an output that cannot be written (an unwritable folder for the plan) leaves neither."""
+    from backline.arrange.midi_out import arrangement_to_midi_bytes
+    from backline.util.atomic import atomic_path
 
-    write_midi(arr, out)
-    if plan is not None:
-        write_text_atomic(plan, json.dumps(arr.plan_json(), indent=1) + "\n")
+    midi = arrangement_to_midi_bytes(arr)
+    plan_text = None if plan is None else json.dumps(arr.plan_json(), indent=1) + "\n"
+    try:
+        with contextlib.ExitStack() as stack:
+            tmp_mid = stack.enter_context(atomic_path(out))
+            tmp_plan = None if plan is None else stack.enter_context(atomic_path(plan))
+            tmp_mid.write_bytes(midi)
+            if tmp_plan is not None and plan_text is not None:
+                tmp_plan.write_text(plan_text, encoding="utf-8")
+    except OutputError as exc:
+        # the MIDI's temporary file wraps an error of the plan's: report the plan's own
+        raise (exc.__cause__ if isinstance(exc.__cause__, OutputError) else exc) from None
 
 
 def register(app: typer.Typer) -> None:
@@ -57,9 +77,12 @@ def register(app: typer.Typer) -> None:
         ] = None,
         tempo: Annotated[float | None, typer.Option("--tempo", help="Tempo in BPM.", min=10, max=400)] = None,
         seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same MIDI).")] = 0,
-        intro: Annotated[bool, typer.Option("--intro/--no-intro", help="Play the style's intro.")] = True,
-        ending: Annotated[bool, typer.Option("--ending/--no-ending", help="Play the style's ending.")] = True,
-        plan: Annotated[Path | None, typer.Option("--plan", help="Also write the plan JSON here.")] = None,
+        intro: IntroOption = None,
+        ending: EndingOption = None,
+        plan: Annotated[
+            Path | None,
+            typer.Option("--plan", help="Also write the plan JSON here (with --all: one beside each MIDI)."),
+        ] = None,
         all_songs: Annotated[
             bool, typer.Option("--all", help="Arrange every song of a playlist into -o DIR.")
         ] = False,
@@ -69,23 +92,44 @@ def register(app: typer.Typer) -> None:
         from backline.arrange.styles import StyleRegistry
         from backline.formats import load_songs, select_song
 
+        check_key_option(key)
         registry = StyleRegistry.default()
         if style is not None:
             registry.get(style)  # fail early on an unknown style
-        songs = load_songs(file)
         if all_songs:
             if song is not None:
                 raise ArrangeError("use either --song or --all, not both")
+            if plan is not None:
+                raise ArrangeError(
+                    "--plan names one file; with --all each song's plan is written beside its MIDI "
+                    "(NNN-title.plan.json)"
+                )
+        else:
+            if output.suffix.lower() not in (".mid", ".midi"):
+                raise OutputError(f"{output}: the output must be a .mid file")
+            refuse_overwrite(output, [file])
+            if plan is not None:
+                refuse_overwrite(plan, [file], "the plan")
+                if same_file(plan, output):
+                    raise OutputError(f"the plan {plan} and the MIDI {output} are the same file")
+        songs = load_songs(file)
+        if all_songs:
             if output.exists() and not output.is_dir():
                 raise OutputError(f"{output}: --all writes into a folder, and this is a file")
             _arrange_all(songs, output, registry, style, key, tempo, seed, intro, ending)
             return
         chosen = select_song(songs, parse_song_selector(song), str(file))
         warn_song(chosen)
-        if output.suffix.lower() not in (".mid", ".midi"):
-            raise OutputError(f"{output}: the output must be a .mid file")
+        play_intro, play_ending = intro_ending(chosen, intro, ending)
         arr = arrange(
-            chosen, style, registry=registry, seed=seed, key=key, tempo=tempo, intro=intro, ending=ending
+            chosen,
+            style,
+            registry=registry,
+            seed=seed,
+            key=key,
+            tempo=tempo,
+            intro=play_intro,
+            ending=play_ending,
         )
         _write_outputs(arr, output, plan)
         reason = arr.extra.get("style_reason", "")
@@ -106,8 +150,12 @@ def register(app: typer.Typer) -> None:
             console.print_json(json.dumps(data))
             return
         table = Table(title=f"{len(data)} styles")
-        for col in ("name", "family", "meters", "tempo", "feel", "parts"):
-            table.add_column(col)
+        # the name is what you type after --style: never cut it; the parts column wraps
+        names = [str(s["name"]) for s in data]
+        table.add_column("name", no_wrap=True, min_width=max(map(len, names), default=4))
+        for col in ("family", "meters", "tempo", "feel"):
+            table.add_column(col, no_wrap=col in ("tempo", "feel"))
+        table.add_column("parts", overflow="fold")
         for s in data:
             table.add_row(
                 str(s["name"]),
@@ -128,8 +176,8 @@ def _arrange_all(
     key: str | None,
     tempo: float | None,
     seed: int,
-    intro: bool,
-    ending: bool,
+    intro: bool | None,
+    ending: bool | None,
 ) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -150,9 +198,11 @@ def _arrange_all(
             progress.update(task, description=f"{s.title[:30]:<30}")
             stem = folder / f"{i:03d}-{_slug(s.title)}"
             try:
+                play_intro, play_ending = intro_ending(s, intro, ending)
                 arr = arrange(
-                    s, style, registry=registry, seed=seed, key=key, tempo=tempo, intro=intro, ending=ending
-                )
+                    s, style, registry=registry, seed=seed, key=key, tempo=tempo,
+                    intro=play_intro, ending=play_ending,
+                )  # fmt: skip
                 _write_outputs(arr, stem.with_suffix(".mid"), stem.with_suffix(".plan.json"))
                 written += 1
             except BacklineError as exc:
@@ -160,7 +210,7 @@ def _arrange_all(
             progress.advance(task)
     console.print(f"wrote {written} of {len(songs)} songs to {folder}", highlight=False)
     if failed:
-        err_console.print(f"[bold red]{len(failed)} songs failed:[/]")
+        err_console.print(f"[bold red]{len(failed)} songs failed:[/]", markup=True)
         for i, title, why in failed:
             err_console.print(f"  {i:3d}. {title}: {why}", highlight=False, markup=False)
         raise typer.Exit(1)

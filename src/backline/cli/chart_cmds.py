@@ -8,8 +8,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
-from backline.cli.common import console, handle_errors, parse_song_selector, warn_song
+from backline.cli.checks import refuse_overwrite
+from backline.cli.common import console, err_console, handle_errors, parse_song_selector, say, warn_song
 from backline.model.chord import parse_chord_or_nc
 from backline.model.form import expand
 from backline.model.song import Song
@@ -131,20 +133,32 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option("--song", help="Song number or title in a playlist.")
         ] = None,
     ) -> None:
-        """Convert a chart between formats (by extension)."""
-        from backline.formats import load_songs, save_song, select_song
+        """Convert a chart between formats (by extension). The output must be another file:
+        converting a file onto itself is refused (it would lose what the format cannot hold)."""
+        import warnings
 
+        from backline.formats import load_songs, save_song, select_song
+        from backline.formats.lost import FormLostWarning
+
+        refuse_overwrite(dst, [src])
         songs = load_songs(src)
         s = select_song(songs, parse_song_selector(song), str(src))
         warn_song(s)
-        out = save_song(s, dst)
+        with warnings.catch_warnings(record=True) as lost:
+            warnings.simplefilter("always", FormLostWarning)
+            out = save_song(s, dst)
+        for w in lost:
+            if issubclass(w.category, FormLostWarning):
+                say(err_console, str(w.message), "warning:", "yellow")
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         console.print(f"wrote {out}")
 
 
 def _print_song(song: Song) -> None:
     tl = expand(song)
     ts = song.time_signature
-    console.print(f"[bold]{song.title}[/]" + (f" — {song.composer}" if song.composer else ""))
+    console.print(Text(song.title, style="bold") + Text(f" — {song.composer}" if song.composer else ""))
     console.print(
         f"key {song.key or '?'}   tempo {song.tempo:g}   time {ts}   style {song.style or '-'}   "
         f"{len(song.bars)} written bars, {len(tl)} played"
@@ -158,7 +172,7 @@ def _print_song(song: Song) -> None:
                 console.print("  " + " ".join(line) + " |", highlight=False)
                 line = []
             current = pb.section
-            console.print(f"[cyan]{pb.section}[/]")
+            say(console, pb.section, text_style="cyan")
         cells = " ".join("N.C." if ev.chord is None else str(ev.chord) for ev in pb.bar.chords) or "%"
         line.append(f"| {cells}")
         if len(line) == 4:

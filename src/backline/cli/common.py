@@ -9,14 +9,28 @@ from typing import ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from backline.errors import BacklineError
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-console = Console()
-err_console = Console(stderr=True)
+# markup off: messages carry the user's text (titles, paths, "[outputs]"), and rich would
+# take its brackets for style tags (dropping them, or failing on "[/x]"); styled output
+# goes through say() (a Text: styles without markup), or markup=True on text of our own
+console = Console(markup=False)
+err_console = Console(stderr=True, markup=False)
+
+
+def say(con: Console, text: object, label: str = "", style: str = "", text_style: str = "") -> None:
+    """Print ``text`` exactly as it is (no markup), after ``label`` in ``style``."""
+    t = Text()
+    if label:
+        t.append(label, style=style or None)
+        t.append(" ")
+    t.append(str(text), style=text_style or None)
+    con.print(t, highlight=False, soft_wrap=True)
 
 
 def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
@@ -28,7 +42,7 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
         try:
             return fn(*args, **kwargs)
         except BacklineError as exc:
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+            say(err_console, exc, "error:", "bold red")
             raise typer.Exit(getattr(exc, "exit_code", 1)) from None
         except KeyboardInterrupt:
             err_console.print("interrupted")
@@ -43,7 +57,7 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
 def warn_song(song: object) -> None:
     """Print what a reader accepted but will not play (``Song.warnings``) to stderr."""
     for w in getattr(song, "warnings", ()):
-        err_console.print(f"[yellow]warning:[/] {w}", highlight=False, soft_wrap=True)
+        say(err_console, w, "warning:", "yellow")
 
 
 def parse_song_selector(song: str | None) -> int | str | None:

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from backline.cli.common import console, handle_errors, parse_song_selector
-from backline.errors import RenderError
+from backline.cli.checks import EndingOption, IntroOption, check_key_option, intro_ending
+from backline.cli.common import console, handle_errors, parse_song_selector, say, warn_song
+from backline.errors import RenderError, RenderOptionError
 
 if TYPE_CHECKING:
     from backline.arrange.events import Arrangement
@@ -26,17 +27,20 @@ def parse_assignments(items: list[str], what: str) -> dict[str, str]:
     for item in items:
         name, sep, value = item.partition("=")
         if not sep or not name.strip() or not value.strip():
-            raise RenderError(f"{what} must look like PART=VALUE, not {item!r}")
+            raise RenderOptionError(f"{what} must look like PART=VALUE, not {item!r}")
         out[name.strip()] = value.strip()
     return out
 
 
 def parse_loop(text: str) -> tuple[str | int, int]:
-    """``"Chorus:3"`` -> ``("Chorus", 3)`` (a section label or 1-based index, times)."""
+    """``"Chorus:3"`` -> ``("Chorus", 3)``; ``"2:3"`` -> ``(2, 3)``: a section label or
+    number (1-based, as :func:`backline.render.practice.find_section` takes it), times."""
     label, sep, times = text.rpartition(":")
     if not sep or not label or not times.strip().isdigit() or int(times) < 1:
-        raise RenderError(f"--loop must look like SECTION:N (e.g. Chorus:4), not {text!r}")
-    return (int(label) - 1 if label.isdigit() else label), int(times)
+        raise RenderOptionError(
+            f"--loop must look like SECTION:N with N at least 1 (e.g. Chorus:4 or 2:4), not {text!r}"
+        )
+    return (int(label) if label.isdigit() else label), int(times)
 
 
 def parse_ramp(text: str) -> tuple[float, float]:
@@ -47,7 +51,7 @@ def parse_ramp(text: str) -> tuple[float, float]:
     except ValueError:
         a = b = float("nan")
     if not sep or not (math.isfinite(a) and math.isfinite(b)) or a <= 0 or b < 0:
-        raise RenderError(f"--ramp must look like START%:STEP% (e.g. 70%:10%), not {text!r}")
+        raise RenderOptionError(f"--ramp must look like START%:STEP% (e.g. 70%:10%), not {text!r}")
     return a, b
 
 
@@ -82,7 +86,7 @@ def _resolve_parts(arr: Arrangement, names: list[str], what: str) -> tuple[str, 
             if not n:
                 continue
             if n.casefold() not in have:
-                raise RenderError(
+                raise RenderOptionError(
                     f"cannot {what} {n!r}: no such part; the parts are {', '.join(p.name for p in arr.parts)}"
                 )
             out.append(have[n.casefold()])
@@ -100,7 +104,7 @@ def render_song(
     if quiet:
         return render_arrangement(arr, outdir, options)
     with Progress(
-        TextColumn("[bold]{task.description:<24}"),
+        TextColumn("{task.description:<24}", style="bold", markup=False),
         BarColumn(),
         TimeElapsedColumn(),
         console=console,
@@ -116,7 +120,7 @@ def render_song(
 
 def _summary(report: RenderReport, outdir: Path) -> None:
     data = report.as_json()
-    console.print(f"[bold green]rendered[/] {outdir} in {report.seconds_taken:.1f} s ({report.backend})")
+    say(console, f"{outdir} in {report.seconds_taken:.1f} s ({report.backend})", "rendered", "bold green")
     lufs, lra, tp = data["integrated_lufs"], data["loudness_range_lu"], data["true_peak_dbtp"]
     console.print(
         f"  {report.duration_seconds:.1f} s at {report.sample_rate} Hz, {lufs} LUFS, LRA {lra} LU, "
@@ -130,7 +134,7 @@ def _summary(report: RenderReport, outdir: Path) -> None:
         else:
             console.print(f"  {key}: {value}")
     for w in report.warnings:
-        console.print(f"  [yellow]warning:[/] {w}")
+        say(console, w, "  warning:", "yellow")
 
 
 def register(app: typer.Typer) -> None:
@@ -138,7 +142,11 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def render(
         file: Annotated[
-            Path, typer.Argument(help="A chart file (.chart, iReal, ChordPro, MusicXML, MIDI, JSON).")
+            Path,
+            typer.Argument(
+                help="A chart or playlist (.chart, iReal .txt/.html, ChordPro, MusicXML, JSON); "
+                "MIDI is an output, not read."
+            ),
         ],
         out: Annotated[Path, typer.Option("-o", "--out", help="Output folder.")] = Path("render"),
         song: Annotated[
@@ -152,6 +160,8 @@ def register(app: typer.Typer) -> None:
         ] = None,
         tempo: Annotated[float | None, typer.Option("--tempo", help="Tempo of the first bar (BPM).")] = None,
         seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same audio).")] = 0,
+        intro: IntroOption = None,
+        ending: EndingOption = None,
         count_in: Annotated[
             int | None, typer.Option("--count-in", help="Count-in bars (default 1, 2 if slow).")
         ] = None,
@@ -185,7 +195,10 @@ def register(app: typer.Typer) -> None:
             list[str] | None, typer.Option("--part-soundfont", help="PART=FILE.sf2 for one part.")
         ] = None,
         loop: Annotated[
-            str | None, typer.Option("--loop", help="Practice: SECTION:N plays a section N times.")
+            str | None,
+            typer.Option(
+                "--loop", help="Practice: SECTION:N plays a section (label, or number from 1) N times."
+            ),
         ] = None,
         ramp: Annotated[
             str | None, typer.Option("--ramp", help="Practice: START%:STEP% speeds up each time round.")
@@ -195,7 +208,9 @@ def register(app: typer.Typer) -> None:
         """Render a chart to a mastered mix, stems, click, cues, split and multichannel files."""
         from backline.formats import load_song
 
+        check_key_option(key)
         chart = load_song(file, parse_song_selector(song))
+        warn_song(chart)
         _render_chart(
             chart,
             out,
@@ -203,6 +218,8 @@ def register(app: typer.Typer) -> None:
             key=key,
             tempo=tempo,
             seed=seed,
+            intro=intro,
+            ending=ending,
             loop=loop,
             ramp=ramp,
             quiet=quiet,
@@ -243,8 +260,10 @@ def register(app: typer.Typer) -> None:
             raise RenderError(f"the demo song is missing: {path}")
         from backline.formats import load_song
 
+        chart = load_song(path)
+        warn_song(chart)
         _render_chart(
-            load_song(path),
+            chart,
             out,
             quiet=quiet,
             options=dict(fmt=fmt.lower(), stems=True, split=True),
@@ -260,6 +279,8 @@ def _render_chart(
     key: str | None = None,
     tempo: float | None = None,
     seed: int = 0,
+    intro: bool | None = None,
+    ending: bool | None = None,
     loop: str | None = None,
     ramp: str | None = None,
     quiet: bool = False,
@@ -268,19 +289,26 @@ def _render_chart(
     program: list[str] | None = None,
     part_soundfont: list[str] | None = None,
 ) -> None:
-    from backline.render.pipeline import RenderOptions
+    from backline.render.pipeline import RenderOptions, check_options
 
+    check_options(RenderOptions(**options))  # a bad format or count-in fails before any work
     try:
         engine: Any = importlib.import_module("backline.arrange.engine")
     except ModuleNotFoundError as exc:
         raise RenderError("the arranger (backline.arrange.engine) is not available in this build") from exc
-    chart = _practice(chart, loop, ramp)
-    arr: Arrangement = engine.arrange(chart, style, seed=seed, key=key, tempo=tempo)
+    practised = _practice(chart, loop, ramp)
+    # the chart's own intro/ending: as written (a --ramp over the whole song starts and
+    # ends as the chart does), or those of the section --loop plays
+    play_intro, play_ending = intro_ending(chart if loop is None else practised, intro, ending)
+    chart = practised
+    arr: Arrangement = engine.arrange(
+        chart, style, seed=seed, key=key, tempo=tempo, intro=play_intro, ending=play_ending
+    )
     programs: dict[str, int] = {}
     for name, value in parse_assignments(program or [], "--program").items():
         (part,) = _resolve_parts(arr, [name], "set the program of")
         if not value.isdigit() or not 0 <= int(value) <= 127:
-            raise RenderError(f"--program {name}={value}: the program must be 0-127")
+            raise RenderOptionError(f"--program {name}={value}: the program must be 0-127")
         programs[part] = int(value)
     fonts: dict[str, str] = {}
     for name, value in parse_assignments(part_soundfont or [], "--part-soundfont").items():

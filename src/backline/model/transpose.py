@@ -18,6 +18,13 @@
 
 Because spelling depends only on the target key, a chart spelled this way comes back
 unchanged after transposing up and down again.
+
+``to_key`` keeps the song's mode: a major song goes to a major key, a minor song to a
+minor one (a bare tonic, ``"A"``, takes the song's mode). A key of the other mode
+(``"Am"`` for a song in C major) is refused: it would leave every chord where it is (A
+minor is C major's relative) while the song claimed to be in A minor, so an arranger's
+intro and turnaround, built on the key, would come out in the wrong key. Give the key in
+the song's mode (``"A"`` to play a C major song in A major), or a number of semitones.
 """
 
 from __future__ import annotations
@@ -190,6 +197,14 @@ def _resolve_target(song: Song, to_key: Key | str) -> tuple[int, Key]:
             key = Key(key.tonic, song.key.mode)
     else:
         key = to_key
+    if key.mode != song.key.mode:
+        example = Key(key.tonic, song.key.mode)
+        raise ChartError(
+            f"cannot transpose to {key} ({key.tonic} {key.mode}): the song is in {song.key} "
+            f"({song.key.tonic} {song.key.mode}); give a {song.key.mode} key, e.g. {example} "
+            "(a change of mode is not a transposition)",
+            song.source or song.title,
+        )
     return semitones_between(song.key, key), key
 
 
@@ -198,7 +213,8 @@ def transpose_song(song: Song, semitones: int | None = None, *, to_key: Key | st
 
     Moves chord roots and slash basses, the song key, every bar key and the melody
     (MIDI pitches). With ``to_key`` the move is the shortest one (-5..+6 semitones) and
-    the new key is spelled exactly as given (``to_key="F#"`` gives F#, not Gb).
+    the new key is spelled exactly as given (``to_key="F#"`` gives F#, not Gb); it must
+    be in the song's mode (:class:`ChartError` otherwise, see the module docstring).
 
     >>> from backline.model.song import ChordEvent, Section
     >>> from backline.model.chord import parse_chord

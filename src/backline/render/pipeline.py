@@ -27,10 +27,18 @@ report (``stem_gain_db``).
 Safety: everything is written into a hidden staging folder inside ``outdir`` and
 moved into place only when all files are complete, so a failed render leaves what
 was in ``outdir`` untouched.
+
+One render per folder: after the new files are in place, the files an earlier render
+wrote there and this one did not (``stems/bass.wav`` after a render with ``--mute
+bass``, ``split.wav`` after one without ``--split``) are removed, so the folder holds
+exactly what ``render.json`` lists. Only files the previous ``render.json`` lists, with a
+name backline writes, inside ``outdir``, and not changed since that render (modified
+no later than that ``render.json``) are removed; anything else in the folder is left alone.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import math
@@ -47,7 +55,7 @@ from typing import Any
 import numpy as np
 
 from backline.arrange.events import Arrangement
-from backline.errors import DependencyMissingError, OutputError, RenderError
+from backline.errors import DependencyMissingError, OutputError, RenderError, RenderOptionError
 from backline.render.export import (
     check_format,
     extension,
@@ -61,7 +69,14 @@ from backline.render.mixer import Strip, process_strip, strip_for
 from backline.render.soundfonts import choose_sounds
 from backline.render.synth import available_backend, render_parts
 
-__all__ = ["RenderOptions", "RenderReport", "render_arrangement", "count_in_offset", "Progress"]
+__all__ = [
+    "RenderOptions",
+    "RenderReport",
+    "render_arrangement",
+    "check_options",
+    "count_in_offset",
+    "Progress",
+]
 
 Progress = Callable[[str, float], None]
 
@@ -150,7 +165,7 @@ def count_in_offset(arr: Arrangement, count_in_bars: int | None) -> tuple[int, f
     """(bars, seconds) of count-in before the arrangement's first bar."""
     click = _optional("backline.render.click")
     if count_in_bars is not None and count_in_bars < 0:
-        raise RenderError(f"count-in must be 0 or more bars, not {count_in_bars}")
+        raise RenderOptionError(f"count-in must be 0 or more bars, not {count_in_bars}")
     if click is not None:
         n = click.default_count_in_bars(arr) if count_in_bars is None else count_in_bars
         return n, float(click.count_in_seconds(arr, n))
@@ -253,7 +268,95 @@ def _check_parts(arr: Arrangement, names: tuple[str, ...], what: str) -> None:
     known = [p.name for p in arr.parts]
     bad = [n for n in names if n not in known]
     if bad:
-        raise RenderError(f"cannot {what} unknown part(s) {', '.join(bad)}; parts are {', '.join(known)}")
+        raise RenderOptionError(
+            f"cannot {what} unknown part(s) {', '.join(bad)}; parts are {', '.join(known)}"
+        )
+
+
+def check_options(o: RenderOptions) -> None:
+    """Raise :class:`RenderOptionError` for options no render can honour (format, bit
+    depth, sample rate, count-in, loudness target, ceiling): cheap, before any work."""
+    try:
+        check_format(o.fmt, o.bit_depth, o.sample_rate)
+    except RenderError as exc:
+        if isinstance(exc, RenderOptionError):
+            raise
+        raise RenderOptionError(str(exc)) from None
+    if o.count_in_bars is not None and o.count_in_bars < 0:
+        raise RenderOptionError(f"count-in must be 0 or more bars, not {o.count_in_bars}")
+    if not math.isfinite(o.ceiling_dbtp) or o.ceiling_dbtp > 0:
+        raise RenderOptionError(f"true-peak ceiling must be at most 0 dBTP, not {o.ceiling_dbtp:g}")
+    if o.lufs_target is not None and not (math.isfinite(o.lufs_target) and o.lufs_target < 0):
+        raise RenderOptionError(f"loudness target must be below 0 LUFS, not {o.lufs_target:g}")
+    if not (math.isfinite(o.tail_seconds) and o.tail_seconds >= 0):
+        raise RenderOptionError(f"tail must be 0 s or more, not {o.tail_seconds:g}")
+
+
+#: what a render writes, relative to its folder: only such names are ever removed as stale
+_OWN_FILE = re.compile(
+    r"(?:mix|split)\.(?:wav|flac|mp3|ogg)|premaster\.wav|multichannel\.wav|song\.mid"
+    r"|stems/[A-Za-z0-9_][A-Za-z0-9_.-]*\.(?:wav|flac|mp3|ogg)"
+)
+
+
+def _listed_files(files: Any) -> set[str]:
+    """The relative paths named in a ``render.json`` ``files`` object."""
+    out: set[str] = set()
+    if not isinstance(files, dict):
+        return out
+    for value in files.values():
+        if isinstance(value, str):
+            out.add(value)
+        elif isinstance(value, dict):
+            if isinstance(value.get("file"), str):
+                out.add(value["file"])
+            else:
+                out.update(v for v in value.values() if isinstance(v, str))
+    return out
+
+
+def _previous_files(out: Path) -> tuple[set[str], int]:
+    """The files the last render into ``out`` wrote (from its ``render.json``) and that
+    report's modification time (ns); nothing when there is no readable report."""
+    report = out / "render.json"
+    try:
+        st = report.lstat()
+        if not report.is_file() or report.is_symlink():
+            return set(), 0
+        data = json.loads(report.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set(), 0
+    if not isinstance(data, dict):
+        return set(), 0
+    return _listed_files(data.get("files")), st.st_mtime_ns
+
+
+def _remove_stale(out: Path, previous: set[str], before_ns: int, kept: set[str]) -> list[str]:
+    """Remove what the previous render wrote and this one did not (see the module
+    docstring for what counts); returns the relative paths removed."""
+    removed: list[str] = []
+    try:
+        root = out.resolve()
+    except OSError:
+        return removed
+    for rel in sorted(previous - kept):
+        if not _OWN_FILE.fullmatch(rel):
+            continue
+        path = out / rel
+        try:
+            st = path.lstat()
+            if not path.is_file() or path.is_symlink() or st.st_mtime_ns > before_ns:
+                continue  # not a plain file, or changed since: the user's now
+            if path.resolve().parent != (root / rel).parent:
+                continue
+            path.unlink()
+            removed.append(rel)
+        except OSError:
+            continue
+    for folder in sorted({str(Path(r).parent) for r in removed} - {"."}):
+        with contextlib.suppress(OSError):
+            (out / folder).rmdir()  # only when it is now empty
+    return removed
 
 
 def _staging(outdir: Path) -> Path:
@@ -277,7 +380,7 @@ def render_arrangement(
     o = options
     if not arr.parts:
         raise RenderError("the arrangement has no parts to render")
-    check_format(o.fmt, o.bit_depth, o.sample_rate)
+    check_options(o)
     _check_parts(arr, o.mute, "mute")
     _check_parts(arr, o.solo, "solo")
     sr = o.sample_rate
@@ -513,13 +616,16 @@ def render_arrangement(
         written.append(Path("render.json"))
         files["report"] = "render.json"
 
-        # 4. move into place (only now is anything in outdir touched)
+        # 4. move into place (only now is anything in outdir touched), then remove what
+        # the previous render wrote there and this one did not
         tick("finishing", 0.98)
+        previous, previous_ns = _previous_files(out)
         for rel in written:
             final = out / rel
             final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(stage / rel, final)
             set_default_mode(final)
+        _remove_stale(out, previous, previous_ns, {r.as_posix() for r in written})
     except OSError as exc:
         if isinstance(exc, OutputError):
             raise

@@ -14,10 +14,11 @@ Conventions (documented choices):
   practising the bridge wants), one written section per time round, so spoken
   cues announce each pass and say "Last time" before the final one. Repeats inside
   the section are kept (played out); jumps out of it are ignored.
-- **Section names** are matched case-insensitively; an integer is a 0-based index into
-  ``song.sections``. A label shared by several sections with different bars (A1, A2
-  both called "A" but with different endings) is an error asking for the index; when
-  they are identical the first is used.
+- **Section names** are matched case-insensitively; an integer is a section number
+  counted from 1 in written order, as a musician counts (and as ``--loop 2:4`` and
+  every message here number them). A label shared by several sections with different
+  bars (A1, A2 both called "A" but with different endings) is an error asking for the
+  number; when they are identical the first is used.
 - **Tempo ramp:** pass ``k`` (0-based) plays at ``start_percent + k * step_percent``
   percent of the written tempo of every bar (tempo changes inside the song keep
   their proportions).
@@ -80,15 +81,19 @@ def _where(song: Song) -> str:
 
 
 def find_section(song: Song, label_or_index: str | int) -> int:
-    """The index in ``song.sections`` of a label (case-insensitive) or index.
+    """The 0-based index in ``song.sections`` of a label (case-insensitive) or of a
+    section number (1-based: 1 is the first section).
 
-    Raises :class:`UnknownSectionError` naming the sections there are.
+    Raises :class:`UnknownSectionError` naming the sections there are, numbered from 1.
     """
-    known = ", ".join(f"{i}:{s.label or '(unnamed)'}" for i, s in enumerate(song.sections))
+    known = ", ".join(f"{i}:{s.label or '(unnamed)'}" for i, s in enumerate(song.sections, 1))
     if isinstance(label_or_index, int):
-        if 0 <= label_or_index < len(song.sections):
-            return label_or_index
-        raise UnknownSectionError(f"no section number {label_or_index}; sections are {known}", _where(song))
+        if 1 <= label_or_index <= len(song.sections):
+            return label_or_index - 1
+        raise UnknownSectionError(
+            f"no section number {label_or_index} (they are numbered from 1); sections are {known}",
+            _where(song),
+        )
     want = label_or_index.strip().casefold()
     matches = [i for i, s in enumerate(song.sections) if s.label.strip().casefold() == want]
     if not matches:
@@ -98,7 +103,8 @@ def find_section(song: Song, label_or_index: str | int) -> int:
         if tuple(_plain(b) for b in song.sections[i].bars) != tuple(_plain(b) for b in first.bars):
             raise UnknownSectionError(
                 f"{len(matches)} different sections are called {label_or_index!r} "
-                f"(numbers {', '.join(map(str, matches))}): give the section number; sections are {known}",
+                f"(numbers {', '.join(str(i + 1) for i in matches)}): give the section number; "
+                f"sections are {known}",
                 _where(song),
             )
     return matches[0]
@@ -141,7 +147,8 @@ def _check_times(song: Song, times: int) -> None:
 
 
 def loop_section(song: Song, label_or_index: str | int, times: int) -> Song:
-    """A song that plays just one section ``times`` times (form played out, no form marks).
+    """A song that plays just one section (a label, or a number counted from 1) ``times``
+    times (form played out, no form marks).
 
     Raises :class:`UnknownSectionError` for an unknown or ambiguous section and
     :class:`PracticeError` when ``times`` < 1.
