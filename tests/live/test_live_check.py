@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-from live_songs import BAR, SETLIST_HEAD, SR, decode_pos, render, song_toml
+from live_songs import BAR, SETLIST_HEAD, SR, decode_pos, render, song_toml, write_song
 from typer.testing import CliRunner
 
 from backline.cli.app import app
@@ -141,3 +141,112 @@ def test_sound_check_levels_are_saved_back(make_show, tmp_path):
     save_levels(path, Levels({1: 1.0}, {}))  # saving again replaces the block
     assert load_setlist(path).levels == Levels({1: 1.0}, {})
     assert path.read_text().count("[levels.outputs]") == 1
+
+
+# --- malformed setlists: file:line messages, never a traceback ---------------------------
+
+_HEAD4 = """[setlist]
+title = "t"
+count_in_bars = 0
+[outputs]
+count = 4
+foh = [1, 2]
+in_ear = [3, 4]
+"""
+_SONG = """[[songs]]
+title = "One"
+stems = "a"
+markers = "a/markers.csv"
+tempo = 240
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        (_HEAD4 + _SONG + "mix = [1, 2]\n", 13, "song 'One': mix must be a table like { bass = -3.0 }"),
+        (_HEAD4 + _SONG + "routing = [1, 2]\n", 13, "song 'One': routing must be a table"),
+        (_HEAD4 + 'names = "FOH"\n' + _SONG, 8, "outputs.names must be a table like"),
+        (_HEAD4 + 'names = { L = "FOH L" }\n' + _SONG, 8, "outputs.names: 'L' is not an output number"),
+        ('setlist = "x"\n' + _SONG, 1, "[setlist] must be a table"),
+        (_HEAD4 + "foo = 1\n" + _SONG, 8, r"unknown key(s) foo in [outputs]"),
+        (_HEAD4.replace("count = 4", "count = 0") + _SONG, 5, "outputs.count 0 is outside 1..256"),
+        (_HEAD4.replace("foh = [1, 2]", "foh = [1, 5]") + _SONG, 6, "outputs.foh 5 is outside 1..4"),
+        (_HEAD4.replace("count_in_bars = 0", "count_in_bars = 12") + _SONG, 3, "count_in_bars 12 is outside"),
+        (
+            _HEAD4 + _SONG + 'click_sound = "nosuch"\n',
+            13,
+            "unknown click_sound 'nosuch'; click sounds: classic, wood",
+        ),
+        (_HEAD4 + _SONG + 'stops = "bar 3"\n', 13, "song 'One': stops must be a list"),
+        (_HEAD4 + _SONG + "style = 5\n", 13, "style must be text in quotes"),
+        (_HEAD4 + _SONG + 'intro = "no"\n', 13, "intro must be true or false"),
+        (_HEAD4 + "songs = [1, 2]\n" + _SONG, 8, "unknown key(s) songs in [outputs]"),
+        ("songs = [1, 2]\n", 1, "song 1 must be a table"),
+        (
+            _HEAD4.replace("count_in_bars = 0", 'count_in_bars = 0\nbetween = "jump"') + _SONG,
+            4,
+            "between must be",
+        ),
+        (_HEAD4 + _SONG + "gap_seconds = -1\n", 13, "gap_seconds -1 is outside 0..3600"),
+        (
+            _HEAD4 + _SONG + '[levels.songs."Two"]\nbass = -3\n',
+            13,
+            "[levels.songs] names unknown song(s) 'Two'; songs: 'One'",
+        ),
+        (_HEAD4 + _SONG + '[levels.outputs]\n"3" = 99\n', 14, "level of output 3 99 is outside -120..24"),
+    ],
+)
+def test_malformed_setlists_name_the_line(tmp_path, text, line, message):
+    with pytest.raises(LiveError) as exc:
+        parse_setlist(text, tmp_path / "set.toml")
+    assert str(exc.value).startswith(f"{tmp_path / 'set.toml'}:{line}: {message}"), str(exc.value)
+
+
+def test_cli_errors_keep_bracketed_names_and_have_no_traceback(tmp_path):
+    write_song(tmp_path / "a")
+    runner = CliRunner()
+    for body, want in (
+        (_HEAD4 + "foo = 1\n" + _SONG, "set.toml:8: unknown key(s) foo in [outputs]; known:"),
+        (_HEAD4 + _SONG + "mix = [1, 2]\n", "set.toml:13: song 'One': mix must be a table"),
+        (_HEAD4 + _SONG + "routing = [1, 2]\n", "set.toml:13: song 'One': routing must be a table"),
+        (_HEAD4 + 'names = "FOH"\n' + _SONG, "set.toml:8: outputs.names must be a table"),
+        (_HEAD4 + _SONG + 'click_sound = "nosuch"\n', "set.toml:13: unknown click_sound 'nosuch'"),
+    ):
+        (tmp_path / "set.toml").write_text(body)
+        for cmd in (["check", "--quick"], ["render", "-o", str(tmp_path / "x.wav")]):
+            r = runner.invoke(app, ["live", *cmd[:1], str(tmp_path / "set.toml"), *cmd[1:]])
+            assert r.exit_code == LiveError.exit_code and isinstance(r.exception, SystemExit), r.output
+            assert "Traceback" not in r.output
+            assert "error: " in r.output and want in r.output.replace("\n", " "), r.output
+
+
+def test_typos_in_levels_and_routes_are_problems_naming_the_sources(make_show, tmp_path):
+    show = make_show(song_toml("One", "a", "mix = { bas = -3 }"))
+    assert [str(p) for p in show.problems] == [
+        "song 1 'One': mix names unknown source 'bas'; sources: keys, pos, click, cues, pad"
+    ]
+    assert show.playable  # a level that does nothing: reported, the song still plays
+    show = make_show(song_toml("One", "a") + '\n[levels.songs."One"]\nbas = -3\n')
+    assert [p.message for p in show.problems] == [
+        "[levels.songs.\"One\"] names unknown source 'bas'; sources: keys, pos, click, cues, pad"
+    ]
+    head = SETLIST_HEAD + "\n[routing]\nclik = [3]\nkeys = [1, 2]\n"
+    show = make_show(song_toml("One", "a"), head=head)
+    assert [str(p) for p in show.problems] == [
+        "setlist: [routing] names unknown source 'clik' (no song has it); "
+        "sources: music, click, cues, pad, keys, pos"
+    ]
+    assert show.problems[0].song is None and show.playable
+    # `live check` fails on them (exit 1) and says which names exist
+    r = CliRunner().invoke(app, ["live", "check", "--quick", str(tmp_path / "set.toml")])
+    assert r.exit_code == 1 and "unknown source 'clik'" in r.output and "sources: music, click" in r.output
+    # a setlist-wide route for a stem that only some songs have is fine
+    assert not make_show(song_toml("One", "a"), head=SETLIST_HEAD + "\n[routing]\nkeys = [1, 2]\n").problems
+
+
+def test_a_missing_chart_is_named_once(make_show, tmp_path):
+    show = make_show('\n[[songs]]\ntitle = "X"\nchart = "nochart.chart"\n')
+    (p,) = show.problems
+    assert p.file == tmp_path / "nochart.chart" and p.message == "no such chart file"
+    assert str(p) == f"song 1 'X': {tmp_path / 'nochart.chart'}: no such chart file"

@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 import pytest
-from live_songs import BAR, decode_pos, song_toml
+from live_songs import BAR, SETLIST_HEAD, decode_pos, song_toml
 
 from backline.live.engine import Engine
 
@@ -76,25 +76,28 @@ def _perform(make_show, jack_server):
         rec.gate.close(rec.client)
         backend.stop()
     out = rec.recorded()
-    p, _ = _song_frames(out)
+    p, _ = _song_frames(out, engine)
     glitched = any(int(p[i + 1]) != 0 for i in np.flatnonzero(np.diff(p) != 1))
     return show, engine, backend, out, glitched
 
 
-def _song_frames(out: np.ndarray) -> tuple[np.ndarray, int]:
-    """(the song frame of each recorded sample from the first one played, that sample's
-    index in the recording)."""
+def _song_frames(out: np.ndarray, engine: Engine) -> tuple[np.ndarray, int]:
+    """(the song frame of each recorded sample from the first one played up to the final
+    stop, whose de-click fade scales the position code; that first sample's index in the
+    recording)."""
     p = decode_pos(out[4], out[5])
     start = int(np.flatnonzero(p == 1)[0]) - 1
-    return p[start:], start
+    played = next(n.frame for n in engine.notices if n.kind == "start")
+    stop = next(n.frame for n in engine.notices if n.kind == "applied" and n.a == "stop")
+    return p[start : start + stop - played], start
 
 
-def _routing_matches(show, out) -> bool:
+def _routing_matches(show, engine, out) -> bool:
     """Whether the FOH outputs carry the keys stem at the recorded song frame throughout."""
     import soundfile as sf
 
     keys = sf.read(show.songs[0].sources[0].path.parent / "keys.wav", dtype="float32")[0][:, 0]
-    p, start = _song_frames(out)
+    p, start = _song_frames(out, engine)
     steps = np.flatnonzero((np.diff(p) != 1) & (p[1:] == 0) & (p[:-1] != 0))  # the vamp and the jump
     if len(steps) < 2:
         return False
@@ -113,11 +116,11 @@ def test_jack_routing_vamp_and_jump_land_on_bar_lines(make_show, jack_server):
     # held the period before or after (music 256 frames off its position, the rest exact).
     for _ in range(3):
         show, engine, backend, out, glitched = _perform(make_show, jack_server)
-        if not glitched and not (backend.timer.xruns > 0 and not _routing_matches(show, out)):
+        if not glitched and not (backend.timer.xruns > 0 and not _routing_matches(show, engine, out)):
             break
     assert backend.shutdown_reason is None
     assert engine.misses == 0
-    p, start = _song_frames(out)
+    p, start = _song_frames(out, engine)
     steps = np.flatnonzero(np.diff(p) != 1)
     got = [(int(i) + 1, int(p[i]), int(p[i + 1])) for i in steps]
     # every transport move here goes back to song frame 0 (the Verse); anything else is a
@@ -188,3 +191,147 @@ def test_exit_gate_lets_the_process_thread_leave_before_the_client_goes(jack_ser
     after, gate2, runs = _counting_client(jack_server, "after")
     wait_for(lambda: runs[0] > 20, timeout=5)
     gate2.close(after)
+
+
+# --- connections, sample rate, a server that dies: `backline live play` as a user runs it --
+
+
+def _play(setlist, server: str, *args: str):
+    """``backline live play --plain`` on ``server`` in its own process (stdin a pipe)."""
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.Popen(
+        [sys.executable, "-m", "backline", "live", "play", str(setlist), "--plain", "--no-midi"]
+        + ["--jack-server", server, *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, COLUMNS="300"),
+    )
+
+
+def _connections(server: str, port: str, timeout: float = 20.0) -> list[str]:
+    """The ports connected to ``port`` once it exists (a client of our own asks the server)."""
+    import jack
+
+    c = jack.Client("looker", servername=server, no_start_server=True)
+    try:
+        end = time.monotonic() + timeout
+        while not c.get_ports(port):
+            assert time.monotonic() < end, f"{port} never appeared"
+            time.sleep(0.05)
+        time.sleep(0.3)  # the connections follow the activation
+        return [p.name for p in c.get_all_connections(port)]
+    finally:
+        c.close()
+
+
+def test_outputs_connect_to_the_physical_ports_and_the_rest_is_named(make_show, tmp_path, jack_server):
+    import jack
+
+    from backline.cli.live_cmds import _connection_warnings
+    from backline.live.backends.jack_backend import JackBackend
+
+    engine = Engine(make_show(song_toml("Two", "b")))  # 6 outputs: foh 1-2, in-ear 3-4
+    backend = JackBackend(engine, client_name="auto", server=jack_server, auto_connect=True)
+    backend.start()
+    try:
+        probe = jack.Client("probe2", servername=jack_server, no_start_server=True)
+        physical = [p.name for p in probe.get_ports(is_physical=True, is_input=True, is_audio=True)]
+        probe.close()
+        assert len(physical) == 2  # the dummy driver's system:playback_1 and _2
+        assert backend.connected == {1: physical[0], 2: physical[1]}
+        assert [[q.name for q in p.connections] for p in backend.ports[:2]] == [[physical[0]], [physical[1]]]
+        assert backend.unconnected == [3, 4, 5, 6]
+        (w,) = _connection_warnings(backend, given=None, connect=True)
+        assert w == (
+            "output(s) auto:out_3 (in-ear), auto:out_4 (in-ear), auto:out_5, auto:out_6 not connected: "
+            "no sound from them (the server has 2 physical playback port(s); give --outputs or connect "
+            "them in a JACK patchbay)."
+        )
+    finally:
+        backend.stop()
+    # --outputs with fewer ports than outputs: only those, and a warning
+    backend = JackBackend(
+        Engine(make_show(song_toml("Two", "b"))),
+        client_name="given",
+        server=jack_server,
+        connect=[physical[1]],
+    )
+    backend.start()
+    try:
+        assert backend.connected == {1: physical[1]} and backend.unconnected == [2, 3, 4, 5, 6]
+        first, second = _connection_warnings(backend, given=[physical[1]], connect=True)
+        assert first == "--outputs names 1 port(s) for the setlist's 6 outputs."
+        assert second.startswith("output(s) given:out_2 (front of house), given:out_3 (in-ear),")
+    finally:
+        backend.stop()
+
+
+def test_live_play_connects_by_itself_and_warns(make_show, tmp_path, jack_server):
+    make_show(song_toml("Two", "b"))
+    head = (
+        (tmp_path / "set.toml")
+        .read_text()
+        .replace("in_ear = [3, 4]", 'in_ear = [3, 4]\nnames = { 3 = "IEM L", 4 = "IEM R" }')
+    )
+    (tmp_path / "set.toml").write_text(head)
+    proc = _play(tmp_path / "set.toml", jack_server)
+    try:
+        assert _connections(jack_server, "backline:out_1") == ["system:playback_1"]
+        assert _connections(jack_server, "backline:out_3") == []
+        _out, err = proc.communicate("quit\n", timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert (
+        'warning: output(s) backline:out_3 (in-ear, "IEM L"), backline:out_4 (in-ear, "IEM R"), '
+        "backline:out_5, backline:out_6 not connected: no sound from them" in err
+    ), err
+    # --no-connect: nothing connected, and still said
+    proc = _play(tmp_path / "set.toml", jack_server, "--no-connect")
+    try:
+        assert _connections(jack_server, "backline:out_1") == []
+        _out, err = proc.communicate("quit\n", timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0 and "backline:out_1 (front of house) not" not in err
+    assert "output(s) backline:out_1 (front of house), backline:out_2 (front of house)," in err
+    assert "(--no-connect: connect them in a JACK patchbay)" in err
+
+
+def test_a_sample_rate_mismatch_names_both_rates(make_show, jack_server):
+    from backline.errors import LiveError
+    from backline.live.backends.jack_backend import JackBackend
+
+    show = make_show(
+        song_toml("Two", "b"), head=SETLIST_HEAD.replace("sample_rate = 48000", "sample_rate = 44100")
+    )
+    backend = JackBackend(Engine(show), server=jack_server)
+    with pytest.raises(LiveError) as exc:
+        backend.start()
+    assert str(exc.value).startswith("JACK runs at 48000 Hz but the setlist is at 44100 Hz")
+    assert backend.client is None
+    backend.stop()  # nothing left to close
+
+
+def test_an_audio_server_that_dies_mid_show_is_reported(make_show, tmp_path, own_jack_server):
+    name, jackd = own_jack_server()
+    make_show(song_toml("Two", "b"))
+    proc = _play(tmp_path / "set.toml", name)
+    try:
+        assert _connections(name, "backline:out_1") == ["system:playback_1"]
+        proc.stdin.write("play\n")
+        proc.stdin.flush()
+        time.sleep(0.5)
+        jackd.kill()  # the server goes away under the show
+        jackd.wait()
+        _out, err = proc.communicate(timeout=30)  # stdin stays open: it must leave by itself
+    finally:
+        proc.kill()
+    assert proc.returncode == 2, err
+    assert "error: audio server stopped: " in err, err
+    assert "Traceback" not in err

@@ -13,7 +13,7 @@ from live_songs import BAR, SETLIST_HEAD, SR, decode_pos, song_toml, write_song
 
 from backline.errors import LiveError
 from backline.live.commands import Action, When
-from backline.live.engine import Engine
+from backline.live.engine import DECLICK_S, Engine
 from backline.live.midi_clock import CLOCK, CONTINUE, START, STOP, clock_ticks, song_position
 from backline.live.midi_control import (
     MidiControl,
@@ -255,12 +255,13 @@ def test_clock_pause_resume_and_vamp_loop(make_show):
         },
     )
     kinds = [(f, d) for f, d in got if d != CLOCK]
-    paused, resumed = 57 * 256, 94 * 256  # the blocks where the pause presses took effect
+    # the first press takes effect at the end of its de-click fade, the second (resume) at once
+    paused, resumed = 57 * 256 + round(DECLICK_S * SR), 94 * 256
     vamped_loop = resumed + 2 * BAR - paused  # the end of the Verse, two bars of song time
     assert kinds == [
         (0, START),
         (paused, STOP),
-        (resumed, song_position(5)),  # 14592 frames = tick 29.2: resume on sixteenth 5 (tick 30)
+        (resumed, song_position(5)),  # 14832 frames = tick 29.7: resume on sixteenth 5 (tick 30)
         (resumed, CONTINUE),
         (vamped_loop, STOP),  # the vamp loops back to the top of the song: Start again
         (vamped_loop, START),

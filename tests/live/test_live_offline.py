@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from live_songs import BAR, SR, decode_pos, impulses, render, song_toml, tone
 
+from backline.live.engine import DECLICK_S
+
 FOH = (0, 1)
 IEM = (2, 3)
 POS = (4, 5)
@@ -63,12 +65,24 @@ def test_jump_at_next_bar_lands_on_the_bar_line(make_show):
 
 def test_jump_now_and_at_end_of_section(make_show):
     out, _ = render(make_show(song_toml("One", "a")), "0.5: jump bar 7 now\n1.0: jump A end of section\n")
-    b = breaks(positions(out))
-    # "now" at 0.5 s: from song frame 24000 straight to bar 7
-    assert b[0] == (24000, 23999, 6 * BAR)
-    # at 1.0 s the playhead is in section B; at its end (the end of bar 8) back to A
-    assert b[1] == (24000 + 2 * BAR, 8 * BAR - 1, 0)
-    assert out.shape[1] == 24000 + 2 * BAR + 8 * BAR
+    d = round(DECLICK_S * SR)
+    cut = 24000 + d
+    p = positions(out)
+    # "now" at 0.5 s (song frame 24000): the music fades out over the de-click time and
+    # goes on from bar 7, fading back in over as long (the position code fades with it)
+    assert np.array_equal(p[:24000], np.arange(24000))
+    assert np.array_equal(p[cut + d : cut + d + BAR], 6 * BAR + d + np.arange(BAR))
+    keys = tone(8 * BAR, 220.0)[:, 0]
+    ramp = np.arange(d, dtype=np.float32) / d
+    faded = np.concatenate([keys[24000:cut] * (1 - ramp), keys[6 * BAR : 6 * BAR + d] * (ramp + 1 / d)])
+    np.testing.assert_allclose(out[FOH[0], 24000 : cut + d], faded, atol=1e-6)
+    # no step on the PA bigger than the tone's own from one sample to the next
+    assert np.abs(np.diff(out[FOH[0], 23000 : cut + d + 1000])).max() <= np.abs(np.diff(keys)).max() + 1e-6
+    # at 1.0 s the playhead is in section B; at its end (the end of bar 8) back to A, on
+    # the bar line (no fade: nothing is cut)
+    b = breaks(p[cut + d :])
+    assert [(o + cut + d, f, t) for o, f, t in b] == [(cut + 2 * BAR, 8 * BAR - 1, 0)]
+    assert out.shape[1] == cut + 2 * BAR + 8 * BAR
 
 
 def test_stop_marker_waits_for_go(make_show):
@@ -177,3 +191,62 @@ def test_between_song_pad_with_a_stem_called_pad(make_show, tmp_path):
     talk = out[0, 8 * BAR + SR // 2 : 8 * BAR + 2 * SR]
     assert np.abs(talk).max() > 0.05  # the between-song pad sounds
     assert not out[2:4, 8 * BAR : 8 * BAR + 2 * SR].any()  # and stays off the in-ear click outputs
+
+
+def test_a_jump_without_a_time_waits_for_the_next_bar(make_show):
+    from backline.live.commands import When, parse_action
+
+    assert parse_action("jump Chorus").when is When.NEXT_BAR  # as the UI's keys and Engine.jump
+    assert parse_action("jump bar 9").when is When.NEXT_BAR
+    assert parse_action("jump Chorus now").when is When.NOW
+    out, _ = render(make_show(song_toml("One", "a")), "1.3: jump B\n")
+    assert breaks(positions(out))[0] == (2 * BAR, 2 * BAR - 1, 4 * BAR)
+
+
+def test_a_jump_to_no_section_is_reported_not_counted(make_show, tmp_path):
+    from typer.testing import CliRunner
+
+    from backline.cli.app import app
+    from backline.live.engine import Engine
+    from backline.live.offline import parse_events, run_offline
+
+    show = make_show(song_toml("One", "a"))
+    engine = Engine(show)
+    res = run_offline(
+        engine, parse_events("0.5: jump Chorus\n1.0: vamp\nbar 3: release\n", "s.txt"), lambda b: None
+    )
+    assert [a for _, a in res.fired] == ["jump Chorus", "vamp", "release"]
+    assert res.failed == [(SR // 2, "jump Chorus", "s.txt:1: no jump target 'Chorus'")]
+    # the CLI says so, and counts only the events that did something
+    (tmp_path / "s.txt").write_text("0.5: jump Chorus\n1.0: vamp\nbar 3: release\n")
+    r = CliRunner().invoke(
+        app,
+        [
+            "live",
+            "render",
+            str(tmp_path / "set.toml"),
+            "-e",
+            str(tmp_path / "s.txt"),
+            "-o",
+            str(tmp_path / "o.wav"),
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    assert "2 event(s) fired, 1 failed" in r.output
+    assert f"failed: {tmp_path / 's.txt'}:1: no jump target 'Chorus' (at 0.50 s)" in r.output.replace(
+        "\n", " "
+    )
+
+
+def test_notice_reader_gives_each_notice_once(make_show):
+    from backline.live.engine import Engine, Notice
+    from backline.live.notices import NoticeReader, error_messages
+
+    engine = Engine(make_show(song_toml("One", "a")))
+    reader = NoticeReader(engine)
+    assert reader.new() == []  # what was there before the reader: not new
+    same = Notice(5, "error", "x")
+    engine.notices.extend([same, Notice(5, "error", "x")])  # equal, yet two notices
+    assert error_messages(reader.new()) == ["x", "x"] and reader.new() == []
+    engine.notices.extend(Notice(i, "loop", i) for i in range(engine.notices.maxlen))  # the deque rolls over
+    assert len(reader.new()) == engine.notices.maxlen

@@ -99,3 +99,80 @@ def test_meter_bar():
         and meter_bar(-120.0, 10) == "." * 10
         and meter_bar(-30, 10) == "#####....."
     )
+
+
+def _shown(app: LiveApp, wid: str) -> str:
+    """What a panel shows on screen (its markup rendered)."""
+    return str(app.query_one(f"#{wid}").render())
+
+
+def test_brackets_in_titles_and_sections_show_as_written(make_show, tmp_path):
+    # "[/acoustic]" made rich raise MarkupError; "[live]" vanished as an unknown style
+    (tmp_path / "b" / "markers.csv").write_text("time,label\n0,Verse [soft]\n2,Chorus [/x]\n")
+    engine = Engine(
+        make_show(
+            song_toml("Encore [/acoustic]", "b")
+            + song_toml("Medley [live]", "a")
+            + song_toml("Also [b]bold[/b]", "a").replace('stems = "a"', 'stems = "a"\nmix = { keys = -1 }')
+        )
+    )
+
+    async def run() -> None:
+        app = LiveApp(engine)
+        async with app.run_test(size=(120, 30)) as pilot:
+            engine.play()
+            advance(engine, 2.5)  # in "Chorus [/x]"
+            await pilot.pause(0.15)
+            songs = _shown(app, "songs")
+            assert "1. Encore [/acoustic]" in songs and "2. Medley [live]" in songs
+            assert "3. Also [b]bold[/b]" in songs
+            now = _shown(app, "now")
+            assert "1/3  Encore [/acoustic]" in now and "section Chorus [/x]" in now
+            assert "1 Verse [soft]" in _shown(app, "sections") and "2 Chorus [/x] <" in _shown(
+                app, "sections"
+            )
+            app.say("no section [Bridge]")
+            await pilot.pause(0.05)
+            assert _shown(app, "message") == "no section [Bridge]"
+
+    asyncio.run(run())
+
+
+def test_engine_errors_and_a_dead_audio_server_show_on_screen(make_show):
+    engine = Engine(make_show(song_toml("Two", "b")))
+    health = {"failure": None, "trouble": None}
+
+    async def run() -> None:
+        app = LiveApp(engine, health=lambda: (health["failure"], health["trouble"]), message="warning: out_3")
+        async with app.run_test(size=(120, 30)) as pilot:
+            await pilot.pause(0.1)
+            assert _shown(app, "message") == "warning: out_3" and _shown(app, "alert") == ""
+            engine.play()
+            advance(engine, 0.5)
+            engine.jump("Bridge")  # the song has no Bridge: the engine posts an error notice
+            advance(engine, 0.05)
+            await pilot.pause(0.15)
+            assert _shown(app, "message") == "no jump target 'Bridge'"
+            health["trouble"] = "audio callback failed in 1 period(s), silenced: ValueError: x"
+            health["failure"] = "audio server stopped: killed [by test]"
+            await pilot.pause(0.15)
+            assert _shown(app, "alert") == (
+                "audio server stopped: killed [by test]\n"
+                "audio callback failed in 1 period(s), silenced: ValueError: x"
+            )
+
+    asyncio.run(run())
+
+
+def test_a_song_cued_while_another_plays_shows_as_next(make_show):
+    from backline.live.tui import render_now
+
+    engine = Engine(make_show(song_toml("One", "a") + song_toml("Two [live]", "b") + song_toml("Three", "a")))
+    engine.sync_prefetch = True
+    engine.play()
+    engine.process(256)
+    engine.select_song(2)
+    engine.process(256)
+    s = engine.snapshot()
+    assert s.state == "playing" and s.song_index == 0 and s.cued == 1
+    assert "THEN 2. Two \\[live]" in render_now(s)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
 
-from backline.cli.common import console, err_console, handle_errors
+from backline.cli.common import console, err_console, handle_errors, say
 from backline.errors import LiveError
 
 if TYPE_CHECKING:
@@ -32,9 +33,17 @@ def _load(setlist: Path, deep: bool) -> object:
     from backline.live.show import prepare_show
 
     sl = load_setlist(setlist)
-    return prepare_show(
-        sl, deep=deep, progress=lambda msg: err_console.print(f"[dim]{msg}[/]", highlight=False)
-    )
+    return prepare_show(sl, deep=deep, progress=lambda msg: say(err_console, msg, text_style="dim"))
+
+
+def _problems(show: object, playing: bool) -> None:
+    """Print the show's problems to stderr (``playing``: say that the song is left out)."""
+    from backline.live.show import Show
+
+    assert isinstance(show, Show)
+    for p in show.problems:
+        left_out = playing and p.song is not None and show.songs[p.song] is None
+        say(err_console, f"{p}{' (song left out)' if left_out else ''}", "problem:", "bold red")
 
 
 def _report(show: object) -> None:
@@ -43,17 +52,18 @@ def _report(show: object) -> None:
     assert isinstance(show, Show)
     for spec, song in zip(show.setlist.songs, show.songs, strict=True):
         if song is not None:
-            console.print(
-                f"[green]ok[/]   {spec.index + 1:>2}. {spec.title}  ({song.frames / song.sample_rate:.1f} s, "
+            say(
+                console,
+                f"  {spec.index + 1:>2}. {spec.title}  ({song.frames / song.sample_rate:.1f} s, "
                 f"{len(song.stems)} stem(s), {song.n_bars} bars, {len(song.sections)} sections)",
-                highlight=False,
+                "ok",
+                "green",
             )
         else:
-            console.print(f"[red]FAIL[/] {spec.index + 1:>2}. {spec.title}", highlight=False)
+            say(console, f"{spec.index + 1:>2}. {spec.title}", "FAIL", "red")
     for note in show.notes:
-        console.print(f"[dim]note: {note}[/]", highlight=False)
-    for p in show.problems:
-        err_console.print(f"[bold red]problem:[/] {p}", highlight=False)
+        say(console, f"note: {note}", text_style="dim")
+    _problems(show, playing=False)
 
 
 @live_app.command("check")
@@ -101,13 +111,17 @@ def render_cmd(
     from backline.live.show import Show
 
     assert isinstance(show, Show)
-    for p in show.problems:
-        err_console.print(f"[bold red]problem:[/] {p} (song left out)", highlight=False)
+    _problems(show, playing=True)
     engine = Engine(show)
     res = render_offline(engine, evs, output, block=block, autoplay=autoplay, max_seconds=max_seconds)
-    console.print(
-        f"wrote {output}: {engine.n_out} channels, {res.seconds:.2f} s, {len(res.fired)} event(s) fired"
+    failed = {(f, a) for f, a, _ in res.failed}
+    say(
+        console,
+        f"wrote {output}: {engine.n_out} channels, {res.seconds:.2f} s, "
+        f"{len(res.fired) - len(failed)} event(s) fired" + (f", {len(failed)} failed" if failed else ""),
     )
+    for frame, _action, msg in res.failed:
+        say(err_console, f"{msg} (at {frame / engine.sr:.2f} s)", "failed:", "bold red")
     if res.truncated:
         err_console.print("warning: stopped at --max-seconds before the script finished")
     if res.misses:
@@ -124,6 +138,8 @@ def _status(engine: object) -> str:
         f for f, on in ((" VAMP", s.vamp), (" GO?", s.holding), (" PAD", s.pad), (" FADE", s.fading)) if on
     )
     nxt = f" -> {s.next_section}" if s.next_section else ""
+    if s.cued is not None:
+        flags += f" THEN {s.cued + 1}"
     return (
         f"[{s.song_index + 1}/{s.song_count}] {s.title[:24]:<24} {s.state:<14} {int(s.seconds // 60)}:{s.seconds % 60:04.1f} "
         f"bar {s.bar:>3}/{s.bar_count} beat {s.beat} {s.section}{nxt} {s.tempo:.0f}bpm{flags} | {meters}"
@@ -140,6 +156,11 @@ def play_cmd(
         "--outputs",
         help="JACK: comma-separated ports per output (system:playback_1,...); PortAudio: the device.",
     ),
+    connect: bool = typer.Option(
+        True,
+        "--connect/--no-connect",
+        help="JACK without --outputs: connect output k to the k-th physical playback port.",
+    ),
     server: str = typer.Option(None, "--jack-server", help="JACK server name."),
     midi: bool = typer.Option(
         True, "--midi/--no-midi", help="MIDI in (foot-switch) and out (program, clock)."
@@ -153,24 +174,33 @@ def play_cmd(
 ) -> None:
     """Play the setlist live in a terminal UI (keys: space play/stop, n/p next/previous,
     1-9 jump to a section, v vamp, g go, f fade, m mute click, l MIDI learn, q quit).
-    With --plain: type actions and Enter (play, jump Chorus next bar, level bass -3, save, quit)."""
+    With --plain: type actions and Enter (play, jump Chorus next bar, level bass -3, save, quit).
+    Ends with an error (exit code 2) when the audio server stops under it."""
     from backline.live.engine import Engine
     from backline.live.show import Show
 
     show = _load(setlist, deep=False)
     assert isinstance(show, Show)
-    for p in show.problems:
-        err_console.print(f"[bold red]problem:[/] {p} (song left out)", highlight=False)
+    _problems(show, playing=True)
     engine = Engine(show)
     sys.setswitchinterval(0.0005)  # the audio thread waits at most 0.5 ms for the GIL
     ins = [x.strip() for x in midi_in.split(",") if x.strip()] if midi_in else None
     outs = [x.strip() for x in midi_out.split(",") if x.strip()] if midi_out else None
     be: JackBackendT | PortAudioBackendT
+    conns: list[str | None] | None = None
     if backend == "jack":
         from backline.live.backends.jack_backend import JackBackend
 
         conns = [c.strip() or None for c in outputs.split(",")] if outputs else None
-        be = JackBackend(engine, server=server, connect=conns, midi=midi, midi_inputs=ins, midi_outputs=outs)
+        be = JackBackend(
+            engine,
+            server=server,
+            connect=conns,
+            auto_connect=connect and conns is None,
+            midi=midi,
+            midi_inputs=ins,
+            midi_outputs=outs,
+        )
     elif backend == "portaudio":
         from backline.live.backends.portaudio_backend import PortAudioBackend
 
@@ -180,24 +210,79 @@ def play_cmd(
         )
     else:
         raise LiveError(f"unknown backend {backend!r}: use jack or portaudio")
-    be.start()
     try:
+        be.start()
+        warnings = _connection_warnings(be, given=conns, connect=connect)
+        for w in warnings:
+            say(err_console, w, "warning:", "yellow")
         if plain:
-            _plain_loop(engine)
+            _plain_loop(engine, lambda: _health(be))
         else:
             from backline.live.tui import LiveApp
 
-            LiveApp(engine, control=be.midi_control, setlist_path=setlist).run()
+            LiveApp(
+                engine,
+                control=be.midi_control,
+                setlist_path=setlist,
+                health=lambda: _health(be),
+                message=" ".join(warnings),
+            ).run()
     finally:
         be.stop()
+    failure = _health(be)[0]
+    if failure:
+        raise LiveError(failure)
 
 
-def _plain_loop(engine: object) -> None:
+def _health(be: object) -> tuple[str | None, str | None]:
+    """(why the audio stopped for good, or None; trouble the show goes on with, or None)."""
+    failure = getattr(be, "failure", None)
+    trouble = getattr(be, "trouble", None)
+    return (failure() if failure else None, trouble() if trouble else None)
+
+
+def _connection_warnings(be: object, given: list[str | None] | None, connect: bool) -> list[str]:
+    """What to tell the musician about JACK outputs that go nowhere (empty for PortAudio)."""
+    from backline.live.backends.jack_backend import JackBackend
+
+    if not isinstance(be, JackBackend):
+        return []
+    spec = be.engine.setlist.outputs
+    n = be.engine.n_out
+    out: list[str] = []
+    if given is not None and len(given) < n:
+        out.append(f"--outputs names {len(given)} port(s) for the setlist's {n} outputs.")
+    loose = be.unconnected
+    if loose:
+        names = ", ".join(f"{be.client_name}:out_{spec.describe(k)}" for k in loose)
+        if given is not None:
+            why = "add ports to --outputs or connect them in a JACK patchbay"
+        elif not connect:
+            why = "--no-connect: connect them in a JACK patchbay"
+        else:
+            why = (
+                f"the server has {len(be.physical_ports)} physical playback port(s); "
+                "give --outputs or connect them in a JACK patchbay"
+            )
+        out.append(f"output(s) {names} not connected: no sound from them ({why}).")
+    return out
+
+
+def _plain_loop(engine: object, health: Callable[[], tuple[str | None, str | None]]) -> None:
+    """The status line and typed actions; returns on quit, or when the audio stops for good
+    (``health``: the caller then reports it and exits 2). The engine's error notices go to stderr."""
     from backline.live.commands import parse_action
     from backline.live.engine import Engine
+    from backline.live.notices import NoticeReader, error_messages
 
     assert isinstance(engine, Engine)
     quit_flag = threading.Event()
+    reader_notices = NoticeReader(engine)
+
+    def show(msg: str, label: str = "", style: str = "") -> None:
+        sys.stdout.write("\n")  # leave the status line
+        sys.stdout.flush()
+        say(err_console, msg, label, style)
 
     def reader() -> None:
         for line in sys.stdin:
@@ -210,7 +295,7 @@ def _plain_loop(engine: object) -> None:
                     break
                 if words[0] == "save":
                     engine.save_levels()
-                    err_console.print("levels saved")
+                    show("levels saved")
                 elif words[0] == "level" and len(words) == 3:
                     engine.set_level(words[1], float(words[2]))
                 elif words[0] == "output" and len(words) == 3:
@@ -222,17 +307,27 @@ def _plain_loop(engine: object) -> None:
                 else:
                     engine.send(parse_action(text))
             except (LiveError, ValueError) as exc:
-                err_console.print(f"\n{exc}")
+                show(str(exc), "error:", "bold red")
         quit_flag.set()
 
     threading.Thread(target=reader, daemon=True).start()
+    last_trouble: str | None = None
     try:
         while not quit_flag.is_set():
+            for msg in error_messages(reader_notices.new()):
+                show(msg, "error:", "bold red")
+            failure, trouble = health()
+            if trouble != last_trouble and trouble is not None:
+                show(trouble, "warning:", "yellow")
+            last_trouble = trouble
+            if failure is not None:
+                break  # the caller reports it and exits 2
             sys.stdout.write("\r" + _status(engine)[:200] + "\x1b[K")
             sys.stdout.flush()
             time.sleep(0.1)
     finally:
         sys.stdout.write("\n")
+        sys.stdout.flush()
 
 
 @live_app.command("learn")

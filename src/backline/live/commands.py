@@ -57,7 +57,8 @@ class Command:
 
 ACTION_HELP = (
     "play | stop | pause | next | previous | go | vamp | release | select N | fade [SECONDS] | "
-    "jump TARGET [now|next bar|end of section]  (TARGET: a section name, 'NAME #2', or 'bar N')"
+    "jump TARGET [next bar|end of section|now]  (TARGET: a section name, 'NAME #2', or 'bar N'; "
+    "default: at the next bar)"
 )
 
 _WHEN = {
@@ -74,7 +75,9 @@ _WHEN = {
 def parse_action(text: str, when: str | None = None) -> Command:
     """``"jump Chorus next bar"``, ``"jump bar 9"``, ``"fade 4"``, ``"select 2"``, ``"vamp"`` -> Command.
 
-    ``when`` (if given) overrides a trailing ``now`` / ``next bar`` / ``end of section``.
+    ``when`` (if given) overrides a trailing ``now`` / ``next bar`` / ``end of section``;
+    a jump with neither happens at the next bar (as :meth:`Engine.jump
+    <backline.live.engine.Engine.jump>` and the UI's jump keys do).
     Raises :class:`LiveError` naming what was not understood.
     """
     words = text.strip()
@@ -89,7 +92,7 @@ def parse_action(text: str, when: str | None = None) -> Command:
     except ValueError:
         raise LiveError(f"unknown action {name!r}; actions: {ACTION_HELP}") from None
     if action is Action.JUMP:
-        w = When.NOW
+        w = When.NEXT_BAR
         low = rest.lower()
         for phrase, val in sorted(_WHEN.items(), key=lambda kv: -len(kv[0])):
             if low.endswith(" " + phrase) or low == phrase:

@@ -9,13 +9,17 @@ The audio callback (:meth:`Engine.process`):
 
 - takes commands from a lock-free queue (``collections.deque``: append and popleft
   are atomic) and applies them at the start of the block or schedules them for an
-  exact frame (the next bar line, the end of the section, the end of a vamp loop);
+  exact frame (the next bar line, the end of the section, the end of a vamp loop); a
+  command that cuts the music while it plays (stop, pause, next, previous, a jump now)
+  first fades the output out over :data:`DECLICK_S` and is applied on that frame, and
+  the music fades back in after a jump or a resume;
 - copies the song's prepared audio (see :mod:`backline.live.stream`: the prefetch
   thread does all file I/O) into a preallocated source buffer, segment by segment,
   so jumps, loops and stops land on the exact sample;
 - mixes sources to outputs with one matrix product into a preallocated output
   buffer (``np.matmul(..., out=)``); gains come from an immutable array that the
-  control thread swaps atomically (a new level crossfades over one block);
+  control thread swaps atomically (a new level crossfades over one block); when a
+  song ends partway through a block, the part before is mixed with its own routing;
 - updates peak meters in place.
 
 It never opens files, never takes a lock and allocates no buffers.
@@ -48,10 +52,15 @@ from backline.live.setlist import Levels, save_levels
 from backline.live.show import PreparedSong, Show
 from backline.live.stream import DEFAULT_CHUNK_FRAMES, DEFAULT_LOOKAHEAD_CHUNKS, Prefetcher, SongStream
 
-__all__ = ["Engine", "EngineSnapshot", "Notice", "State", "MAX_BLOCK"]
+__all__ = ["DECLICK_S", "Engine", "EngineSnapshot", "Notice", "State", "MAX_BLOCK"]
 
 MAX_BLOCK = 4096
 _METER_DECAY_S = 0.3
+#: Stop, pause, next, previous and a jump *now* cut the music: the output fades out over
+#: this long first (and back in after a jump or on resuming), so the PA does not click.
+DECLICK_S = 0.005
+#: Actions that cut the sound when they come while the music plays.
+_CUTS = frozenset({Action.STOP, Action.PAUSE, Action.NEXT, Action.PREVIOUS})
 
 
 class State(StrEnum):
@@ -67,10 +76,12 @@ class State(StrEnum):
 class Notice:
     """Something the engine did, at output frame ``frame`` (frames since the engine started).
 
-    kinds: ``song`` (a = song index), ``start`` (count-in or play began), ``end`` (song
-    ended), ``jump`` (a = from song frame, b = to song frame), ``loop`` (vamp loop, a = loop
-    count), ``hold`` (a = song frame), ``go``, ``stop``, ``applied`` (a = action name,
-    b = the command's ``sent_ns``, c = ``perf_counter_ns`` when applied), ``show-over``."""
+    kinds: ``song`` (a = song index), ``cued`` (a = the song index that follows the one
+    playing), ``start`` (count-in or play began), ``end`` (song ended), ``jump`` (a = from
+    song frame, b = to song frame), ``loop`` (vamp loop, a = loop count), ``hold`` (a = song
+    frame), ``go``, ``stop``, ``applied`` (a = action name, b = the command's ``sent_ns``,
+    c = ``perf_counter_ns`` when applied; for a cut, when its fade-out begins), ``error``
+    (a = message), ``show-over``."""
 
     frame: int
     kind: str
@@ -109,6 +120,7 @@ class EngineSnapshot:
     frames_out: int
     show_over: bool
     titles: tuple[str, ...]
+    cued: int | None = None  # the song selected to follow the one playing (index)
 
 
 class Engine:
@@ -201,6 +213,16 @@ class Engine:
         self.pad_pos = 0
         self.pad_song = -1
         self.show_over = False
+        self.cued = -1  # a song selected while another plays: it follows that one
+        # de-click: a cut (stop, pause, next, previous, jump now) fades out over
+        # ``_declick`` frames before it is applied, and the music fades back in after
+        self._declick = max(1, round(DECLICK_S * self.sr))
+        self._cut_left = 0
+        self._cut_cmds: list[Command] = []
+        self._cut_to = -1  # where a jump now waiting behind its fade-out goes (for the prefetcher)
+        self._fadein_left = 0
+        self._env = np.ones(max_block, dtype=np.float32)
+        self._mixed_song = -1  # the song whose gains mixed the last samples
         self._at = 0  # output frame of the sample being worked on (for notices)
         self.prefetcher = Prefetcher(self)
         self.notices.append(Notice(0, "song", 0))
@@ -406,6 +428,7 @@ class Engine:
             frames_out=self.frames_out,
             show_over=self.show_over,
             titles=tuple(x.title for x in self.songs),
+            cued=self.cued if self.cued >= 0 else None,
         )
 
     def frames_to_event(self) -> int:
@@ -442,7 +465,7 @@ class Engine:
         audio. For drivers that run the engine in their own thread (offline) only."""
         self._at = self.frames_out
         while self.commands:
-            self._apply(self.commands.popleft())
+            self._take(self.commands.popleft())
         for _ in range(16):
             if self.state is State.PLAYING and self.frames_to_event() == 0:
                 self._play(0, 0)
@@ -468,6 +491,9 @@ class Engine:
             out.append((then, min(end, then + max(rest, self.chunk_frames))))
         if self.vamp_on:
             out.append((self.vamp_end, min(end, self.vamp_end + self.chunk_frames * 2)))
+        to = self._cut_to
+        if to >= 0:
+            out.append((to, min(end, to + look)))
         return out
 
     # ---------------------------------------------------------------- the callback
@@ -478,44 +504,114 @@ class Engine:
         stage[:, :n] = 0.0
         self._at = self.frames_out
         while self.commands:
-            self._apply(self.commands.popleft())
+            self._take(self.commands.popleft())
         if self.sync_prefetch:
             self.prefetcher.step(sync=True)
         mo = self.midi_out
         if mo is not None:
             mo.begin_block()
-        done = 0
+        shaped = self._cut_left > 0 or self._fadein_left > 0
+        if shaped:
+            self._env[:n] = 1.0
+        done = mixed = 0
+        song = self.song_index
         while done < n:
             self._at = self.frames_out + done
+            limit = n - done
+            cutting = self._cut_left > 0
+            if cutting:
+                limit = min(limit, self._cut_left)
             st = self.state
             if st is State.PLAYING:
-                done += self._play(done, n - done)
+                k = self._play(done, limit)
             elif st is State.COUNT_IN:
-                done += self._count_in(done, n - done)
+                k = self._count_in(done, limit)
             elif st is State.GAP:
-                k = min(n - done, self.gap_left)
+                k = min(limit, self.gap_left)
                 self.gap_left -= k
-                done += k
                 if self.gap_left == 0:
                     self._start()
             else:
-                done = n
+                k = limit
+            if cutting or self._fadein_left > 0:
+                self._shape(done, k, cutting)
+            done += k
+            if cutting:
+                self._cut_left -= k
+                if self._cut_left == 0:
+                    self._at = self.frames_out + done
+                    self._finish_cut()
+                    shaped = True
+            if self.song_index != song:
+                # the song changed partway: what came before is mixed with its own routing
+                self._mix_part(song, mixed, done)
+                mixed, song = done, self.song_index
         self._pad(n)
-        out = self._mix(n)
+        self._mix_part(song, mixed, n)
+        out = self._finish_block(n, shaped)
         if mo is not None:
             mo.end_block(n, self.state is State.PLAYING or self.state is State.COUNT_IN)
         return out
 
-    def _mix(self, n: int) -> np.ndarray:
-        i = self.song_index
+    def _take(self, cmd: Command) -> None:
+        """Apply a command, or begin the fade-out of a cut (applied when it ends); the
+        commands that come during a fade-out wait behind it, in order."""
+        if self._cut_left == 0 and not self._cuts_sound(cmd):
+            self._apply(cmd)
+            return
+        if self._cut_left == 0:
+            self._cut_left = self._declick
+        if cmd.action is Action.JUMP:
+            self._cut_to = self._resolve(cmd.target)
+        self._cut_cmds.append(cmd)
+        self.notices.append(
+            Notice(self._at, "applied", cmd.action.value, cmd.sent_ns, time.perf_counter_ns())
+        )
+
+    def _cuts_sound(self, cmd: Command) -> bool:
+        st = self.state
+        if st is not State.PLAYING and st is not State.COUNT_IN:
+            return False
+        if cmd.action in _CUTS:
+            return True
+        return cmd.action is Action.JUMP and cmd.when is When.NOW and st is State.PLAYING
+
+    def _finish_cut(self) -> None:
+        """The fade-out of a cut is over: apply its commands; fade in if the music goes on."""
+        cmds, self._cut_cmds = self._cut_cmds, []
+        self._cut_to = -1
+        for cmd in cmds:
+            self._apply(cmd, notify=False)
+        if self.sync_prefetch:
+            self.prefetcher.step(sync=True)
+        if self.state is State.PLAYING or self.state is State.COUNT_IN:
+            self._fadein_left = self._declick
+
+    def _shape(self, off: int, k: int, cutting: bool) -> None:
+        """The de-click envelope of frames ``off .. off + k`` of this block."""
+        env = self._env[off : off + k]
+        d = float(self._declick)
+        if cutting:  # falling to 0 at the frame the cut is applied
+            np.multiply(self._arange[:k], -1.0 / d, out=env)
+            np.add(env, self._cut_left / d, out=env)
+            return
+        m = min(k, self._fadein_left)
+        np.multiply(self._arange[:m], 1.0 / d, out=env[:m])
+        np.add(env[:m], (self._declick - self._fadein_left + 1) / d, out=env[:m])
+        self._fadein_left -= m
+
+    def _mix_part(self, i: int, a: int, b: int) -> None:
+        """Mix frames ``a .. b`` of the block's sources through song ``i``'s gains."""
+        if b <= a:
+            return
         g = self._gains[i]
-        rows = g.shape[1]
-        out = self._out[:, :n]
-        x = self._stage[:rows, :n]
+        out = self._out[:, a:b]
+        x = self._stage[: g.shape[1], a:b]
         np.matmul(g, x, out=out)
         last = self._last_gains
-        if last is not None and last is not g and last.shape == g.shape:
-            # a level changed: crossfade from the old gains over this block
+        if self._mixed_song == i and last is not None and last is not g and last.shape == g.shape:
+            # a level changed: crossfade from the old gains over this part
+            n = b - a
             tmp = self._tmp[:, :n]
             np.matmul(last, x, out=tmp)
             np.subtract(out, tmp, out=out)
@@ -524,6 +620,11 @@ class Engine:
             np.multiply(out, ramp, out=out)
             np.add(out, tmp, out=out)
         self._last_gains = g
+        self._mixed_song = i
+
+    def _finish_block(self, n: int, shaped: bool) -> np.ndarray:
+        """Fades (a fade-out the player asked for, the de-click envelope) and meters."""
+        out = self._out[:, :n]
         if self.fade_total > 0:
             ramp = self._ramp[:n]
             g0 = self.fade_left / self.fade_total
@@ -536,6 +637,8 @@ class Engine:
             if self.fade_left <= 0:
                 self.fade_total = 0
                 self._song_end()
+        if shaped:
+            np.multiply(out, self._env[:n], out=out)
         tmp = self._tmp[:, :n]
         np.abs(out, out=tmp)
         np.max(tmp, axis=1, out=self._peak_now)
@@ -592,11 +695,12 @@ class Engine:
         # an event at ``pos``: a scheduled jump first, then the vamp loop, a stop marker, the end
         if self.pending_at == pos:
             self.pending_at = -1
+            self.vamp_on = self.holding_vamp_stop = False  # a jump leaves the vamp
             self._move(self.pending_to, "jump")
         elif self.vamp_on and pos == self.vamp_end:
             self.vamp_loops += 1
             self.notices.append(Notice(self._at, "loop", self.vamp_loops))
-            self._move(self.vamp_start, None)
+            self._move(self.vamp_start, None, rearm=False)
         elif self.next_stop < len(stops) and pos == stops[self.next_stop]:
             marker = song.stops[self.next_stop]
             self.next_stop += 1
@@ -611,12 +715,15 @@ class Engine:
             self._song_end()
         return seg
 
-    def _move(self, to: int, notice: str | None) -> None:
+    def _move(self, to: int, notice: str | None, rearm: bool = True) -> None:
+        """Move the playhead to song frame ``to``. A stop marker right there fires (a jump
+        to a cue waits for go) unless ``rearm`` is off (a vamp going round: the marker
+        at the top of the vamped section stopped the music once, not at every loop)."""
         if notice:
             self.notices.append(Notice(self._at, notice, self.pos, to))
         self.pos = to
         stops = self._stop_frames[self.song_index]
-        self.next_stop = int(np.searchsorted(stops, to, side="left"))
+        self.next_stop = int(np.searchsorted(stops, to, side="left" if rearm else "right"))
 
     def _count_in(self, off: int, n: int) -> int:
         total, offs, acc = self._count[self.song_index]
@@ -687,10 +794,12 @@ class Engine:
         if not 0 <= i < len(self.songs):
             return
         self.song_index = i
+        self.cued = -1
         self.state = State.STOPPED
         self.pos = 0
         self._move(0, None)
         self.vamp_on = False
+        self.holding_vamp_stop = False
         self.pending_at = -1
         self.fade_total = 0
         self.show_over = False
@@ -703,18 +812,20 @@ class Engine:
         between = self.songs[i].spec.between
         self.notices.append(Notice(self._at, "end", i))
         self.fade_total = 0
-        if i + 1 >= len(self.songs):
+        nxt = self.cued if self.cued >= 0 else i + 1
+        if nxt >= len(self.songs):
             self.state = State.STOPPED
             self.pos = 0
+            self.cued = -1
             self.show_over = True
             self.notices.append(Notice(self._at, "show-over"))
             return
-        self._select(i + 1)
+        self._select(nxt)
         if between.mode == "continue":
             self.state = State.GAP
             self.gap_left = max(1, round(between.gap_seconds * self.sr))
-        elif between.mode == "pad" and self._pads[i + 1] is not None:
-            self.pad_song = i + 1
+        elif between.mode == "pad" and self._pads[nxt] is not None:
+            self.pad_song = nxt
             self.pad_target = 1.0
             self.pad_step = 1.0 / max(1.0, between.pad_seconds * self.sr)
             self.pad_pos = 0
@@ -742,14 +853,14 @@ class Engine:
         except LiveError:
             return -1
 
-    def _apply(self, cmd: Command) -> None:
+    def _apply(self, cmd: Command, notify: bool = True) -> None:
         a = cmd.action
         st = self.state
         if a is Action.PLAY or a is Action.GO:
             if st is State.HOLD:
                 self.state = State.PLAYING
                 self.notices.append(Notice(self._at, "go", self.pos))
-            elif a is Action.GO and self.holding_vamp_stop and self.vamp_on:
+            elif self.holding_vamp_stop and self.vamp_on and st is not State.PAUSED:
                 self.vamp_on = False
                 self.holding_vamp_stop = False
                 self.notices.append(Notice(self._at, "go", self.pos))
@@ -761,10 +872,10 @@ class Engine:
                 else:
                     self.state = State.PLAYING
             elif st is State.PAUSED:
-                self.state = State.PLAYING
+                self._resume()
         elif a is Action.STOP:
             self.state = State.STOPPED
-            self.pos = 0
+            self.pos = self.count_left = 0
             self._move(0, None)
             self.vamp_on = False
             self.pending_at = -1
@@ -775,13 +886,13 @@ class Engine:
             if st is State.PLAYING or st is State.COUNT_IN:
                 self.state = State.PAUSED
             elif st is State.PAUSED:
-                self.state = State.PLAYING if self.count_left == 0 else State.COUNT_IN
+                self._resume()
         elif a is Action.NEXT:
             self._select(min(self.song_index + 1, len(self.songs) - 1))
         elif a is Action.PREVIOUS:
             self._select(max(self.song_index - 1, 0))
         elif a is Action.SELECT:
-            self._select(int(cmd.target or 1) - 1)
+            self._select_or_cue(int(cmd.target or 1) - 1)
         elif a is Action.JUMP:
             to = self._resolve(cmd.target)
             if to < 0:
@@ -808,4 +919,24 @@ class Engine:
         elif a is Action.FADE:
             if st is State.PLAYING or st is State.COUNT_IN:
                 self.fade_total = self.fade_left = max(1, round((cmd.value or 4.0) * self.sr))
-        self.notices.append(Notice(self._at, "applied", a.value, cmd.sent_ns, time.perf_counter_ns()))
+        if notify:
+            self.notices.append(Notice(self._at, "applied", a.value, cmd.sent_ns, time.perf_counter_ns()))
+
+    def _resume(self) -> None:
+        """Resume from pause: the rest of the count-in first, if it was paused there; the
+        music fades back in (it stopped mid-note)."""
+        self.state = State.PLAYING if self.count_left == 0 else State.COUNT_IN
+        self._fadein_left = self._declick
+
+    def _select_or_cue(self, i: int) -> None:
+        """Select song ``i``; while a song is under way (playing, counting in, paused,
+        waiting for go) it is cued to follow that one instead: a program change from a
+        foot controller or a keyboard's patch change never stops the show."""
+        if not 0 <= i < len(self.songs):
+            self.notices.append(Notice(self._at, "error", f"no song {i + 1} (1..{len(self.songs)})"))
+            return
+        if self.state in (State.STOPPED, State.GAP):
+            self._select(i)
+            return
+        self.cued = -1 if i == self.song_index else i
+        self.notices.append(Notice(self._at, "cued", i))

@@ -28,7 +28,7 @@ import json
 import re
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ from backline.errors import LiveError, Location
 from backline.live.commands import Command, parse_action
 from backline.live.engine import Engine, State
 from backline.live.markers import parse_time
+from backline.live.notices import NoticeReader, error_messages
 
 __all__ = ["Event", "RenderResult", "load_events", "parse_events", "run_offline", "render_offline"]
 
@@ -186,7 +187,10 @@ def load_events(path: str | Path) -> list[Event]:
 
 @dataclass
 class RenderResult:
-    """What the offline run did: frames written, events fired (output frame each), notes."""
+    """What the offline run did: frames written, events fired (output frame each), notes.
+
+    ``failed``: the fired events the engine could not carry out (output frame, action,
+    the engine's message: ``no jump target 'Chorus'``); they are in ``fired`` too."""
 
     frames: int
     sample_rate: int
@@ -194,6 +198,7 @@ class RenderResult:
     truncated: bool
     misses: int
     notices: list[Any]
+    failed: list[tuple[int, str, str]] = field(default_factory=list)
 
     @property
     def seconds(self) -> float:
@@ -245,6 +250,8 @@ def run_offline(
     if autoplay:
         engine.play()
     fired: list[tuple[int, str]] = []
+    failed: list[tuple[int, str, str]] = []
+    reader = NoticeReader(engine)
     k = 0
     due: int | None = None  # output frame at which event k fires (after its trigger)
     truncated = False
@@ -271,10 +278,13 @@ def run_offline(
             due = None
             arrivals = 0
             last_frame = engine.frames_out
+            reader.new()  # what came before this event is not its doing
             if not _fire(engine, events[k - 1]):
                 ended = True
                 break
-            engine.settle()
+            engine.settle()  # applies the command: an error notice now is this event's
+            for msg in error_messages(reader.new()):
+                failed.append((fired[-1][0], fired[-1][1], f"{events[k - 1].where}: {msg}"))
         if ended:
             break
         idle = engine.state is State.STOPPED and not engine.commands and engine.pad_target <= 0
@@ -289,7 +299,7 @@ def run_offline(
         elif k < len(events):
             n = min(n, _frames_until(engine, events[k], block))
         sink(engine.process(n))
-    return RenderResult(engine.frames_out, sr, fired, truncated, engine.misses, list(engine.notices))
+    return RenderResult(engine.frames_out, sr, fired, truncated, engine.misses, list(engine.notices), failed)
 
 
 def _triggered(engine: Engine, ev: Event) -> bool:

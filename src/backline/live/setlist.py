@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -124,8 +124,8 @@ class SongSpec:
     key: str | None = None
     tempo: float | None = None
     seed: int = 0
-    intro: bool = True
-    ending: bool = True
+    intro: bool | None = None  # None: the style's intro unless the chart opens with its own
+    ending: bool | None = None  # None: the style's ending unless the chart ends with its own
     time_signature: tuple[int, int] = (4, 4)
     first_downbeat: float = 0.0
     program: int | None = None
@@ -157,6 +157,13 @@ class OutputsSpec:
     in_ear: tuple[int, ...] = (3, 4)
     names: Mapping[int, str] = field(default_factory=dict)
     allow_click_to_foh: bool = False
+
+    def describe(self, n: int) -> str:
+        """Output ``n`` for messages: ``3 (in-ear, "IEM L")``, ``1 (front of house)``, ``5``."""
+        what = [r for r, chans in (("front of house", self.foh), ("in-ear", self.in_ear)) if n in chans]
+        if n in self.names:
+            what.append(f'"{self.names[n]}"')
+        return f"{n} ({', '.join(what)})" if what else str(n)
 
 
 @dataclass(frozen=True)
@@ -211,21 +218,29 @@ def _int(v: Any, what: str, path: Path, line: int | None, lo: int, hi: int) -> i
     return v
 
 
-def _between(d: Mapping[str, Any], base: Between, path: Path, line: int | None) -> Between:
+def _between(d: Mapping[str, Any], base: Between, path: Path, at: Callable[[str], int | None]) -> Between:
+    """``at(key)``: the line of a key (for messages)."""
     mode = d.get("between", base.mode)
     if mode not in BETWEEN_MODES:
-        raise _err(path, f"between must be one of {', '.join(BETWEEN_MODES)}, not {mode!r}", line)
-    gap = _num(d.get("gap_seconds", base.gap_seconds), "gap_seconds", path, line, 0, 3600)
-    pad = _num(d.get("pad_seconds", base.pad_seconds), "pad_seconds", path, line, 0.01, 60)
+        raise _err(path, f"between must be one of {', '.join(BETWEEN_MODES)}, not {mode!r}", at("between"))
+    gap = _num(d.get("gap_seconds", base.gap_seconds), "gap_seconds", path, at("gap_seconds"), 0, 3600)
+    pad = _num(d.get("pad_seconds", base.pad_seconds), "pad_seconds", path, at("pad_seconds"), 0.01, 60)
     return Between(mode, gap, pad)
 
 
-def _unknown(d: Mapping[str, Any], known: set[str], where: str, path: Path, line: int | None) -> None:
+def _unknown(
+    d: Mapping[str, Any],
+    known: set[str],
+    where: str,
+    path: Path,
+    line: int | None,
+    lines: _Lines | None = None,
+) -> None:
+    """Unknown keys are errors (at the line of the first one, when ``lines`` finds it)."""
     bad = sorted(set(d) - known)
     if bad:
-        raise _err(
-            path, f"unknown key(s) {', '.join(bad)} in {where}; known: {', '.join(sorted(known))}", line
-        )
+        at = (lines.key(line, bad[0]) if lines is not None else None) or line
+        raise _err(path, f"unknown key(s) {', '.join(bad)} in {where}; known: {', '.join(sorted(known))}", at)
 
 
 def _time_signature(v: Any, path: Path, line: int | None) -> tuple[int, int]:
@@ -235,22 +250,107 @@ def _time_signature(v: Any, path: Path, line: int | None) -> tuple[int, int]:
     return int(m.group(1)), int(m.group(2))
 
 
-def _levels(d: Any, path: Path) -> Levels:
+class _Lines:
+    """Where tables and keys are in the setlist text, for ``file:line`` messages.
+
+    TOML parsers give values, not positions: the lines are found by scanning for the
+    table headers (``[setlist]``, ``[[songs]]``) and for ``key =`` inside a table.
+    """
+
+    _HEADER = re.compile(r"\s*\[")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lines = text.splitlines()
+
+    def table(self, name: str) -> int | None:
+        """Line of the ``[name]`` header (or the first ``[name.x]``; or ``name =`` at the top)."""
+        return _table_line(self.text, name) or self.key(None, name)
+
+    def key(self, table: int | None, key: str) -> int | None:
+        """Line of ``key = ...`` in the table whose header is on line ``table`` (None: the
+        top level, before any header); None when it is not found."""
+        pat = re.compile(rf"""\s*(?:{re.escape(key)}|"{re.escape(key)}"|'{re.escape(key)}')\s*[=.]""")
+        for i in range(table or 0, len(self.lines)):  # from the line after the header
+            if self._HEADER.match(self.lines[i]):
+                return None  # the next table
+            if pat.match(self.lines[i]):
+                return i + 1
+        return None
+
+    def at(self, table: int | None, key: str) -> int | None:
+        """The line of ``key`` in the table, else the table's header line."""
+        return self.key(table, key) or table
+
+
+def _table(v: Any, what: str, example: str, path: Path, line: int | None) -> dict[str, Any]:
+    if not isinstance(v, dict):
+        raise _err(path, f"{what} must be a table like {example}, not {v!r}", line)
+    return v
+
+
+def _str(v: Any, what: str, path: Path, line: int | None) -> str:
+    if not isinstance(v, str):
+        raise _err(path, f'{what} must be text in quotes ("..."), not {v!r}', line)
+    return v
+
+
+def _title(v: Any, path: Path, line: int | None) -> str:
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        return str(v)  # title = 1999
+    return _str(v, "title", path, line)
+
+
+def _bool(v: Any, what: str, path: Path, line: int | None) -> bool:
+    if not isinstance(v, bool):
+        raise _err(path, f"{what} must be true or false, not {v!r}", line)
+    return v
+
+
+def _click_sound(v: Any, path: Path, line: int | None) -> str:
+    from backline.render.click import CLICK_SOUNDS
+
+    if v not in CLICK_SOUNDS:
+        raise _err(path, f"unknown click_sound {v!r}; click sounds: {', '.join(CLICK_SOUNDS)}", line)
+    return str(v)
+
+
+def _levels(d: Any, path: Path, where: _Lines) -> Levels:
+    line = where.table("levels")
     if not isinstance(d, dict):
-        raise _err(path, "[levels] must be a table")
+        raise _err(path, "[levels] must be a table", line)
+    _unknown(d, {"outputs", "songs"}, "[levels]", path, line, where)
     outs: dict[int, float] = {}
-    for k, v in (d.get("outputs") or {}).items():
+    out_line = where.table("levels.outputs") or line
+    raw_outs = _table(d.get("outputs") or {}, "[levels.outputs]", '{ "3" = -3.0 }', path, out_line)
+    for k, v in raw_outs.items():
         if not str(k).isdigit():
-            raise _err(path, f"[levels.outputs] key must be an output number, not {k!r}")
-        outs[int(k)] = _num(v, f"level of output {k}", path, None, -120, 24)
+            raise _err(path, f"[levels.outputs] key must be an output number, not {k!r}", out_line)
+        outs[int(k)] = _num(v, f"level of output {k}", path, where.at(out_line, str(k)), -120, 24)
     songs: dict[str, dict[str, float]] = {}
-    for title, stems in (d.get("songs") or {}).items():
+    songs_line = where.table("levels.songs") or line
+    raw_songs = _table(
+        d.get("songs") or {}, "[levels.songs]", '{ "Title" = { bass = -3 } }', path, songs_line
+    )
+    for title, stems in raw_songs.items():
+        t_line = _levels_song_line(where, str(title)) or songs_line
         if not isinstance(stems, dict):
-            raise _err(path, f"[levels.songs.{title!r}] must be a table of stem = dB")
+            raise _err(path, f"[levels.songs.{title!r}] must be a table of stem = dB", t_line)
         songs[str(title)] = {
-            str(s): _num(v, f"level of {title}/{s}", path, None, -120, 24) for s, v in stems.items()
+            str(s): _num(v, f"level of {title}/{s}", path, where.at(t_line, str(s)), -120, 24)
+            for s, v in stems.items()
         }
     return Levels(outs, songs)
+
+
+def _levels_song_line(where: _Lines, title: str) -> int | None:
+    """Line of the ``[levels.songs."TITLE"]`` header."""
+    quoted = (re.escape(title), re.escape(_toml_key(title)), re.escape(f"'{title}'"))
+    pat = re.compile(rf"\s*\[\s*levels\s*\.\s*songs\s*\.\s*(?:{'|'.join(quoted)})\s*\]")
+    for i, ln in enumerate(where.lines):
+        if pat.match(ln):
+            return i + 1
+    return None
 
 
 def parse_setlist(text: str, path: str | Path) -> Setlist:
@@ -263,46 +363,74 @@ def parse_setlist(text: str, path: str | Path) -> Setlist:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _err(p, f"not valid TOML: {exc}") from None
-    _unknown(data, _TOP_KEYS, "the setlist", p, None)
-    head = data.get("setlist", {})
-    _unknown(head, _SETLIST_KEYS, "[setlist]", p, None)
-    base = _between(head, Between(), p, None)
-    sr = _int(head.get("sample_rate", 48000), "sample_rate", p, None, 8000, 192000)
+    where = _Lines(text)
+    _unknown(data, _TOP_KEYS, "the setlist", p, None, where)
+    h_line = where.table("setlist")
+    head = _table(data.get("setlist", {}), "[setlist]", '{ title = "Friday" }', p, h_line)
+    _unknown(head, _SETLIST_KEYS, "[setlist]", p, h_line, where)
+
+    def hl(k: str) -> int | None:
+        return where.at(h_line, k)
+
+    base = _between(head, Between(), p, hl)
+    sr = _int(head.get("sample_rate", 48000), "sample_rate", p, hl("sample_rate"), 8000, 192000)
     base_count = head.get("count_in_bars")
     if base_count is not None:
-        _int(base_count, "count_in_bars", p, None, 0, 8)
-    outs = data.get("outputs", {})
-    _unknown(outs, _OUTPUT_KEYS, "[outputs]", p, None)
-    count = _int(outs.get("count", 4), "outputs.count", p, None, 1, 256)
+        _int(base_count, "count_in_bars", p, hl("count_in_bars"), 0, 8)
+    o_line = where.table("outputs")
+    outs = _table(data.get("outputs", {}), "[outputs]", "{ count = 4 }", p, o_line)
+    _unknown(outs, _OUTPUT_KEYS, "[outputs]", p, o_line, where)
+
+    def ol(k: str) -> int | None:
+        return where.at(o_line, k)
+
+    count = _int(outs.get("count", 4), "outputs.count", p, ol("count"), 1, 256)
 
     def chans(v: Any, what: str) -> tuple[int, ...]:
+        line = ol(what.removeprefix("outputs."))
         if not isinstance(v, list) or not v:
-            raise _err(p, f"{what} must be a list of output numbers like [1, 2]")
-        return tuple(_int(x, what, p, None, 1, count) for x in v)
+            raise _err(p, f"{what} must be a list of output numbers like [1, 2]", line)
+        return tuple(_int(x, what, p, line, 1, count) for x in v)
 
-    names = {int(k): str(v) for k, v in (outs.get("names") or {}).items() if str(k).isdigit()}
+    names: dict[int, str] = {}
+    raw_names = _table(outs.get("names") or {}, "outputs.names", '{ 1 = "FOH L" }', p, ol("names"))
+    for k, v in raw_names.items():
+        if not str(k).isdigit() or not 1 <= int(k) <= count:
+            raise _err(p, f"outputs.names: {k!r} is not an output number (1..{count})", ol("names"))
+        names[int(k)] = _str(v, f"outputs.names {k}", p, ol("names"))
     outputs = OutputsSpec(
         count=count,
         foh=chans(outs.get("foh", [1, 2]), "outputs.foh"),
         in_ear=chans(outs.get("in_ear", [3, 4] if count >= 4 else [count]), "outputs.in_ear"),
         names=names,
-        allow_click_to_foh=bool(outs.get("allow_click_to_foh", False)),
+        allow_click_to_foh=_bool(
+            outs.get("allow_click_to_foh", False), "allow_click_to_foh", p, ol("allow_click_to_foh")
+        ),
     )
     folder = p.parent
-    cache = Path(head.get("cache", ".backline-cache"))
+    cache = Path(_str(head.get("cache", ".backline-cache"), "cache", p, hl("cache")))
+    routing = _table(data.get("routing") or {}, "[routing]", "{ music = [1, 2] }", p, where.table("routing"))
     raw_songs = data.get("songs", [])
     if not isinstance(raw_songs, list) or not raw_songs:
-        raise _err(p, "the setlist has no songs: add [[songs]] tables")
+        raise _err(p, "the setlist has no songs: add [[songs]] tables", where.table("songs"))
     lines = _song_lines(text)
     songs: list[SongSpec] = []
     titles: set[str] = set()
     for i, s in enumerate(raw_songs):
-        line = lines[i] if i < len(lines) else None
-        _unknown(s, _SONG_KEYS, f"song {i + 1}", p, line)
+        line = lines[i] if i < len(lines) else where.table("songs")
+        s = _table(s, f"song {i + 1}", '[[songs]] with title = "..."', p, line)
+        _unknown(s, _SONG_KEYS, f"song {i + 1}", p, line, where)
+
+        def kl(k: str, line: int | None = line) -> int | None:
+            return where.at(line, k)
 
         def path_of(k: str, s: Mapping[str, Any] = s) -> Path | None:
             v = s.get(k)
-            return None if v is None else (folder / str(v))
+            return None if v is None else (folder / _str(v, k, p, kl(k)))
+
+        def text_of(k: str, s: Mapping[str, Any] = s) -> str | None:
+            v = s.get(k)
+            return None if v is None else _str(v, k, p, kl(k))
 
         sources = [k for k in ("chart", "audio", "stems") if k in s]
         if len(sources) != 1:
@@ -311,68 +439,90 @@ def parse_setlist(text: str, path: str | Path) -> Setlist:
                 f"song {i + 1}: give exactly one of chart, audio or stems (found {sources or 'none'})",
                 line,
             )
-        title = str(s.get("title") or Path(str(s[sources[0]])).stem)
+        raw_title = s.get("title")
+        title = (None if raw_title is None else _title(raw_title, p, kl("title"))) or Path(
+            _str(s[sources[0]], sources[0], p, kl(sources[0]))
+        ).stem
         if title in titles:
             raise _err(p, f"song {i + 1}: title {title!r} is used twice; titles name songs in [levels]", line)
         titles.add(title)
         stops = []
-        for st in s.get("stops", []):
+        raw_stops = s.get("stops", [])
+        if not isinstance(raw_stops, list):
+            raise _err(
+                p,
+                f'song {title!r}: stops must be a list like [{{ at = "bar 9" }}], not {raw_stops!r}',
+                kl("stops"),
+            )
+        for st in raw_stops:
             if not isinstance(st, dict) or "at" not in st:
-                raise _err(p, f'song {title!r}: each stop needs at = "bar N" or "section NAME"', line)
+                raise _err(p, f'song {title!r}: each stop needs at = "bar N" or "section NAME"', kl("stops"))
             mode = st.get("mode", "wait")
             if mode not in STOP_MODES:
-                raise _err(p, f"song {title!r}: stop mode must be wait or vamp, not {mode!r}", line)
+                raise _err(p, f"song {title!r}: stop mode must be wait or vamp, not {mode!r}", kl("stops"))
             stops.append(StopSpec(str(st["at"]), mode))
-        mix = {
-            str(k): _num(v, f"mix level of {k}", p, line, -120, 24) for k, v in (s.get("mix") or {}).items()
-        }
+        raw_mix = _table(s.get("mix") or {}, f"song {title!r}: mix", "{ bass = -3.0 }", p, kl("mix"))
+        mix = {str(k): _num(v, f"mix level of {k}", p, kl("mix"), -120, 24) for k, v in raw_mix.items()}
+        song_routing = _table(
+            s.get("routing") or {}, f"song {title!r}: routing", "{ bass = [1, 2] }", p, kl("routing")
+        )
         prog = s.get("program")
         count_in = s.get("count_in_bars", base_count)
+        song_no = s.get("song")
         songs.append(
             SongSpec(
                 index=i,
                 title=title,
                 line=line,
                 chart=path_of("chart"),
-                song=None if s.get("song") is None else str(s["song"]),
+                song=None if song_no is None else str(song_no),
                 audio=path_of("audio"),
                 stems=path_of("stems"),
                 click=path_of("click"),
                 cues=path_of("cues"),
                 markers=path_of("markers"),
-                style=s.get("style"),
+                style=text_of("style"),
                 key=None if s.get("key") is None else str(s["key"]),
-                tempo=None if s.get("tempo") is None else _num(s["tempo"], "tempo", p, line, 10, 400),
-                seed=_int(s.get("seed", 0), "seed", p, line, 0, 2**31),
-                intro=bool(s.get("intro", True)),
-                ending=bool(s.get("ending", True)),
-                time_signature=_time_signature(s.get("time_signature", "4/4"), p, line),
-                first_downbeat=_num(s.get("first_downbeat", 0.0), "first_downbeat", p, line, 0, 3600),
-                program=None if prog is None else _int(prog, "program", p, line, 0, 127),
-                count_in_bars=None if count_in is None else _int(count_in, "count_in_bars", p, line, 0, 8),
-                between=_between(s, base, p, line),
+                tempo=None if s.get("tempo") is None else _num(s["tempo"], "tempo", p, kl("tempo"), 10, 400),
+                seed=_int(s.get("seed", 0), "seed", p, kl("seed"), 0, 2**31),
+                intro=None if s.get("intro") is None else _bool(s["intro"], "intro", p, kl("intro")),
+                ending=None if s.get("ending") is None else _bool(s["ending"], "ending", p, kl("ending")),
+                time_signature=_time_signature(s.get("time_signature", "4/4"), p, kl("time_signature")),
+                first_downbeat=_num(
+                    s.get("first_downbeat", 0.0), "first_downbeat", p, kl("first_downbeat"), 0, 3600
+                ),
+                program=None if prog is None else _int(prog, "program", p, kl("program"), 0, 127),
+                count_in_bars=None
+                if count_in is None
+                else _int(count_in, "count_in_bars", p, kl("count_in_bars"), 0, 8),
+                between=_between(s, base, p, kl),
                 stops=tuple(stops),
                 mix=mix,
-                routing=dict(s.get("routing") or {}),
-                click_sound=str(s.get("click_sound", "classic")),
+                routing=dict(song_routing),
+                click_sound=_click_sound(s.get("click_sound", "classic"), p, kl("click_sound")),
             )
         )
-    levels = _levels(data.get("levels", {}), p)
+    levels = _levels(data.get("levels", {}), p, where)
     known_titles = {s.title for s in songs}
     stray = sorted(set(levels.songs) - known_titles)
     if stray:
-        raise _err(p, f"[levels.songs] names unknown song(s) {', '.join(map(repr, stray))}")
+        raise _err(
+            p,
+            f"[levels.songs] names unknown song(s) {', '.join(map(repr, stray))}; songs: "
+            + ", ".join(map(repr, (s.title for s in songs))),
+            _levels_song_line(where, stray[0]) or where.table("levels"),
+        )
     # sound-check levels win over the songs' own mix tables
     songs = [replace(s, mix={**s.mix, **levels.songs.get(s.title, {})}) for s in songs]
     return Setlist(
         path=p,
-        title=str(head.get("title", p.stem)),
+        title=_title(head.get("title", p.stem), p, hl("title")),
         songs=tuple(songs),
         outputs=outputs,
-        routing=dict(data.get("routing") or {}),
+        routing=dict(routing),
         sample_rate=sr,
         cache=cache if cache.is_absolute() else folder / cache,
-        pad_level_db=_num(head.get("pad_level_db", -18.0), "pad_level_db", p, None, -60, 0),
+        pad_level_db=_num(head.get("pad_level_db", -18.0), "pad_level_db", p, hl("pad_level_db"), -60, 0),
         levels=levels,
         midi=parse_midi_config(data.get("midi"), str(Location(str(p), _table_line(text, "midi")))),
     )

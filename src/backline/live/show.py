@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 LENGTH_TOLERANCE_S = 0.05
-_CACHE_VERSION = "live-1"
+_CACHE_VERSION = "live-2"  # 2: fermatas held, intro and ending from the chart
 _AUDIO_EXT = (".wav", ".flac", ".aif", ".aiff", ".ogg", ".mp3")
 
 
@@ -437,6 +437,7 @@ def _render_chart(spec: SongSpec, setlist: Setlist, progress: Progress | None) -
         except (OSError, json.JSONDecodeError):
             pass  # a damaged cache entry: render again
     from backline.arrange.engine import arrange
+    from backline.arrange.own_form import intro_ending
     from backline.formats import load_song
     from backline.render.pipeline import RenderOptions, render_arrangement
 
@@ -444,8 +445,9 @@ def _render_chart(spec: SongSpec, setlist: Setlist, progress: Progress | None) -
         progress(f"rendering {spec.title}")
     which: int | str | None = int(spec.song) if spec.song and spec.song.isdigit() else spec.song
     song = load_song(spec.chart, which)
+    intro, ending = intro_ending(song, spec.intro, spec.ending)
     arr = arrange(
-        song, spec.style, seed=spec.seed, key=spec.key, tempo=spec.tempo, intro=spec.intro, ending=spec.ending
+        song, spec.style, seed=spec.seed, key=spec.key, tempo=spec.tempo, intro=intro, ending=ending
     )
     rep = render_arrangement(
         arr,
@@ -571,7 +573,11 @@ def prepare_song(
         else:
             files = _audio_files(spec)
     except BacklineError as exc:
-        problem(str(exc), spec.chart or spec.stems)
+        where = spec.chart or spec.stems
+        if where is None:
+            problem(str(exc))
+        else:
+            bad_file(exc, where)  # the message names the file already: once is enough
         return None, problems, notes
     if spec.markers is not None:
         try:
@@ -685,6 +691,54 @@ def prepare_song(
     return song, problems, notes
 
 
+def _level_sources(song: PreparedSong) -> list[str]:
+    """The names a song's ``mix`` and ``[levels.songs]`` can set: its stems, click, cues, pad."""
+    return [s.name for s in song.stems] + ["click", "cues", "pad"]
+
+
+def _unknown_level_sources(setlist: Setlist, song: PreparedSong) -> list[Problem]:
+    """A level for a source the song does not have (``mix = { bas = -3 }``) is a typo (the
+    song still plays; the level does nothing)."""
+    known = _level_sources(song)
+    saved = setlist.levels.songs.get(song.title, {})
+    out = []
+    for name in song.spec.mix:
+        if name not in known:
+            where = f"[levels.songs.{json.dumps(song.title)}]" if name in saved else "mix"
+            out.append(
+                Problem(
+                    song.index,
+                    song.title,
+                    None,
+                    f"{where} names unknown source {name!r}; sources: {', '.join(known)}",
+                )
+            )
+    return out
+
+
+def _unknown_setlist_routes(setlist: Setlist, songs: list[PreparedSong | None]) -> list[Problem]:
+    """A setlist-wide route must name a source some song has (``[routing] clik = [3]`` is a typo;
+    a stem that only some songs have is fine)."""
+    from backline.live.routing import RESERVED_SOURCES
+
+    loaded = [s for s in songs if s is not None]
+    stems = list(dict.fromkeys(st.name for s in loaded for st in s.stems))
+    known = [*RESERVED_SOURCES, *stems]
+    out = []
+    for name in setlist.routing:
+        if name not in known:
+            which = "no song" if len(loaded) == len(songs) else "no song that loaded"
+            out.append(
+                Problem(
+                    None,
+                    "",
+                    None,
+                    f"[routing] names unknown source {name!r} ({which} has it); sources: {', '.join(known)}",
+                )
+            )
+    return out
+
+
 def prepare_show(setlist: Setlist, *, deep: bool = False, progress: Progress | None = None) -> Show:
     """Prepare every song of ``setlist`` (see the module docstring); also checks the routing
     (:func:`backline.live.routing.build_routing`) and the pads between songs."""
@@ -706,9 +760,12 @@ def prepare_show(setlist: Setlist, *, deep: bool = False, progress: Progress | N
             except LiveError as exc:
                 probs.append(Problem(spec.index, spec.title, None, str(exc)))
                 song = None
+        if song is not None:  # a level for no source: reported, the song still plays
+            probs += _unknown_level_sources(setlist, song)
         songs.append(song)
         problems += probs
         notes += nts
+    problems += _unknown_setlist_routes(setlist, songs)
     for i, spec in enumerate(setlist.songs[:-1]):
         nxt = songs[i + 1]
         if spec.between.mode == "pad" and nxt is not None and nxt.key is None:

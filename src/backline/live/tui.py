@@ -13,6 +13,7 @@ vamp/release, ``g`` go, ``f`` fade out, ``m`` mute/unmute the click, ``s`` save 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
@@ -25,6 +26,7 @@ from backline.errors import BacklineError
 from backline.live.commands import When
 from backline.live.engine import Engine, EngineSnapshot
 from backline.live.midi_control import MidiControl, command_of, save_learned
+from backline.live.notices import NoticeReader, error_messages
 
 __all__ = ["LiveApp", "KEY_ACTIONS", "meter_bar", "render_now"]
 
@@ -42,6 +44,12 @@ _WHENS = (When.NEXT_BAR, When.END_OF_SECTION, When.NOW)
 _WHEN_TEXT = {When.NEXT_BAR: "next bar", When.END_OF_SECTION: "end of section", When.NOW: "now"}
 
 
+def escape(text: str) -> str:
+    """``text`` as markup that shows it as written: every ``[`` escaped (textual's own
+    ``escape`` lets ``[Bridge]`` through, which its markup then drops as a style)."""
+    return text.replace("[", "\\[")
+
+
 def meter_bar(db: float, width: int = 24) -> str:
     """A text meter from -60 to 0 dBFS."""
     k = max(0, min(width, round((db + 60) / 60 * width)))
@@ -49,7 +57,8 @@ def meter_bar(db: float, width: int = 24) -> str:
 
 
 def render_now(s: EngineSnapshot) -> str:
-    """The big panel: song, state, section, bar.beat, tempo, next cue, flags."""
+    """The big panel: song, state, section, bar.beat, tempo, next cue, flags (markup; the
+    song's own text escaped: a title like "Medley [live]" shows as written)."""
     flags = [
         f
         for f, on in (
@@ -58,16 +67,20 @@ def render_now(s: EngineSnapshot) -> str:
             ("PAD", s.pad),
             ("FADING", s.fading),
             (f"JUMP at bar {s.pending_jump_bar}", s.pending_jump_bar is not None),
+            (
+                f"THEN {s.cued + 1}. {escape(s.titles[s.cued])}" if s.cued is not None else "",
+                s.cued is not None,
+            ),
         )
         if on
     ]
     count = f"  count-in {s.count_in_left:.1f} s" if s.count_in_left > 0 else ""
     mins, secs = divmod(s.seconds, 60)
     return (
-        f"[b]{s.song_index + 1}/{s.song_count}  {s.title}[/b]   {s.state.upper()}{count}\n"
-        f"section [b]{s.section}[/b]   bar [b]{s.bar}[/b]/{s.bar_count}  beat [b]{s.beat}[/b]/{s.beats_in_bar}"
+        f"[b]{s.song_index + 1}/{s.song_count}  {escape(s.title)}[/b]   {s.state.upper()}{count}\n"
+        f"section [b]{escape(s.section)}[/b]   bar [b]{s.bar}[/b]/{s.bar_count}  beat [b]{s.beat}[/b]/{s.beats_in_bar}"
         f"   {int(mins)}:{secs:04.1f}   {s.tempo:.0f} BPM\n"
-        f"next cue: {s.next_section or '(end)'}"
+        f"next cue: {escape(s.next_section or '(end)')}"
         + (f"   program {s.program}" if s.program is not None else "")
         + ("\n" + "  ".join(flags) if flags else "")
     )
@@ -75,7 +88,11 @@ def render_now(s: EngineSnapshot) -> str:
 
 class LiveApp(App[None]):
     """The live player's screen for ``engine``; ``control``: the MIDI mapping (for learn),
-    ``setlist_path``: where learned bindings and levels are saved."""
+    ``setlist_path``: where learned bindings and levels are saved; ``health``: the
+    backend's (failure, trouble) messages, polled with the display (a failure, such as the
+    audio server stopping, stays on screen in the alert line); ``message``: the first
+    message line (warnings from the start). The engine's error notices (a jump to a
+    section the song does not have ...) show on the message line."""
 
     CSS = """
     #songs { width: 32; border: round $accent; padding: 0 1; }
@@ -84,6 +101,7 @@ class LiveApp(App[None]):
     #sections { height: auto; margin-top: 1; }
     #meters { height: auto; margin-top: 1; }
     #message { height: 2; color: $warning; }
+    #alert { height: auto; color: $error; text-style: bold; }
     """
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
         Binding("space", "key('space')", "play/stop"),
@@ -108,6 +126,8 @@ class LiveApp(App[None]):
         control: MidiControl | None = None,
         setlist_path: Path | None = None,
         refresh_hz: float = 20.0,
+        health: Callable[[], tuple[str | None, str | None]] | None = None,
+        message: str = "",
     ) -> None:
         super().__init__()
         self.engine = engine
@@ -117,7 +137,10 @@ class LiveApp(App[None]):
         self.when = When.NEXT_BAR
         self.click_muted = False
         self.learn_step: str | None = None  # "key": waiting for the action's key; "midi": for MIDI
-        self.message = ""
+        self.message = message
+        self.health = health
+        self.alert = ""
+        self.notices = NoticeReader(engine)
         self.texts: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
@@ -128,6 +151,7 @@ class LiveApp(App[None]):
                 yield Static(id="sections")
                 yield Static(id="meters")
                 yield Static(id="message")
+                yield Static(id="alert")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -148,7 +172,7 @@ class LiveApp(App[None]):
             "songs",
             "\n".join(
                 ("[reverse]" if i == s.song_index else "")
-                + f"{i + 1:>2}. {t[:26]}"
+                + escape(f"{i + 1:>2}. {t[:26]}")
                 + ("[/]" if i == s.song_index else "")
                 for i, t in enumerate(s.titles)
             ),
@@ -156,7 +180,7 @@ class LiveApp(App[None]):
         self._set("now", render_now(s))
         song = self.engine.songs[s.song_index]
         secs = [
-            f"{k + 1} {sec.label}{f' #{sec.occurrence}' if sec.occurrence > 1 else ''}"
+            escape(f"{k + 1} {sec.label}{f' #{sec.occurrence}' if sec.occurrence > 1 else ''}")
             + (" <" if sec.label == s.section and sec.start_bar < s.bar <= sec.end_bar else "")
             for k, sec in enumerate(song.sections[:9])
         ]
@@ -165,16 +189,23 @@ class LiveApp(App[None]):
         self._set(
             "meters",
             "\n".join(
-                f"{names.get(o + 1, f'out {o + 1}'):>8} {meter_bar(db)} {max(db, -60.0):6.1f} dB"
+                escape(f"{names.get(o + 1, f'out {o + 1}'):>8} {meter_bar(db)} {max(db, -60.0):6.1f} dB")
                 for o, db in enumerate(s.meters_db)
             ),
         )
         self._poll_learn()
-        self._set("message", self.message)
+        for err in error_messages(self.notices.new()):
+            self.message = err
+        self._set("message", escape(self.message))
+        if self.health is not None:
+            failure, trouble = self.health()
+            self.alert = "\n".join(m for m in (failure, trouble) if m)
+        self._set("alert", escape(self.alert))
 
     def say(self, text: str) -> None:
+        """Show ``text`` (plain text, not markup) on the message line."""
         self.message = text
-        self._set("message", text)
+        self._set("message", escape(text))
 
     # --- actions ------------------------------------------------------------------------
     def _fire(self, action: str) -> None:

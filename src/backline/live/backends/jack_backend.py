@@ -105,7 +105,11 @@ class JackBackend:
     """Run ``engine`` as JACK client ``client_name`` (ports ``out_1`` ... ``out_N``).
 
     ``server``: the JACK server name (None: the default server). ``connect``: for each
-    output, a JACK port to connect it to (``system:playback_1``) or None. ``midi``: add
+    output, a JACK port to connect it to (``system:playback_1``) or None.
+    ``auto_connect``: connect each output that ``connect`` leaves out (beyond its length)
+    to the physical playback port of the same number, where there is one (output k to
+    the k-th port of ``get_ports(is_physical=True, is_input=True, is_audio=True)``);
+    :attr:`unconnected` then lists the outputs that carry sound to nowhere. ``midi``: add
     the ``midi_in`` / ``midi_out`` ports (mapping, clock and channel from the setlist's
     ``[midi]`` table; ``midi_control`` to bring your own), connected from
     ``midi_inputs`` / to ``midi_outputs`` (default: the table's ``input`` / ``output``).
@@ -118,6 +122,7 @@ class JackBackend:
         client_name: str = "backline",
         server: str | None = None,
         connect: Sequence[str | None] | None = None,
+        auto_connect: bool = False,
         midi: bool = False,
         midi_control: MidiControl | None = None,
         midi_inputs: Sequence[str] | None = None,
@@ -127,6 +132,9 @@ class JackBackend:
         self.client_name = client_name
         self.server = server
         self.connect = list(connect or [])
+        self.auto_connect = auto_connect
+        self.physical_ports: list[str] = []  # the server's physical playback ports (at start)
+        self.connected: dict[int, str] = {}  # output (1-based) -> the port start() connected it to
         if len(self.connect) > engine.n_out:
             raise LiveError(f"{len(self.connect)} connections given for {engine.n_out} outputs")
         self.timer = CallbackTimer()
@@ -156,6 +164,24 @@ class JackBackend:
     def port_names(self) -> list[str]:
         return [p.name for p in self.ports]
 
+    @property
+    def unconnected(self) -> list[int]:
+        """The outputs (1-based) that no port is connected to (yet): their sound goes nowhere."""
+        return [k + 1 for k, p in enumerate(self.ports) if not p.connections]
+
+    def failure(self) -> str | None:
+        """Why the audio stopped for good (the JACK server shut down or threw the client
+        out), or None while it runs."""
+        if self.shutdown_reason is None:
+            return None
+        return f"audio server stopped: {self.shutdown_reason.strip() or 'no reason given'}"
+
+    def trouble(self) -> str | None:
+        """Periods the engine failed in (each one silenced; the show goes on), or None."""
+        if not self.callback_errors:
+            return None
+        return f"audio callback failed in {self.callback_errors} period(s), silenced: {self.last_error}"
+
     def start(self) -> None:
         """Open the client, start the prefetcher, activate and connect."""
         jack = _jack()
@@ -166,10 +192,13 @@ class JackBackend:
                 f"cannot reach the JACK server{f' {self.server!r}' if self.server else ''} (is jackd running?): {exc}"
             ) from None
         c = self.client
-        if c.samplerate != self.engine.sr:
+        rate = int(c.samplerate)  # read before close: a closed client reports 0
+        if rate != self.engine.sr:
             c.close()
+            self.client = None
             raise LiveError(
-                f"JACK runs at {c.samplerate} Hz but the setlist is at {self.engine.sr} Hz: set [setlist] sample_rate"
+                f"JACK runs at {rate} Hz but the setlist is at {self.engine.sr} Hz: "
+                f"set [setlist] sample_rate = {rate}, or start jackd with -r {self.engine.sr}"
             )
         self.ports = [c.outports.register(f"out_{i + 1}") for i in range(self.engine.n_out)]
         if self.midi:
@@ -189,12 +218,17 @@ class JackBackend:
             raise LiveError("the first song's audio did not load in time")
         c.activate()
         self._active = True
-        for port, dest in zip(self.ports, self.connect, strict=False):
+        self.physical_ports = [p.name for p in c.get_ports(is_physical=True, is_input=True, is_audio=True)]
+        dests: list[str | None] = list(self.connect)
+        if self.auto_connect:
+            dests += self.physical_ports[len(dests) : len(self.ports)]
+        for k, (port, dest) in enumerate(zip(self.ports, dests, strict=False)):
             if dest:
                 try:
                     c.connect(port, dest)
                 except jack.JackError as exc:
                     raise LiveError(f"cannot connect {port.name} to {dest}: {exc}") from None
+                self.connected[k + 1] = dest
         if self.midi:
             for src in self.midi_inputs:
                 self._connect(jack, src, self.midi_in.name)
