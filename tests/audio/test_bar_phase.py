@@ -143,6 +143,24 @@ def test_a_bar_of_two_the_decoding_missed_is_put_right_piece_by_piece() -> None:
     assert np.array_equal(check_bar_phase(on_three, cues), truth)
 
 
+def test_the_check_follows_the_decodings_own_bar_lines_and_adds_only_short_bars() -> None:
+    """A bar of two the decoding found is kept (following it costs nothing); bar lines
+    the check adds end a bar after two or three beats, never one, five, six or seven: a
+    second half whose groove sits a beat later (bars of five, if any bar length were
+    allowed) comes out as a bar of two and a bar of three."""
+    truth = _positions(33, two_after=16)
+    cues = beat_cues(*_one_drop(33, two_after=16, hold=1))
+    assert np.array_equal(check_bar_phase(truth, cues), truth)
+    n = 128
+    right = np.arange(n) % 4
+    later = np.concatenate([right[:64], (right[64:] - 1) % 4])
+    x = 3.0 * WEIGHTS[later].T
+    checked = check_bar_phase(right, x)
+    lengths = np.diff(np.flatnonzero(checked == 0))
+    assert set(lengths.tolist()) == {2, 3, 4}
+    assert np.array_equal(checked[:56], right[:56]) and np.array_equal(checked[72:], later[72:])
+
+
 ONE_DROP = """title: One Drop
 key: G
 tempo: 80

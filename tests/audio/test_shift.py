@@ -155,4 +155,6 @@ def test_retune_and_new_tempo_read_the_source_once(tmp_path: Path, monkeypatch: 
     assert len(calls) == 1
     out, _ = read_audio(tmp_path / "o.wav")
     assert out.shape[1] / (12.0 * SR) == pytest.approx(120 / 90, rel=0.02)
-    assert abs(cents(peak_hz(out), 220.0)) < 5
+    # 6 cents: the measured A4 (within 4 cents) plus up to 3 cents from re-timing Rubber
+    # Band's drift onto the exact beat grid (see backline.audio.shift)
+    assert abs(cents(peak_hz(out), 220.0)) < 6

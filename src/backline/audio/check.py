@@ -20,6 +20,12 @@ __all__ = ["CheckReport", "ClipEvent", "check_audio", "CLIP_LEVEL", "STREAMING_T
 CLIP_LEVEL = 0.999  # |sample| at or above this counts as clipped (full scale)
 STREAMING_TARGET_LUFS = -14.0
 TRUE_PEAK_LIMIT = -1.0
+#: Correlation below this is a mono problem. Unrelated channels (two mono mics, wide
+#: reverb, ping-pong delays) sit around 0 and fold to mono fine; only a clear negative
+#: correlation means a polarity or phase error that cancels in mono.
+PHASE_WARNING_CORRELATION = -0.3
+#: A channel whose RMS stays below this (-100 dBFS) while another has sound is dead.
+SILENT_CHANNEL_RMS = 1e-5
 
 
 @dataclass
@@ -46,6 +52,10 @@ class CheckReport:
     dc_offset: list[float]
     correlation: float | None
     warnings: list[str] = field(default_factory=list)
+    #: seconds the WAV header promises beyond the end of the file (cut off); 0 when whole
+    missing_seconds: float = 0.0
+    #: channels (0-based) that are silent while another has sound
+    silent_channels: list[int] = field(default_factory=list)
 
     @property
     def would_distort(self) -> bool:
@@ -75,12 +85,14 @@ def check_audio(path: str | os.PathLike[str]) -> CheckReport:
     clipped = 0
     events: list[ClipEvent] = []
     sums = np.zeros(ch)
+    squares = np.zeros(ch)
     n_total = 0
     sxy = sxx = syy = sx = sy = 0.0
     pos = 0
     for block in iter_blocks(path):
         meter.add(block)
         sums += block.sum(axis=1, dtype=np.float64)
+        squares += (block.astype(np.float64) ** 2).sum(axis=1)
         if ch >= 2:
             left = block[0].astype(np.float64)
             right = block[1].astype(np.float64)
@@ -104,8 +116,12 @@ def check_audio(path: str | os.PathLike[str]) -> CheckReport:
         pos += block.shape[1]
     loud = meter.result()
     dc = (sums / max(n_total, 1)).tolist()
+    rms = np.sqrt(squares / max(n_total, 1))
+    silent = [
+        i for i in range(ch) if ch >= 2 and rms[i] < SILENT_CHANNEL_RMS and rms.max() >= SILENT_CHANNEL_RMS
+    ]
     corr: float | None = None
-    if ch >= 2 and n_total > 1:
+    if ch >= 2 and n_total > 1 and not silent:
         cov = sxy / n_total - (sx / n_total) * (sy / n_total)
         vx = sxx / n_total - (sx / n_total) ** 2
         vy = syy / n_total - (sy / n_total) ** 2
@@ -123,16 +139,33 @@ def check_audio(path: str | os.PathLike[str]) -> CheckReport:
         clip_events=events,
         dc_offset=[float(x) for x in dc],
         correlation=corr,
+        missing_seconds=info.missing_seconds,
+        silent_channels=silent,
     )
     report.warnings = _warnings(report)
     return report
 
 
+def _channel_name(i: int, channels: int) -> str:
+    if channels == 2:
+        return ("left", "right")[i] + " channel"
+    return f"channel {i + 1}"
+
+
 def _warnings(r: CheckReport) -> list[str]:
     w: list[str] = []
+    if r.missing_seconds > 0:
+        w.append(
+            f"the file is truncated: {r.missing_seconds:.1f} s of the length in its header are missing "
+            f"(only {r.duration:.1f} s of audio are there)"
+        )
     if not np.isfinite(r.integrated_lufs):
         w.append("the file is silent (no audio above -70 LUFS)")
         return w
+    for i in r.silent_channels:
+        w.append(
+            f"the {_channel_name(i, r.channels)} is silent: a dead cable or a mono file saved as stereo?"
+        )
     if r.clip_events:
         first, last = r.clip_events[0].start, r.clip_events[-1].end
         span = (
@@ -162,7 +195,7 @@ def _warnings(r: CheckReport) -> list[str]:
             w.append(
                 f"DC offset on channel {i + 1}: {d:+.4f} ({20 * np.log10(abs(d)):.0f} dBFS); high-pass it"
             )
-    if r.correlation is not None and r.correlation < 0:
+    if r.correlation is not None and r.correlation < PHASE_WARNING_CORRELATION:
         w.append(
             f"stereo correlation {r.correlation:+.2f}: channels partly out of phase, poor mono compatibility"
         )

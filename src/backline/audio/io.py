@@ -45,6 +45,8 @@ class AudioInfo:
     sample_rate: int
     channels: int
     frames: int
+    #: seconds the header promises beyond the end of the file (a cut-off WAV); 0 when whole
+    missing_seconds: float = 0.0
 
     @property
     def duration(self) -> float:
@@ -60,6 +62,11 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
         raise AudioInputError(f"{p}: is a folder, not an audio file")
     if p.stat().st_size == 0:
         raise AudioInputError(f"{p}: file is empty")
+    present = _wav_frames_present(p)
+    if present == 0:
+        raise AudioInputError(
+            f"{p}: contains no audio data (only a WAV header: the file was cut off while copying or recording)"
+        )
     AudioFile = _audiofile()
     try:
         with AudioFile(str(p)) as f:
@@ -68,7 +75,36 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
         raise AudioInputError(f"{p}: not a readable audio file ({_short(exc)})") from None
     if info.frames <= 0 or info.channels <= 0:
         raise AudioInputError(f"{p}: contains no audio")
+    if present is not None and present < info.frames:
+        missing = (info.frames - present) / info.sample_rate
+        info = AudioInfo(p, info.sample_rate, info.channels, present, missing)
     return info
+
+
+def _wav_frames_present(path: Path) -> int | None:
+    """Whole frames actually in a WAV file's data chunk (``None`` when not a plain WAV):
+    a file cut off mid-copy keeps a header that promises more."""
+    if path.suffix.lower() != ".wav":
+        return None
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 16)
+        size = path.stat().st_size
+    except OSError:
+        return None
+    if head[:4] not in (b"RIFF", b"RF64") or head[8:12] != b"WAVE":
+        return None
+    pos, block = 12, 0
+    while pos + 8 <= len(head):
+        cid, clen = head[pos : pos + 4], int.from_bytes(head[pos + 4 : pos + 8], "little")
+        if cid == b"fmt ":
+            block = int.from_bytes(head[pos + 20 : pos + 22], "little")
+        if cid == b"data":
+            if not block or clen == 0xFFFFFFFF:
+                return None
+            return max(0, min(clen, size - pos - 8)) // block
+        pos += 8 + clen + (clen & 1)
+    return None
 
 
 def _short(exc: BaseException) -> str:
@@ -146,11 +182,13 @@ def open_writer(
     p = Path(path)
     kwargs = _format_kwargs(p, bit_depth)
     clip = p.suffix.lower() in (".wav", ".flac", ".aif", ".aiff") and bit_depth != "float"
-    with atomic_path(p) as tmp:
-        try:
-            with AudioFile(
-                str(tmp), "w", samplerate=float(sample_rate), num_channels=channels, **kwargs
-            ) as f:
+    try:
+        with atomic_path(p) as tmp:
+            try:
+                f = AudioFile(str(tmp), "w", samplerate=float(sample_rate), num_channels=channels, **kwargs)
+            except (ValueError, RuntimeError) as exc:
+                raise _WriteFailed(_short(exc)) from None
+            with f:
 
                 def write(block: np.ndarray) -> None:
                     b = np.asarray(block, dtype=np.float32)
@@ -159,12 +197,20 @@ def open_writer(
                     if clip:
                         b = np.clip(b, -1.0, 1.0)
                     step = 1 << 18
-                    for i in range(0, b.shape[1], step):
-                        f.write(np.ascontiguousarray(b[:, i : i + step]))
+                    try:
+                        for i in range(0, b.shape[1], step):
+                            f.write(np.ascontiguousarray(b[:, i : i + step]))
+                    except (ValueError, RuntimeError) as exc:
+                        raise _WriteFailed(_short(exc)) from None
 
+                # errors of the caller's own work between writes pass through unchanged
                 yield write
-        except (ValueError, RuntimeError) as exc:
-            raise OutputError(f"cannot write {p}: {_short(exc)}") from None
+    except _WriteFailed as exc:
+        raise OutputError(f"cannot write {p}: {exc}") from None
+
+
+class _WriteFailed(Exception):
+    """The encoder refused a block (kept apart from OSError so it is reported once)."""
 
 
 def _format_kwargs(p: Path, bit_depth: int | str) -> dict[str, object]:

@@ -7,10 +7,11 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
+import numpy as np
 import typer
 from rich.table import Table
 
-from backline.cli.common import console, err_console, handle_errors
+from backline.cli.common import console, err_console, handle_errors, say
 from backline.errors import AudioInputError
 
 if TYPE_CHECKING:
@@ -47,24 +48,35 @@ def shift_cmd(
     bit_depth: Annotated[str, typer.Option("--bit-depth", help="16, 24 or float (WAV/FLAC).")] = "24",
 ) -> None:
     """Change key and tempo with Rubber Band (high quality). Click and cue stems keep their pitch."""
-    from backline.audio.shift import shift_file, shift_folder
+    from backline.audio.shift import check_shift, shift_file_report, shift_folder
 
+    # everything that can be checked without reading the audio is checked first
     if tempo is not None and bpm is not None:
         raise AudioInputError("give --tempo or --bpm, not both")
+    depth = _bit_depth(bit_depth, out, src.is_dir())
+    check_shift(semitones, 1.0 if tempo is None else tempo)
+    if bpm is not None and (not math.isfinite(bpm) or not 20.0 <= bpm <= 400.0):
+        raise AudioInputError(f"--bpm {bpm:g} is not a tempo (20-400 BPM)")
+    if a4 is not None and (not math.isfinite(a4) or not 380.0 <= a4 <= 500.0):
+        raise AudioInputError(f"--a4 {a4:g} Hz is not a concert pitch (380-500 Hz, usually 440)")
+    if not src.exists():
+        raise AudioInputError(f"{src}: no such file or folder")
     measures = _SourceMeasures(src)
     if a4 is not None:
-        if not 380.0 <= a4 <= 500.0:
-            raise AudioInputError(f"--a4 {a4:g} Hz is not a concert pitch (380-500 Hz, usually 440)")
         source_a4 = measures.a4()
         retune = 12 * math.log2(a4 / source_a4)
         console.print(f"source tuned to A4 = {source_a4:.1f} Hz: {retune * 100:+.0f} cents to A4 = {a4:g} Hz")
         semitones += retune
     ratio = 1.0 if tempo is None else tempo
     if bpm is not None:
-        ratio = bpm / measures.tempo()
-    if ratio <= 0 or ratio > 4 or ratio < 0.25:
+        source_bpm, source_name = measures.tempo()
+        console.print(
+            f"source tempo {source_bpm:.1f} BPM (from {source_name}) -> {bpm:g} BPM", highlight=False
+        )
+        ratio = bpm / source_bpm
+    if not 0.25 <= ratio <= 4:
         raise AudioInputError(f"tempo ratio {ratio:.3f} is outside 0.25..4")
-    depth: int | str = "float" if bit_depth == "float" else int(bit_depth)
+    check_shift(semitones, ratio)
     if src.is_dir():
         res = shift_folder(src, out, semitones=semitones, tempo_ratio=ratio, bit_depth=depth)
         console.print(
@@ -73,23 +85,111 @@ def shift_cmd(
         for p in res.pitch_kept:
             console.print(f"  {p.name}: click/cue stem, time-stretched only")
     else:
-        shift_file(src, out, semitones=semitones, tempo_ratio=ratio, bit_depth=depth)
+        res = shift_file_report(src, out, semitones=semitones, tempo_ratio=ratio, bit_depth=depth)
         console.print(f"wrote {out} (tempo x{ratio:.4f}, {round(semitones, 2):+g} st)")
+    if res.clipped:
+        say(
+            err_console,
+            f"output peaks at {res.peak_dbfs:+.1f} dBFS; {res.clipped} samples clipped at full scale "
+            "(lower the level first, or write --bit-depth float)",
+            "warning:",
+            "yellow",
+        )
+
+
+def _bit_depth(text: str, out: Path, folder: bool) -> int | str:
+    """``--bit-depth``: 16, 24 or float; checked against the output format before any work."""
+    value = text.strip().lower()
+    if value not in ("16", "24", "float"):
+        raise AudioInputError(f"--bit-depth {text!r}: use 16, 24 or float")
+    depth: int | str = "float" if value == "float" else int(value)
+    if not folder:
+        from backline.audio.io import AUDIO_EXTENSIONS
+
+        ext = out.suffix.lower()
+        if ext not in AUDIO_EXTENSIONS:
+            raise AudioInputError(f"{out}: the output must end in one of {', '.join(AUDIO_EXTENSIONS)}")
+        if depth == "float" and ext not in (".wav", ".aif", ".aiff"):
+            raise AudioInputError("--bit-depth float needs a .wav (or .aiff) output")
+    return depth
+
+
+def _tempo_source(src: Path) -> tuple[Path | None, str]:
+    """Which file the source tempo is read from: the file itself; in a folder a click stem,
+    else a drum stem, else ``None`` (a mixdown of all stems), with words for the user."""
+    from backline.audio.shift import is_click_or_cue, stem_files
+
+    if src.is_file():
+        return src, src.name
+    stems = stem_files(src)
+    if not stems:
+        raise AudioInputError(f"{src}: no audio files")
+    clicks = [p for p in stems if is_click_or_cue(p) and _is_click_name(p)]
+    if clicks:
+        return clicks[0], clicks[0].name
+    drums = [p for p in stems if _is_drum_name(p)]
+    if drums:
+        return drums[0], drums[0].name
+    if len(stems) == 1:
+        return stems[0], stems[0].name
+    return None, f"a mix of the {len(stems)} stems"
+
+
+_CLICK_NAMES = {"click", "clicks", "clicktrack", "metronome", "metro", "clk"}
+_DRUM_NAMES = {"drum", "drums", "drumkit", "kit", "perc", "percussion", "beat", "beats", "loop", "loops"}
+
+
+def _tokens(p: Path) -> set[str]:
+    from backline.audio.shift import name_tokens
+
+    return name_tokens(p)
+
+
+def _is_click_name(p: Path) -> bool:
+    return bool(_tokens(p) & _CLICK_NAMES)
+
+
+def _is_drum_name(p: Path) -> bool:
+    return bool(_tokens(p) & _DRUM_NAMES)
 
 
 def _first_stem(src: Path, *, music: bool = False) -> Path:
     """The file itself, or a folder's first stem (with ``music``, the first that is not a
     click or cue track, when there is one)."""
-    from backline.audio.io import AUDIO_EXTENSIONS
-    from backline.audio.shift import is_click_or_cue
+    from backline.audio.shift import is_click_or_cue, stem_files
 
     if src.is_file():
         return src
-    stems = [p for p in sorted(src.iterdir()) if p.suffix.lower() in AUDIO_EXTENSIONS]
+    stems = stem_files(src)
     if not stems:
         raise AudioInputError(f"{src}: no audio files")
     tonal = [p for p in stems if not is_click_or_cue(p)] if music else []
     return (tonal or stems)[0]
+
+
+def _mixdown(folder: Path, dst: Path) -> Path:
+    """All stems of ``folder`` summed to mono (at the first stem's rate) into ``dst``."""
+    from backline.audio.io import iter_blocks, open_writer, probe
+    from backline.audio.shift import stem_files
+
+    stems = stem_files(folder)
+    sr = probe(stems[0]).sample_rate
+    parts = []
+    for p in stems:
+        if probe(p).sample_rate != sr:
+            continue
+        blocks = [b.mean(axis=0) for b in iter_blocks(p)]
+        parts.append(np.concatenate(blocks) if blocks else np.zeros(0, np.float32))
+    n = max(x.size for x in parts)
+    mix = np.zeros(n, np.float32)
+    for x in parts:
+        mix[: x.size] += x
+    peak = float(np.max(np.abs(mix))) if n else 0.0
+    if peak > 1.0:
+        mix /= peak
+    with open_writer(dst, sr, 1, "float") as write:
+        write(mix[None])
+    return dst
 
 
 class _SourceMeasures:
@@ -112,12 +212,20 @@ class _SourceMeasures:
                 ) from None
         return self._features[path]
 
-    def tempo(self) -> float:
-        path = _first_stem(self.src)
-        feat = self._of(path, "--bpm", "--tempo RATIO")
+    def tempo(self) -> tuple[float, str]:
+        """The source tempo and where it was read (a click stem, else drums, else a mix)."""
         from backline.audio.analyze import estimate_tempo
 
-        return float(estimate_tempo(feat, name=str(path)))
+        path, words = _tempo_source(self.src)
+        if path is None:
+            import tempfile
+
+            with tempfile.TemporaryDirectory() as tmp:
+                mix = _mixdown(self.src, Path(tmp) / "mix.wav")
+                feat = self._of(mix, "--bpm", "--tempo RATIO")
+                return float(estimate_tempo(feat, name=words)), words
+        feat = self._of(path, "--bpm", "--tempo RATIO")
+        return float(estimate_tempo(feat, name=str(path))), words
 
     def a4(self) -> float:
         feat = self._of(_first_stem(self.src, music=True), "--a4", "--semitones")
@@ -152,9 +260,9 @@ def check_cmd(
             t.add_row("stereo correlation", f"{r.correlation:+.2f}")
         console.print(t)
         for w in r.warnings:
-            console.print(f"[yellow]warning:[/] {w}")
+            say(console, w, "warning:", "yellow")
         if not r.warnings:
-            console.print("[green]no problems found[/]")
+            console.print("[green]no problems found[/]", markup=True)
     if strict and r.would_distort:
         raise typer.Exit(1)
 
@@ -196,7 +304,7 @@ def analyze_cmd(
         if chart is not None:
             console.print(f"wrote {chart}")
     for w in a.warnings:
-        err_console.print(f"[yellow]warning:[/] {w}", highlight=False)
+        say(err_console, w, "warning:", "yellow")
 
 
 #: The analysis table names a second key as likely as this, or likelier.
@@ -235,14 +343,19 @@ def click_cmd(
 ) -> None:
     """A click stem locked to the beats of a recording (accented downbeats, optional count-in)."""
     from backline.audio.click import click_for_audio
+    from backline.render.click import CLICK_SOUNDS
 
+    if sound not in CLICK_SOUNDS:
+        raise AudioInputError(f"unknown --sound {sound!r}; choose one of {', '.join(CLICK_SOUNDS)}")
+    if count_in < 0:
+        raise AudioInputError(f"--count-in must be 0 or more bars, not {count_in}")
     res = click_for_audio(src, out, count_in_bars=count_in, split=split, cues=cues, sound=sound)
     console.print(f"wrote {', '.join(res.files.values())} and click.json into {out}")
     console.print(f"tempo {res.tempo:.1f} BPM, {res.beats} beats, {res.downbeats} bars")
     if res.offset_seconds > 0:
         console.print(f"the original starts {res.offset_seconds:.3f} s into these files (count-in)")
     for w in res.warnings:
-        err_console.print(f"[yellow]warning:[/] {w}", highlight=False)
+        say(err_console, w, "warning:", "yellow")
 
 
 @audio_app.command("transcribe")

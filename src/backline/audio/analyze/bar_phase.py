@@ -31,15 +31,17 @@ changes the weights did as well on these sets but put a one-drop chart that hold
 chord two bars on beat four.
 
 Being linear, the score is a sum over beats, so :func:`check_bar_phase` applies it beat
-by beat: a Viterbi pass over the offsets from the decoded bar lines, where the decoded
-lines earn :data:`MARGIN` a bar (the decoding is right for about 9 songs in 10, so the
-check must be sure) and a change of offset part of the way through the song costs
-:data:`SWITCH_COST`. A song that holds one phase is judged as a whole; one whose bar
-lines shift partway (a bar of two the decoding kept as four, a re-sync at a lift) can be
-put right piece by piece. The first and last :data:`EDGE` beats take no part (an
+by beat: a Viterbi pass over each beat's position in the bar, where the decoded
+positions earn :data:`MARGIN` a bar (the decoding is right for about 9 songs in 10, so
+the check must be sure), the position follows the decoding's own jumps, and a bar line
+the decoding did not make may only end a bar early (:data:`SHORT_BARS`: a bar of two
+or three) at :data:`SWITCH_COST`. A song that holds one phase is judged as a whole; one
+whose bar lines shift partway (a bar of two the decoding kept as four, a re-sync at a
+lift) can be put right piece by piece, with bars a chart can write (an offset pass
+before it made bars of one, five, six or seven beats there). The first and last :data:`EDGE` beats take no part (an
 ending's held chord outvoted a swing tune's whole song). Right phases: 108 -> 116 of
-the 119 songs, 127 -> 133 of the 136; downbeat F-measure 0.893 -> 0.946 and 0.876 ->
-0.914 (the songs in 3/4 unchanged).
+the 119 songs, 127 -> 133 of the 136; downbeat F-measure 0.893 -> 0.951 and 0.876 ->
+0.915 (the songs in 3/4 unchanged).
 
 The weights carry what the rendered grooves share with the field (a one-drop's kick on
 three, chords changing on one and held through two); a groove unlike all of them keeps
@@ -53,6 +55,7 @@ import numpy as np
 __all__ = [
     "EDGE",
     "MARGIN",
+    "SHORT_BARS",
     "SWITCH_COST",
     "WEIGHTS",
     "bar_phase_features",
@@ -77,15 +80,17 @@ WEIGHTS = np.array(
 #: 0.946 -> 0.953) and costs the check sets 0.914 -> 0.907 (two songs moved wrong, one
 #: right).
 MARGIN = 1.0
-#: What changing the bar lines' phase part of the way through a song costs, in the
-#: score's units (summed over the beats: the margin alone is MARGIN a bar). A phase
-#: change the decoding did not make needs about this much evidence, so a steady song is
+#: What a bar line the decoding did not make costs part of the way through a song (a
+#: bar ended early: its phase changes), in the score's units (summed over the beats: the
+#: margin alone is MARGIN a bar). It needs about this much evidence, so a steady song is
 #: in practice judged as a whole. On cues of pure noise (no groove) a fixed cost lets
 #: long files be cut into pieces more often than short ones; on music it does not: the
-#: 258 songs in 4/4 of the nine sets strung end to end, 16 or 64 at a time (one to four
-#: hours), have 0.02% of their beats moved off a right decoding, against 0.16% checked
-#: one song at a time. 16 and 24 split steady songs of the check sets (docs/audio.md).
+#: 258 songs in 4/4 of the nine sets strung end to end, 16 at a time (about an hour),
+#: have 0.01% of their beats moved off a right decoding, against 0.05% checked one song
+#: at a time. 16 and 24 split steady songs of the check sets (docs/audio.md).
 SWITCH_COST = 40.0
+#: The bars shorter than four beats a 4/4 song may have (a chart's 2/4 and 3/4 bars).
+SHORT_BARS = (2, 3)
 #: Fewer beats than this (four bars) tell nothing about the bar.
 MIN_BEATS = 16
 #: Beats at each end of the song that take no part: the four-beat chord change needs four
@@ -148,34 +153,46 @@ def bar_phase_features(cues: np.ndarray) -> np.ndarray:
 
 
 def check_bar_phase(bar_pos: np.ndarray, cues: np.ndarray | None) -> np.ndarray:
-    """``bar_pos`` (position of each beat in a 4/4 bar, 0 = downbeat) with its phase
-    checked, piece by piece, against :data:`WEIGHTS`.
+    """``bar_pos`` (position of each beat in a 4/4 bar, 0 = downbeat) checked, piece by
+    piece, against :data:`WEIGHTS`.
 
-    Each beat can keep its decoded position or be moved by one, two or three beats (an
-    offset); a beat at position ``k`` scores ``WEIGHTS[k]`` times its cues, the decoded
-    positions earn :data:`MARGIN` a bar, and changing the offset costs
-    :data:`SWITCH_COST`; the first and last :data:`EDGE` beats score nothing. The best
-    offsets over the song (Viterbi, :func:`librosa.sequence.viterbi`) are applied. Where the decoding holds one phase and
+    The hidden state is each beat's position in the bar (a Viterbi pass): a beat at
+    position ``k`` scores ``WEIGHTS[k]`` times its cues, a beat where the decoding put it
+    earns :data:`MARGIN` a bar, and the first and last :data:`EDGE` beats score nothing.
+    The position moves on by one each beat, or as the decoding moved it where the
+    decoding jumps; besides, a bar may end early, after :data:`SHORT_BARS` beats (a bar
+    of two or three, as charts write them in 4/4 songs), at :data:`SWITCH_COST`. Where
     no piece outweighs the cost, this is the whole song's bars scored per phase, moved
-    when another beats theirs by :data:`MARGIN` a bar; a song whose bars shift part of
-    the way (a bar of two, which the decoding kept as four) is put right piece by piece
-    when the evidence outweighs the cost."""
-    import librosa
-
+    when another phase beats the decoded one by :data:`MARGIN` a bar; a song with a bar
+    of two that the decoding kept as four is put right from that bar on when the
+    evidence outweighs the cost."""
     pos = np.asarray(bar_pos)
     if cues is None or not np.any(pos == 0) or cues.shape[1] != len(pos):
         return pos
     n, at = len(pos), pos.astype(int)
-    per_position = WEIGHTS @ cues  # (4, n): each beat's score at each position
-    beat = np.arange(n)
-    emit = np.stack([per_position[(at + o) % 4, beat] for o in range(4)])
-    emit[0] += MARGIN / 4
+    emit = WEIGHTS @ cues  # (4, n): each beat's score at each position
+    emit[at, np.arange(n)] += MARGIN / 4
     emit[:, :EDGE] = 0.0
     emit[:, n - EDGE :] = 0.0
-    # librosa's Viterbi takes probabilities: each beat's scores as odds (shifting a
-    # beat's four scores alike changes no path), a change of offset as odds e^-cost.
-    move = np.full((4, 4), np.exp(-SWITCH_COST))
-    np.fill_diagonal(move, 1.0)
-    odds = np.exp(emit - emit.max(axis=0))
-    offset = librosa.sequence.viterbi(odds, move / move.sum(axis=1, keepdims=True))
-    return ((at + offset) % 4).astype(pos.dtype)
+    states = np.arange(4)
+    # log-odds of a move from position i to position j: on by one, or an early bar line
+    steady = np.full((4, 4), -np.inf)
+    steady[states, (states + 1) % 4] = 0.0
+    for length in SHORT_BARS:
+        steady[length - 1, 0] = -SWITCH_COST
+    jump = (at[1:] - at[:-1] - 1) % 4  # where the decoding jumps, and by how much
+    score = emit[:, 0].copy()
+    back = np.zeros((n, 4), dtype=np.int64)
+    for t in range(1, n):
+        move = steady
+        if jump[t - 1]:
+            move = steady.copy()
+            move[states, (states + 1 + jump[t - 1]) % 4] = 0.0
+        cand = score[:, None] + move
+        back[t] = np.argmax(cand, axis=0)
+        score = cand[back[t], states] + emit[:, t]
+    path = np.zeros(n, dtype=np.int64)
+    path[-1] = int(np.argmax(score))
+    for t in range(n - 1, 0, -1):
+        path[t - 1] = back[t, path[t]]
+    return path.astype(pos.dtype)

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
@@ -361,37 +360,10 @@ def extract_features(path: str | os.PathLike[str]) -> Features:
         ex.push(np.zeros(0, dtype=np.float32), final=True)
     if n == 0:
         raise AudioInputError(f"{path}: contains no audio")
-    short = _wav_shortfall(Path(path))
     warnings: tuple[str, ...] = ()
-    if short is not None:
+    if info.missing_seconds > 0:
         warnings = (
-            f"the file is truncated: {short:.1f} s of the length in its header are missing (read as silence)",
+            f"the file is truncated: {info.missing_seconds:.1f} s of the length in its header are missing "
+            "(analysed what is there)",
         )
     return ex.result(n / SR, warnings)
-
-
-def _wav_shortfall(path: Path) -> float | None:
-    """Seconds missing from a WAV file whose data chunk is shorter than its header says."""
-    if path.suffix.lower() != ".wav":
-        return None
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(1 << 16)
-        size = path.stat().st_size
-    except OSError:
-        return None
-    if head[:4] not in (b"RIFF", b"RF64") or head[8:12] != b"WAVE":
-        return None
-    pos, rate, block = 12, 0, 0
-    while pos + 8 <= len(head):
-        cid, clen = head[pos : pos + 4], int.from_bytes(head[pos + 4 : pos + 8], "little")
-        if cid == b"fmt ":
-            block = int.from_bytes(head[pos + 20 : pos + 22], "little")
-            rate = int.from_bytes(head[pos + 12 : pos + 16], "little")
-        if cid == b"data":
-            missing = pos + 8 + clen - size
-            if missing > 0 and rate and block and clen != 0xFFFFFFFF:
-                return missing / block / rate
-            return None
-        pos += 8 + clen + (clen & 1)
-    return None
