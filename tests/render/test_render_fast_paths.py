@@ -62,7 +62,9 @@ def test_interpolation_bound_holds_for_a_worst_case_signal() -> None:
     x = np.zeros(256, dtype=np.float32)
     x[100:116] = np.sign(np.sinc(np.arange(-7.5, 8.5, 1.0)))  # signs of the ideal interpolator
     assert true_peak_envelope(x).max() <= h_bound * 1.0001
-    assert h_bound < 2.0
+    # the interpolator is the true-peak meter's of `audio check` (resample_poly's design):
+    # a bound this size still leaves blocks more than 7 dB under the ceiling unoversampled
+    assert h_bound < 2.5
 
 
 def _reference_limit(x: np.ndarray, ceiling: float, la: int, hold: int) -> np.ndarray:

@@ -194,7 +194,7 @@ def _guard(
     tp = -1.0
     if known is not None:
         env, scale, floor, regions = known
-        reach = 16  # > the interpolator's reach (8 samples) + 1
+        reach = 16  # > the interpolator's reach (10 samples) + 1
         n = y.shape[1]
         pos = 0  # regions are sorted and apart: read env between them
         for lo, hi, _g in regions:
