@@ -55,6 +55,8 @@ def test_progression_beats_downbeats_key_chords(pop_song: tuple[Analysis, np.nda
     # Chord spans cover the file without gaps.
     assert a.chords[0].start == 0.0 and a.chords[-1].end == pytest.approx(a.duration)
     assert all(x.end == pytest.approx(y.start) for x, y in zip(a.chords, a.chords[1:], strict=False))
+    # nothing past the end of the file (a beat tracked a frame past it ended a chord at 30.007 s of 30 s)
+    assert max(a.beats) <= a.duration and all(c.end <= a.duration for c in a.chords)
     assert a.confidence > 0.6
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
@@ -158,3 +159,44 @@ def test_retune_and_new_tempo_read_the_source_once(tmp_path: Path, monkeypatch: 
     # 6 cents: the measured A4 (within 4 cents) plus up to 3 cents from re-timing Rubber
     # Band's drift onto the exact beat grid (see backline.audio.shift)
     assert abs(cents(peak_hz(out), 220.0)) < 6
+
+
+def test_progress_rises_to_the_total_and_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder shifted in chunks (three of 1 s, two Rubber Band passes each: a click stem
+    keeps its pitch) reports the seconds done after each pass and chunk, rising strictly
+    to the total; the files are the same as without a progress callback."""
+    monkeypatch.setattr(shift_mod, "CHUNK_SECONDS", 1.0)
+    monkeypatch.setattr(shift_mod, "CONTEXT_SECONDS", 0.5)
+    src = tmp_path / "stems"
+    src.mkdir()
+    write_audio(src / "keys.wav", sine(440.0, 3.0), SR)
+    write_audio(src / "click.wav", sine(1000.0, 2.5), SR)  # shorter: the total is the longest
+    calls: list[tuple[float, float]] = []
+    res = shift_folder(
+        src, tmp_path / "a", semitones=2, tempo_ratio=0.9, progress=lambda d, t: calls.append((d, t))
+    )
+    done = [d for d, _ in calls]
+    assert {t for _, t in calls} == {3.0}
+    assert len(calls) >= 6  # two passes in each of three chunks
+    assert all(b > a for a, b in itertools.pairwise(done)) and done[0] > 0
+    assert done[-1] == 3.0
+    plain = shift_folder(src, tmp_path / "b", semitones=2, tempo_ratio=0.9)
+    for p, q in zip(res.outputs, plain.outputs, strict=True):
+        assert np.array_equal(read_audio(p)[0], read_audio(q)[0])
+
+
+def test_progress_of_one_block_and_of_a_copy(tmp_path: Path) -> None:
+    """A short file in one Rubber Band call reports once, at the end; no shift at all
+    (a copy) reports too."""
+    f = tmp_path / "a.wav"
+    write_audio(f, sine(440.0, 2.0), SR)
+    for semitones in (1.0, 0.0):
+        calls: list[tuple[float, float]] = []
+
+        def record(done: float, total: float, calls: list[tuple[float, float]] = calls) -> None:
+            calls.append((done, total))
+
+        shift_file(f, tmp_path / "b.wav", semitones=semitones, progress=record)
+        assert calls == [(2.0, 2.0)]

@@ -141,3 +141,66 @@ def test_the_analysis_table_names_a_close_second_key() -> None:
     assert _key_text(analysis((("C major", 0.9), ("A minor", 0.06)))) == "C major"
     lift = (Segment(0.0, 30.0, "C major"), Segment(30.0, 60.0, "Db major"))
     assert _key_text(analysis((("C major", 0.97),), lift)) == "C major, then Db major from 30.0 s"
+
+
+@pytest.fixture
+def terminal_stderr(monkeypatch: pytest.MonkeyPatch) -> None:
+    """stderr as a terminal (progress shows there), stdout still a pipe."""
+    from rich.console import Console
+
+    import backline.cli.audio_cmds as cmds
+
+    monkeypatch.setattr(
+        cmds, "err_console", Console(stderr=True, force_terminal=True, markup=False, width=100)
+    )
+
+
+def _beeps(path: Path, seconds: float = 4.0) -> Path:
+    t = np.arange(int(seconds * SR)) / SR
+    y = 0.3 * np.sin(2 * np.pi * 440 * t) * np.exp(-8 * (t % 0.5))
+    sf.write(path, y.astype(np.float32), SR)
+    return path
+
+
+def test_analyze_json_stdout_stays_pure_json(tmp_path: Path, terminal_stderr: None) -> None:
+    """With ``--json`` stdout is the JSON alone and no spinner is drawn, even on a terminal;
+    without it the spinner ("analysing beeps.wav (0:04)") goes to stderr, never stdout."""
+    src = _beeps(tmp_path / "beeps.wav")
+    r = runner.invoke(app, ["audio", "analyze", str(src), "--json"])
+    assert r.exit_code == 0, r.output
+    assert isinstance(json.loads(r.stdout), dict)
+    assert r.stdout.lstrip().startswith("{") and r.stdout.rstrip().endswith("}")
+    assert "\x1b" not in r.stdout and "analysing" not in r.stderr
+    r = runner.invoke(app, ["audio", "analyze", str(src)])
+    assert r.exit_code == 0, r.output
+    assert "analysing beeps.wav (0:04)" in r.stderr
+    assert "analysing" not in r.stdout and "tempo" in r.stdout
+    r = runner.invoke(app, ["audio", "analyze", str(src), "--quiet"])
+    assert r.exit_code == 0 and "analysing" not in r.stderr
+
+
+def test_no_progress_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
+    src = _beeps(tmp_path / "beeps.wav")
+    r = runner.invoke(app, ["audio", "analyze", str(src)])
+    assert r.exit_code == 0, r.output
+    assert "analysing" not in r.stderr and "\x1b" not in r.stderr
+    pytest.importorskip("pedalboard")
+    r = runner.invoke(app, ["audio", "shift", str(src), "--semitones", "1", "-o", str(tmp_path / "o.wav")])
+    assert r.exit_code == 0, r.output
+    assert "shifting" not in r.stderr and "\x1b" not in r.stderr
+
+
+def test_shift_shows_a_progress_bar_on_stderr(tmp_path: Path, terminal_stderr: None) -> None:
+    pytest.importorskip("pedalboard")
+    stems = tmp_path / "stems"
+    stems.mkdir()
+    _beeps(stems / "keys.wav", 2.0)
+    _beeps(stems / "click.wav", 2.0)
+    r = runner.invoke(app, ["audio", "shift", str(stems), "--semitones", "2", "-o", str(tmp_path / "out")])
+    assert r.exit_code == 0, r.output
+    assert "shifting 2 stems" in r.stderr and "0:02 / 0:02" in r.stderr
+    assert "shifting" not in r.stdout and "shifted 2 stems" in r.stdout
+    r = runner.invoke(
+        app, ["audio", "shift", str(stems), "--semitones", "2", "-q", "-o", str(tmp_path / "out2")]
+    )
+    assert r.exit_code == 0 and "shifting" not in r.stderr

@@ -201,6 +201,74 @@ def test_scales_match_chord_families() -> None:
     assert parse_chord("Bdim7").scale_name == "whole-half diminished"
 
 
+def test_minor_seventh_flat_nine_gets_a_scale_with_the_flat_nine() -> None:
+    """Dorian has a natural 9: Cm7b9 plays phrygian, whose b2 is the chord's Db."""
+    c = parse_chord("Cm7b9")
+    assert c.scale_name == "phrygian"
+    assert 1 in c.scale and 2 not in c.scale  # Db, not D
+    assert set(c.pitch_classes) <= set(c.scale)
+    assert parse_chord("Dm7").scale_name == "dorian"  # no b9: unchanged
+
+
+BROKEN = [
+    # symbol, the part named, why
+    ("C7(b9", "(b9", "unclosed parenthesis"),
+    ("C(", "(", "unclosed parenthesis"),
+    ("C7(b9/E", "(b9", "unclosed parenthesis before a slash bass"),
+    ("Cm7(b9,#11", "(b9,#11", "unclosed parenthesis"),
+    ("C7)", ")", "stray closing parenthesis"),
+    ("C/B)", ")", "stray closing parenthesis after a slash bass"),
+    ("C7(b9))", ")", "one ')' too many"),
+    ("Cmaj7maj7", "maj7", "major seventh twice"),
+    ("C^7maj7", "maj7", "major seventh twice"),
+    ("C7#9b9#9", "#9", "same alteration twice"),
+    ("C7b9b9", "b9", "same alteration twice"),
+    ("C7(#11,+11)", "+11", "same alteration twice, spelled two ways"),
+    ("Cadd9add9", "add9", "same added tone twice"),
+    ("C7no3no3", "no3", "same omission twice"),
+    ("Csus4sus4", "sus4sus4", "sus written twice"),
+    ("Caugaug", "aug", "augmented twice"),
+    ("Chm7b5", "m7b5", "half-diminished twice"),
+    ("C/", "/", "slash without a bass"),
+    ("C7/", "/", "slash without a bass"),
+    ("C7 / ", "/", "slash without a bass"),
+]
+
+
+@pytest.mark.parametrize("symbol,bad,why", BROKEN, ids=[b[0] for b in BROKEN])
+def test_broken_symbols_are_errors_not_guesses(symbol: str, bad: str, why: str) -> None:
+    with pytest.raises(ChordSymbolError) as ei:
+        parse_chord(symbol)
+    assert ei.value.symbol == symbol, why
+    assert ei.value.bad_part == bad, why
+    assert str(ei.value) == f"unknown chord symbol {symbol!r}: cannot read {bad!r}"
+
+
+def test_broken_suffixes_are_errors_for_numeral_charts_too() -> None:
+    from backline.model.chord import parse_quality
+
+    for suffix, bad in (("7(b9", "(b9"), ("7)", ")"), ("maj7maj7", "maj7"), ("7b9b9", "b9")):
+        with pytest.raises(ChordSymbolError) as ei:
+            parse_quality(suffix, "V" + suffix)
+        assert ei.value.bad_part == bad and ei.value.symbol == "V" + suffix
+
+
+@pytest.mark.parametrize(
+    "symbol,name",
+    [
+        ("C7(b9/E)", "C7b9/E"),  # a group closed after the slash bass
+        ("C7(b9)/E", "C7b9/E"),
+        ("Cm(maj7)", "Cmmaj7"),  # the head consumes the '('
+        ("C6/9", "C69"),
+        ("C7b9#9", "C7b9#9"),  # two different ninths are a real chord
+        ("Csus2sus4", "Csus2sus4"),
+        ("C7(b9)(#11)", "C7b9#11"),
+    ],
+)
+def test_well_formed_neighbours_of_broken_symbols_still_read(symbol: str, name: str) -> None:
+    assert parse_chord(symbol).name == name
+
+
 # ---- property: spell, re-parse, same pitch classes ---------------------------------
 
 ROOTS = ["C", "C#", "Db", "D", "Eb", "E", "F", "F#", "Gb", "G", "Ab", "A", "Bb", "B", "Cb"]

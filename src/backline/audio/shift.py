@@ -43,6 +43,7 @@ __all__ = [
     "is_click_or_cue",
     "is_hidden",
     "MAX_SEMITONES",
+    "ShiftProgress",
 ]
 
 #: Chunk length for a stereo file; with more channels (a folder of stems) chunks are
@@ -56,6 +57,10 @@ MAX_SEMITONES = 36.0
 
 Reader = Callable[[int, int], np.ndarray]
 Writer = Callable[[np.ndarray], None]
+#: ``progress(done, total)``: seconds of input audio shifted so far, of ``total``. Called
+#: after each chunk and each Rubber Band pass, never decreasing; the last call has
+#: ``done == total``.
+ShiftProgress = Callable[[float, float], None]
 
 
 def shift_audio(
@@ -156,16 +161,35 @@ def _drift(sr: int, ratio: float, semitones: float) -> float:
     return _DRIFTS[key]
 
 
-def _process_block(x: np.ndarray, sr: int, semitones: Sequence[float], ratio: float) -> np.ndarray:
-    """Shift one block of channels; every channel ends on the same exact time map."""
+def _process_block(
+    x: np.ndarray,
+    sr: int,
+    semitones: Sequence[float],
+    ratio: float,
+    tick: Callable[[float], None] | None = None,
+) -> np.ndarray:
+    """Shift one block of channels; every channel ends on the same exact time map.
+
+    ``tick(fraction)`` is told how much of the block is done after each Rubber Band pass
+    but the last (the caller reports the whole block)."""
     shifts = sorted(set(semitones))
     if len(shifts) == 1:
         # one call for all channels: they share Rubber Band's time map
         y = _rubberband(x, sr, ratio, shifts[0])
         return _retime(y, x, sr, ratio)
+    passes = int(ratio != 1.0) + sum(st != 0.0 for st in shifts)
+    done = 0
+
+    def passed() -> None:
+        nonlocal done
+        done += 1
+        if tick is not None and done < passes:
+            tick(done / passes)
+
     y = x
     if ratio != 1.0:
         y = _retime(_rubberband(x, sr, ratio, 0.0), x, sr, ratio)
+        passed()
     out = np.array(y, dtype=np.float32)
     sel = np.asarray(semitones)
     for st in shifts:
@@ -174,6 +198,7 @@ def _process_block(x: np.ndarray, sr: int, semitones: Sequence[float], ratio: fl
         rows = np.flatnonzero(sel == st)
         part = y[rows]
         out[rows] = _retime(_rubberband(part, sr, 1.0, st), part, sr, 1.0)
+        passed()
     return out
 
 
@@ -295,16 +320,44 @@ def _interpolate(y: np.ndarray, pos: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- streaming
 
 
+class _Reporter:
+    """Passes input samples done to a :data:`ShiftProgress` as seconds, only when they grow."""
+
+    def __init__(self, progress: ShiftProgress | None, n: int, sample_rate: int) -> None:
+        self._progress, self._n, self._sr = progress, n, sample_rate
+        self._last = 0
+
+    def __call__(self, samples: float) -> None:
+        done = min(self._n, int(samples))
+        if self._progress is not None and done > self._last:
+            self._last = done
+            self._progress(done / self._sr, self._n / self._sr)
+
+    def span(self, start: int, end: int) -> Callable[[float], None] | None:
+        """A ``tick(fraction)`` for a block covering input samples ``start..end``."""
+        if self._progress is None:
+            return None
+        return lambda f: self(start + f * (end - start))
+
+
 def _shift_stream(
-    read: Reader, n: int, semitones: Sequence[float], sample_rate: int, tempo_ratio: float, write: Writer
+    read: Reader,
+    n: int,
+    semitones: Sequence[float],
+    sample_rate: int,
+    tempo_ratio: float,
+    write: Writer,
+    progress: ShiftProgress | None = None,
 ) -> None:
     """Shift ``n`` samples obtained with ``read(a, b)`` and pass the result to ``write`` in order.
 
     ``semitones`` has one value per channel. Long inputs are processed in chunks that
     overlap by ``2 * CONTEXT_SECONDS``; consecutive runs are joined in the overlap at the
-    lag where they agree best (see :func:`_join`): memory stays bounded.
+    lag where they agree best (see :func:`_join`): memory stays bounded. ``progress`` is
+    told the seconds of input done after each chunk (see :data:`ShiftProgress`).
     """
     check_shift(max(semitones, key=abs) if semitones else 0.0, tempo_ratio)
+    report = _Reporter(progress, n, sample_rate)
     channels = len(semitones)
     n_out = round(n / tempo_ratio)
     per_stereo = CHUNK_SECONDS * 2 / max(2, channels)
@@ -312,10 +365,13 @@ def _shift_stream(
     if all(s == 0 for s in semitones) and tempo_ratio == 1.0:
         for a in range(0, n, chunk):
             write(np.array(read(a, min(n, a + chunk)), dtype=np.float32))
+            report(min(n, a + chunk))
         return
     ctx = int(CONTEXT_SECONDS * sample_rate)
     if n <= chunk + 2 * ctx:
-        write(_fit(_process_block(read(0, n), sample_rate, semitones, tempo_ratio), n_out))
+        y = _process_block(read(0, n), sample_rate, semitones, tempo_ratio, report.span(0, n))
+        write(_fit(y, n_out))
+        report(n)
         return
     fade = max(1, int(FADE_SECONDS * sample_rate))
     max_shift = int(JOIN_SHIFT_SECONDS * sample_rate)
@@ -325,7 +381,9 @@ def _shift_stream(
     for start in range(0, n, chunk):
         end = min(n, start + chunk)
         a, b = max(0, start - ctx), min(n, end + ctx)
-        y = _process_block(read(a, b), sample_rate, semitones, tempo_ratio)
+        y = _process_block(read(a, b), sample_rate, semitones, tempo_ratio, report.span(start, end))
+        if end < n:
+            report(end)
         y_at = round(a / tempo_ratio)  # output position of y[:, 0] on the ideal map
         if held is None:
             held, held_at = y, y_at
@@ -343,6 +401,7 @@ def _shift_stream(
         held, held_at = y, y_at
     assert held is not None
     write(_fit(held[:, done - held_at :], n_out - done))
+    report(n)
 
 
 def _best_shift(held: np.ndarray, held_at: int, y: np.ndarray, y_at: int, m: int) -> int:
@@ -494,11 +553,15 @@ def shift_file(
     tempo_ratio: float = 1.0,
     bit_depth: int | str = 24,
     pad_to: int | None = None,
+    progress: ShiftProgress | None = None,
 ) -> Path:
     """Shift one file into ``dst`` (format from its extension), streaming: memory stays
     bounded for any length. The input is never overwritten. ``pad_to`` pads the input
-    with silence to that many samples first."""
-    return _shift_files([Path(src)], [Path(dst)], [semitones], tempo_ratio, bit_depth, pad_to).outputs[0]
+    with silence to that many samples first; ``progress`` is told the seconds done (see
+    :data:`ShiftProgress`)."""
+    return _shift_files(
+        [Path(src)], [Path(dst)], [semitones], tempo_ratio, bit_depth, pad_to, progress=progress
+    ).outputs[0]
 
 
 def shift_file_report(
@@ -508,9 +571,12 @@ def shift_file_report(
     semitones: float = 0.0,
     tempo_ratio: float = 1.0,
     bit_depth: int | str = 24,
+    progress: ShiftProgress | None = None,
 ) -> ShiftResult:
     """:func:`shift_file` with the output peak and clip count."""
-    return _shift_files([Path(src)], [Path(dst)], [semitones], tempo_ratio, bit_depth, None)
+    return _shift_files(
+        [Path(src)], [Path(dst)], [semitones], tempo_ratio, bit_depth, None, progress=progress
+    )
 
 
 def _shift_files(
@@ -520,8 +586,11 @@ def _shift_files(
     tempo_ratio: float,
     bit_depth: int | str,
     pad_to: int | None,
+    *,
+    progress: ShiftProgress | None = None,
 ) -> ShiftResult:
-    """Shift files together, in one stream: all their channels share Rubber Band's calls."""
+    """Shift files together, in one stream: all their channels share Rubber Band's calls.
+    ``progress`` is told the seconds of input done (see :data:`ShiftProgress`)."""
     from pedalboard.io import AudioFile
 
     check_shift(max(semitones, key=abs), tempo_ratio)
@@ -556,7 +625,7 @@ def _shift_files(
             for w, c0, c1 in zip(watches, bounds[:-1], bounds[1:], strict=True):
                 w(block[c0:c1])
 
-        _shift_stream(read, n, per_channel, sr, tempo_ratio, write)
+        _shift_stream(read, n, per_channel, sr, tempo_ratio, write, progress)
     return ShiftResult(
         srcs,
         dsts,
@@ -575,13 +644,15 @@ def shift_folder(
     semitones: float = 0.0,
     tempo_ratio: float = 1.0,
     bit_depth: int | str = 24,
+    progress: ShiftProgress | None = None,
 ) -> ShiftResult:
     """Shift every stem of a folder, keeping them sample-aligned.
 
     Every output has ``round(n / tempo_ratio)`` samples where ``n`` is the longest
     stem (shorter stems are padded with silence). All stems go through the same Rubber
     Band calls, so they share one time map; click and cue stems are time-stretched but
-    keep their pitch. Hidden files (``._bass.wav``) are skipped.
+    keep their pitch. Hidden files (``._bass.wav``) are skipped. ``progress`` is told the
+    seconds of audio done, of the longest stem's (see :data:`ShiftProgress`).
     """
     s, d = Path(src), Path(dst)
     if not s.is_dir():
@@ -593,6 +664,8 @@ def shift_folder(
         raise AudioInputError(f"{d}: output folder is the input folder; choose another")
     check_shift(semitones, tempo_ratio)
     shifts = [0.0 if is_click_or_cue(f) else semitones for f in files]
-    res = _shift_files(files, [d / f.name for f in files], shifts, tempo_ratio, bit_depth, None)
+    res = _shift_files(
+        files, [d / f.name for f in files], shifts, tempo_ratio, bit_depth, None, progress=progress
+    )
     kept = [f for f, st in zip(files, shifts, strict=True) if st != semitones]
     return ShiftResult(files, res.outputs, semitones, tempo_ratio, kept, res.peak_dbfs, res.clipped)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 import typer
@@ -17,12 +19,77 @@ from backline.errors import AudioInputError
 if TYPE_CHECKING:
     from backline.audio.analyze.core import Analysis
     from backline.audio.analyze.features import Features
+    from backline.audio.shift import ShiftProgress
 
 __all__ = ["audio_app", "register"]
 
 audio_app = typer.Typer(
     help="Work on audio you already have: shift, check, analyze, click, transcribe.", no_args_is_help=True
 )
+
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")]
+
+
+# --------------------------------------------------------------------------- progress
+# Progress goes to stderr, only when stderr is a terminal (never into a pipe or a log, and
+# never onto stdout, which carries the results), and is transient: it is gone when the
+# command prints its results. Rich redraws it a few times a second from its own thread.
+
+
+def _shows_progress(quiet: bool = False) -> bool:
+    return not quiet and err_console.is_terminal
+
+
+def _clock(seconds: float) -> str:
+    s = max(0, round(seconds))
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+def _progress(*columns: Any) -> Any:
+    """A transient rich Progress on stderr (stdout left alone), redrawn 5 times a second."""
+    from rich.progress import Progress
+
+    return Progress(
+        *columns, console=err_console, transient=True, redirect_stdout=False, refresh_per_second=5
+    )
+
+
+@contextlib.contextmanager
+def _spinner(text: str, show: bool) -> Iterator[None]:
+    """A transient spinner with ``text`` and the time elapsed on stderr while the block runs."""
+    if not show:
+        yield
+        return
+    from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with _progress(
+        SpinnerColumn(), TextColumn("{task.description}", markup=False), TimeElapsedColumn()
+    ) as bar:
+        bar.add_task(text, total=None)
+        yield
+
+
+@contextlib.contextmanager
+def _shift_bar(label: str, show: bool) -> Iterator[ShiftProgress | None]:
+    """A transient bar on stderr (as ``render`` shows one) fed by the shift's progress
+    callback: seconds of audio done of the total; ``None`` (no callback) when not shown."""
+    if not show:
+        yield None
+        return
+    from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
+
+    with _progress(
+        TextColumn("{task.description:<24}", style="bold", markup=False),
+        BarColumn(),
+        TextColumn("{task.fields[audio]}", markup=False),
+        TimeElapsedColumn(),
+    ) as bar:
+        task = bar.add_task(label, total=None, audio="")
+
+        def progress(done: float, total: float) -> None:
+            bar.update(task, completed=done, total=total, audio=f"{_clock(done)} / {_clock(total)}")
+
+        yield progress
 
 
 @audio_app.command("shift")
@@ -46,9 +113,10 @@ def shift_cmd(
         typer.Option("--a4", help="Retune to this concert pitch in Hz, e.g. 440 (the source's is measured)."),
     ] = None,
     bit_depth: Annotated[str, typer.Option("--bit-depth", help="16, 24 or float (WAV/FLAC).")] = "24",
+    quiet: QuietOption = False,
 ) -> None:
     """Change key and tempo with Rubber Band (high quality). Click and cue stems keep their pitch."""
-    from backline.audio.shift import check_shift, shift_file_report, shift_folder
+    from backline.audio.shift import check_shift, shift_file_report, shift_folder, stem_files
 
     # everything that can be checked without reading the audio is checked first
     if tempo is not None and bpm is not None:
@@ -61,15 +129,18 @@ def shift_cmd(
         raise AudioInputError(f"--a4 {a4:g} Hz is not a concert pitch (380-500 Hz, usually 440)")
     if not src.exists():
         raise AudioInputError(f"{src}: no such file or folder")
+    show = _shows_progress(quiet)
     measures = _SourceMeasures(src)
     if a4 is not None:
-        source_a4 = measures.a4()
+        with _spinner(f"measuring the tuning of {src.name}", show):
+            source_a4 = measures.a4()
         retune = 12 * math.log2(a4 / source_a4)
         console.print(f"source tuned to A4 = {source_a4:.1f} Hz: {retune * 100:+.0f} cents to A4 = {a4:g} Hz")
         semitones += retune
     ratio = 1.0 if tempo is None else tempo
     if bpm is not None:
-        source_bpm, source_name = measures.tempo()
+        with _spinner(f"measuring the tempo of {src.name}", show):
+            source_bpm, source_name = measures.tempo()
         console.print(
             f"source tempo {source_bpm:.1f} BPM (from {source_name}) -> {bpm:g} BPM", highlight=False
         )
@@ -78,14 +149,22 @@ def shift_cmd(
         raise AudioInputError(f"tempo ratio {ratio:.3f} is outside 0.25..4")
     check_shift(semitones, ratio)
     if src.is_dir():
-        res = shift_folder(src, out, semitones=semitones, tempo_ratio=ratio, bit_depth=depth)
+        count = len(stem_files(src))
+        label = f"shifting {count} stem{'' if count == 1 else 's'}"
+        with _shift_bar(label, show) as progress:
+            res = shift_folder(
+                src, out, semitones=semitones, tempo_ratio=ratio, bit_depth=depth, progress=progress
+            )
         console.print(
             f"shifted {len(res.outputs)} stems into {out} (tempo x{ratio:.4f}, {round(semitones, 2):+g} st)"
         )
         for p in res.pitch_kept:
             console.print(f"  {p.name}: click/cue stem, time-stretched only")
     else:
-        res = shift_file_report(src, out, semitones=semitones, tempo_ratio=ratio, bit_depth=depth)
+        with _shift_bar(f"shifting {src.name}", show) as progress:
+            res = shift_file_report(
+                src, out, semitones=semitones, tempo_ratio=ratio, bit_depth=depth, progress=progress
+            )
         console.print(f"wrote {out} (tempo x{ratio:.4f}, {round(semitones, 2):+g} st)")
     if res.clipped:
         say(
@@ -275,12 +354,15 @@ def analyze_cmd(
     chart: Annotated[
         Path | None, typer.Option("--chart", help="Also write a chart (sections, bars, chords) here.")
     ] = None,
+    quiet: QuietOption = False,
 ) -> None:
     """Tempo, beats, downbeats, meter, key, chords on the beat and sections of a recording."""
     from backline.audio.analyze import analysis_to_song, analyze_file
 
     _refuse_overwrite(src, chart)
-    a = analyze_file(src)
+    show = _shows_progress(quiet or as_json)  # --json: nothing but the JSON
+    with _spinner(f"analysing {src.name}{_length(src) if show else ''}", show):
+        a = analyze_file(src)
     if chart is not None:
         from backline.formats import save_song
 
@@ -318,6 +400,19 @@ def _key_text(a: Analysis) -> str:
         first, (second, p) = a.key_candidates[0][1], a.key_candidates[1]
         text += f" ({first:.0%}; or {second}, {p:.0%})"
     return text + "".join(f", then {k.label} from {k.start:.1f} s" for k in a.keys[1:])
+
+
+def _length(src: Path) -> str:
+    """`` (3:20)``, the length of an audio file, or nothing when it cannot be read (the
+    analysis then says why)."""
+    from backline.audio.io import probe
+    from backline.errors import BacklineError
+
+    try:
+        info = probe(src)
+    except BacklineError:
+        return ""
+    return f" ({_clock(info.frames / info.sample_rate)})"
 
 
 def _refuse_overwrite(src: Path, out: Path | None) -> None:

@@ -5,7 +5,10 @@ bass, a :class:`Quality` (built from degrees, not from a lookup of whole strings
 its pitch classes and a default chord-scale for the arranger.
 
 Nothing is guessed: a suffix with a part that is not understood raises
-:class:`~backline.errors.ChordSymbolError` naming that part.
+:class:`~backline.errors.ChordSymbolError` naming that part. So do broken symbols that
+could otherwise be half-read: an unclosed ``(`` (``C7(b9``: names ``(b9``) or a stray ``)``
+(``C7)``), a quality or a tension written twice (``Cmaj7maj7``, ``C7#9b9#9``: names the
+second one) and a slash with no bass note (``C/``).
 """
 
 from __future__ import annotations
@@ -218,6 +221,7 @@ _MODES: dict[str, tuple[int, ...]] = {
     "whole-half diminished": (0, 2, 3, 5, 6, 8, 9, 11),
     "whole tone": (0, 2, 4, 6, 8, 10),
     "dorian": (0, 2, 3, 5, 7, 9, 10),
+    "phrygian": (0, 1, 3, 5, 7, 8, 10),
     "aeolian": (0, 2, 3, 5, 7, 8, 10),
     "melodic minor": (0, 2, 3, 5, 7, 9, 11),
     "locrian": (0, 1, 3, 5, 6, 8, 10),
@@ -265,6 +269,8 @@ def _scale_for(q: Quality) -> tuple[str, tuple[int, ...]]:
     elif fam == "minor":
         if 11 in iv:
             name = "melodic minor"
+        elif 1 in iv:  # m7b9: dorian has a natural 9
+            name = "phrygian"
         elif 8 in iv and 9 not in iv:
             name = "aeolian"
         else:
@@ -435,6 +441,20 @@ def _alter_norm(tok: str) -> str:
     return sign + deg
 
 
+def _check_parens(s: str, symbol: str) -> None:
+    """Raise for a ``)`` that closes nothing or a ``(`` never closed (naming the open group)."""
+    opened: list[int] = []
+    for i, c in enumerate(s):
+        if c == "(":
+            opened.append(i)
+        elif c == ")":
+            if not opened:
+                raise ChordSymbolError(symbol, ")")
+            opened.pop()
+    if opened:
+        raise ChordSymbolError(symbol, s[opened[0] :].strip())
+
+
 @lru_cache(maxsize=8192)
 def _parse_suffix(suffix: str, symbol: str) -> Quality:
     s = suffix.translate(_UNICODE)
@@ -455,6 +475,17 @@ def _parse_suffix(suffix: str, symbol: str) -> Quality:
     power = False
     caret_alone = False
     numbers_seen = 0
+
+    _check_parens(s, symbol)
+    if s.rstrip().endswith("/"):
+        raise ChordSymbolError(symbol, "/")
+    seen: set[str] = set()  # alterations, adds, omits and sus written so far
+
+    def once(what: str, tok: str) -> None:
+        """A quality part written twice ('Cmaj7maj7', 'C7#9b9#9') is a broken symbol."""
+        if what in seen:
+            raise ChordSymbolError(symbol, tok)
+        seen.add(what)
 
     pos = 0
     # head
@@ -494,6 +525,8 @@ def _parse_suffix(suffix: str, symbol: str) -> Quality:
             six, ext = True, 9
             numbers_seen += 1
         elif kind == "maj":
+            if maj7:  # 'Cmaj7maj7', 'C^7maj7'
+                raise ChordSymbolError(symbol, tok)
             maj7 = True
             seventh_flag = True
             digits = tok.lstrip("majMAJ^j#")  # noqa: B005 - strip any of these ('#7': Am#7 = Am(maj7))
@@ -505,6 +538,9 @@ def _parse_suffix(suffix: str, symbol: str) -> Quality:
             alt, seventh_flag = True, True
         elif kind == "sus":
             body = tok[3:].replace("sus", "")
+            if tok.count("sus") > 1 and body not in ("24", "42"):  # 'sus4sus4', 'sussus4'
+                raise ChordSymbolError(symbol, tok)
+            once("sus" + ("" if body in ("", "4") else body), tok)
             if body in ("", "4"):
                 sus.add("4")
             elif body == "2":
@@ -519,13 +555,16 @@ def _parse_suffix(suffix: str, symbol: str) -> Quality:
                     raise ChordSymbolError(symbol, tok)
             else:
                 a = {"2": "9", "4": "11", "6": "13", "9": "9", "11": "11", "13": "13", "3": "3"}[a]
+            once("add" + a, tok)
             adds.add(a)
         elif kind == "omit":
+            once("no" + tok[-1], tok)
             omits.add(tok[-1])
         elif kind == "alter":
             a = _alter_norm(tok)
             if a not in _ALTERATIONS:
                 raise ChordSymbolError(symbol, tok)
+            once(a, tok)
             if a in ("b5", "#5"):
                 if fifth == "5" or fifth is None:
                     fifth = a
@@ -583,8 +622,12 @@ def _parse_suffix(suffix: str, symbol: str) -> Quality:
             else:
                 raise ChordSymbolError(symbol, tok)
         elif kind == "aug":
-            fifth = "#5"
+            if aug or fifth == "#5":  # 'Caugaug', 'C+#5+'
+                raise ChordSymbolError(symbol, tok)
+            fifth, aug = "#5", True
         elif kind == "half":
+            if halfdim:  # 'Chh', 'Chm7b5' ('-h' is the reference tables' minor half-dim)
+                raise ChordSymbolError(symbol, tok)
             third, fifth, seventh_flag, halfdim = "b3", "b5", True, True
     if caret_alone and not seventh_flag:
         seventh_flag = True
@@ -655,14 +698,17 @@ def parse_chord(symbol: str, *, lowercase_roots: bool = True, solfege: bool = Fa
     mb = _BASS_RE.search(rest)
     if mb and not re.search(r"6\s*/\s*9\s*$", rest[: mb.end()]):
         bass = parse_note_name(mb.group(1))
-        rest = rest[: mb.start()]
-        if rest.count("(") > rest.count(")"):
-            rest += ")"
+        # a ')' after the bass closes a group opened before the slash ('C7(b9/E)'); with
+        # no group open it is a stray ')' that the suffix check reports
+        closes = mb.group(0).rstrip().endswith(")")
+        rest = rest[: mb.start()] + (")" if closes else "")
     elif solfege:
         ms = _BASS_SOLFEGE_RE.search(rest)
         if ms:
             bass = _parse_root_text(ms.group(1), True)
             rest = rest[: ms.start()]
+    if rest.rstrip().endswith("/"):
+        raise ChordSymbolError(symbol, "/")  # 'C/': a slash with no bass note
     quality = _parse_suffix(rest.strip(), symbol)
     if bass is not None and bass == root:
         bass = None

@@ -106,7 +106,7 @@ def _segments(times: list[float], labels: list[str], end: float) -> tuple[Segmen
     """Merge runs of equal labels; ``times`` are the starts, the last span ends at ``end``."""
     out: list[Segment] = []
     for i, (t, lab) in enumerate(zip(times, labels, strict=True)):
-        stop = times[i + 1] if i + 1 < len(times) else end
+        stop = min(times[i + 1], end) if i + 1 < len(times) else end
         if stop <= t:
             continue
         if out and out[-1].label == lab:
@@ -271,8 +271,9 @@ def analyze_features(feat: Features) -> Analysis:
     return Analysis(
         duration=d,
         tempo=float(br.tempo) if steady else 0.0,
-        beats=tuple(float(b) for b in beats) if steady else (),
-        downbeats=tuple(float(b) for b in downbeats),
+        # a beat tracked past the last sample (a frame's rounding) is not in the file
+        beats=tuple(float(b) for b in beats if b <= d) if steady else (),
+        downbeats=tuple(float(b) for b in downbeats if b <= d),
         time_signature=(meter, 4),
         key=key.mir_eval,
         chords=chords,
