@@ -422,3 +422,19 @@ def test_a_syncopated_groove_is_put_on_the_beat_by_its_chords(monkeypatch: pytes
     monkeypatch.setattr(core, "OFFBEAT_GATE", np.inf)
     off = analyze_array(y, SR)
     assert mir_eval.beat.f_measure(ref, np.array(off.beats)) < 0.2
+
+
+def test_noise_gets_no_key_and_no_chords(pop_song: tuple[Analysis, np.ndarray]) -> None:
+    """White noise read as 'B major, 99%' with chords before: it has no pitch, so the key
+    is X, every chord N, a warning says why, and no chart is written from it."""
+    rng = np.random.default_rng(7)
+    a = analyze_array((rng.standard_normal((2, 20 * SR)) * 0.2).astype(np.float32), SR)
+    assert a.key == "X" and a.key_candidates == ()
+    assert {c.label for c in a.chords} == {"N"}
+    assert any("no pitched sound" in w for w in a.warnings)
+    if a.beats and a.downbeats:
+        with pytest.raises(AudioInputError, match="no chord was found"):
+            analysis_to_song(a)
+    # music is not noise: the rendered progression keeps its key and chords
+    song, _ = pop_song
+    assert song.key == "C major" and not any("no pitched sound" in w for w in song.warnings)

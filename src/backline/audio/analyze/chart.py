@@ -43,10 +43,12 @@ def analysis_to_song(a: Analysis, title: str = "Analysed recording") -> Song:
     written with its own time signature (2/4).
 
     The pickup before the first downbeat is left out. Tempo is the detected tempo,
-    or per bar when it drifts. Raises AudioInputError when no beat was found.
+    or per bar when it drifts. Raises AudioInputError when no beat or no chord was found.
     """
     if not a.downbeats or not a.beats or not a.beat_chords:
         raise AudioInputError("no steady beat was found: cannot write a chart from this recording")
+    if all(label == "N" for label in a.beat_chords):
+        raise AudioInputError("no chord was found (no pitched sound): cannot write a chart from this recording")
     beats = np.array(a.beats)
     num = a.time_signature[0]
     ts = TimeSignature(num, 4)

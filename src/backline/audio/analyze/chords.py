@@ -49,6 +49,7 @@ __all__ = [
     "chromas_scores",
     "decode_chords",
     "decode_chords_and_bars",
+    "is_noise",
     "chord_scores",
     "chord_change_curve",
     "note_activations",
@@ -209,6 +210,38 @@ def chord_chromas(pitch_beats: np.ndarray) -> ChordChromas:
     lo, hi = NOTE_TREBLE_RANGE
     ramp = np.clip((notes - lo + 1) / (NOTE_TREBLE_RAMP + 1), 0.0, 1.0)
     return ChordChromas(treble, _log_unit(_fold_notes(act, lo, hi, ramp)), bass, energy, tonal)
+
+
+#: A recording is noise, not music, when its beats' pitch-class profiles are this flat
+#: (geometric over arithmetic mean, the median over the beats that sound) and their
+#: strongest class stands no more than :data:`NOISE_PEAK` times the mean. Measured: the
+#: 296 rendered evaluation songs at most 0.947 and at least 1.75, the madmom piano
+#: recordings 0.946 / 2.07 and 0.664 / 4.26, a drum stem alone 0.939 / 1.58; white
+#: noise 0.993 / 1.22, noise over a faint tone 0.989 / 1.33 (brown noise, 0.956 / 1.61,
+#: is not caught: too near the music).
+NOISE_FLATNESS = 0.98
+NOISE_PEAK = 1.4
+
+
+def is_noise(pitch_beats: np.ndarray) -> bool:
+    """Whether (84, beats) semitone magnitudes hold no pitched sound (see
+    :data:`NOISE_FLATNESS`): then no key or chord is read from them."""
+    from backline.audio.analyze.features import PITCH_LOW
+
+    if pitch_beats.size == 0:
+        return False
+    chroma = np.zeros((12, pitch_beats.shape[1]))
+    for m in range(pitch_beats.shape[0]):
+        chroma[(m + PITCH_LOW) % 12] += pitch_beats[m]
+    e = chroma.sum(axis=0)
+    if not np.any(e > 0):
+        return False
+    c = chroma[:, e > 0.05 * np.median(e[e > 0])]
+    c = c / c.sum(axis=0)
+    mean = c.mean(axis=0)
+    flat = np.exp(np.mean(np.log(c + 1e-9), axis=0)) / mean
+    peak = c.max(axis=0) / mean
+    return bool(np.median(flat) > NOISE_FLATNESS and np.median(peak) < NOISE_PEAK)
 
 
 def _tonal_peaks(pitch_beats: np.ndarray) -> np.ndarray:

@@ -154,6 +154,7 @@ def analyze_features(feat: Features) -> Analysis:
         chromas_scores,
         decode_chords,
         decode_chords_and_bars,
+        is_noise,
         power_chords,
     )
     from backline.audio.analyze.drum_tones import without_drum_tones
@@ -188,6 +189,7 @@ def analyze_features(feat: Features) -> Analysis:
             warnings.append(f"the beat is weak (confidence {br.confidence:.2f}): check the tempo")
     # Chroma per beat (plus the span before the first beat), drum tones taken off.
     pitch_beats = without_drum_tones(beat_chroma(feat, beats_for_chords))
+    noise = is_noise(pitch_beats)
     cc = chord_chromas(pitch_beats)
     full = chromas_scores(cc)
     if steady and offbeat_contrast(feat, beats) >= OFFBEAT_GATE:
@@ -265,7 +267,13 @@ def analyze_features(feat: Features) -> Analysis:
     conf = br.confidence if steady else 0.0
     if d < MIN_SECONDS_FOR_TEMPO:
         conf = min(conf, 0.3)
-    if key_conf < 0.35 and steady:
+    if noise:  # no pitched sound: a key and chords read from it would be made up
+        warnings.append("no pitched sound found (noise?): no key or chords")
+        key_text, keys, candidates, chords = "X", (), (), (Segment(0.0, d, "N"),)
+        labels = ["N"] * len(labels)
+    else:
+        key_text = key.mir_eval
+    if key_conf < 0.35 and steady and not noise:
         odds = ", ".join(f"{k.mir_eval} {p:.0%}" for k, p in candidates)
         warnings.append(f"the key is ambiguous ({odds})" if len(candidates) > 1 else "the key is ambiguous")
     return Analysis(
@@ -275,7 +283,7 @@ def analyze_features(feat: Features) -> Analysis:
         beats=tuple(float(b) for b in beats if b <= d) if steady else (),
         downbeats=tuple(float(b) for b in downbeats if b <= d),
         time_signature=(meter, 4),
-        key=key.mir_eval,
+        key=key_text,
         chords=chords,
         sections=sections,
         confidence=float(conf),
