@@ -48,7 +48,9 @@ def analysis_to_song(a: Analysis, title: str = "Analysed recording") -> Song:
     if not a.downbeats or not a.beats or not a.beat_chords:
         raise AudioInputError("no steady beat was found: cannot write a chart from this recording")
     if all(label == "N" for label in a.beat_chords):
-        raise AudioInputError("no chord was found (no pitched sound): cannot write a chart from this recording")
+        raise AudioInputError(
+            "no chord was found (no pitched sound): cannot write a chart from this recording"
+        )
     beats = np.array(a.beats)
     num = a.time_signature[0]
     ts = TimeSignature(num, 4)
