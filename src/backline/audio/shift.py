@@ -34,6 +34,7 @@ import numpy as np
 
 from backline.audio.io import AUDIO_EXTENSIONS, open_writer, probe
 from backline.errors import AudioInputError
+from backline.util.atomic import same_file
 
 __all__ = [
     "shift_audio",
@@ -559,9 +560,16 @@ def shift_file(
     bounded for any length. The input is never overwritten. ``pad_to`` pads the input
     with silence to that many samples first; ``progress`` is told the seconds done (see
     :data:`ShiftProgress`)."""
-    return _shift_files(
-        [Path(src)], [Path(dst)], [semitones], tempo_ratio, bit_depth, pad_to, progress=progress
-    ).outputs[0]
+    report = shift_file_report(
+        src,
+        dst,
+        semitones=semitones,
+        tempo_ratio=tempo_ratio,
+        bit_depth=bit_depth,
+        pad_to=pad_to,
+        progress=progress,
+    )
+    return report.outputs[0]
 
 
 def shift_file_report(
@@ -571,11 +579,12 @@ def shift_file_report(
     semitones: float = 0.0,
     tempo_ratio: float = 1.0,
     bit_depth: int | str = 24,
+    pad_to: int | None = None,
     progress: ShiftProgress | None = None,
 ) -> ShiftResult:
     """:func:`shift_file` with the output peak and clip count."""
     return _shift_files(
-        [Path(src)], [Path(dst)], [semitones], tempo_ratio, bit_depth, None, progress=progress
+        [Path(src)], [Path(dst)], [semitones], tempo_ratio, bit_depth, pad_to, progress=progress
     )
 
 
@@ -595,7 +604,7 @@ def _shift_files(
 
     check_shift(max(semitones, key=abs), tempo_ratio)
     for s, d in zip(srcs, dsts, strict=True):
-        if d.exists() and s.resolve() == d.resolve():
+        if same_file(s, d):
             raise AudioInputError(f"{d}: output would overwrite the input; choose another name")
     infos = [probe(s) for s in srcs]
     rates = {i.sample_rate for i in infos}
@@ -660,7 +669,7 @@ def shift_folder(
     files = stem_files(s)
     if not files:
         raise AudioInputError(f"{s}: no audio files ({', '.join(AUDIO_EXTENSIONS)})")
-    if d.exists() and d.resolve() == s.resolve():
+    if same_file(d, s):
         raise AudioInputError(f"{d}: output folder is the input folder; choose another")
     check_shift(semitones, tempo_ratio)
     shifts = [0.0 if is_click_or_cue(f) else semitones for f in files]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import math
 from collections.abc import Iterator
@@ -218,18 +219,16 @@ _CLICK_NAMES = {"click", "clicks", "clicktrack", "metronome", "metro", "clk"}
 _DRUM_NAMES = {"drum", "drums", "drumkit", "kit", "perc", "percussion", "beat", "beats", "loop", "loops"}
 
 
-def _tokens(p: Path) -> set[str]:
+def _is_click_name(p: Path) -> bool:
     from backline.audio.shift import name_tokens
 
-    return name_tokens(p)
-
-
-def _is_click_name(p: Path) -> bool:
-    return bool(_tokens(p) & _CLICK_NAMES)
+    return bool(name_tokens(p) & _CLICK_NAMES)
 
 
 def _is_drum_name(p: Path) -> bool:
-    return bool(_tokens(p) & _DRUM_NAMES)
+    from backline.audio.shift import name_tokens
+
+    return bool(name_tokens(p) & _DRUM_NAMES)
 
 
 def _first_stem(src: Path, *, music: bool = False) -> Path:
@@ -247,27 +246,30 @@ def _first_stem(src: Path, *, music: bool = False) -> Path:
 
 
 def _mixdown(folder: Path, dst: Path) -> Path:
-    """All stems of ``folder`` summed to mono (at the first stem's rate) into ``dst``."""
+    """All stems of ``folder`` summed to mono (at the first stem's rate) into ``dst``,
+    streamed block by block (memory stays bounded for an hour of stems): one pass for the
+    peak, one to write, scaled under full scale when the sum goes over it."""
     from backline.audio.io import iter_blocks, open_writer, probe
     from backline.audio.shift import stem_files
 
     stems = stem_files(folder)
     sr = probe(stems[0]).sample_rate
-    parts = []
-    for p in stems:
-        if probe(p).sample_rate != sr:
-            continue
-        blocks = [b.mean(axis=0) for b in iter_blocks(p)]
-        parts.append(np.concatenate(blocks) if blocks else np.zeros(0, np.float32))
-    n = max(x.size for x in parts)
-    mix = np.zeros(n, np.float32)
-    for x in parts:
-        mix[: x.size] += x
-    peak = float(np.max(np.abs(mix))) if n else 0.0
-    if peak > 1.0:
-        mix /= peak
+    same = [p for p in stems if probe(p).sample_rate == sr]
+
+    def mixed() -> Iterator[np.ndarray]:
+        for blocks in itertools.zip_longest(*(iter_blocks(p) for p in same)):
+            parts = [b.mean(axis=0) for b in blocks if b is not None]
+            mix = np.zeros(max(x.size for x in parts), np.float32)
+            for x in parts:
+                mix[: x.size] += x
+            yield mix
+
+    peak = max((float(np.max(np.abs(m))) for m in mixed() if m.size), default=0.0)
     with open_writer(dst, sr, 1, "float") as write:
-        write(mix[None])
+        for mix in mixed():
+            if peak > 1.0:
+                mix /= peak
+            write(mix[None])
     return dst
 
 
@@ -416,7 +418,9 @@ def _length(src: Path) -> str:
 
 
 def _refuse_overwrite(src: Path, out: Path | None) -> None:
-    if out is not None and src.exists() and out.exists() and out.resolve() == src.resolve():
+    from backline.util.atomic import same_file
+
+    if out is not None and same_file(out, src):
         raise AudioInputError(f"{out} is the input file: choose another output")
 
 

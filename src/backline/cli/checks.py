@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated
@@ -21,6 +20,7 @@ import typer
 
 from backline.arrange.own_form import has_own_ending, has_own_intro, intro_ending
 from backline.errors import ArrangeError, OutputError
+from backline.util.atomic import same_file
 
 __all__ = [
     "EndingOption",
@@ -32,20 +32,6 @@ __all__ = [
     "intro_ending",
     "check_key_option",
 ]
-
-
-def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
-    """Whether ``a`` and ``b`` name the same file (symlinks, ``..`` and hard links
-    followed); False when either does not exist and their resolved paths differ."""
-    try:
-        if os.path.samefile(a, b):
-            return True
-    except OSError:
-        pass
-    try:
-        return Path(a).resolve() == Path(b).resolve()
-    except OSError:
-        return False
 
 
 def refuse_overwrite(output: Path, inputs: Iterable[Path], what: str = "the output") -> None:

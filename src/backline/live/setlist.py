@@ -260,12 +260,23 @@ class _Lines:
     _HEADER = re.compile(r"\s*\[")
 
     def __init__(self, text: str) -> None:
-        self.text = text
         self.lines = text.splitlines()
+
+    def header(self, name: str) -> int | None:
+        """Line of the first ``[name]`` or ``[name.x]`` header."""
+        return self._first(re.compile(rf"\s*\[\s*{re.escape(name)}\s*[\].]"))
 
     def table(self, name: str) -> int | None:
         """Line of the ``[name]`` header (or the first ``[name.x]``; or ``name =`` at the top)."""
-        return _table_line(self.text, name) or self.key(None, name)
+        return self.header(name) or self.key(None, name)
+
+    def song_levels(self, title: str) -> int | None:
+        """Line of the ``[levels.songs."TITLE"]`` header."""
+        quoted = (re.escape(title), re.escape(_toml_key(title)), re.escape(f"'{title}'"))
+        return self._first(re.compile(rf"\s*\[\s*levels\s*\.\s*songs\s*\.\s*(?:{'|'.join(quoted)})\s*\]"))
+
+    def _first(self, pat: re.Pattern[str]) -> int | None:
+        return next((i + 1 for i, ln in enumerate(self.lines) if pat.match(ln)), None)
 
     def key(self, table: int | None, key: str) -> int | None:
         """Line of ``key = ...`` in the table whose header is on line ``table`` (None: the
@@ -333,7 +344,7 @@ def _levels(d: Any, path: Path, where: _Lines) -> Levels:
         d.get("songs") or {}, "[levels.songs]", '{ "Title" = { bass = -3 } }', path, songs_line
     )
     for title, stems in raw_songs.items():
-        t_line = _levels_song_line(where, str(title)) or songs_line
+        t_line = where.song_levels(str(title)) or songs_line
         if not isinstance(stems, dict):
             raise _err(path, f"[levels.songs.{title!r}] must be a table of stem = dB", t_line)
         songs[str(title)] = {
@@ -341,16 +352,6 @@ def _levels(d: Any, path: Path, where: _Lines) -> Levels:
             for s, v in stems.items()
         }
     return Levels(outs, songs)
-
-
-def _levels_song_line(where: _Lines, title: str) -> int | None:
-    """Line of the ``[levels.songs."TITLE"]`` header."""
-    quoted = (re.escape(title), re.escape(_toml_key(title)), re.escape(f"'{title}'"))
-    pat = re.compile(rf"\s*\[\s*levels\s*\.\s*songs\s*\.\s*(?:{'|'.join(quoted)})\s*\]")
-    for i, ln in enumerate(where.lines):
-        if pat.match(ln):
-            return i + 1
-    return None
 
 
 def parse_setlist(text: str, path: str | Path) -> Setlist:
@@ -510,7 +511,7 @@ def parse_setlist(text: str, path: str | Path) -> Setlist:
             p,
             f"[levels.songs] names unknown song(s) {', '.join(map(repr, stray))}; songs: "
             + ", ".join(map(repr, (s.title for s in songs))),
-            _levels_song_line(where, stray[0]) or where.table("levels"),
+            where.song_levels(stray[0]) or where.table("levels"),
         )
     # sound-check levels win over the songs' own mix tables
     songs = [replace(s, mix={**s.mix, **levels.songs.get(s.title, {})}) for s in songs]
@@ -524,16 +525,8 @@ def parse_setlist(text: str, path: str | Path) -> Setlist:
         cache=cache if cache.is_absolute() else folder / cache,
         pad_level_db=_num(head.get("pad_level_db", -18.0), "pad_level_db", p, hl("pad_level_db"), -60, 0),
         levels=levels,
-        midi=parse_midi_config(data.get("midi"), str(Location(str(p), _table_line(text, "midi")))),
+        midi=parse_midi_config(data.get("midi"), str(Location(str(p), where.header("midi")))),
     )
-
-
-def _table_line(text: str, name: str) -> int | None:
-    """Line of the first ``[name]`` or ``[name.x]`` header (for messages)."""
-    for i, ln in enumerate(text.splitlines()):
-        if re.match(rf"\s*\[\s*{re.escape(name)}\s*[\].]", ln):
-            return i + 1
-    return None
 
 
 def load_setlist(path: str | Path) -> Setlist:

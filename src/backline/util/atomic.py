@@ -14,7 +14,22 @@ from pathlib import Path
 
 from backline.errors import OutputError
 
-__all__ = ["atomic_path", "write_bytes_atomic", "write_text_atomic"]
+__all__ = ["atomic_path", "same_file", "write_bytes_atomic", "write_text_atomic"]
+
+
+def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    """Whether ``a`` and ``b`` name the same file (symlinks, ``..`` and hard links
+    followed): an output that is an input must be refused before anything is written.
+    False when either does not exist and their resolved paths differ."""
+    try:
+        if os.path.samefile(a, b):
+            return True
+    except OSError:
+        pass
+    try:
+        return Path(a).resolve() == Path(b).resolve()
+    except OSError:
+        return False
 
 
 def _read_umask() -> int:
