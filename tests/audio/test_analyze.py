@@ -438,3 +438,60 @@ def test_noise_gets_no_key_and_no_chords(pop_song: tuple[Analysis, np.ndarray]) 
     # music is not noise: the rendered progression keeps its key and chords
     song, _ = pop_song
     assert song.key == "C major" and not any("no pitched sound" in w for w in song.warnings)
+
+
+def _coloured_noise(colour: str, seconds: float, seed: int) -> np.ndarray:
+    """White, pink (3 dB an octave down) or brown (6 dB an octave down, high-passed at
+    about 11 Hz) noise at a peak of 0.5."""
+    w = np.random.default_rng(seed).standard_normal(int(seconds * SR))
+    if colour == "pink":
+        w = np.fft.irfft(np.fft.rfft(w) / np.sqrt(np.arange(1, len(w) // 2 + 2)), len(w))
+    elif colour == "brown":
+        w = np.cumsum(w)
+        w -= np.convolve(w, np.ones(2001) / 2001, "same")
+    return (0.5 * w / np.abs(w).max()).astype(np.float32)
+
+
+@pytest.mark.parametrize(
+    ("colour", "seconds", "seed"),
+    [
+        ("white", 20, 0),
+        ("pink", 20, 0),
+        ("pink", 20, 1),
+        ("brown", 20, 0),
+        ("brown", 20, 2),
+        ("white", 3, 1),
+        ("brown", 3, 0),
+        ("brown", 60, 1),
+    ],
+)
+def test_coloured_noise_is_noise(colour: str, seconds: float, seed: int) -> None:
+    """Pink and brown noise passed for music with the first gate (flat pitch-class
+    profiles): brown noise read as Ab major at 99%. Their average spectrum holds no
+    notes, however long or short."""
+    from backline.audio.analyze.chords import is_noise, tonal_share
+    from backline.audio.analyze.features import PITCH_HOP, features_from_array
+
+    feat = features_from_array(_coloured_noise(colour, seconds, seed), SR)
+    assert tonal_share(feat.pitch) < 0.08
+    assert is_noise(feat.pitch, SR / PITCH_HOP)
+
+
+def test_brown_noise_has_no_key() -> None:
+    a = analyze_array(_coloured_noise("brown", 20, 2), SR)
+    assert a.key == "X" and {c.label for c in a.chords} == {"N"}
+
+
+@pytest.mark.parametrize("seconds", [1.0, 2.0, 20.0])
+def test_notes_under_loud_noise_are_music(seconds: float) -> None:
+    """A triad of harmonic tones under white noise as loud as it is still music, and
+    C major; a second of it as well."""
+    from backline.audio.analyze.chords import is_noise
+    from backline.audio.analyze.features import PITCH_HOP, features_from_array
+
+    triad = sum(_harmonic_tone(m, seconds) for m in (60, 64, 67))
+    y = 0.3 * triad / np.abs(triad).max() + 0.3 * _coloured_noise("white", seconds, 0)
+    y = (0.5 * y / np.abs(y).max()).astype(np.float32)
+    assert not is_noise(features_from_array(y, SR).pitch, SR / PITCH_HOP)
+    if seconds == 20.0:
+        assert analyze_array(y, SR).key == "C major"

@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from backline.audio.analyze.beats import FPS, estimate_tempo_from_onset
+from backline.audio.analyze.beats import (
+    FPS,
+    _interp_peak,
+    _normalise,
+    _tempo_curve,
+    estimate_tempo_from_onset,
+)
 
 
 def _envelope(
@@ -90,3 +96,25 @@ def test_slow_shuffle_is_not_read_as_a_clave_groove(bpm: float) -> None:
     thirds of the beat some evidence, and a prior centred on 140 BPM would tip it."""
     tempo, _ = estimate_tempo_from_onset(_envelope(bpm, SHUFFLE, 4))
     assert tempo == pytest.approx(bpm, rel=0.04)
+
+
+def test_a_peak_on_a_slope_is_not_extrapolated() -> None:
+    """The highest lag of a searched window can sit on a slope; the parabola through it
+    and its neighbours then has its vertex far away (here at lag -54): the lag stays."""
+    assert _interp_peak(np.array([0.0771, 0.0392, 0.0000452]), 1) == 1.0
+    assert _interp_peak(np.array([0.2, 0.5, 0.4]), 1) == pytest.approx(
+        1.0 + 0.5 * (0.2 - 0.4) / (0.2 - 1.0 + 0.4)
+    )
+
+
+def test_local_tempo_of_sparse_bursts_stays_near_the_tempo() -> None:
+    """A spoken-cue stem (a few words, long silences) crashed the analysis: a window's
+    local tempo came out negative and librosa's tracker refused the tempo curve. Every
+    window's tempo stays near (within the searched band, a lag of 25%, and half a lag) the song's tempo."""
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        o = np.zeros(8000)
+        for start in rng.integers(0, 8000, 12):
+            o[start : start + int(rng.integers(20, 200))] += rng.random()
+        _, local = _tempo_curve(_normalise(o), 180.0)
+        assert np.all((local > 180.0 / 1.3) & (local < 180.0 * 1.3))

@@ -130,10 +130,13 @@ def _window_acs(o: np.ndarray, max_lag: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _interp_peak(ac: np.ndarray, k: int) -> float:
+    """The lag of the peak at ``k``, refined by a parabola through its neighbours; ``k``
+    itself when it is not a local maximum (the highest lag of a searched window can sit
+    on a slope, where the parabola's vertex lies far away, even at a negative lag)."""
     if 0 < k < len(ac) - 1:
         a, b, c = ac[k - 1], ac[k], ac[k + 1]
         den = a - 2 * b + c
-        if den < 0:
+        if den < 0 and b >= a and b >= c:
             return k + 0.5 * (a - c) / den
     return float(k)
 

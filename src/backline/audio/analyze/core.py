@@ -189,7 +189,7 @@ def analyze_features(feat: Features) -> Analysis:
             warnings.append(f"the beat is weak (confidence {br.confidence:.2f}): check the tempo")
     # Chroma per beat (plus the span before the first beat), drum tones taken off.
     pitch_beats = without_drum_tones(beat_chroma(feat, beats_for_chords))
-    noise = is_noise(pitch_beats)
+    noise = is_noise(feat.pitch, SR / PITCH_HOP)
     cc = chord_chromas(pitch_beats)
     full = chromas_scores(cc)
     if steady and offbeat_contrast(feat, beats) >= OFFBEAT_GATE:
