@@ -194,7 +194,21 @@ tempo = 240
             13,
             "[levels.songs] names unknown song(s) 'Two'; songs: 'One'",
         ),
-        (_HEAD4 + _SONG + '[levels.outputs]\n"3" = 99\n', 14, "level of output 3 99 is outside -120..24"),
+        (
+            _HEAD4 + _SONG + '[levels.outputs]\n"3" = 99\n',
+            14,
+            "level of output 3 99 dB is above the +12 dB limit (-inf mutes)",
+        ),
+        (
+            _HEAD4 + _SONG + '[levels.outputs]\n"3" = nan\n',
+            14,
+            "level of output 3 must be a number of dB, not nan",
+        ),
+        (
+            _HEAD4 + _SONG + "mix = { keys = 12.5 }\n",
+            13,
+            "mix level of keys 12.5 dB is above the +12 dB limit",
+        ),
     ],
 )
 def test_malformed_setlists_name_the_line(tmp_path, text, line, message):
@@ -250,3 +264,56 @@ def test_a_missing_chart_is_named_once(make_show, tmp_path):
     (p,) = show.problems
     assert p.file == tmp_path / "nochart.chart" and p.message == "no such chart file"
     assert str(p) == f"song 1 'X': {tmp_path / 'nochart.chart'}: no such chart file"
+
+
+def test_every_routing_level_and_stop_problem_of_a_song_in_one_check(make_show, tmp_path):
+    """Review finding 11: four mistakes used to take four runs of `live check`."""
+    import soundfile as sf_
+
+    routes = "routing = { pos = [5, 6], click = [1, 2], tuba = [1], keys = [9] }\nmix = { tuba = -3 }"
+    show = make_show(song_toml("Routes", "a").replace("routing = { pos = [5, 6] }\n", "") + routes)
+    msgs = [p.message for p in show.problems]
+    assert len(msgs) == 4, msgs
+    for want in (
+        "routing names unknown source 'tuba'",
+        "output 9 does not exist",
+        "click is routed to front-of-house",
+    ):
+        assert sum(want in m for m in msgs) == 1, (want, msgs)
+    assert msgs[3].startswith("mix names unknown source 'tuba'")
+    assert show.playable == ()
+    # a song that fails on its stops is checked for routing too
+    show = make_show(
+        song_toml("Stops", "a", 'stops = [{ at = "section Z" }]').replace(
+            "pos = [5, 6]", "pos = [5, 6], tuba = [1]"
+        )
+    )
+    msgs = [p.message for p in show.problems]
+    assert len(msgs) == 1 + 1 and "unknown section 'Z'" in msgs[0] and "unknown source 'tuba'" in msgs[1]
+    # a stem called "pad" and the between-song pad share the name: listed once
+    sf_.write(tmp_path / "a" / "pad.wav", np.zeros((8 * BAR, 2), dtype=np.float32), SR, subtype="FLOAT")
+    show = make_show(
+        song_toml("Pad", "a", "mix = { tuba = -3 }").replace("pos = [5, 6]", "pos = [5, 6], tuba = [1]")
+    )
+    for p in show.problems:
+        names = p.message.rpartition("sources: ")[2].split(", ")
+        assert len(names) == len(set(names)) and "pad" in names, p.message
+
+
+def test_a_render_folder_as_stems_folder_is_warned_about(make_show, tmp_path):
+    """Review finding 2: `stems = "audio/finale/"` (a render folder) plays only mix.wav."""
+    import shutil
+
+    (tmp_path / "r").mkdir()
+    shutil.copy(tmp_path / "a" / "keys.wav", tmp_path / "r" / "mix.wav")
+    shutil.copy(tmp_path / "a" / "markers.csv", tmp_path / "r" / "markers.csv")
+    shutil.copytree(tmp_path / "a", tmp_path / "r" / "stems")
+    show = make_show(song_toml("Finale", "r").replace("routing = { pos = [5, 6] }\n", ""))
+    assert not show.problems and show.playable  # it still plays (the mix)
+    warned = [n for n in show.notes if "only the mix plays" in n]
+    assert len(warned) == 1 and f'stems = "{(tmp_path / "r" / "stems").as_posix()}/"' in warned[0]
+    r = CliRunner().invoke(app, ["live", "check", "--quick", str(tmp_path / "set.toml")])
+    assert r.exit_code == 0 and "only the mix plays" in " ".join(r.output.split())
+    # the stems/ folder itself: no warning
+    show = make_show(song_toml("Finale", "r/stems").replace("routing = { pos = [5, 6] }\n", ""))
+    assert not [n for n in show.notes if "only the mix" in n]

@@ -337,3 +337,225 @@ def test_an_audio_server_that_dies_mid_show_is_reported(make_show, tmp_path, own
     assert proc.returncode == 2, err
     assert "error: audio server stopped: " in err, err
     assert "Traceback" not in err
+
+
+# --- what the show must survive (the code review's findings) ------------------------------
+
+
+def test_an_unreadable_next_song_does_not_silence_the_song_playing(make_show, tmp_path, jack_server):
+    # One stem of the *next* song goes missing after the check (a stick pulled, a file
+    # renamed): the song playing goes on streaming, the error is said once and shown
+    # in the backend's trouble line, and the next song is picked up when the file is back.
+    from live_songs import write_song
+
+    from backline.live.backends.jack_backend import JackBackend
+
+    write_song(tmp_path / "long", bars=12)
+    engine = Engine(make_show(song_toml("One", "long") + song_toml("Two", "b")))
+    keys = tmp_path / "b" / "keys.wav"
+    hidden = keys.rename(tmp_path / "keys.gone")
+    told: list[str] = []
+    engine.prefetcher.on_error = told.append
+    backend = JackBackend(engine, client_name="backline-gone", server=jack_server)
+    backend.start()
+    try:
+        engine.play()
+        wait_for(lambda: engine.pos > 3 * BAR)  # far past the chunks kept resident at the top
+        assert engine.misses == 0  # the song playing was streamed all along
+        assert engine.prefetcher._thread is not None and engine.prefetcher._thread.is_alive()
+        trouble = backend.trouble()
+        assert trouble is not None and trouble.startswith("Two: cannot read audio ("), trouble
+        assert "keys.wav" in trouble and trouble.endswith("it plays silent where it cannot be read")
+        assert len(told) == 1 and told[0] in trouble
+        hidden.rename(keys)  # the file is back
+        wait_for(lambda: backend.trouble() is None, timeout=5)
+        st = engine.streams[1]
+        assert st is not None and st.ready
+        assert engine.misses == 0
+    finally:
+        backend.stop()
+
+
+def test_a_song_selected_from_outside_the_prefetch_window_starts_on_its_first_sample(
+    make_show, tmp_path, jack_server
+):
+    from live_songs import SR, write_song
+
+    from backline.live.backends.jack_backend import JackBackend
+
+    for name in "cdef":
+        write_song(tmp_path / name, bars=3, sections=((0.0, "A"), (2.0, "B")))
+    titles = (("One", "a"), ("Two", "b"), ("C", "c"), ("D", "d"), ("E", "e"), ("F", "f"))
+    engine = Engine(make_show("".join(song_toml(t, f) for t, f in titles)))  # no count-in
+    assert len(engine.songs) == 6
+    backend = JackBackend(engine, client_name="backline-far", server=jack_server)
+    rec = Recorder(jack_server, engine.n_out, 8.0)
+    backend.start()
+    try:
+        rec.client.activate()
+        for i, port in enumerate(rec.ports):
+            rec.client.connect(backend.ports[i].name, port.name)
+        time.sleep(0.2)
+        assert engine.streams[5] is None  # song 6 is not resident
+        engine.select_song(6)
+        engine.play()  # at once: both reach the engine in the same period
+        wait_for(lambda: engine.song_index == 5 and engine.pos > BAR)
+        engine.stop()
+        time.sleep(0.1)
+    finally:
+        rec.gate.close(rec.client)
+        backend.stop()
+    assert engine.misses == 0  # not one chunk read found its audio missing
+    out = rec.recorded()
+    p = decode_pos(out[4], out[5])
+    assert (p == 1).any()  # the song's second sample was heard: its top was not silence
+    first = int(np.flatnonzero(p == 1)[0]) - 1
+    if backend.timer.xruns == 0:  # a period dropped in an xrun shows as a jump in the recording
+        assert np.array_equal(p[first : first + BAR], np.arange(BAR))
+    play = next(n for n in engine.notices if n.kind == "applied" and n.a == "play")
+    start = next(n for n in engine.notices if n.kind == "start")
+    assert 0 <= start.frame - play.frame < SR // 10  # held while it loaded: milliseconds
+
+
+def _say(proc, line: str, expect: str, timeout: float = 20.0) -> str:
+    """Type ``line`` at ``live play --plain`` and read its stderr until ``expect`` shows."""
+    import os
+    import select
+
+    proc.stdin.write(line)
+    proc.stdin.flush()
+    fd = proc.stderr.fileno()
+    buf = ""
+    end = time.monotonic() + timeout
+    while expect not in " ".join(buf.split()):
+        left = end - time.monotonic()
+        assert left > 0, f"no {expect!r} after {line!r}: {buf}"
+        ready, _, _ = select.select([fd], [], [], left)
+        if ready:
+            chunk = os.read(fd, 65536)
+            assert chunk, f"stderr closed before {expect!r}: {buf}"
+            buf += chunk.decode(errors="replace")
+    return buf
+
+
+def test_the_plain_prompt_survives_a_failed_save_and_bad_levels(make_show, tmp_path, jack_server):
+    make_show(song_toml("Two", "b"))
+    # a setlist whose temporary twin's name is too long for the file system: it can be
+    # read, but not saved (an OutputError, which the prompt did not catch)
+    setlist = tmp_path / ("s" * 240 + ".toml")
+    (tmp_path / "set.toml").rename(setlist)
+    proc = _play(setlist, jack_server, "--no-connect")
+    try:
+        _connections(jack_server, "backline:out_1")  # it runs
+        err = _say(proc, "save\n", "error: cannot write")
+        setlist.unlink()  # then the file goes away (a stick remounted)
+        err += _say(proc, "save\n", "cannot read the setlist to save the levels (")
+        err += _say(proc, "level keys nan\n", "level of keys must be a number of dB, not nan")
+        err += _say(proc, "level keys 99\n", "level of keys 99 dB is above the +12 dB limit")
+        _out, rest = proc.communicate("level keys -3\nquit\n", timeout=30)  # and quit still works
+    finally:
+        proc.kill()
+    err += rest
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    assert len([ln for ln in err.splitlines() if ln.startswith("error:")]) == 4, err
+
+
+def test_a_start_that_fails_leaves_no_client_and_no_thread(make_show, jack_server):
+    import jack
+
+    from backline.errors import LiveError
+    from backline.live.backends.jack_backend import JackBackend
+
+    engine = Engine(make_show(song_toml("Two", "b")))
+    with (
+        pytest.raises(LiveError, match="cannot connect leftover:out_1 to nowhere:at_all"),
+        JackBackend(engine, client_name="leftover", server=jack_server, connect=["nowhere:at_all"]),
+    ):
+        pass
+    probe = jack.Client("probe4", servername=jack_server, no_start_server=True)
+    try:
+        left = [p.name for p in probe.get_ports("leftover:")]
+    finally:
+        probe.close()
+    assert left == []  # the client was closed
+    assert engine.prefetcher._thread is None  # and the prefetch thread stopped
+
+
+def test_rtmidi_ports_close_the_input_when_the_output_cannot_open(jack_server, monkeypatch):
+    import jack
+
+    from backline.errors import LiveError
+    from backline.live.backends.portaudio_backend import RtMidiPorts
+
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", jack_server)  # python-rtmidi's JACK API
+    real_open = RtMidiPorts._open
+
+    def failing_open(port, names, virtual, role):
+        if role == "output":
+            raise LiveError("cannot open a virtual MIDI port (test); name a port instead")
+        return real_open(port, names, virtual, role)
+
+    monkeypatch.setattr(RtMidiPorts, "_open", staticmethod(failing_open))
+    with pytest.raises(LiveError, match="cannot open a virtual MIDI port"):
+        RtMidiPorts(None, api="jack", client_name="halfopen")
+    probe = jack.Client("probe5", servername=jack_server, no_start_server=True)
+    try:
+        left = [p.name for p in probe.get_ports("halfopen")]
+    finally:
+        probe.close()
+    assert left == []  # the virtual input it had opened is gone
+
+
+def test_rtmidi_port_that_is_not_there_is_a_warning_not_an_error(jack_server, monkeypatch):
+    from backline.live.backends.portaudio_backend import RtMidiPorts
+
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", jack_server)
+    ports = RtMidiPorts(None, api="jack", outputs=["no such synth"], client_name="missingout")
+    try:
+        assert len(ports.missing) == 1 and ports.missing[0].startswith(
+            "'no such synth' (output): no such port"
+        )
+        assert not ports.out_open
+        ports.schedule(0.0, b"\xc0\x01")  # nothing is sent to the closed output, nothing fails
+        ports.wake.set()
+        time.sleep(0.05)
+    finally:
+        ports.close()
+
+
+def test_play_goes_on_when_a_midi_port_cannot_be_connected(make_show, tmp_path, jack_server):
+    """An unplugged foot controller or a drum machine switched off: a warning naming the
+    port, and the show plays (review finding 1: it used to exit 2 with no audio)."""
+    import os
+    import subprocess
+    import sys
+
+    make_show(
+        song_toml("Two", "b")
+        + '\n[midi]\ninput = ["a2j:FCB1010 [24] (capture): FCB1010 MIDI 1"]\n'
+        + 'output = ["a2j:Drum machine [28] (playback): MIDI 1"]\n'
+    )
+    setlist = tmp_path / "set.toml"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "backline", "live", "play", str(setlist), "--plain"]
+        + ["--jack-server", jack_server, "--no-connect"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, COLUMNS="300"),
+    )
+    try:
+        ports = _connections(jack_server, "backline:midi_in")  # the client came up
+        assert ports == []
+        _out, err = proc.communicate("play\nquit\n", timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=10)
+    assert proc.returncode == 0, err
+    flat = " ".join(err.split())
+    assert "warning: MIDI port 'a2j:FCB1010 [24] (capture): FCB1010 MIDI 1' (input)" in flat
+    assert "'a2j:Drum machine [28] (playback): MIDI 1' (output)" in flat
+    assert "the show plays on without it" in flat

@@ -66,11 +66,9 @@ def test_setlist_midi_table_is_read_with_its_line(tmp_path):
 
 
 class FakeEngine:
-    """Only what the toggles read and where commands go."""
+    """Where commands go (the mapping never reads the engine: toggles are decided by it)."""
 
     def __init__(self) -> None:
-        self.state = "stopped"
-        self.vamp_on = False
         self.sent: list = []
 
     def send(self, cmd) -> None:
@@ -88,19 +86,17 @@ def test_presses_edges_channels_and_toggles():
     assert ctl.feed(b"\xb0\x40\x7f").action is Action.PLAY
     assert ctl.feed(b"\xb0\x40\x7f") is None
     assert ctl.feed(b"\xb0\x40\x00") is None
-    # toggles read the engine
-    eng.vamp_on = True
-    assert ctl.feed(b"\xb0\x43\x7f").action is Action.RELEASE
-    eng.state = "playing"
-    assert ctl.feed(b"\xb0\x14\x7f").action is Action.STOP
+    # toggles go to the engine as toggles: it decides them when it applies them
+    assert ctl.feed(b"\xb0\x43\x7f").action is Action.TOGGLE_VAMP
+    assert ctl.feed(b"\xb0\x14\x7f").action is Action.TOGGLE_PLAY
     # program change N selects song N + 1
     cmd = ctl.feed(b"\xc0\x02")
     assert cmd.action is Action.SELECT and cmd.target == 3
     assert [c.action for c in eng.sent] == [
         Action.NEXT,
         Action.PLAY,
-        Action.RELEASE,
-        Action.STOP,
+        Action.TOGGLE_VAMP,
+        Action.TOGGLE_PLAY,
         Action.SELECT,
     ]
     # a latching switch acts on both edges

@@ -250,3 +250,104 @@ def test_notice_reader_gives_each_notice_once(make_show):
     assert error_messages(reader.new()) == ["x", "x"] and reader.new() == []
     engine.notices.extend(Notice(i, "loop", i) for i in range(engine.notices.maxlen))  # the deque rolls over
     assert len(reader.new()) == engine.notices.maxlen
+
+
+def test_yaml_script_without_pyyaml_is_a_missing_dependency(make_show, tmp_path, monkeypatch):
+    """README: exit 3 when an optional dependency is missing (review finding 8: it was 2)."""
+    import sys
+
+    import pytest
+    from typer.testing import CliRunner
+
+    from backline.cli.app import app
+    from backline.errors import DependencyMissingError
+    from backline.live.offline import parse_events
+
+    monkeypatch.setitem(sys.modules, "yaml", None)  # `import yaml` raises ImportError
+    with pytest.raises(DependencyMissingError, match="need PyYAML"):
+        parse_events('- {"at": 1, "action": "end"}\n', "ev.yaml")
+    make_show(song_toml("One", "a"))
+    (tmp_path / "ev.yaml").write_text('- {"at": 1, "action": "end"}\n')
+    r = CliRunner().invoke(
+        app,
+        ["live", "render", str(tmp_path / "set.toml"), "-e", str(tmp_path / "ev.yaml")]
+        + ["-o", str(tmp_path / "y.wav")],
+    )
+    assert r.exit_code == 3, r.output
+    assert "need PyYAML" in r.output
+
+
+def test_a_failed_jump_now_while_playing_is_reported_not_counted(make_show):
+    """Review finding 10: a `jump ... now` applies after the 5 ms declick; its error used to be
+    missed, and the event counted as fired."""
+    from backline.live.engine import Engine
+    from backline.live.offline import parse_events, run_offline
+
+    engine = Engine(make_show(song_toml("One", "a")))
+    script = "1.0: jump Nowhere\n1.2: jump Nowhere now\n1.4: jump bar 999 now\n1.6: select 9\n2.0: end\n"
+    res = run_offline(engine, parse_events(script, "j.txt"), lambda b: None)
+    assert [a for _, a in res.fired] == [
+        "jump Nowhere",
+        "jump Nowhere now",
+        "jump bar 999 now",
+        "select 9",
+        "end",
+    ]
+    assert [m for _, _, m in res.failed] == [
+        "j.txt:1: no jump target 'Nowhere'",
+        "j.txt:2: no jump target 'Nowhere'",
+        "j.txt:3: no jump target 'bar 999'",
+        "j.txt:4: no song 9 (1..1)",
+    ]
+    assert [f for f, _, _ in res.failed] == [SR, round(1.2 * SR), round(1.4 * SR), round(1.6 * SR)]
+
+
+def test_waiting_fires_when_the_engine_vamps_at_a_vamp_stop(make_show):
+    """Review finding 9: `waiting: go` never fired at a `mode = "vamp"` stop marker."""
+    from backline.live.engine import Engine
+    from backline.live.offline import parse_events, run_offline
+
+    songs = song_toml("One", "a", 'stops = [{ at = "section B", mode = "vamp" }]')
+    engine = Engine(make_show(songs))
+    res = run_offline(engine, parse_events("waiting: go\n", "w.txt"), lambda b: None, max_seconds=30)
+    assert res.fired == [(4 * BAR, "go")]  # at the marker (bar 5), the top of the vamped B
+    assert not res.truncated and res.truncation() is None
+    assert res.frames == 8 * BAR  # B played once more: left at the end of the loop
+
+
+def test_max_seconds_warning_says_what_was_going_on(make_show, tmp_path):
+    from typer.testing import CliRunner
+
+    from backline.cli.app import app
+    from backline.live.engine import Engine
+    from backline.live.offline import parse_events, run_offline
+
+    def run(songs: str, script: str, seconds: float):
+        engine = Engine(make_show(songs))
+        return run_offline(engine, parse_events(script, "s.txt"), lambda b: None, max_seconds=seconds)
+
+    # no script at all: not "before the script finished"
+    res = run(song_toml("One", "a"), "", 1.0)
+    assert (
+        res.truncation()
+        == "stopped at --max-seconds (1.00 s): every event fired, but the song was still playing"
+    )
+    # events left
+    res = run(song_toml("One", "a"), "5: stop\n6: end\n", 1.0)
+    assert res.truncation() == "stopped at --max-seconds (1.00 s) with 2 event(s) of the script not fired"
+    # a vamp-until-go and no go
+    res = run(song_toml("One", "a", 'stops = [{ at = "section B", mode = "vamp" }]'), "", 8.0)
+    assert "vamping at a stop marker until go" in (res.truncation() or "")
+    # every event fired and the between-song pad waits for play: the render ends (idle)
+    songs = song_toml("One", "a", 'between = "pad"\npad_seconds = 0.5') + song_toml("Two", "b")
+    res = run(songs, "0.5: fade 0.5\n", 60.0)
+    assert not res.truncated and res.seconds < 3.0
+    # the CLI prints it
+    make_show(song_toml("One", "a"))
+    r = CliRunner().invoke(
+        app,
+        ["live", "render", str(tmp_path / "set.toml"), "-o", str(tmp_path / "n.wav"), "--max-seconds", "1"],
+    )
+    assert r.exit_code == 0, r.output
+    flat = " ".join(r.output.split())
+    assert "before the script finished" not in flat and "the song was still playing" in flat

@@ -35,7 +35,7 @@ def test_keys_send_commands_and_the_screen_follows(make_show):
         async with app.run_test(size=(120, 30)) as pilot:
             await pilot.press("space")
             cmds = drain(engine)
-            assert [c.action for c in cmds] == [Action.PLAY]
+            assert [c.action for c in cmds] == [Action.TOGGLE_PLAY]  # the engine decides: play
             engine.send(cmds[0])
             advance(engine, 2.6)  # into the Chorus (bar 3)
             await pilot.pause(0.15)
@@ -44,18 +44,18 @@ def test_keys_send_commands_and_the_screen_follows(make_show):
             assert "bar [b]3[/b]/6" in now and "240 BPM" in now and "next cue: (end)" in now
             assert "1 Verse" in app.texts["sections"] and "2 Chorus <" in app.texts["sections"]
             assert "###" in app.texts["meters"]  # music on the outputs
-            await pilot.press("space")  # playing: space stops
+            await pilot.press("space")  # playing: space stops (the engine decides it, below)
             await pilot.press("v", "1", "j", "2", "g", "f", "full_stop", "n", "p")
             cmds = drain(engine)
             acts = [c.action for c in cmds]
             assert acts == [
-                Action.STOP,
-                Action.VAMP,
+                Action.TOGGLE_PLAY,
+                Action.TOGGLE_VAMP,
                 Action.JUMP,
                 Action.JUMP,
                 Action.GO,
                 Action.FADE,
-                Action.PAUSE,
+                Action.TOGGLE_PAUSE,
                 Action.NEXT,
                 Action.PREVIOUS,
             ]
@@ -63,6 +63,8 @@ def test_keys_send_commands_and_the_screen_follows(make_show):
             assert (cmds[3].target, cmds[3].when) == ("Chorus #1", When.END_OF_SECTION)
             assert cmds[5].value == 4.0
             engine.send(cmds[0])
+            advance(engine, 0.05)
+            assert engine.state.value == "stopped"  # the toggle, applied while playing, stopped
             engine.next_song()
             advance(engine, 0.05)
             await pilot.pause(0.15)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from backline.cli.common import console, err_console, handle_errors, say
-from backline.errors import LiveError
+from backline.errors import BacklineError, LiveError
 
 if TYPE_CHECKING:
     from backline.live.backends.jack_backend import JackBackend as JackBackendT
@@ -122,8 +122,9 @@ def render_cmd(
     )
     for frame, _action, msg in res.failed:
         say(err_console, f"{msg} (at {frame / engine.sr:.2f} s)", "failed:", "bold red")
-    if res.truncated:
-        err_console.print("warning: stopped at --max-seconds before the script finished")
+    why = res.truncation()
+    if why:
+        err_console.print(f"warning: {why}")
     if res.misses:
         err_console.print(f"warning: {res.misses} block(s) had no audio ready")
 
@@ -242,11 +243,14 @@ def _health(be: object) -> tuple[str | None, str | None]:
 
 
 def _connection_warnings(be: object, given: list[str | None] | None, connect: bool) -> list[str]:
-    """What to tell the musician about JACK outputs that go nowhere (empty for PortAudio)."""
+    """What to tell the musician about JACK outputs that go nowhere and MIDI ports that could
+    not be connected (the show plays on either way)."""
     from backline.live.backends.jack_backend import JackBackend
 
+    midi_warnings = getattr(be, "midi_warnings", None)
+    midi = list(midi_warnings()) if midi_warnings is not None else []
     if not isinstance(be, JackBackend):
-        return []
+        return midi
     spec = be.engine.setlist.outputs
     n = be.engine.n_out
     out: list[str] = []
@@ -265,14 +269,16 @@ def _connection_warnings(be: object, given: list[str | None] | None, connect: bo
                 "give --outputs or connect them in a JACK patchbay"
             )
         out.append(f"output(s) {names} not connected: no sound from them ({why}).")
-    return out
+    return out + midi
 
 
 def _plain_loop(engine: object, health: Callable[[], tuple[str | None, str | None]]) -> None:
     """The status line and typed actions; returns on quit, or when the audio stops for good
-    (``health``: the caller then reports it and exits 2). The engine's error notices go to stderr."""
-    from backline.live.commands import parse_action
+    (``health``: the caller then reports it and exits 2). The engine's error notices go to stderr,
+    and so does any error of a typed line: the prompt never dies while the show runs."""
+    from backline.live.commands import parse_control_line
     from backline.live.engine import Engine
+    from backline.live.levels import LevelChange
     from backline.live.notices import NoticeReader, error_messages
 
     assert isinstance(engine, Engine)
@@ -285,30 +291,28 @@ def _plain_loop(engine: object, health: Callable[[], tuple[str | None, str | Non
         say(err_console, msg, label, style)
 
     def reader() -> None:
-        for line in sys.stdin:
-            text = line.strip()
-            if not text:
-                continue
-            words = text.split()
-            try:
-                if words[0] in ("quit", "exit", "q"):
-                    break
-                if words[0] == "save":
-                    engine.save_levels()
-                    show("levels saved")
-                elif words[0] == "level" and len(words) == 3:
-                    engine.set_level(words[1], float(words[2]))
-                elif words[0] == "output" and len(words) == 3:
-                    engine.set_output_level(int(words[1]), float(words[2]))
-                elif words[0] in ("mute", "unmute") and len(words) == 2:
-                    engine.mute(words[1], words[0] == "mute")
-                elif words[0] in ("solo", "unsolo") and len(words) == 2:
-                    engine.solo(words[1], words[0] == "solo")
-                else:
-                    engine.send(parse_action(text))
-            except (LiveError, ValueError) as exc:
-                show(str(exc), "error:", "bold red")
-        quit_flag.set()
+        try:
+            for line in sys.stdin:
+                text = line.strip()
+                if not text:
+                    continue
+                try:
+                    cmd = parse_control_line(text, words=("save", "quit", "exit", "q"))
+                    if cmd in ("quit", "exit", "q"):
+                        break
+                    if cmd == "save":
+                        engine.save_levels()
+                        show("levels saved")
+                    elif isinstance(cmd, LevelChange):
+                        cmd.apply(engine)
+                    elif not isinstance(cmd, str):
+                        engine.send(cmd)
+                except BacklineError as exc:
+                    show(str(exc), "error:", "bold red")
+                except Exception as exc:  # the last line of defence: the prompt must not die
+                    show(f"{type(exc).__name__}: {exc}", "error:", "bold red")
+        finally:
+            quit_flag.set()
 
     threading.Thread(target=reader, daemon=True).start()
     last_trouble: str | None = None

@@ -16,8 +16,9 @@ changes and beat clock from :class:`MidiClock`); the terminal UI is
 
 from __future__ import annotations
 
-from backline.live.commands import Action, Command, When, parse_action
+from backline.live.commands import Action, Command, When, parse_action, parse_control_line
 from backline.live.engine import Engine, EngineSnapshot, Notice, State
+from backline.live.levels import MAX_LEVEL_DB, LevelChange, check_level_db
 from backline.live.midi_clock import MidiClock, clock_ticks
 from backline.live.midi_control import MidiConfig, MidiControl, Trigger, parse_midi_config, save_learned
 from backline.live.offline import Event, RenderResult, load_events, parse_events, render_offline, run_offline
@@ -30,10 +31,14 @@ __all__ = [
     "Command",
     "When",
     "parse_action",
+    "parse_control_line",
     "Engine",
     "EngineSnapshot",
     "Notice",
     "State",
+    "MAX_LEVEL_DB",
+    "LevelChange",
+    "check_level_db",
     "MidiClock",
     "clock_ticks",
     "MidiConfig",

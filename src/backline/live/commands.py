@@ -3,7 +3,13 @@
 A :class:`Command` is immutable and made in the control thread; the engine's queue
 carries it to the audio callback, which applies it at the start of its next block
 (``when = now``) or schedules it sample-exactly (``next_bar``, ``end_of_section``).
-:func:`parse_action` reads the text form used by event scripts and the CLI.
+:func:`parse_action` reads the text form used by event scripts and the CLI;
+:func:`parse_control_line` reads a whole typed or scripted line (a transport action, a
+level line, or a word of the caller's own such as ``save``).
+
+The toggles (``play/stop``, ``play/pause``, ``vamp/release``) are commands of their own:
+the engine decides what they do when it applies them, from its own state, so two presses
+that reach the queue before the next audio block act as two presses (play, then stop).
 """
 
 from __future__ import annotations
@@ -14,8 +20,18 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from backline.errors import LiveError
+from backline.live.levels import LevelChange, parse_level_change
 
-__all__ = ["Action", "When", "Command", "parse_action", "ACTION_HELP"]
+__all__ = [
+    "Action",
+    "When",
+    "Command",
+    "TOGGLES",
+    "parse_action",
+    "parse_control_line",
+    "parse_when",
+    "ACTION_HELP",
+]
 
 
 class Action(StrEnum):
@@ -32,6 +48,14 @@ class Action(StrEnum):
     RELEASE = "release"  # leave the vamp at the end of the current loop
     GO = "go"  # continue from a stop marker (or release a vamp-until-go)
     FADE = "fade"  # fade out over N seconds, then end the song
+    # toggles: decided by the engine when it applies them (from its state then)
+    TOGGLE_PLAY = "play/stop"  # stop when under way (playing, counting in, paused), else play
+    TOGGLE_PAUSE = "play/pause"  # pause when playing or counting in, else play
+    TOGGLE_VAMP = "vamp/release"  # release when vamping, else vamp
+
+
+#: The toggle actions, as written.
+TOGGLES = (Action.TOGGLE_PLAY.value, Action.TOGGLE_PAUSE.value, Action.TOGGLE_VAMP.value)
 
 
 class When(StrEnum):
@@ -57,6 +81,7 @@ class Command:
 
 ACTION_HELP = (
     "play | stop | pause | next | previous | go | vamp | release | select N | fade [SECONDS] | "
+    "play/stop | play/pause | vamp/release | "
     "jump TARGET [next bar|end of section|now]  (TARGET: a section name, 'NAME #2', or 'bar N'; "
     "default: at the next bar)"
 )
@@ -72,6 +97,17 @@ _WHEN = {
 }
 
 
+def parse_when(when: When | str) -> When:
+    """``"next bar"``, ``"next_bar"``, ``"at next bar"``, ``"end of section"``, ``"now"``
+    (any case) or a :class:`When` -> When. Raises :class:`LiveError` for anything else."""
+    if isinstance(when, When):
+        return when
+    w = _WHEN.get(" ".join(str(when).split()).lower())
+    if w is None:
+        raise LiveError(f"unknown jump time {when!r}: use now, next bar or end of section")
+    return w
+
+
 def parse_action(text: str, when: str | None = None) -> Command:
     """``"jump Chorus next bar"``, ``"jump bar 9"``, ``"fade 4"``, ``"select 2"``, ``"vamp"`` -> Command.
 
@@ -81,6 +117,8 @@ def parse_action(text: str, when: str | None = None) -> Command:
     Raises :class:`LiveError` naming what was not understood.
     """
     words = text.strip()
+    if " ".join(words.split()).lower() in TOGGLES:
+        return Command(Action(" ".join(words.split()).lower()))
     m = re.match(r"^(\w+)\s*(.*)$", words)
     if not m:
         raise LiveError(f"empty action; actions: {ACTION_HELP}")
@@ -100,9 +138,7 @@ def parse_action(text: str, when: str | None = None) -> Command:
                 rest = rest[: len(rest) - len(phrase)].strip()
                 break
         if when is not None:
-            if when.lower() not in _WHEN:
-                raise LiveError(f"unknown jump time {when!r}: use now, next bar or end of section")
-            w = _WHEN[when.lower()]
+            w = parse_when(when)
         if not rest:
             raise LiveError("jump needs a target: a section name or 'bar N'")
         if re.fullmatch(r"bar\s+\d+", rest, re.I) and int(rest.split()[1]) < 1:
@@ -123,3 +159,26 @@ def parse_action(text: str, when: str | None = None) -> Command:
     if rest:
         raise LiveError(f"{name} takes no argument (got {rest!r})")
     return Command(action)
+
+
+def parse_control_line(
+    text: str, *, when: str | None = None, words: tuple[str, ...] = ()
+) -> Command | LevelChange | str:
+    """One line typed at the ``--plain`` prompt or written in an event script:
+
+    - one of ``words`` alone (the caller's own: ``save``, ``quit``, ``end``): that word,
+      lower case;
+    - a level line (``level keys -3``, ``output 3 -6``, ``mute click`` ...): a
+      :class:`~backline.live.levels.LevelChange`;
+    - anything else: a transport action, :func:`parse_action` (``when`` as there).
+
+    Raises :class:`LiveError` naming what was not understood."""
+    parts = text.split()
+    if parts and parts[0].lower() in words:
+        if len(parts) > 1:
+            raise LiveError(f"{parts[0].lower()} takes no argument (got {' '.join(parts[1:])!r})")
+        return parts[0].lower()
+    change = parse_level_change(text)
+    if change is not None:
+        return change
+    return parse_action(text, when)

@@ -8,11 +8,17 @@ while audio runs.
 The audio callback (:meth:`Engine.process`):
 
 - takes commands from a lock-free queue (``collections.deque``: append and popleft
-  are atomic) and applies them at the start of the block or schedules them for an
+  are atomic; :meth:`Engine.send` wakes the prefetcher with a plain flag, no lock, so
+  the JACK callback can send too) and applies them at the start of the block or
+  schedules them for an
   exact frame (the next bar line, the end of the section, the end of a vamp loop); a
   command that cuts the music while it plays (stop, pause, next, previous, a jump now)
   first fades the output out over :data:`DECLICK_S` and is applied on that frame, and
-  the music fades back in after a jump or a resume;
+  the music fades back in after a jump or a resume; a toggle (``play/stop``,
+  ``vamp/release``) is decided here, from the state at that moment;
+- holds the start of a song whose audio is not resident yet (selected from outside the
+  prefetch window) in :attr:`State.STARTING` until its stream is ready, so the song
+  never starts with a few milliseconds of silence;
 - copies the song's prepared audio (see :mod:`backline.live.stream`: the prefetch
   thread does all file I/O) into a preallocated source buffer, segment by segment,
   so jumps, loops and stops land on the exact sample;
@@ -44,7 +50,8 @@ from enum import StrEnum
 import numpy as np
 
 from backline.errors import LiveError
-from backline.live.commands import Action, Command, When
+from backline.live.commands import Action, Command, When, parse_when
+from backline.live.levels import check_level_db
 from backline.live.midi_clock import MidiClock
 from backline.live.pad import pad_loop
 from backline.live.routing import MixLevels, Routing, build_routing, effective_gains
@@ -52,7 +59,7 @@ from backline.live.setlist import Levels, save_levels
 from backline.live.show import PreparedSong, Show
 from backline.live.stream import DEFAULT_CHUNK_FRAMES, DEFAULT_LOOKAHEAD_CHUNKS, Prefetcher, SongStream
 
-__all__ = ["DECLICK_S", "Engine", "EngineSnapshot", "Notice", "State", "MAX_BLOCK"]
+__all__ = ["DECLICK_S", "START_WAIT_S", "Engine", "EngineSnapshot", "Notice", "State", "MAX_BLOCK"]
 
 MAX_BLOCK = 4096
 _METER_DECAY_S = 0.3
@@ -61,6 +68,9 @@ _METER_DECAY_S = 0.3
 DECLICK_S = 0.005
 #: Actions that cut the sound when they come while the music plays.
 _CUTS = frozenset({Action.STOP, Action.PAUSE, Action.NEXT, Action.PREVIOUS})
+#: The longest a start waits for the song's audio (selected from outside the prefetch
+#: window) before it plays what there is (the missing audio counts as misses).
+START_WAIT_S = 1.0
 
 
 class State(StrEnum):
@@ -70,6 +80,12 @@ class State(StrEnum):
     PAUSED = "paused"
     HOLD = "waiting for go"
     GAP = "between songs"
+    STARTING = "starting"  # play was pressed; the song's audio is being loaded (milliseconds)
+
+
+#: States in which ``play/stop`` stops.
+_UNDER_WAY = frozenset({State.PLAYING, State.COUNT_IN, State.PAUSED, State.STARTING})
+_TOGGLES = frozenset({Action.TOGGLE_PLAY, Action.TOGGLE_PAUSE, Action.TOGGLE_VAMP})
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,12 +234,14 @@ class Engine:
         # ``_declick`` frames before it is applied, and the music fades back in after
         self._declick = max(1, round(DECLICK_S * self.sr))
         self._cut_left = 0
-        self._cut_cmds: list[Command] = []
+        self._cut_cmds: list[tuple[Command, Action | None]] = []  # None: a toggle, decided when applied
         self._cut_to = -1  # where a jump now waiting behind its fade-out goes (for the prefetcher)
         self._fadein_left = 0
         self._env = np.ones(max_block, dtype=np.float32)
         self._mixed_song = -1  # the song whose gains mixed the last samples
         self._at = 0  # output frame of the sample being worked on (for notices)
+        self._start_wait = max(1, round(START_WAIT_S * self.sr))
+        self._hold_left = 0  # frames a start may still wait for its audio (State.STARTING)
         self.prefetcher = Prefetcher(self)
         self.notices.append(Notice(0, "song", 0))
 
@@ -261,11 +279,13 @@ class Engine:
         return self.songs[self.song_index]
 
     def wait_ready(self, timeout: float = 30.0) -> bool:
-        """Block (control thread) until the current song's stream is resident."""
+        """Block (control thread) until the current song's stream is resident, or the
+        prefetcher has found that it cannot be read (the show goes on; the error is in
+        ``prefetcher.trouble()``); False when neither happened within ``timeout`` s."""
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             st = self.streams[self.song_index]
-            if st is not None and st.ready:
+            if (st is not None and st.ready) or self.prefetcher.failed[self.song_index] is not None:
                 return True
             self.prefetcher.wake.set()
             time.sleep(0.005)
@@ -273,9 +293,10 @@ class Engine:
 
     # ---------------------------------------------------------------- control API
     def send(self, cmd: Command) -> None:
-        """Queue a command for the audio thread (thread-safe, never blocks)."""
+        """Queue a command for the audio thread (thread-safe, never blocks, takes no lock:
+        the JACK process callback sends the foot-switch's commands through here)."""
         self.commands.append(cmd)
-        self.prefetcher.wake.set()
+        self.prefetcher.kick()
 
     def play(self) -> None:
         self.send(Command(Action.PLAY))
@@ -297,8 +318,10 @@ class Engine:
         self.send(Command(Action.SELECT, number))
 
     def jump(self, target: str, when: When | str = When.NEXT_BAR) -> None:
-        """Jump to a section label (``"Chorus"``, ``"Chorus #2"``) or ``"bar N"``."""
-        self.send(Command(Action.JUMP, target, When(when)))
+        """Jump to a section label (``"Chorus"``, ``"Chorus #2"``) or ``"bar N"``; ``when``:
+        a :class:`When` or its text (``"next bar"``, ``"end of section"``, ``"now"``).
+        Raises :class:`LiveError` for a ``when`` it does not know."""
+        self.send(Command(Action.JUMP, target, parse_when(when)))
 
     def vamp(self) -> None:
         self.send(Command(Action.VAMP))
@@ -333,10 +356,13 @@ class Engine:
             )
 
     def set_level(self, source: str, db: float, song: int | None = None) -> None:
-        """Level of a stem (or click, cues, pad) in dB, for ``song`` (default: the current one)."""
+        """Level of a stem (or click, cues, pad) in dB, for ``song`` (default: the current one).
+        At most +12 dB (:data:`~backline.live.levels.MAX_LEVEL_DB`); ``-inf`` mutes; NaN and
+        louder levels raise :class:`LiveError` and change nothing."""
+        level = check_level_db(db, f"level of {source}")
         i = self.song_index if song is None else song
         self._source_known(i, source)
-        self._update_levels(i, lambda lv: replace(lv, source_db={**lv.source_db, source: float(db)}))
+        self._update_levels(i, lambda lv: replace(lv, source_db={**lv.source_db, source: level}))
 
     def mute(self, source: str, on: bool = True, song: int | None = None) -> None:
         i = self.song_index if song is None else song
@@ -353,10 +379,12 @@ class Engine:
         )
 
     def set_output_level(self, output: int, db: float) -> None:
-        """Level of output ``output`` (1-based) in dB, for every song."""
+        """Level of output ``output`` (1-based) in dB, for every song (the same rule as
+        :meth:`set_level`)."""
+        level = check_level_db(db, f"level of output {output}")
         if not 1 <= output <= self.n_out:
             raise LiveError(f"output {output} does not exist (1..{self.n_out})")
-        self._update_levels(None, lambda lv: replace(lv, output_db={**lv.output_db, output - 1: float(db)}))
+        self._update_levels(None, lambda lv: replace(lv, output_db={**lv.output_db, output - 1: level}))
 
     def mute_output(self, output: int, on: bool = True) -> None:
         if not 1 <= output <= self.n_out:
@@ -460,6 +488,11 @@ class Engine:
             return min(self.max_block, self.gap_left)
         return self.max_block
 
+    def cutting(self) -> bool:
+        """True while commands wait behind a fade-out (``jump ... now``, ``stop`` ...: they
+        apply when it ends)."""
+        return bool(self._cut_cmds)
+
     def settle(self) -> None:
         """Apply queued commands and any event due at the current position, producing no
         audio. For drivers that run the engine in their own thread (offline) only."""
@@ -473,6 +506,8 @@ class Engine:
                 self.state = State.PLAYING
             elif self.state is State.GAP and self.gap_left == 0:
                 self._start()
+            elif self.state is State.STARTING and self._audio_ready():
+                self._begin()
             else:
                 break
 
@@ -531,6 +566,13 @@ class Engine:
                 self.gap_left -= k
                 if self.gap_left == 0:
                     self._start()
+            elif st is State.STARTING:
+                if self._audio_ready():
+                    self._begin()
+                    k = 0  # this part of the block plays (or counts in) on the next pass
+                else:
+                    k = min(limit, self._hold_left)
+                    self._hold_left -= k
             else:
                 k = limit
             if cutting or self._fadein_left > 0:
@@ -555,33 +597,50 @@ class Engine:
 
     def _take(self, cmd: Command) -> None:
         """Apply a command, or begin the fade-out of a cut (applied when it ends); the
-        commands that come during a fade-out wait behind it, in order."""
-        if self._cut_left == 0 and not self._cuts_sound(cmd):
-            self._apply(cmd)
-            return
+        commands that come during a fade-out wait behind it, in order (a toggle among
+        them is decided when its turn comes, after the cut)."""
+        decided: Action | None = None
         if self._cut_left == 0:
+            decided = self._decide(cmd.action)
+            if not self._cuts_sound(decided, cmd.when):
+                self._apply(cmd, decided)
+                return
             self._cut_left = self._declick
+        elif cmd.action not in _TOGGLES:
+            decided = cmd.action
         if cmd.action is Action.JUMP:
             self._cut_to = self._resolve(cmd.target)
-        self._cut_cmds.append(cmd)
-        self.notices.append(
-            Notice(self._at, "applied", cmd.action.value, cmd.sent_ns, time.perf_counter_ns())
-        )
+        self._cut_cmds.append((cmd, decided))
+        if decided is not None:
+            self.notices.append(
+                Notice(self._at, "applied", decided.value, cmd.sent_ns, time.perf_counter_ns())
+            )
 
-    def _cuts_sound(self, cmd: Command) -> bool:
+    def _decide(self, a: Action) -> Action:
+        """What a toggle does now (from the engine's state); any other action as it is."""
+        if a is Action.TOGGLE_PLAY:
+            return Action.STOP if self.state in _UNDER_WAY else Action.PLAY
+        if a is Action.TOGGLE_PAUSE:
+            st = self.state
+            return Action.PAUSE if st is State.PLAYING or st is State.COUNT_IN else Action.PLAY
+        if a is Action.TOGGLE_VAMP:
+            return Action.RELEASE if self.vamp_on else Action.VAMP
+        return a
+
+    def _cuts_sound(self, a: Action, when: When) -> bool:
         st = self.state
         if st is not State.PLAYING and st is not State.COUNT_IN:
             return False
-        if cmd.action in _CUTS:
+        if a in _CUTS:
             return True
-        return cmd.action is Action.JUMP and cmd.when is When.NOW and st is State.PLAYING
+        return a is Action.JUMP and when is When.NOW and st is State.PLAYING
 
     def _finish_cut(self) -> None:
         """The fade-out of a cut is over: apply its commands; fade in if the music goes on."""
         cmds, self._cut_cmds = self._cut_cmds, []
         self._cut_to = -1
-        for cmd in cmds:
-            self._apply(cmd, notify=False)
+        for cmd, decided in cmds:
+            self._apply(cmd, decided, notify=decided is None)
         if self.sync_prefetch:
             self.prefetcher.step(sync=True)
         if self.state is State.PLAYING or self.state is State.COUNT_IN:
@@ -774,8 +833,9 @@ class Engine:
 
     # ---------------------------------------------------------------- transport logic
     def _start(self) -> None:
-        """Start the current song from its top (count-in first, pad crossfading out)."""
-        total = self._count[self.song_index][0]
+        """Start the current song from its top (count-in first, pad crossfading out). A song
+        without a count-in whose audio is not resident yet waits in :attr:`State.STARTING`
+        (at most :data:`START_WAIT_S`) and starts as soon as it is."""
         self.pos = 0
         self._move(0, None)
         self.vamp_on = False
@@ -783,6 +843,37 @@ class Engine:
         self.fade_total = 0
         if self.pad_target > 0:
             self.pad_target = 0.0
+        if self._count[self.song_index][0] == 0 and not self._stream_ready():
+            self.state = State.STARTING
+            self._hold_left = self._start_wait
+            self.prefetcher.kick()
+            return
+        self._begin()
+
+    def _stream_ready(self) -> bool:
+        st = self.streams[self.song_index]
+        return st is not None and st.ready
+
+    def _audio_ready(self) -> bool:
+        """Whether a start held in STARTING may begin: the song's audio is resident, the
+        prefetcher gave up on it (it plays what there is; the error is shown), or the
+        wait is over (an error notice says so)."""
+        if self._stream_ready() or self.prefetcher.failed[self.song_index] is not None:
+            return True
+        if self._hold_left > 0:
+            return False
+        self.notices.append(
+            Notice(
+                self._at,
+                "error",
+                f"{self.song.title}: its audio was not loaded after {START_WAIT_S:g} s; playing what there is",
+            )
+        )
+        return True
+
+    def _begin(self) -> None:
+        """The song starts now: its count-in, or the music."""
+        total = self._count[self.song_index][0]
         self.notices.append(Notice(self._at, "start", self.song_index))
         if total > 0:
             self.state = State.COUNT_IN
@@ -853,8 +944,10 @@ class Engine:
         except LiveError:
             return -1
 
-    def _apply(self, cmd: Command, notify: bool = True) -> None:
-        a = cmd.action
+    def _apply(self, cmd: Command, decided: Action | None = None, notify: bool = True) -> None:
+        """Carry out ``cmd`` now (``decided``: its action when already decided; a toggle
+        is decided here otherwise)."""
+        a = self._decide(cmd.action) if decided is None else decided
         st = self.state
         if a is Action.PLAY or a is Action.GO:
             if st is State.HOLD:

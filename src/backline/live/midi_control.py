@@ -19,14 +19,17 @@ The mapping lives in the setlist's ``[midi]`` table (see ``docs/live.md``)::
     "pc any" = "select"                  # program N selects song N + 1
 
 A trigger is ``note N``, ``cc N``, ``pc N`` or ``pc any``, optionally ``ch C`` (1..16).
-An action is any transport action (:func:`~backline.live.commands.parse_action`) or a
-toggle: ``play/stop``, ``play/pause``, ``vamp/release``. A note acts on note-on (velocity
+An action is any transport action (:func:`~backline.live.commands.parse_action`),
+including the toggles ``play/stop``, ``play/pause``, ``vamp/release`` (the engine decides
+what a toggle does when it applies it). A note acts on note-on (velocity
 above 0), a CC when its value rises to 64 or more (a pressed switch; ``latching = true``
 also on the fall below 64), a program change always.
 
 :class:`MidiControl` turns raw MIDI bytes into :class:`~backline.live.commands.Command`
 objects; it runs wherever the messages arrive (the JACK process callback, an rtmidi
-thread) and only reads the engine's state for the toggles. It also does **MIDI learn**:
+thread) and never reads the engine's state: a toggle goes to the engine as it is, and the
+engine decides when it applies it (two presses before the next block: play, then stop).
+It also does **MIDI learn**:
 :meth:`MidiControl.learn` makes the next press a new binding instead of an action;
 :func:`save_learned` writes it into the setlist (atomically) in a managed block.
 """
@@ -40,10 +43,10 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from backline.errors import LiveError
-from backline.live.commands import Action, Command, parse_action
+from backline.live.commands import TOGGLES, Action, Command, parse_action
 from backline.util.atomic import write_text_atomic
 
 __all__ = [
@@ -66,7 +69,6 @@ __all__ = [
     "LEARN_END",
 ]
 
-TOGGLES = ("play/stop", "play/pause", "vamp/release")
 #: The foot-switch map used unless ``defaults = false``: a sustain pedal (CC 64) starts,
 #: resumes and says "go" (it never stops the show); a second pedal (CC 67, soft) vamps and
 #: releases; CC 66 (sostenuto, the middle pedal) stops; program change N selects song N + 1.
@@ -110,8 +112,8 @@ class Trigger:
 
 @dataclass(frozen=True, slots=True)
 class Binding:
-    """A trigger and the action text it fires (``command``: pre-parsed; None for toggles
-    and ``select`` by program number)."""
+    """A trigger and the action text it fires (``command``: pre-parsed; None for
+    ``select`` by program number)."""
 
     trigger: Trigger
     action: str
@@ -163,10 +165,8 @@ def parse_trigger(text: str) -> Trigger:
 
 
 def validate_action(text: str, trigger: Trigger | None = None) -> Command | None:
-    """Check an action text; returns its Command (None for toggles and ``select`` by program)."""
+    """Check an action text; returns its Command (None for ``select`` by program)."""
     t = " ".join(text.split()).lower()
-    if t in TOGGLES:
-        return None
     if t == "select":
         if trigger is not None and not (trigger.kind == "pc" and trigger.number is None):
             raise LiveError(f"{trigger}: 'select' without a number only goes with 'pc any'")
@@ -266,15 +266,6 @@ def trigger_of(data: Iterable[int] | bytes, *, latching: bool = False, last_cc: 
     return None
 
 
-class EngineState(Protocol):
-    """What the toggles read (an :class:`~backline.live.engine.Engine`)."""
-
-    @property
-    def vamp_on(self) -> bool: ...
-
-    def send(self, cmd: Command) -> None: ...
-
-
 class MidiControl:
     """Raw MIDI -> commands for ``engine`` (see the module docstring).
 
@@ -320,7 +311,7 @@ class MidiControl:
         )
 
     def command_for(self, binding: Binding, trig: Trigger, sent_ns: int) -> Command:
-        """The command a binding gives now (toggles read the engine state)."""
+        """The command a binding gives (a toggle as it is: the engine decides it)."""
         return resolve(binding.action, binding.command, self.engine, sent_ns, trig)
 
     def feed(self, data: Iterable[int] | bytes, sent_ns: int | None = None) -> Command | None:
@@ -357,29 +348,20 @@ class MidiControl:
 
 
 def resolve(
-    action: str, command: Command | None, engine: Any, sent_ns: int, trig: Trigger | None = None
+    action: str, command: Command | None, engine: Any = None, sent_ns: int = 0, trig: Trigger | None = None
 ) -> Command:
-    """The command of an action now: ``command`` (pre-parsed) with ``sent_ns``, or the
-    toggle's choice from ``engine``'s state, or ``select`` by ``trig``'s program number."""
+    """The command of an action: ``command`` (pre-parsed, toggles included: the engine
+    decides those when it applies them) with ``sent_ns``, or ``select`` by ``trig``'s
+    program number. ``engine`` is not read (kept for callers that pass it)."""
     if command is not None:
         return replace(command, sent_ns=sent_ns)
-    a = action.lower()
-    state = str(getattr(engine, "state", "stopped"))
-    busy = state in ("playing", "count-in")
-    if a == "play/stop":
-        return Command(Action.STOP if busy or state == "paused" else Action.PLAY, sent_ns=sent_ns)
-    if a == "play/pause":
-        return Command(Action.PAUSE if busy else Action.PLAY, sent_ns=sent_ns)
-    if a == "vamp/release":
-        on = bool(getattr(engine, "vamp_on", False))
-        return Command(Action.RELEASE if on else Action.VAMP, sent_ns=sent_ns)
-    if a == "select" and trig is not None and trig.number is not None:
+    if action.lower() == "select" and trig is not None and trig.number is not None:
         return Command(Action.SELECT, trig.number + 1, sent_ns=sent_ns)
     raise LiveError(f"action {action!r} needs a program change to choose the song")
 
 
 def command_of(action: str, engine: Any = None) -> Command:
-    """The command an action text (an action or a toggle) gives now, for keys and scripts."""
+    """The command of an action text (an action or a toggle), for keys and scripts."""
     return resolve(" ".join(action.split()), validate_action(action), engine, time.perf_counter_ns())
 
 

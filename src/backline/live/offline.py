@@ -11,12 +11,15 @@ An event script is a list of events, each ``at`` a trigger and an ``action``:
 - ``action``: a transport action (``play``, ``jump Chorus next bar``, ``vamp``,
   ``release``, ``go``, ``fade 4`` ... see :func:`~backline.live.commands.parse_action`),
   ``level SOURCE DB``, ``mute SOURCE``, ``unmute SOURCE``, ``solo SOURCE``,
-  ``unsolo SOURCE``, ``output N DB``, or ``end`` (stop the render).
+  ``unsolo SOURCE``, ``output N DB`` (levels at most +12 dB, ``-inf`` mutes; read by
+  :func:`~backline.live.commands.parse_control_line`, as the ``--plain`` prompt), or
+  ``end`` (stop the render).
 
 Events fire in the order written (each waits for the one before it). Files:
 JSON (a list, or ``{"events": [...]}``), JSON lines (``.jsonl``), TOML
 (``[[events]]``), YAML (when PyYAML is installed), or text lines ``AT: ACTION``
-(``bar 5: vamp``; ``#`` comments).
+(``bar 5: vamp``; a ``#`` at the start of a line or after a space begins a comment,
+except ``#N`` after a section name: ``jump Chorus #2  # the second chorus``).
 
 The render starts with ``play`` (unless ``autoplay=False``) and ends when every
 event has fired and the engine is stopped, or at ``max_seconds``.
@@ -34,15 +37,18 @@ from typing import Any
 
 import numpy as np
 
-from backline.errors import LiveError, Location
-from backline.live.commands import Command, parse_action
+from backline.errors import DependencyMissingError, LiveError, Location
+from backline.live.commands import Command, parse_control_line
 from backline.live.engine import Engine, State
+from backline.live.levels import LevelChange
 from backline.live.markers import parse_time
 from backline.live.notices import NoticeReader, error_messages
 
 __all__ = ["Event", "RenderResult", "load_events", "parse_events", "run_offline", "render_offline"]
 
-_LEVEL_ACTIONS = ("level", "mute", "unmute", "solo", "unsolo", "output", "end")
+#: A ``#`` that begins a comment in a text script: at the start of the line or after a
+#: space, and not the occurrence number of a section (``Chorus #2``, ``Chorus #2 now``).
+_COMMENT = re.compile(r"(?:^|\s)#(?!\d+(?:\s|$)).*$")
 
 
 @dataclass(frozen=True)
@@ -58,11 +64,15 @@ class Event:
     where: str = ""
     times: int = 1
 
+    def parsed(self) -> Command | LevelChange | str:
+        """The action: a transport :class:`Command`, a :class:`LevelChange`, or ``"end"``.
+        Raises LiveError (without the event's place) when it is not understood."""
+        return parse_control_line(self.action, when=self.when, words=("end",))
+
     def command(self) -> Command | None:
         """The transport command, or None for level/end actions."""
-        if self.action.split()[0].lower() in _LEVEL_ACTIONS:
-            return None
-        return parse_action(self.action, self.when)
+        p = self.parsed()
+        return p if isinstance(p, Command) else None
 
 
 def _event(d: Any, where: str) -> Event:
@@ -98,25 +108,11 @@ def _event(d: Any, where: str) -> Event:
 
 
 def _validate(ev: Event) -> None:
-    words = ev.action.split()
-    if not words:
+    if not ev.action.split():
         raise LiveError(f"{ev.where}: empty action")
-    head = words[0].lower()
     try:
-        if head in ("level", "output"):
-            if len(words) != 3:
-                raise LiveError(
-                    f"{head} needs two values: '{head} {'SOURCE' if head == 'level' else 'N'} DB'"
-                )
-            float(words[2])
-            if head == "output":
-                int(words[1])
-        elif head in ("mute", "unmute", "solo", "unsolo"):
-            if len(words) != 2:
-                raise LiveError(f"{head} needs a source name")
-        elif head != "end":
-            ev.command()
-    except (LiveError, ValueError) as exc:
+        ev.parsed()
+    except LiveError as exc:
         raise LiveError(f"{ev.where}: {exc}") from None
 
 
@@ -152,7 +148,7 @@ def parse_events(text: str, source: str = "<events>") -> list[Event]:
         try:
             import yaml
         except ImportError:
-            raise LiveError(
+            raise DependencyMissingError(
                 f"{source}: YAML event scripts need PyYAML (pip install pyyaml); or use .json/.toml/.txt"
             ) from None
         data = yaml.safe_load(text)
@@ -160,7 +156,7 @@ def parse_events(text: str, source: str = "<events>") -> list[Event]:
         items = [(d, f"{source}: event {i + 1}") for i, d in enumerate(data or [])]
     else:
         for n, line in enumerate(text.splitlines(), start=1):
-            body = line.split("#", 1)[0].strip() if not re.search(r"#\d", line) else line.strip()
+            body = _COMMENT.sub("", line).strip()
             if not body:
                 continue
             at, sep, action = body.partition(":") if not re.match(r"^\d+:\d", body) else body.rpartition(": ")
@@ -199,6 +195,17 @@ class RenderResult:
     misses: int
     notices: list[Any]
     failed: list[tuple[int, str, str]] = field(default_factory=list)
+    events_left: int = 0  # events of the script not fired (the run reached max_seconds first)
+    end_state: str = ""  # what the engine was doing when the run ended ("the song was still playing")
+
+    def truncation(self) -> str | None:
+        """Why the run stopped at ``max_seconds``, worded by case (None when it did not)."""
+        if not self.truncated:
+            return None
+        at = f"stopped at --max-seconds ({self.seconds:.2f} s)"
+        if self.events_left:
+            return f"{at} with {self.events_left} event(s) of the script not fired"
+        return f"{at}: every event fired, but {self.end_state or 'the song was still playing'}"
 
     @property
     def seconds(self) -> float:
@@ -207,23 +214,14 @@ class RenderResult:
 
 def _fire(engine: Engine, ev: Event) -> bool:
     """Apply one event; False for ``end``."""
-    words = ev.action.split()
-    head = words[0].lower()
     try:
-        if head == "end":
+        p = ev.parsed()
+        if isinstance(p, str):  # "end"
             return False
-        if head == "level":
-            engine.set_level(words[1], float(words[2]))
-        elif head == "output":
-            engine.set_output_level(int(words[1]), float(words[2]))
-        elif head in ("mute", "unmute"):
-            engine.mute(words[1], head == "mute")
-        elif head in ("solo", "unsolo"):
-            engine.solo(words[1], head == "solo")
+        if isinstance(p, LevelChange):
+            p.apply(engine)
         else:
-            cmd = ev.command()
-            assert cmd is not None
-            engine.send(cmd)
+            engine.send(p)
     except LiveError as exc:
         raise LiveError(f"{ev.where}: {exc}") from None
     return True
@@ -258,6 +256,7 @@ def run_offline(
     ended = False
     arrivals = 0
     last_frame = -1  # output frame of the last fired event or bar arrival
+    deferred: list[tuple[int, str, Event]] = []  # fired events whose command waits behind a cut
     while not ended:
         engine.settle()
         while k < len(events):  # fire every event that is due now
@@ -278,16 +277,20 @@ def run_offline(
             due = None
             arrivals = 0
             last_frame = engine.frames_out
-            reader.new()  # what came before this event is not its doing
+            # what came before this event is not its doing (but may be a deferred one's)
+            _attribute(error_messages(reader.new()), deferred, failed)
             if not _fire(engine, events[k - 1]):
                 ended = True
                 break
             engine.settle()  # applies the command: an error notice now is this event's
             for msg in error_messages(reader.new()):
                 failed.append((fired[-1][0], fired[-1][1], f"{events[k - 1].where}: {msg}"))
+            if engine.cutting():  # a cut (jump now, stop ...) applies after its fade-out
+                deferred.append((fired[-1][0], fired[-1][1], events[k - 1]))
         if ended:
             break
-        idle = engine.state is State.STOPPED and not engine.commands and engine.pad_target <= 0
+        # the between-song pad waits for play: with the script done it is idle too
+        idle = engine.state is State.STOPPED and not engine.commands
         if k >= len(events) and idle:
             break
         if engine.frames_out >= limit:
@@ -299,15 +302,73 @@ def run_offline(
         elif k < len(events):
             n = min(n, _frames_until(engine, events[k], block))
         sink(engine.process(n))
-    return RenderResult(engine.frames_out, sr, fired, truncated, engine.misses, list(engine.notices), failed)
+        if deferred:  # an error now is from a command that waited behind its fade-out
+            _attribute(error_messages(reader.new()), deferred, failed)
+            if not engine.cutting():
+                deferred.clear()
+    end_state = _doing(engine)
+    return RenderResult(
+        engine.frames_out,
+        sr,
+        fired,
+        truncated,
+        engine.misses,
+        list(engine.notices),
+        failed,
+        events_left=len(events) - k,
+        end_state=end_state,
+    )
+
+
+def _doing(engine: Engine) -> str:
+    """What the engine is busy with, for the end of a run that reached ``max_seconds``."""
+    st = engine.state
+    if engine.holding_vamp_stop and engine.vamp_on and st is State.PLAYING:
+        return (
+            "the song was vamping at a stop marker until go (a script line 'go' or 'waiting: go' releases it)"
+        )
+    if st is State.HOLD:
+        return "the song was waiting for go at a stop marker"
+    if st is State.PLAYING and engine.vamp_on:
+        return "the song was vamping (no release)"
+    return {
+        State.PLAYING: "the song was still playing",
+        State.COUNT_IN: "the song was counting in",
+        State.PAUSED: "the song was paused",
+        State.GAP: "the engine was between songs (the next one about to start)",
+        State.STARTING: "the song was starting",
+        State.STOPPED: "the engine was stopped",
+    }.get(st, f"the engine was {st.value}")
+
+
+def _attribute(
+    messages: list[str], deferred: list[tuple[int, str, Event]], failed: list[tuple[int, str, str]]
+) -> None:
+    """Give each error message to the deferred event whose command it names (``no jump target
+    'X'``: the jump to X; ``no song N``: the select), else to the only one waiting."""
+    for msg in messages:
+        hit = None
+        for i, (_frame, _action, ev) in enumerate(deferred):
+            p = ev.parsed()
+            target = getattr(p, "target", None)
+            if target is not None and (f"{str(target)!r}" in msg or f"no song {target} " in msg):
+                hit = i
+                break
+        if hit is None and len(deferred) == 1:
+            hit = 0
+        if hit is None:
+            continue
+        frame, action, ev = deferred.pop(hit)
+        failed.append((frame, action, f"{ev.where}: {msg}"))
 
 
 def _triggered(engine: Engine, ev: Event) -> bool:
     """True when ``ev``'s trigger has happened now."""
     if ev.kind == "time":
         return engine.frames_out >= round(ev.value * engine.sr)
-    if ev.kind == "waiting":
-        return engine.state in (State.STOPPED, State.HOLD) and not engine.commands
+    if ev.kind == "waiting":  # stopped, at a "wait" stop marker, or vamping at a "vamp" one
+        vamping = engine.holding_vamp_stop and engine.vamp_on and engine.state is State.PLAYING
+        return (engine.state in (State.STOPPED, State.HOLD) or vamping) and not engine.commands
     song_ok = ev.song is None or engine.song_index == ev.song - 1
     bar = int(ev.value)
     if song_ok and bar > engine.song.n_bars:

@@ -4,7 +4,8 @@ A song's sources are laid out as *rows* (one per channel: a stereo stem is two r
 the engine mixes ``out[outputs, n] = gains[outputs, rows] @ sources[rows, n]``.
 
 Routing is written per source name as a list of 1-based outputs (``click = [3, 4]``)
-or a table of output -> dB (``click = { "3" = 0.0, "4" = -6.0 }``); ``[]`` routes
+or a table of output -> dB (``click = { "3" = 0.0, "4" = -6.0 }``; at most +12 dB,
+``-inf`` silent, as every level: :func:`~backline.live.levels.check_level_db`); ``[]`` routes
 nowhere. Names: each stem, ``music`` (every stem without its own route), ``click``
 (the click file and the engine's count-in), ``cues``, ``pad``. Defaults: music and
 pad to front of house, click and cues to the in-ear outputs. A stereo source on two
@@ -17,19 +18,28 @@ unless the setlist sets ``[outputs] allow_click_to_foh = true``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from backline.errors import LiveError
+from backline.live.levels import check_level_db
 
 if TYPE_CHECKING:
     from backline.live.setlist import Setlist
-    from backline.live.show import PreparedSong
+    from backline.live.show import PreparedSong, Source
 
-__all__ = ["Routing", "MixLevels", "build_routing", "effective_gains", "RESERVED_SOURCES", "IN_EAR_ONLY"]
+__all__ = [
+    "Routing",
+    "MixLevels",
+    "build_routing",
+    "routing_problems",
+    "effective_gains",
+    "RESERVED_SOURCES",
+    "IN_EAR_ONLY",
+]
 
 RESERVED_SOURCES = ("music", "click", "cues", "pad")
 IN_EAR_ONLY = ("click", "cues", "count-in")
@@ -76,23 +86,51 @@ def _targets(value: Any, n_out: int, what: str) -> list[tuple[int, float]]:
     for out, db in items:
         if isinstance(out, bool) or not str(out).isdigit() or not 1 <= int(out) <= n_out:
             raise LiveError(f"routing of {what}: output {out!r} does not exist (outputs are 1..{n_out})")
-        if isinstance(db, bool) or not isinstance(db, int | float) or not -120 <= db <= 24:
-            raise LiveError(
-                f"routing of {what}: gain {db!r} dB for output {out} must be a number in -120..24"
-            )
-        pairs.append((int(out) - 1, float(10 ** (db / 20))))
+        gain = check_level_db(db, f"routing of {what}: the gain for output {out}")
+        pairs.append((int(out) - 1, float(10 ** (gain / 20))))
     return pairs
 
 
 def build_routing(setlist: Setlist, song: PreparedSong) -> Routing:
     """The routing of ``song``: setlist defaults, the setlist's ``[routing]``, then the
     song's own ``routing`` table. Raises :class:`LiveError` for unknown sources or
-    outputs and for a click/cue route to front of house that was not allowed."""
+    outputs and for a click/cue route to front of house that was not allowed (every
+    such problem of the song, one per line)."""
+    problems: list[str] = []
+    routing = _routing(setlist, song.title, song.spec.routing, song.sources, problems)
+    if problems:
+        raise LiveError("\n".join(problems))
+    return routing
+
+
+def routing_problems(
+    setlist: Setlist, title: str, song_routing: Mapping[str, Any], sources: Sequence[Source]
+) -> list[str]:
+    """Every routing problem of a song (``build_routing`` stops at none of them)."""
+    problems: list[str] = []
+    _routing(setlist, title, song_routing, sources, problems)
+    return problems
+
+
+def _routing(
+    setlist: Setlist,
+    title: str,
+    song_routing: Mapping[str, Any],
+    sources: Sequence[Source],
+    problems: list[str],
+) -> Routing:
+    """Build the routing; each problem is appended to ``problems`` (once) and the route
+    it is in is left out, so that every problem of the song is found in one go."""
+
+    def fail(msg: str) -> None:
+        if msg not in problems:
+            problems.append(msg)
+
     o = setlist.outputs
     rows: list[str] = []
     row_src: list[str] = []
     kinds: list[str] = []
-    for s in song.sources:
+    for s in sources:
         for ch in range(s.channels):
             rows.append(s.name if s.channels == 1 else f"{s.name}.{'LR'[ch]}")
             row_src.append(s.name)
@@ -100,8 +138,9 @@ def build_routing(setlist: Setlist, song: PreparedSong) -> Routing:
     rows += ["count-in", "pad.L", "pad.R"]
     row_src += ["count-in", "pad", "pad"]
     kinds += ["count-in", "pad", "pad"]
-    stems = [s.name for s in song.sources if s.kind == "stem"]
+    stems = [s.name for s in sources if s.kind == "stem"]
     known = set(stems) | set(RESERVED_SOURCES)
+    names = ", ".join(dict.fromkeys([*stems, *RESERVED_SOURCES]))
     routes: dict[str, Any] = {
         "music": list(o.foh),
         "click": list(o.in_ear),
@@ -109,13 +148,11 @@ def build_routing(setlist: Setlist, song: PreparedSong) -> Routing:
     }
     for where, table in (
         ("the setlist's [routing]", setlist.routing),
-        (f"song {song.title!r}", song.spec.routing),
+        (f"song {title!r}", song_routing),
     ):
         for name, value in table.items():
             if name not in known and where.startswith("song"):
-                raise LiveError(
-                    f"{where}: routing names unknown source {name!r}; sources: {', '.join(stems + list(RESERVED_SOURCES))}"
-                )
+                fail(f"{where}: routing names unknown source {name!r}; sources: {names}")
             if name not in known:
                 continue  # a setlist-wide route for a stem this song does not have
             routes[name] = value
@@ -131,14 +168,19 @@ def build_routing(setlist: Setlist, song: PreparedSong) -> Routing:
         )
         if key not in routes:
             continue
-        targets = _targets(routes[key], n_out, key)
+        try:
+            targets = _targets(routes[key], n_out, key)
+        except LiveError as exc:
+            fail(str(exc))
+            continue
         if kind in IN_EAR_ONLY and not o.allow_click_to_foh:
             bad = sorted(t + 1 for t, _ in targets if t in foh0)
             if bad:
-                raise LiveError(
-                    f"song {song.title!r}: {key} is routed to front-of-house output(s) {bad}; the audience must not "
+                fail(
+                    f"song {title!r}: {key} is routed to front-of-house output(s) {bad}; the audience must not "
                     "hear it (set [outputs] allow_click_to_foh = true if you really mean it)"
                 )
+                continue
         stereo = rows[r].endswith((".L", ".R"))
         side = 0 if rows[r].endswith(".L") else 1
         for k, (out, g) in enumerate(targets):

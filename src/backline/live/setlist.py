@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from backline.errors import LiveError, Location
+from backline.live.levels import check_level_db
 from backline.live.midi_control import MidiConfig, parse_midi_config
 from backline.util.atomic import write_text_atomic
 
@@ -210,6 +211,15 @@ def _num(v: Any, what: str, path: Path, line: int | None, lo: float, hi: float) 
     return float(v)
 
 
+def _level(v: Any, what: str, path: Path, line: int | None) -> float:
+    """A level in dB (``mix``, ``[levels]``): at most +12 dB, ``-inf`` mutes (see
+    :func:`~backline.live.levels.check_level_db`)."""
+    try:
+        return check_level_db(v, what)
+    except LiveError as exc:
+        raise _err(path, str(exc), line) from None
+
+
 def _int(v: Any, what: str, path: Path, line: int | None, lo: int, hi: int) -> int:
     if isinstance(v, bool) or not isinstance(v, int):
         raise _err(path, f"{what} must be a whole number, not {v!r}", line)
@@ -337,7 +347,7 @@ def _levels(d: Any, path: Path, where: _Lines) -> Levels:
     for k, v in raw_outs.items():
         if not str(k).isdigit():
             raise _err(path, f"[levels.outputs] key must be an output number, not {k!r}", out_line)
-        outs[int(k)] = _num(v, f"level of output {k}", path, where.at(out_line, str(k)), -120, 24)
+        outs[int(k)] = _level(v, f"level of output {k}", path, where.at(out_line, str(k)))
     songs: dict[str, dict[str, float]] = {}
     songs_line = where.table("levels.songs") or line
     raw_songs = _table(
@@ -348,7 +358,7 @@ def _levels(d: Any, path: Path, where: _Lines) -> Levels:
         if not isinstance(stems, dict):
             raise _err(path, f"[levels.songs.{title!r}] must be a table of stem = dB", t_line)
         songs[str(title)] = {
-            str(s): _num(v, f"level of {title}/{s}", path, where.at(t_line, str(s)), -120, 24)
+            str(s): _level(v, f"level of {title}/{s}", path, where.at(t_line, str(s)))
             for s, v in stems.items()
         }
     return Levels(outs, songs)
@@ -463,7 +473,7 @@ def parse_setlist(text: str, path: str | Path) -> Setlist:
                 raise _err(p, f"song {title!r}: stop mode must be wait or vamp, not {mode!r}", kl("stops"))
             stops.append(StopSpec(str(st["at"]), mode))
         raw_mix = _table(s.get("mix") or {}, f"song {title!r}: mix", "{ bass = -3.0 }", p, kl("mix"))
-        mix = {str(k): _num(v, f"mix level of {k}", p, kl("mix"), -120, 24) for k, v in raw_mix.items()}
+        mix = {str(k): _level(v, f"mix level of {k}", p, kl("mix")) for k, v in raw_mix.items()}
         song_routing = _table(
             s.get("routing") or {}, f"song {title!r}: routing", "{ bass = [1, 2] }", p, kl("routing")
         )
@@ -563,10 +573,15 @@ def save_levels(path: str | Path, levels: Levels) -> Path:
 
     The block between the marker comments is replaced (or appended); the rest of the
     file is kept byte for byte. A hand-written ``[levels]`` table outside the markers
-    is an error (it would be defined twice).
+    is an error (it would be defined twice). Raises :class:`LiveError` when the file
+    cannot be read (moved, a stick remounted) and
+    :class:`~backline.errors.OutputError` when it cannot be written.
     """
     p = Path(path)
-    text = p.read_text(encoding="utf-8")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LiveError(f"{p}: cannot read the setlist to save the levels ({exc})") from None
     start, end = text.find(LEVELS_BEGIN), text.find(LEVELS_END)
     if start >= 0 and end > start:
         rest = text[:start] + text[end + len(LEVELS_END) :].lstrip("\n")

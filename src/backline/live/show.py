@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -116,6 +116,11 @@ class PreparedSong:
     notes: tuple[str, ...] = ()
     has_grid: bool = True
     render_dir: Path | None = None
+    #: the bar lines as an int64 array, made once: :meth:`bar_at` runs in the audio callback
+    _bar_lines: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_bar_lines", np.asarray(self.bar_starts[:-1], dtype=np.int64))
 
     @property
     def index(self) -> int:
@@ -134,8 +139,9 @@ class PreparedSong:
         return len(self.bar_starts) - 1
 
     def bar_at(self, frame: int) -> int:
-        """Index of the bar playing at ``frame`` (0-based; clamped to the bars)."""
-        i = int(np.searchsorted(np.asarray(self.bar_starts[:-1]), frame, side="right")) - 1
+        """Index of the bar playing at ``frame`` (0-based; clamped to the bars). Allocates
+        no array (the audio callback calls it for jumps and vamps)."""
+        i = int(self._bar_lines.searchsorted(frame, side="right")) - 1
         return max(0, min(i, self.n_bars - 1))
 
     def find_section(
@@ -543,6 +549,20 @@ def _audio_files(spec: SongSpec) -> list[tuple[str, str, Path]]:
     return files
 
 
+def _render_folder_note(spec: SongSpec, files: list[tuple[str, str, Path]]) -> list[str]:
+    """A stems folder that is a backline render folder (``mix.wav`` next to a ``stems/``
+    sub-folder) plays only the mix: no separate stems, click or cues. Say so (the song plays)."""
+    if spec.stems is None or not (spec.stems / "stems").is_dir():
+        return []
+    if not any(kind == "stem" and name.lower() == "mix" for name, kind, _ in files):
+        return []
+    return [
+        f"{spec.title}: warning: {spec.stems} holds a mix next to a stems/ folder: only the mix "
+        f"plays (no separate stems, click or cues); for the stems write stems = "
+        f'"{(spec.stems / "stems").as_posix()}/"'
+    ]
+
+
 def prepare_song(
     spec: SongSpec, setlist: Setlist, *, deep: bool = False, progress: Progress | None = None
 ) -> tuple[PreparedSong | None, list[Problem], list[str]]:
@@ -572,6 +592,7 @@ def prepare_song(
             notes += [f"{spec.title}: {w}" for w in live.get("warnings", [])]
         else:
             files = _audio_files(spec)
+            notes += _render_folder_note(spec, files)
     except BacklineError as exc:
         where = spec.chart or spec.stems
         if where is None:
@@ -669,8 +690,9 @@ def prepare_song(
             key = parse_key(str(key_text))
         except ValueError:
             problem(f"key {key_text!r} is not a key (write C, Bb, F#m, G minor)")
-    if problems:
-        return None, problems, notes
+    if problems:  # the sources are known: check the routing and levels too, all in one report
+        more = _routing_problems(setlist, spec, sources) + _unknown_level_sources(setlist, spec, sources)
+        return None, problems + more, notes
     song = PreparedSong(
         spec=spec,
         sample_rate=sr,
@@ -691,29 +713,41 @@ def prepare_song(
     return song, problems, notes
 
 
-def _level_sources(song: PreparedSong) -> list[str]:
-    """The names a song's ``mix`` and ``[levels.songs]`` can set: its stems, click, cues, pad."""
-    return [s.name for s in song.stems] + ["click", "cues", "pad"]
+def _level_sources(sources: Sequence[Source]) -> list[str]:
+    """The names a song's ``mix`` and ``[levels.songs]`` can set: its stems, click, cues, pad
+    (each once: a stem called "pad" and the between-song pad share the name)."""
+    return list(dict.fromkeys([s.name for s in sources if s.kind == "stem"] + ["click", "cues", "pad"]))
 
 
-def _unknown_level_sources(setlist: Setlist, song: PreparedSong) -> list[Problem]:
+def _unknown_level_sources(setlist: Setlist, spec: SongSpec, sources: Sequence[Source]) -> list[Problem]:
     """A level for a source the song does not have (``mix = { bas = -3 }``) is a typo (the
     song still plays; the level does nothing)."""
-    known = _level_sources(song)
-    saved = setlist.levels.songs.get(song.title, {})
+    known = _level_sources(sources)
+    saved = setlist.levels.songs.get(spec.title, {})
     out = []
-    for name in song.spec.mix:
+    for name in spec.mix:
         if name not in known:
-            where = f"[levels.songs.{json.dumps(song.title)}]" if name in saved else "mix"
+            where = f"[levels.songs.{json.dumps(spec.title)}]" if name in saved else "mix"
             out.append(
                 Problem(
-                    song.index,
-                    song.title,
+                    spec.index,
+                    spec.title,
                     None,
                     f"{where} names unknown source {name!r}; sources: {', '.join(known)}",
                 )
             )
     return out
+
+
+def _routing_problems(setlist: Setlist, spec: SongSpec, sources: Sequence[Source]) -> list[Problem]:
+    """Every routing problem of a song (unknown sources, outputs that do not exist, the click
+    to front of house), all in one go."""
+    from backline.live.routing import routing_problems
+
+    return [
+        Problem(spec.index, spec.title, None, m)
+        for m in routing_problems(setlist, spec.title, spec.routing, sources)
+    ]
 
 
 def _unknown_setlist_routes(setlist: Setlist, songs: list[PreparedSong | None]) -> list[Problem]:
@@ -723,7 +757,7 @@ def _unknown_setlist_routes(setlist: Setlist, songs: list[PreparedSong | None]) 
 
     loaded = [s for s in songs if s is not None]
     stems = list(dict.fromkeys(st.name for s in loaded for st in s.stems))
-    known = [*RESERVED_SOURCES, *stems]
+    known = list(dict.fromkeys([*RESERVED_SOURCES, *stems]))
     out = []
     for name in setlist.routing:
         if name not in known:
@@ -742,7 +776,6 @@ def _unknown_setlist_routes(setlist: Setlist, songs: list[PreparedSong | None]) 
 def prepare_show(setlist: Setlist, *, deep: bool = False, progress: Progress | None = None) -> Show:
     """Prepare every song of ``setlist`` (see the module docstring); also checks the routing
     (:func:`backline.live.routing.build_routing`) and the pads between songs."""
-    from backline.live.routing import build_routing
 
     songs: list[PreparedSong | None] = []
     problems: list[Problem] = []
@@ -755,13 +788,11 @@ def prepare_show(setlist: Setlist, *, deep: bool = False, progress: Progress | N
         except BacklineError as exc:  # a fault of this song that escaped: still only this song
             song, probs, nts = None, [Problem(spec.index, spec.title, None, str(exc))], []
         if song is not None:
-            try:
-                build_routing(setlist, song)
-            except LiveError as exc:
-                probs.append(Problem(spec.index, spec.title, None, str(exc)))
+            routes = _routing_problems(setlist, spec, song.sources)
+            # a level for no source: reported, the song still plays
+            probs += routes + _unknown_level_sources(setlist, spec, song.sources)
+            if routes:  # a bad route: the song is left out
                 song = None
-        if song is not None:  # a level for no source: reported, the song still plays
-            probs += _unknown_level_sources(setlist, song)
         songs.append(song)
         problems += probs
         notes += nts

@@ -23,7 +23,9 @@ loads would let a slot be rewritten while the callback is still copying from it.
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -141,56 +143,162 @@ class Prefetcher:
 
     ``step()`` does one round (the offline backend calls it before every block, so
     offline renders are deterministic); ``start()`` runs it in a daemon thread.
+
+    A song whose audio cannot be read (a file gone, a stick pulled) fails alone: the
+    error is recorded for that song (:attr:`failed`, :meth:`trouble`), passed to
+    ``on_error`` once per message, and the other songs go on being streamed; the thread
+    tries the song again every ``retry_s`` (a file put back is picked up), and never dies
+    of an error (one it did not expect is reported the same way).
+
+    Waking it takes no lock: :meth:`kick` (for the audio callback, through
+    :meth:`Engine.send <backline.live.engine.Engine.send>`) sets a plain flag that the
+    thread polls every ``poll_s``; it also starts a round at once when the engine's
+    current song changes. ``wake`` (an Event) is for control threads.
     """
 
-    def __init__(self, engine: Any, *, period_s: float = 0.01) -> None:
+    def __init__(
+        self, engine: Any, *, period_s: float = 0.01, poll_s: float = 0.002, retry_s: float = 0.5
+    ) -> None:
         self.engine = engine
         self.period_s = period_s
+        self.poll_s = poll_s
+        self.retry_s = retry_s
         self.wake = threading.Event()
+        self._kicked = False
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self.on_error: Callable[[str], None] | None = None
+        #: per song: the message of the error that keeps its audio from being read, or None
+        self.failed: list[str | None] = [None] * len(engine.songs)
+        self.errors: list[str] = []  # every distinct error message, oldest first
+        self.thread_error: str | None = None  # the prefetch thread ended by an error
+        self.round_error: str | None = None  # the last round failed (not a song's error)
+        self._retry_at: dict[int, float] = {}  # song -> monotonic time of its next try
+        self._unpublished: dict[int, SongStream] = {}  # made, but its pinned chunks not yet in
+        self._round_song = -1  # the engine's song when the last round began
+
+    def kick(self) -> None:
+        """Ask for a round soon (any thread, the audio callback included: no lock)."""
+        self._kicked = True
 
     def step(self, *, sync: bool = False) -> None:
+        """One round: drop the streams of songs out of reach, make and fill the others.
+        ``sync``: in the caller's thread (offline), every failed song is tried again."""
         eng = self.engine
-        cur = eng.song_index
+        cur = self._round_song = eng.song_index
         keep = {cur - 1, cur, cur + 1}
         for i in range(len(eng.songs)):
-            if i not in keep and eng.streams[i] is not None:
+            if i not in keep:
                 st = eng.streams[i]
-                eng.streams[i] = None
-                st.close()
+                if st is not None:
+                    eng.streams[i] = None
+                    st.close()
+                pending = self._unpublished.pop(i, None)
+                if pending is not None:
+                    pending.close()
+                self._retry_at.pop(i, None)
         for i in sorted(keep, key=lambda i: abs(i - cur)):
             if not 0 <= i < len(eng.songs):
                 continue
-            st = eng.streams[i]
+            if not sync and time.monotonic() < self._retry_at.get(i, 0.0):
+                continue
+            try:
+                self._fill_song(i, i == cur, sync)
+            except Exception as exc:
+                self._fail(i, exc)
+            else:
+                self.failed[i] = None
+                self._retry_at.pop(i, None)
+
+    def _fill_song(self, i: int, current: bool, sync: bool) -> None:
+        eng = self.engine
+        st = eng.streams[i]
+        if st is None:
+            st = self._unpublished.pop(i, None)
             if st is None:
                 st = SongStream(
                     eng.songs[i], chunk_frames=eng.chunk_frames, lookahead_chunks=eng.lookahead_chunks
                 )
-                st.fill([], self._blocks_done, sync=True)
-                eng.streams[i] = st  # published only once its pinned chunks are in
-            wanted: list[int] = []
-            if i == cur:
-                for a, b in eng.predicted_ranges():
-                    wanted += range(a // st.chunk, (max(a, b - 1)) // st.chunk + 1)
-            try:
-                st.fill(wanted, self._blocks_done, sync=sync)
-            except Exception as exc:
-                msg = f"{eng.songs[i].title}: cannot read audio ({exc})"
-                if msg not in st.errors:
-                    st.errors.append(msg)
-                    if self.on_error:
-                        self.on_error(msg)
+            self._unpublished[i] = st  # kept (its buffers too) until its pinned chunks are in
+            st.fill([], self._blocks_done, sync=True)
+            del self._unpublished[i]
+            eng.streams[i] = st  # published only once its pinned chunks are in
+        wanted: list[int] = []
+        if current:
+            for a, b in eng.predicted_ranges():
+                wanted += range(a // st.chunk, (max(a, b - 1)) // st.chunk + 1)
+        st.fill(wanted, self._blocks_done, sync=sync)
+
+    def _fail(self, i: int, exc: BaseException) -> None:
+        """Song ``i`` could not be read: record it for that song, tell once, retry later."""
+        song = self.engine.songs[i]
+        if isinstance(exc, OSError | RuntimeError):  # soundfile's errors are RuntimeErrors
+            msg = f"{song.title}: cannot read audio ({exc})"
+        else:  # a bug, not the file: say what it was
+            msg = f"{song.title}: audio prefetch failed ({type(exc).__name__}: {exc})"
+        self.failed[i] = msg
+        self._retry_at[i] = time.monotonic() + self.retry_s
+        st = self.engine.streams[i] or self._unpublished.get(i)
+        if st is not None:
+            st.close()  # the files are opened again on the next try
+            if msg not in st.errors:
+                st.errors.append(msg)
+        self._report(msg)
+
+    def _report(self, msg: str) -> None:
+        if msg in self.errors:
+            return
+        self.errors.append(msg)
+        if self.on_error is not None:
+            with contextlib.suppress(Exception):  # a display's handler must not stop the streaming
+                self.on_error(msg)
+
+    def trouble(self) -> str | None:
+        """What keeps audio from being streamed now (for a backend's ``trouble()``), or None."""
+        parts: list[str] = []
+        if self.thread_error is not None:
+            parts.append(f"audio prefetch stopped: {self.thread_error}")
+        elif self._thread is not None and not self._thread.is_alive() and not self._stop.is_set():
+            parts.append("audio prefetch stopped")
+        if self.round_error is not None:
+            parts.append(self.round_error)
+        bad = [m for m in self.failed if m is not None]
+        if bad:
+            more = f" (and {len(bad) - 1} more song(s))" if len(bad) > 1 else ""
+            parts.append(f"{bad[0]}{more}: it plays silent where it cannot be read")
+        return "; ".join(parts) or None
 
     def _blocks_done(self) -> int:
         return int(self.engine.blocks_done)
 
     def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                try:
+                    self.step()
+                except Exception as exc:  # not a song's: report it and go on
+                    self.round_error = f"audio prefetch failed: {type(exc).__name__}: {exc}"
+                    self._report(self.round_error)
+                else:
+                    self.round_error = None
+                self._idle()
+        except BaseException as exc:  # the thread ends: say why (trouble() shows it)
+            self.thread_error = f"{type(exc).__name__}: {exc}"
+            raise
+
+    def _idle(self) -> None:
+        """Wait for the next round: ``period_s``, or less when kicked, woken, or when the
+        engine moved to another song."""
+        eng = self.engine
+        end = time.monotonic() + self.period_s
         while not self._stop.is_set():
-            self.step()
-            self.wake.wait(self.period_s)
-            self.wake.clear()
+            if self._kicked or eng.song_index != self._round_song:
+                break
+            left = end - time.monotonic()
+            if left <= 0 or self.wake.wait(min(left, self.poll_s)):
+                break
+        self._kicked = False
+        self.wake.clear()
 
     def start(self) -> None:
         """Run :meth:`step` in a background thread until :meth:`stop`."""
@@ -200,6 +308,7 @@ class Prefetcher:
             self._thread = None
         if self._thread is None:
             self._stop.clear()
+            self.thread_error = None
             self._thread = threading.Thread(target=self._run, name="backline-prefetch", daemon=True)
             self._thread.start()
 

@@ -9,13 +9,18 @@ Keys: ``space`` play/stop, ``.`` pause, ``n``/``p`` next/previous song, ``1``-``
 to section N of the song (``j`` cycles when: next bar, end of section, now), ``v``
 vamp/release, ``g`` go, ``f`` fade out, ``m`` mute/unmute the click, ``s`` save levels,
 ``l`` MIDI learn (then the key of the action, then the foot-switch), ``q`` quit.
+
+A live screen never ends on an error: every key action and the refresh catch what they
+raise (an unreadable setlist on save, a bug) and show it on the message line; only ``q``
+(or the caller) ends the app.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Concatenate, ParamSpec
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding
@@ -42,6 +47,26 @@ KEY_ACTIONS: dict[str, str] = {
 }
 _WHENS = (When.NEXT_BAR, When.END_OF_SECTION, When.NOW)
 _WHEN_TEXT = {When.NEXT_BAR: "next bar", When.END_OF_SECTION: "end of section", When.NOW: "now"}
+_P = ParamSpec("_P")
+
+
+def _error_text(exc: Exception) -> str:
+    """A message for the screen: ours as they are, anything else with its type."""
+    return str(exc) if isinstance(exc, BacklineError) else f"error: {type(exc).__name__}: {exc}"
+
+
+def _guarded(fn: Callable[Concatenate[LiveApp, _P], None]) -> Callable[Concatenate[LiveApp, _P], None]:
+    """The last line of defence of a key action: what it raises goes to the message line
+    (textual would end the app, and with it the show's audio)."""
+
+    @functools.wraps(fn)
+    def run(self: LiveApp, /, *args: _P.args, **kwargs: _P.kwargs) -> None:
+        try:
+            fn(self, *args, **kwargs)
+        except Exception as exc:
+            self.say(_error_text(exc))
+
+    return run
 
 
 def escape(text: str) -> str:
@@ -166,7 +191,15 @@ class LiveApp(App[None]):
             self.query_one(f"#{wid}", Static).update(text)
 
     def refresh_view(self) -> None:
-        """Read the engine's snapshot and update the panels (only what changed)."""
+        """Read the engine's snapshot and update the panels (only what changed); an error
+        goes to the message line, and the next refresh tries again."""
+        try:
+            self._refresh_view()
+        except Exception as exc:
+            self.message = _error_text(exc)
+            self._set("message", escape(self.message))
+
+    def _refresh_view(self) -> None:
         s = self.engine.snapshot()
         self._set(
             "songs",
@@ -212,15 +245,14 @@ class LiveApp(App[None]):
         if self.learn_step == "key":
             self._learn_action(action)
             return
-        try:
-            self.engine.send(command_of(action, self.engine))
-        except BacklineError as exc:
-            self.say(str(exc))
+        self.engine.send(command_of(action, self.engine))
 
+    @_guarded
     def action_key(self, key: str) -> None:
         """Send the action of ``key`` (see :data:`KEY_ACTIONS`)."""
         self._fire(KEY_ACTIONS[key])
 
+    @_guarded
     def action_jump(self, n: int) -> None:
         """Jump to section ``n`` (1-based) of the current song."""
         song = self.engine.song
@@ -230,29 +262,28 @@ class LiveApp(App[None]):
         sec = song.sections[n - 1]
         self._fire(f"jump {sec.label} #{sec.occurrence} {_WHEN_TEXT[self.when]}")
 
+    @_guarded
     def action_cycle_when(self) -> None:
         self.when = _WHENS[(_WHENS.index(self.when) + 1) % len(_WHENS)]
         self.say(f"section jumps now happen at: {_WHEN_TEXT[self.when]}")
 
+    @_guarded
     def action_mute_click(self) -> None:
-        self.click_muted = not self.click_muted
-        try:
-            for i in range(len(self.engine.songs)):
-                self.engine.mute("click", self.click_muted, song=i)
-        except BacklineError as exc:
-            self.say(str(exc))
-            return
-        self.say("click muted" if self.click_muted else "click on")
+        muted = not self.click_muted
+        for i in range(len(self.engine.songs)):
+            self.engine.mute("click", muted, song=i)
+        self.click_muted = muted
+        self.say("click muted" if muted else "click on")
 
+    @_guarded
     def action_save_levels(self) -> None:
-        try:
-            self.engine.save_levels()
-        except BacklineError as exc:
-            self.say(str(exc))
-            return
+        """Save the levels into the setlist; a failure (the file moved, a stick remounted,
+        a full disk) is shown, and the show goes on."""
+        self.engine.save_levels()
         self.say("levels saved to the setlist")
 
     # --- MIDI learn ---------------------------------------------------------------------
+    @_guarded
     def action_learn(self) -> None:
         if self.control is None:
             self.say("MIDI is off: no learn")
@@ -260,6 +291,7 @@ class LiveApp(App[None]):
         self.learn_step = "key"
         self.say("MIDI learn: press the key of the action (space n p v g f . 1-9), Esc cancels")
 
+    @_guarded
     def key_escape(self) -> None:
         if self.learn_step is not None and self.control is not None:
             self.control.learn(None)
@@ -283,7 +315,7 @@ class LiveApp(App[None]):
             from backline.live.setlist import load_setlist
 
             ctl.set_config(load_setlist(self.setlist_path).midi)
-        except BacklineError as exc:
-            self.message = f"learn failed: {exc}"
+        except Exception as exc:
+            self.message = f"learn failed: {_error_text(exc)}"
             return
         self.message = f"learned: {trig} -> {action} (saved to {self.setlist_path.name})"

@@ -113,6 +113,9 @@ class JackBackend:
     the ``midi_in`` / ``midi_out`` ports (mapping, clock and channel from the setlist's
     ``[midi]`` table; ``midi_control`` to bring your own), connected from
     ``midi_inputs`` / to ``midi_outputs`` (default: the table's ``input`` / ``output``).
+    A MIDI port that cannot be connected (a foot controller unplugged or renamed, a drum
+    machine switched off) does not stop the start: :attr:`midi_unconnected` says which,
+    and the show plays on (as with an audio output left unconnected).
     """
 
     def __init__(
@@ -154,6 +157,7 @@ class JackBackend:
         self.midi_out_links = 0  # connections of midi_out seen by the callback
         self.program_due = 0  # periods until the program goes to a newly connected device
         self.midi_out_connected = False  # set by JACK's port-connect notice, read by the callback
+        self.midi_unconnected: list[str] = []  # "PORT (input|output): why" per failed MIDI connection
         self.callback_errors = 0  # periods silenced because the engine raised (a bug)
         self.last_error: str | None = None
         self.frame_offset = 0  # JACK frame time minus engine frames_out (for latency measures)
@@ -177,13 +181,30 @@ class JackBackend:
         return f"audio server stopped: {self.shutdown_reason.strip() or 'no reason given'}"
 
     def trouble(self) -> str | None:
-        """Periods the engine failed in (each one silenced; the show goes on), or None."""
-        if not self.callback_errors:
-            return None
-        return f"audio callback failed in {self.callback_errors} period(s), silenced: {self.last_error}"
+        """What the show goes on with (None when all is well): periods the engine failed in
+        (each one silenced), and audio the prefetcher cannot read (a song's file gone: that
+        song plays silent where it cannot be read, the others go on)."""
+        parts: list[str] = []
+        if self.callback_errors:
+            parts.append(
+                f"audio callback failed in {self.callback_errors} period(s), silenced: {self.last_error}"
+            )
+        streaming = self.engine.prefetcher.trouble()
+        if streaming:
+            parts.append(streaming)
+        return "\n".join(parts) or None
 
     def start(self) -> None:
-        """Open the client, start the prefetcher, activate and connect."""
+        """Open the client, start the prefetcher, activate and connect. When it fails
+        partway (the audio not loading, a port that cannot be connected), everything it
+        opened is closed again (the client, the prefetch thread) before the error goes on."""
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> None:
         jack = _jack()
         try:
             self.client = jack.Client(self.client_name, servername=self.server, no_start_server=True)
@@ -231,15 +252,27 @@ class JackBackend:
                 self.connected[k + 1] = dest
         if self.midi:
             for src in self.midi_inputs:
-                self._connect(jack, src, self.midi_in.name)
+                self._connect(jack, src, self.midi_in.name, src, "input")
             for dest in self.midi_outputs:
-                self._connect(jack, self.midi_out.name, dest)
+                self._connect(jack, self.midi_out.name, dest, dest, "output")
 
-    def _connect(self, jack: Any, src: str, dest: str) -> None:
+    def _connect(self, jack: Any, src: str, dest: str, name: str, role: str) -> None:
+        """Connect a MIDI port; one that cannot be connected is noted in
+        :attr:`midi_unconnected` (the show goes on without it)."""
         try:
             self.client.connect(src, dest)
         except jack.JackError as exc:
-            raise LiveError(f"cannot connect MIDI {src} to {dest}: {exc}") from None
+            why = str(exc).strip() or type(exc).__name__
+            self.midi_unconnected.append(f"{name!r} ({role}): {why}")
+
+    def midi_warnings(self) -> list[str]:
+        """One line per MIDI port of ``[midi]`` / ``--midi-in`` / ``--midi-out`` that could not
+        be connected at start (empty when all were)."""
+        return [
+            f"MIDI port {w} not connected: the show plays on without it "
+            "(check the device and its name, or connect it in a JACK patchbay)."
+            for w in self.midi_unconnected
+        ]
 
     def _process(self, frames: int) -> None:
         if self._gate is not None:

@@ -46,7 +46,8 @@ def rtmidi_api(name: str | None) -> int:
 class RtMidiPorts:
     """A python-rtmidi input and output: ``inputs`` / ``outputs`` name existing ports to
     open (the first whose name contains the text); with none given, virtual ports
-    ``backline:midi_in`` / ``midi_out`` are opened (where the API has them)."""
+    ``backline:midi_in`` / ``midi_out`` are opened (where the API has them). A named port
+    that is not there is left out (listed in :attr:`missing`): the show plays on without it."""
 
     def __init__(
         self,
@@ -61,13 +62,25 @@ class RtMidiPorts:
 
         api_id = rtmidi_api(api)
         self.control = control
+        opened: list[Any] = []
         try:
-            self.min = rtmidi.MidiIn(api_id, name=client_name)
-            self.mout = rtmidi.MidiOut(api_id, name=client_name)
-        except rtmidi.SystemError as exc:
-            raise LiveError(f"cannot open MIDI ({api or 'default API'}): {exc}") from None
-        self._open(self.min, inputs, "midi_in")
-        self._open(self.mout, outputs, "midi_out")
+            try:
+                self.min = rtmidi.MidiIn(api_id, name=client_name)
+                opened.append(self.min)
+                self.mout = rtmidi.MidiOut(api_id, name=client_name)
+                opened.append(self.mout)
+            except rtmidi.SystemError as exc:
+                raise LiveError(f"cannot open MIDI ({api or 'default API'}): {exc}") from None
+            self.missing: list[str] = []  # "NAME (input|output): why" per port not found
+            self.missing += self._open(self.min, inputs, "midi_in", "input")
+            out_missing = self._open(self.mout, outputs, "midi_out", "output")
+            self.missing += out_missing
+            self.out_open = not out_missing  # nothing is sent to an output left closed
+        except BaseException:
+            for port in opened:  # the input opened before the output failed: close it now
+                port.close_port()
+                port.delete()
+            raise
         self.min.ignore_types(sysex=True, timing=True, active_sense=True)
         self.min.set_callback(self._incoming)
         self.queue: collections.deque[tuple[float, bytes]] = collections.deque()
@@ -77,20 +90,22 @@ class RtMidiPorts:
         self._thread.start()
 
     @staticmethod
-    def _open(port: Any, names: Sequence[str], virtual: str) -> None:
+    def _open(port: Any, names: Sequence[str], virtual: str, role: str) -> list[str]:
+        """Open the first of ``names`` (rtmidi ports open one device each); returns what
+        could not be found (the port then stays closed)."""
         if not names:
             try:
                 port.open_virtual_port(virtual)
             except Exception as exc:  # rtmidi raises its own error types per API
                 raise LiveError(f"cannot open a virtual MIDI port ({exc}); name a port instead") from None
-            return
+            return []
         avail = port.get_ports()
-        for want in names:
-            hit = next((i for i, n in enumerate(avail) if want.lower() in n.lower()), None)
-            if hit is None:
-                raise LiveError(f"no MIDI port matching {want!r}; ports: {', '.join(avail) or 'none'}")
-            port.open_port(hit)
-            return
+        want = names[0]
+        hit = next((i for i, n in enumerate(avail) if want.lower() in n.lower()), None)
+        if hit is None:
+            return [f"{want!r} ({role}): no such port; ports: {', '.join(avail) or 'none'}"]
+        port.open_port(hit)
+        return []
 
     def _incoming(self, event: tuple[list[int], float], data: object = None) -> None:
         if self.control is not None:
@@ -113,9 +128,10 @@ class RtMidiPorts:
                 time.sleep(wait - 0.0008)
                 continue
             while time.perf_counter() < due:
-                pass
+                time.sleep(0)  # the last stretch: give the interpreter lock to the audio thread
             q.popleft()
-            self.mout.send_message(msg)
+            if self.out_open:
+                self.mout.send_message(msg)
 
     def close(self) -> None:
         self._stop.set()
@@ -158,7 +174,27 @@ class PortAudioBackend:
         self.rtmidi: RtMidiPorts | None = None
         self._due0 = 0.0
 
+    def midi_warnings(self) -> list[str]:
+        """One line per MIDI port of ``[midi]`` / ``--midi-in`` / ``--midi-out`` that was not
+        found at start (empty when all were)."""
+        missing = self.rtmidi.missing if self.rtmidi is not None else []
+        return [f"MIDI port {w} not connected: the show plays on without it." for w in missing]
+
+    def trouble(self) -> str | None:
+        """What the show goes on with (None when all is well): audio the prefetcher cannot
+        read (a song's file gone: that song plays silent where it cannot be read)."""
+        return self.engine.prefetcher.trouble()
+
     def start(self) -> None:
+        """Open the MIDI ports, start the prefetcher and the output stream. When it fails
+        partway, everything it opened is closed again before the error goes on."""
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> None:
         try:
             import sounddevice as sd
         except (ImportError, OSError) as exc:
@@ -186,7 +222,6 @@ class PortAudioBackend:
             settle_for_realtime()
             self.stream.start()
         except (sd.PortAudioError, ValueError) as exc:
-            self.engine.prefetcher.stop()
             raise LiveError(f"cannot open the PortAudio device {self.device!r}: {exc}") from None
 
     def _schedule(self, offset: int, msg: bytes) -> None:
@@ -216,6 +251,8 @@ class PortAudioBackend:
         self.timer.add(time.perf_counter_ns() - t0)
 
     def stop(self) -> None:
+        """Stop and close the stream and the MIDI ports, stop the prefetcher (also after a
+        start that failed partway)."""
         if self.stream is not None:
             self.stream.stop()
             self.stream.close()
