@@ -13,6 +13,9 @@ __all__ = [
     "ChartSyntaxError",
     "ChordSymbolError",
     "FormError",
+    "PracticeError",
+    "UnknownSectionError",
+    "UnknownPartError",
     "FormatNotSupportedError",
     "StyleError",
     "ArrangeError",
@@ -85,6 +88,15 @@ class FormError(ChartError):
     """Repeats, endings or jumps that cannot be played (e.g. D.S. without a segno)."""
 
 
+class PracticeError(FormError):
+    """A practice option (:mod:`backline.render.practice`) that cannot be applied: zero
+    repetitions, a tempo ramp that reaches 0 %."""
+
+
+class UnknownSectionError(PracticeError, LookupError):
+    """No section with that label or number (or a label shared by different sections)."""
+
+
 class FormatNotSupportedError(BacklineError, ValueError):
     """A file extension or format that backline does not read or write."""
 
@@ -101,6 +113,10 @@ class ArrangeError(BacklineError, RuntimeError):
     """The arranger could not play this song in this style."""
 
     exit_code = 2
+
+
+class UnknownPartError(ArrangeError, LookupError):
+    """No part with that name in the arrangement (muting a part that is not there)."""
 
 
 class RenderError(BacklineError, RuntimeError):
@@ -143,3 +159,28 @@ class LiveError(BacklineError, RuntimeError):
     """A problem in the live player (setlist, backend, routing)."""
 
     exit_code = 2
+
+
+class TempoError(ChartError):
+    """A tempo that is not a finite number of quarter notes per minute within the range
+    backline plays (:data:`backline.model.checks.MIN_TEMPO` to ``MAX_TEMPO``, 10-400)."""
+
+
+class PartNotFoundError(UnknownPartError, KeyError):
+    """No part with that name in an arrangement
+    (:meth:`backline.arrange.events.Arrangement.part`). Also a ``KeyError``, which that
+    method raised before."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return Exception.__str__(self)
+
+
+class StylePartNotFoundError(StyleError, KeyError):
+    """No part with that name in a style (:meth:`backline.arrange.styles.model.Style.part`).
+    Also a ``KeyError``."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return Exception.__str__(self)
+
+
+__all__ += ["TempoError", "PartNotFoundError", "StylePartNotFoundError"]

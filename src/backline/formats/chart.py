@@ -30,6 +30,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from backline.errors import BacklineError, ChartSyntaxError, ChordSymbolError, Location
+from backline.model.checks import check_tempo
 from backline.model.chord import Chord, is_no_chord, parse_chord, parse_chord_or_nc
 from backline.model.form import expand
 from backline.model.pitch import Key, parse_key
@@ -272,10 +273,7 @@ def _parse_change(key: str, value: str, tok: _Tok, source: str) -> TimeSignature
         m = _TEMPO_RE.match(value)
         if not m:
             raise _err(source, tok, f"tempo must be beats per minute such as 120, not {value!r}")
-        bpm = float(m.group(1))
-        if not 1 <= bpm <= 1000:
-            raise _err(source, tok, f"tempo {bpm:g} is out of range (1-1000 bpm)")
-        return bpm
+        return check_tempo(float(m.group(1)), _loc(source, tok))
     if value.strip().lower() in ("none", "-"):
         return None
     try:

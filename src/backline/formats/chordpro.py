@@ -35,7 +35,9 @@ a chord changes but not *how long* it lasts):
 4. Lyric lines without chords give no bars (their lyrics are not kept in the model).
 
 Grids (``{start_of_grid}`` ... ``| C . . . | G . . . |``) carry real rhythm: each bar's cells
-share the bar equally; ``.`` and ``/`` continue the chord, ``~`` splits a cell (``C~G``),
+share the bar equally; ``.`` and ``/`` continue the chord (a bar of dots has no chord of
+its own: the chord played before it sounds on, which after an ending or a jump need not be
+the one written before it), ``~`` splits a cell (``C~G``),
 ``%`` repeats the previous bar, ``|:``/``:|``/``:|:`` are repeats, ``|1``/``|2`` endings,
 ``x3`` in the right margin a repeat count; other margin text becomes a bar comment.
 
@@ -69,6 +71,7 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from backline.errors import ChartError, ChartSyntaxError, ChordSymbolError, Location
+from backline.model.checks import check_tempo
 from backline.model.chord import Chord, is_no_chord, parse_chord
 from backline.model.numerals import is_numeral, parse_numeral
 from backline.model.pitch import Key, parse_key, pc_name
@@ -140,8 +143,6 @@ class _SongState:
     kind: str = "verse"
     bars: list[Bar] = field(default_factory=list)
     pending_comment: str = ""
-    last_chord: Chord | None = None
-    has_last: bool = False
     defined: dict[str, Chord | None] = field(default_factory=dict)
     defined_line: dict[str, int] = field(default_factory=dict)
     memory: dict[str, list[Chord | None]] = field(default_factory=dict)
@@ -199,6 +200,7 @@ def load_text(text: str, source: str = "<chordpro>", *, apply_capo: bool = True)
         d = _DIRECTIVE_RE.match(line) if line.lstrip().startswith("{") else None
         if d:
             name, value = d.group(1).lower(), d.group(2)
+            col = d.start(2) + 1  # the column of the value, for errors
             if name.startswith("+"):
                 continue
             if "-" in name:  # a selector: {c-guitar: ...}, {start_of_verse-keyboard}
@@ -209,6 +211,7 @@ def load_text(text: str, source: str = "<chordpro>", *, apply_capo: bool = True)
                 if not parts:
                     continue
                 name, value = parts[0].lower(), parts[1] if len(parts) > 1 else ""
+                col += d.group(2).find(value, len(parts[0])) if value else 0
             if name in ("new_song", "ns"):
                 if st.any_content or st.title:
                     songs.append(_finish(st))
@@ -243,7 +246,7 @@ def load_text(text: str, source: str = "<chordpro>", *, apply_capo: bool = True)
                 continue
             if env in _SKIP_ENVS:
                 continue
-            _directive(st, name, value, lineno, apply_capo)
+            _directive(st, name, value, lineno, apply_capo, col)
             continue
         if env in _SKIP_ENVS:
             continue
@@ -379,8 +382,10 @@ def _start_memory(st: _SongState) -> None:
     st.recording = None if mem else mem
 
 
-def _directive(st: _SongState, name: str, value: str, lineno: int, apply_capo: bool) -> None:
-    loc = Location(st.source, lineno)
+def _directive(
+    st: _SongState, name: str, value: str, lineno: int, apply_capo: bool, col: int | None = None
+) -> None:
+    loc = Location(st.source, lineno, col)
     v = value.strip()
     if name in ("title", "t"):
         st.title = st.title or v
@@ -403,9 +408,7 @@ def _directive(st: _SongState, name: str, value: str, lineno: int, apply_capo: b
             bpm = float(v.split()[0]) if v else 0.0
         except ValueError:
             raise ChartSyntaxError(f"tempo must be a number of beats per minute, not {v!r}", loc) from None
-        if not 10 <= bpm <= 400:
-            raise ChartSyntaxError(f"tempo {v!r} is outside 10-400 bpm", loc)
-        st.tempo = bpm
+        st.tempo = check_tempo(bpm, loc)
     elif name == "time":
         m = re.match(r"^(\d+)\s*/\s*(\d+)$", v)
         if not m:
@@ -712,11 +715,8 @@ def _emit_bar(
         if evs and evs[-1].chord == chord and evs[-1].chord is not None:
             continue
         evs.append(ChordEvent(beat, chord))
-    if not evs and st.has_last:
-        evs.append(ChordEvent(Fraction(0), st.last_chord))
-    if evs:
-        st.last_chord = evs[-1].chord
-        st.has_last = True
+    # a bar with no chord (| . . . |) keeps the chord sounding that sounds before it, in
+    # the order played: after an ending or a jump that is not the bar written before
     comment = st.pending_comment
     st.pending_comment = ""
     bar = Bar(
@@ -843,7 +843,7 @@ class _GridState:
 def _grid_line(st: _SongState, gs: _GridState, line: str, lineno: int) -> None:
     d = _DIRECTIVE_RE.match(line)
     if d:
-        _directive(st, d.group(1).lower(), d.group(2), lineno, True)
+        _directive(st, d.group(1).lower(), d.group(2), lineno, True, d.start(2) + 1)
         return
     toks = [(m.group(0), m.start() + 1) for m in re.finditer(r"\S+", line)]
     first_bar = next((k for k, (t, _) in enumerate(toks) if _BARLINE_RE.match(t)), None)
@@ -968,15 +968,16 @@ def dumps(song: Song) -> str:
                 cur_tempo = bar.tempo
             if changes or (line and len(line) >= 4) or bar.comment or bar.repeat_start or bar.endings:
                 if line:
-                    out.append(_grid_text(line, sec.bars[n - len(line) : n]))
+                    out.append(_grid_text(line, sec.bars[n - len(line) : n], bar))
                     line = []
                 out.extend(changes)
             line.append(_bar_cells(bar))
             if bar.repeat_end or bar.comment:
-                out.append(_grid_text(line, sec.bars[n + 1 - len(line) : n + 1]))
+                nxt = sec.bars[n + 1] if n + 1 < len(sec.bars) else None
+                out.append(_grid_text(line, sec.bars[n + 1 - len(line) : n + 1], nxt))
                 line = []
         if line:
-            out.append(_grid_text(line, sec.bars[len(sec.bars) - len(line) :]))
+            out.append(_grid_text(line, sec.bars[len(sec.bars) - len(line) :], None))
         out.append("{end_of_grid}")
     return "\n".join(out) + "\n"
 
@@ -1009,7 +1010,9 @@ def _num(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
 
-def _grid_text(cells: list[str], bars: tuple[Bar, ...]) -> str:
+def _grid_text(cells: list[str], bars: tuple[Bar, ...], after: Bar | None) -> str:
+    """One grid row: ``cells`` of ``bars``, with repeat signs, endings and margin notes.
+    ``after`` is the bar that follows the row in its grid (None at the end of the grid)."""
     toks: list[str] = []
     for k, (c, b) in enumerate(zip(cells, bars, strict=True)):
         if b.repeat_start:
@@ -1025,11 +1028,21 @@ def _grid_text(cells: list[str], bars: tuple[Bar, ...]) -> str:
         elif not (toks and opening == "|"):
             toks.append(opening)
         toks.append(c)
-        toks.append(":|" if b.repeat_end else "|")
-    notes = [b.comment for b in bars[:1] if b.comment]
-    if bars[-1].repeat_end > 2:
-        notes.append(f"x{bars[-1].repeat_end}")
-    return " ".join(toks) + (" " + " ".join(notes) if notes else "")
+        nxt = bars[k + 1] if k + 1 < len(bars) else after
+        if b.repeat_end:
+            toks.append(":|")
+        elif b.endings and nxt is not None and nxt.endings != b.endings:
+            toks.append("||")  # the ending stops here (only ':|' and '||' close one)
+        else:
+            toks.append("|")
+    # the row's comment goes in the right margin, unless the reader would take it for a
+    # repeat count or a count must follow: then in the left one (the reader keeps both)
+    comment = " ".join(_quote(bars[0].comment).replace("|", "/").split())
+    count = f"x{bars[-1].repeat_end}" if bars[-1].repeat_end not in (0, 2) else ""
+    left = ""
+    if comment and (count or _REPEAT_COUNT_RE.match(comment.replace(" ", ""))):
+        left, comment = comment.lstrip("#").strip() or "-", ""
+    return " ".join([*([left] if left else []), *toks, *(x for x in (comment, count) if x)])
 
 
 def _bar_cells(bar: Bar) -> str:

@@ -16,7 +16,8 @@ rule of the ireal-musicxml converter (see :func:`_place`).
 
 Tempo: iReal stores 0 when the chart leaves the tempo to the player; we then use
 :func:`default_tempo` of the style (ballads 70, slow 85, medium swing 120, medium up
-160, up tempo 220, bossa 130, samba 180, waltz 130, everything else 120).
+160, up tempo 220, bossa 130, samba 180, waltz 130, everything else 120). Any other
+tempo must lie within 10-400 (:func:`~backline.model.checks.check_tempo`).
 
 Coda: the first ``Q`` is the "To Coda" jump point, the last ``Q`` the coda; a
 ``Q`` written on the first cell of a bar (before any of its cells) jumps before
@@ -31,6 +32,7 @@ from fractions import Fraction
 from urllib.parse import quote
 
 from backline.errors import BacklineError, ChartError, Location
+from backline.model.checks import check_tempo
 from backline.model.chord import Chord, Quality, parse_chord
 from backline.model.pitch import Key, NoteName, parse_key, parse_note_name
 from backline.model.song import Bar, ChordEvent, Jump, Section, Song, TimeSignature, song_key
@@ -45,6 +47,7 @@ __all__ = [
     "scramble",
     "default_tempo",
     "ireal_chord_name",
+    "lost_in_ireal",
 ]
 
 _MARKER = "1r34LbKcu7"
@@ -235,7 +238,8 @@ def parse_song(text: str, source: str = "", *, old_format: bool = False) -> Song
                 key = parse_key(key_text.strip())
             except ValueError:
                 raise ChartError(f"unknown key {key_text!r}", Location(where)) from None
-        tempo = bpm if bpm > 0 else default_tempo(style)
+        # 0: the chart leaves the tempo to the player
+        tempo = default_tempo(style) if bpm == 0 else check_tempo(bpm, Location(where))
         sections = _Parser(music, where, tempo, key).parse()
     except BacklineError:
         raise
@@ -839,19 +843,24 @@ def _note(n: NoteName) -> str:
     return s
 
 
+_HALF = TimeSignature(1, 2)
+
+
 def _time_code(ts: TimeSignature) -> str:
     if ts.numerator == 12 and ts.denominator == 8:
         return "T12"
+    if ts == _HALF:  # "T12" is 12/8: the bar of the same length (the writer warns)
+        return "T24"
     if ts.numerator > 9 or ts.denominator > 9:
         raise ChartError(f"iReal Pro cannot write the time signature {ts}")
     return f"T{ts.numerator}{ts.denominator}"
 
 
-def _cells(bar: Bar) -> list[str]:
-    """Cell strings for one bar so that :func:`_place` reads back the same beats."""
+def _slot_lengths(bar: Bar) -> list[int] | None:
+    """How many cells each chord of ``bar`` takes so that :func:`_place` reads back its
+    beats, or None when iReal's grid cannot place them (a chord off the bar's slots, or
+    no chord on the first beat)."""
     evs = bar.chords
-    if not evs:
-        return [" "] * 4
     n = len(evs)
     num, den = bar.time.numerator, bar.time.denominator
     if num == 12 and den == 8 and n <= 4:
@@ -862,11 +871,19 @@ def _cells(bar: Bar) -> list[str]:
         unit /= 2
         slots *= 2
     starts = [ev.beat / unit for ev in evs]
-    if all(s.denominator == 1 for s in starts) and starts[0] == 0:
-        pos = [int(s) for s in starts] + [slots]
-        lens = [max(1, pos[i + 1] - pos[i]) for i in range(n)]
-    else:  # not on the grid: spread evenly (chords and their order are kept)
-        lens = [1] * n
+    if not all(s.denominator == 1 for s in starts) or starts[0] != 0:
+        return None
+    pos = [int(s) for s in starts] + [slots]
+    return [max(1, pos[i + 1] - pos[i]) for i in range(n)]
+
+
+def _cells(bar: Bar) -> list[str]:
+    """Cell strings for one bar so that :func:`_place` reads back the same beats."""
+    evs = bar.chords
+    if not evs:
+        return [" "] * 4
+    # not on the grid: spread evenly (chords and their order are kept; the writer warns)
+    lens = _slot_lengths(bar) or [1] * len(evs)
     out = []
     for ev, ln in zip(evs, lens, strict=True):
         name = ireal_chord_name(ev.chord)
@@ -930,6 +947,89 @@ _SECTION_CODES = {"Intro": "*i", "Verse": "*v"}
 _SECTION_CODES.update({c: "*" + c for c in "ABCDEFGHJKLMNOPQRSTUWXYZ"})
 
 
+def lost_in_ireal(song: Song, music: str | None = None) -> list[str]:
+    """What an iReal chart of ``song`` cannot hold, each as ``"what (bars ...)"`` (the
+    items of the :class:`~backline.formats.lost.FormLostWarning` that :func:`dump_url` issues).
+
+    iReal has no hits nor pushes; one tempo (a whole number) and one key for the whole
+    song; no section intensities; section marks only for A-Z, Intro and Verse; and chords
+    only on the bar's slots (beats, or half beats when a bar has more chords than beats)
+    with one on the first. (The melody is not part of a chart, as in ``.chart`` files.)
+    Repeats, endings and form marks that the cell string (``music``, the song's own when
+    None) reads back otherwise are named too.
+    """
+    from backline.formats.lost import bars_item, lost_marks
+
+    bars = song.bars
+    items = [
+        bars_item("chord positions off its beat grid", [i + 1 for i, b in enumerate(bars) if _off_grid(b)]),
+        bars_item("the meter 1/2 (written as 2/4)", [i + 1 for i, b in enumerate(bars) if b.time == _HALF]),
+        bars_item("the form as written", _misread_form(song, _music(song) if music is None else music)),
+        _lost_sections(song),
+        bars_item("vamp", [i + 1 for i, b in enumerate(bars) if b.vamp and not _VAMP_RE.search(b.comment)]),
+        *lost_marks(song, ("hits (!)", "pushes (<)")),
+        bars_item(
+            "tempo changes", [i + 1 for i in range(1, len(bars)) if bars[i].tempo != bars[i - 1].tempo]
+        ),
+        bars_item("key changes", [i + 1 for i in range(1, len(bars)) if bars[i].key != bars[i - 1].key]),
+    ]
+    if bars and round(bars[0].tempo) != bars[0].tempo:
+        items.append(f"tempo {bars[0].tempo:g} (written as {round(bars[0].tempo)})")
+    intense = [f"{s.label or 'unlabelled'} {s.intensity}%" for s in song.sections if s.intensity is not None]
+    if intense:
+        items.append(f"section intensities ({', '.join(intense)})")
+    return [x for x in items if x]
+
+
+def _form(bar: Bar) -> tuple[object, ...]:
+    return (bar.repeat_start, bar.repeat_end, bar.endings, bar.segno, bar.to_coda, bar.coda,
+            bar.fine, bar.jump, bar.end)  # fmt: skip
+
+
+def _misread_form(song: Song, music: str) -> list[int]:
+    """The bars (1-based) whose repeats, endings or marks read back otherwise from ``music``
+    (e.g. an ending that stops before its repeat sign: iReal's endings run to the ``}``)."""
+    try:
+        back = [b for sec in _Parser(music, song.title, 120.0, None).parse() for b in sec.bars]
+    except BacklineError:  # pragma: no cover - the writer writes what the reader reads
+        back = []
+    bars = song.bars
+    if len(back) != len(bars):  # pragma: no cover - one bar is written per bar
+        return list(range(1, len(bars) + 1))
+    return [i + 1 for i, (a, b) in enumerate(zip(bars, back, strict=True)) if _form(a) != _form(b)]
+
+
+def _off_grid(bar: Bar) -> bool:
+    return bool(bar.chords) and _slot_lengths(bar) is None
+
+
+def _lost_sections(song: Song) -> str:
+    """The sections whose label or start an iReal chart does not keep (the reader's rule,
+    see :meth:`_Parser.parse`: a mark starts a section, a second Q a "Coda"; bars before
+    the first mark are "A", or "Intro" when that mark is A). An empty label counts as "A"."""
+    marks: list[str | None] = []
+    wanted: list[tuple[int, str]] = []
+    for sec in song.sections:
+        if sec.bars:
+            wanted.append((len(marks), sec.label))
+        marks.extend([sec.label if sec.label in _SECTION_CODES else None] + [None] * (len(sec.bars) - 1))
+    if not marks:
+        return ""
+    bars = song.bars
+    qs = [i for i, b in enumerate(bars) if b.coda or b.to_coda]
+    coda = qs[-1] if len(qs) > 1 else None
+    first = next((m for m in marks if m), None)
+    initial = "Intro" if first == "A" and marks[0] is None else "A"
+    got: set[tuple[int, str]] = set()
+    for i, m in enumerate(marks):
+        if m is None and i == coda:
+            m = "Coda"
+        if m is not None or i == 0:
+            got.add((i, m or initial))
+    lost = [f"{label!r} (bar {i + 1})" for i, label in wanted if (i, label or "A") not in got]
+    return f"section labels {', '.join(lost)}" if lost else ""
+
+
 def _comment_kept(text: str) -> bool:
     """Free comments survive; those the reader turned into form flags are rewritten."""
     return not (_COUNT_RE.match(text) or _JUMP_RE.search(text) or text.lower().startswith("fine"))
@@ -954,6 +1054,8 @@ def dump_url(song: Song, *, scrambled: bool = True) -> str:
     as empty) and a song without a key gets the key the arranger hears (see
     :func:`_written_key`).
     """
+    from backline.formats.lost import warn_lost
+
     if not song.bars:
         raise ChartError(
             "the song has no bars: nothing to write as an iReal chart", Location(song.title or "song")
@@ -966,6 +1068,12 @@ def dump_url(song: Song, *, scrambled: bool = True) -> str:
     wkey = song_key(song)
     key = _note(wkey.tonic) + ("-" if wkey.mode == "minor" else "")
     music = _music(song)
+    lost = lost_in_ireal(song, music)
+    if not scrambled and song.tempo != default_tempo(song.style):
+        lost.append(
+            f"the tempo {song.tempo:g} (irealbook:// has none: read as {default_tempo(song.style):g})"
+        )
+    warn_lost(song, "iReal Pro", lost)
     title = title.replace("=", "-")
     composer = composer.replace("=", "-")
     style = song.style.strip().replace("=", "-") or STYLE_PLACEHOLDER

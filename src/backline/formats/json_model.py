@@ -16,6 +16,7 @@ from fractions import Fraction
 from typing import Any
 
 from backline.errors import ChartError, ChordSymbolError, Location
+from backline.model.checks import check_tempo
 from backline.model.chord import Chord, Quality, parse_chord
 from backline.model.pitch import Key, NoteName, parse_note_name
 from backline.model.song import Bar, ChordEvent, Jump, Note, Section, Song, TimeSignature
@@ -271,9 +272,7 @@ class _Reader:
             time = TimeSignature(int(num), int(den))
         except ValueError:
             raise self.fail(f"{path}.time", f"not a time signature: {ts!r}") from None
-        tempo = o.get("tempo", 120.0)
-        if isinstance(tempo, bool) or not isinstance(tempo, int | float) or tempo <= 0:
-            raise self.fail(f"{path}.tempo", f"tempo must be a positive number, not {tempo!r}")
+        tempo = check_tempo(o.get("tempo", 120.0), f"{self.source}: {path}.tempo")
         jump = None
         if o.get("jump") is not None:
             jo = self.obj(o["jump"], f"{path}.jump", {"kind", "until"}, {"kind"})
@@ -290,7 +289,7 @@ class _Reader:
         return Bar(
             chords=tuple(events),
             time=time,
-            tempo=float(tempo),
+            tempo=tempo,
             key=self.key(o.get("key"), f"{path}.key"),
             repeat_start=self.bool_(o.get("repeat_start", False), f"{path}.repeat_start"),
             repeat_end=self.int_(o.get("repeat_end", 0), f"{path}.repeat_end"),

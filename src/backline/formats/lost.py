@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 
 from backline.model.song import Bar, Song
 
-__all__ = ["FormLostWarning", "warn_lost", "lost_marks"]
+__all__ = ["FormLostWarning", "warn_lost", "lost_marks", "bars_item"]
 
 
 class FormLostWarning(UserWarning):
@@ -46,12 +46,21 @@ def lost_marks(song: Song, dropped: Iterable[str]) -> list[str]:
     for name, test in _MARKS:
         if name not in wanted:
             continue
-        where = [str(i + 1) for i, b in enumerate(bars) if test(b)]
-        if where:
-            more = f", ... ({len(where)} bars)" if len(where) > 6 else ""
-            label = "bar" if len(where) == 1 else "bars"
-            out.append(f"{name} ({label} {', '.join(where[:6])}{more})")
+        item = bars_item(name, [i + 1 for i, b in enumerate(bars) if test(b)])
+        if item:
+            out.append(item)
     return out
+
+
+def bars_item(name: str, bars: Iterable[int]) -> str:
+    """``"name (bars 3, 7)"`` for the 1-based written ``bars`` (the first six named), or
+    ``""`` when there are none."""
+    where = [str(b) for b in bars]
+    if not where:
+        return ""
+    more = f", ... ({len(where)} bars)" if len(where) > 6 else ""
+    label = "bar" if len(where) == 1 else "bars"
+    return f"{name} ({label} {', '.join(where[:6])}{more})"
 
 
 def warn_lost(song: Song, fmt: str, items: list[str]) -> None:

@@ -36,7 +36,8 @@ import zipfile
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
-from backline.errors import ChartError, ChordSymbolError, Location
+from backline.errors import ChartError, ChordSymbolError, Location, TempoError
+from backline.model.checks import check_tempo
 from backline.model.chord import Chord, Quality, parse_chord
 from backline.model.pitch import Key, NoteName, pc_name
 from backline.model.song import Bar, ChordEvent, Jump, Note, Section, Song, TimeSignature
@@ -513,16 +514,17 @@ def _scan_part(part: ET.Element, where: str) -> list[_Measure]:
     return out
 
 
-def _tempo_of(meas: _Measure) -> float | None:
+def _tempo_of(meas: _Measure, where: str) -> float | None:
+    """The measure's tempo in quarter notes per minute: a ``<sound tempo>`` (which must be
+    a number within 10-400), else a metronome mark, else None."""
     for s in meas.sounds:
         t = s.get("tempo")
         if t:
             try:
                 v = float(t)
             except ValueError:
-                continue
-            if v > 0:
-                return v
+                raise TempoError(f"<sound tempo={t!r}>: tempo must be a number", where) from None
+            return check_tempo(v, where)
     for d in meas.directions:
         mt = d.find("direction-type/metronome")
         if mt is None:
@@ -533,7 +535,7 @@ def _tempo_of(meas: _Measure) -> float | None:
         if not m or unit not in _TYPE_BEATS:
             continue
         q = _TYPE_BEATS[unit] * (Fraction(3, 2) if mt.find("beat-unit-dot") is not None else 1)
-        return float(m.group(1)) * float(q)
+        return check_tempo(float(m.group(1)) * float(q), where)
     return None
 
 
@@ -767,7 +769,9 @@ def load_bytes(data: bytes, source: str) -> list[Song]:
     cur_time: TimeSignature | None = None
     cur_key: Key | None = None
     cur_tempo = 120.0
-    first_tempo = next((t for t in (_tempo_of(m) for m in first) if t is not None), None)
+    first_tempo = next(
+        (t for t in (_tempo_of(m, f"{source}: measure {m.number}") for m in first) if t is not None), None
+    )
     if first_tempo is not None:
         cur_tempo = first_tempo
     for i, meas in enumerate(first):
@@ -775,7 +779,7 @@ def load_bytes(data: bytes, source: str) -> list[Song]:
             cur_time = meas.time
         if meas.key is not None:
             cur_key = meas.key
-        t = _tempo_of(meas)
+        t = _tempo_of(meas, f"{source}: measure {meas.number}")
         if t is not None:
             cur_tempo = t
         length = meas.length
@@ -947,6 +951,31 @@ def _imply_missing_repeats(bars: list[Bar]) -> list[Bar]:
                 times = max(max(b.endings), max(nxt.endings))
                 out[i] = replace(b, repeat_end=max(2, times))
     return out
+
+
+def _misread_form(song: Song) -> list[str]:
+    """Form marks a MusicXML score holds but that this reader (like other programs) takes
+    otherwise: a plain D.C./D.S. in a song with a Fine or To Coda reads as al Fine/al Coda,
+    a repeat "played once" as a plain repeat, and a non-final ending without a repeat sign
+    gets the repeat engravers forget."""
+    from backline.formats.lost import bars_item
+
+    bars = list(song.bars)
+    out = []
+    if any(b.fine or b.to_coda for b in bars):
+        plain = [i + 1 for i, b in enumerate(bars) if b.jump is not None and b.jump.until == "end"]
+        out.append(bars_item("D.C./D.S. to the end past a Fine or To Coda", plain))
+    out.append(
+        bars_item("a repeat played once (x1)", [i + 1 for i, b in enumerate(bars) if b.repeat_end == 1])
+    )
+    implied = _imply_missing_repeats(bars)
+    out.append(
+        bars_item(
+            "an ending without a repeat sign before the next ending",
+            [i + 1 for i, (a, b) in enumerate(zip(bars, implied, strict=True)) if a != b],
+        )
+    )
+    return [x for x in out if x]
 
 
 def _midi_of(pitch: ET.Element, here: str) -> int:
@@ -1237,6 +1266,7 @@ def dump_bytes(song: Song) -> bytes:
     early_end = [str(i + 1) for i, b in enumerate(song.bars[:-1]) if b.end]
     if early_end:
         lost.insert(0, f"End ({'bar' if len(early_end) == 1 else 'bars'} {', '.join(early_end)})")
+    lost += _misread_form(song)
     warn_lost(song, "MusicXML", lost)
     bars = list(song.bars)
     lengths = [b.beats for b in bars]

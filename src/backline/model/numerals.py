@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from backline.errors import ChordSymbolError
+from backline.errors import ChartError, ChordSymbolError
 from backline.model.chord import Chord, Quality, parse_quality
 from backline.model.pitch import Key, NoteName, parse_key, parse_note_name
 
@@ -69,7 +69,7 @@ def degree_note(degree: int, alter: int, key: Key) -> NoteName:
     'G'
     """
     if not 1 <= degree <= 7:
-        raise ValueError(f"scale degree must be 1-7, not {degree}")
+        raise ChartError(f"scale degree must be 1-7, not {degree}")
     major = Key(key.tonic, "major").scale_names()
     note = major[degree - 1]
     return NoteName(note.letter, note.alter + alter)

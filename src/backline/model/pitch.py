@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from backline.errors import ChartSyntaxError
+
 __all__ = [
     "NoteName",
     "Key",
@@ -95,10 +97,12 @@ _NOTE_RE = re.compile(r"^([A-Ga-g])(##|bb|&&|♭♭|[#♯b♭&x]?)$")
 
 @lru_cache(maxsize=256)
 def parse_note_name(text: str) -> NoteName:
-    """Parse ``C``, ``Bb``, ``F#``, ``E♭``, ``B&`` (``&`` is a flat), lower case accepted."""
+    """Parse ``C``, ``Bb``, ``F#``, ``E♭``, ``B&`` (``&`` is a flat), lower case accepted.
+
+    :class:`~backline.errors.ChartSyntaxError` (a ``ValueError``) for anything else."""
     m = _NOTE_RE.match(text.strip())
     if not m:
-        raise ValueError(f"not a note name: {text!r}")
+        raise ChartSyntaxError(f"not a note name: {text!r}")
     return NoteName(m.group(1).upper(), _ACCIDENTALS[m.group(2)])
 
 
@@ -181,10 +185,12 @@ _KEY_RE = re.compile(r"^\s*([A-Ga-g](?:##|bb|[#♯b♭&]?))\s*(-|m|min|minor|maj
 
 @lru_cache(maxsize=128)
 def parse_key(text: str) -> Key:
-    """Parse ``Bb``, ``Bb major``, ``G minor``, ``Gm``, ``C-`` (iReal), ``f#m``."""
+    """Parse ``Bb``, ``Bb major``, ``G minor``, ``Gm``, ``C-`` (iReal), ``f#m``.
+
+    :class:`~backline.errors.ChartSyntaxError` (a ``ValueError``) for anything else."""
     m = _KEY_RE.match(text)
     if not m:
-        raise ValueError(f"not a key: {text!r}")
+        raise ChartSyntaxError(f"not a key: {text!r} (write e.g. Bb, F#m, G minor)")
     tonic = parse_note_name(m.group(1))
     q = m.group(2) or ""
     mode = "minor" if q in ("-", "m", "min", "minor") else "major"

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
+from backline.errors import ChartError
+from backline.model.checks import MAX_TEMPO, MIN_TEMPO, check_tempo
 from backline.model.chord import Chord
 from backline.model.pitch import Key, parse_key
 
@@ -32,16 +34,17 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class TimeSignature:
-    """A meter such as 4/4, 6/8 or 7/8."""
+    """A meter such as 4/4, 6/8 or 7/8 (numerator 1-64, denominator 1, 2, 4, 8, 16 or 32;
+    :class:`~backline.errors.ChartError` otherwise)."""
 
     numerator: int = 4
     denominator: int = 4
 
     def __post_init__(self) -> None:
         if self.numerator < 1 or self.numerator > 64:
-            raise ValueError(f"time signature numerator out of range: {self.numerator}")
+            raise ChartError(f"time signature numerator out of range (1-64): {self.numerator}")
         if self.denominator not in (1, 2, 4, 8, 16, 32):
-            raise ValueError(f"time signature denominator must be a power of two: {self.denominator}")
+            raise ChartError(f"time signature denominator must be a power of two: {self.denominator}")
 
     @property
     def bar_beats(self) -> Fraction:
@@ -103,7 +106,7 @@ class Jump:
 
     def __post_init__(self) -> None:
         if self.kind not in ("DC", "DS"):
-            raise ValueError(f"jump kind must be DC or DS, not {self.kind!r}")
+            raise ChartError(f"jump kind must be DC or DS, not {self.kind!r}")
 
     def __str__(self) -> str:
         name = "D.C." if self.kind == "DC" else "D.S."
@@ -229,17 +232,28 @@ class Song:
         return TimeSignature()
 
     def with_tempo(self, bpm: float) -> Song:
-        """Scale every tempo so that the first bar plays at ``bpm``."""
-        if bpm <= 0:
-            raise ValueError("tempo must be positive")
-        ratio = bpm / self.tempo
-        return replace(
-            self,
-            sections=tuple(
-                replace(s, bars=tuple(replace(b, tempo=b.tempo * ratio) for b in s.bars))
-                for s in self.sections
-            ),
-        )
+        """Scale every tempo so that the first bar plays at ``bpm``.
+
+        ``bpm`` and every scaled bar tempo must lie within 10-400 (see
+        :func:`~backline.model.checks.check_tempo`): :class:`~backline.errors.TempoError`
+        otherwise, naming the first bar that would leave the range.
+        """
+        where = self.source or self.title or None
+        target = check_tempo(bpm, where)
+        ratio = target / check_tempo(self.tempo, f"{where or 'song'}: bar 1")
+        sections = []
+        n = 0
+        for s in self.sections:
+            bars = []
+            for b in s.bars:
+                n += 1
+                t = b.tempo * ratio
+                if abs(t - MIN_TEMPO) < 1e-9 or abs(t - MAX_TEMPO) < 1e-9:
+                    t = float(round(t))  # a bound missed by rounding
+                check_tempo(t, f"{where or 'song'}: bar {n} (at {target:g} for the first bar)")
+                bars.append(replace(b, tempo=t))
+            sections.append(replace(s, bars=tuple(bars)))
+        return replace(self, sections=tuple(sections))
 
     def chord_symbols(self) -> Iterator[Chord]:
         for s in self.sections:

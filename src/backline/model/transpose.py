@@ -191,7 +191,14 @@ def _resolve_target(song: Song, to_key: Key | str) -> tuple[int, Key]:
         )
     if isinstance(to_key, str):
         text = to_key.strip()
-        key = parse_key(text)
+        try:
+            key = parse_key(text)
+        except ChartError:
+            raise ChartError(
+                f"cannot transpose to {to_key!r}: not a key (write e.g. Bb, F#m, G minor, "
+                "or give a number of semitones)",
+                song.source or song.title,
+            ) from None
         # "C" for a minor song means C minor: a bare tonic keeps the song's mode.
         if text[1:].strip() in ("", "b", "#", "♭", "♯", "&"):
             key = Key(key.tonic, song.key.mode)
@@ -226,7 +233,7 @@ def transpose_song(song: Song, semitones: int | None = None, *, to_key: Key | st
     ('Bb', 'Gb')
     """
     if (semitones is None) == (to_key is None):
-        raise ValueError("give either semitones or to_key")
+        raise ChartError("transpose_song: give either semitones or to_key, not both or neither")
     forced: Key | None = None
     if to_key is not None:
         semitones, forced = _resolve_target(song, to_key)

@@ -25,6 +25,7 @@ from backline.arrange.styles.model import (
     Humanise,
     IntroSpec,
     Style,
+    normalise_style_name,
     step_velocity,
 )
 from backline.errors import StyleError
@@ -46,22 +47,40 @@ def parse_meter(text: object, where: str) -> TimeSignature:
 
 
 def read_style_dicts(folder: Path) -> dict[str, tuple[dict[str, Any], str]]:
-    """Every ``*.toml`` of ``folder`` as ``name -> (raw table, source path)``."""
+    """Every ``*.toml`` of ``folder`` as ``name -> (raw table, source path)``, the name as
+    :func:`normalise_style_name` gives it. Two files whose names normalise to the same
+    name (``My Groove`` and ``my-groove``) are a :class:`StyleError` naming both."""
     out: dict[str, tuple[dict[str, Any], str]] = {}
     if not folder.is_dir():
         return out
     for path in sorted(folder.glob("*.toml")):
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise StyleError(f"{path}: not valid TOML: {exc}") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise StyleError(f"{path}: cannot read: {exc}") from None
-        name = raw.get("name", path.stem)
-        if not isinstance(name, str) or not name.strip():
-            raise StyleError(f"{path}: 'name' must be a non-empty string")
-        out[name.strip().lower()] = (raw, str(path))
+        raw = _read_toml(path)
+        name = _style_name(raw, path)
+        if name in out:
+            raise StyleError(
+                f"{path}: style name {name!r} is already taken by {out[name][1]} (names are "
+                "compared ignoring case, spaces, '_' and '-'); rename one of them"
+            )
+        out[name] = (raw, str(path))
     return out
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise StyleError(f"{path}: not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StyleError(f"{path}: cannot read: {exc}") from None
+
+
+def _style_name(raw: Mapping[str, Any], path: Path) -> str:
+    """The normalised name of a style file: its ``name``, else the file name."""
+    name = raw.get("name", path.stem)
+    key = normalise_style_name(name) if isinstance(name, str) else ""
+    if not key:
+        raise StyleError(f"{path}: 'name' must be a non-empty string")
+    return key
 
 
 def _merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
@@ -102,7 +121,7 @@ def resolve_styles(raws: Mapping[str, tuple[dict[str, Any], str]]) -> list[Style
         if parent is None:
             merged = dict(raw)
         else:
-            pname = str(parent).strip().lower()
+            pname = normalise_style_name(str(parent))
             if pname in chain or pname == name:
                 raise StyleError(f"{source}: 'extends' makes a loop: {' -> '.join((*chain, name, pname))}")
             if pname not in raws:
@@ -111,6 +130,8 @@ def resolve_styles(raws: Mapping[str, tuple[dict[str, Any], str]]) -> list[Style
             for k in ("aliases", "title", "description"):
                 if k not in raw:
                     merged.pop(k, None)
+            # a file without 'name' is named after the file, never after the style it extends
+            merged["name"] = raw.get("name", name)
         resolved[name] = merged
         return merged
 
@@ -128,13 +149,9 @@ def load_style_file(path: str | Path) -> Style:
 
 
 def read_style_dicts_file(path: Path) -> dict[str, tuple[dict[str, Any], str]]:
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise StyleError(f"{path}: not valid TOML: {exc}") from None
-    except OSError as exc:
-        raise StyleError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    return {str(raw.get("name", path.stem)).lower(): (raw, str(path))}
+    """One style file as ``{name: (raw table, source path)}`` (see :func:`read_style_dicts`)."""
+    raw = _read_toml(path)
+    return {_style_name(raw, path): (raw, str(path))}
 
 
 # ------------------------------------------------------------------ building
@@ -201,8 +218,10 @@ def _params(v: object, where: str) -> dict[str, Any]:
 
 def style_from_dict(raw: Mapping[str, Any], source: str) -> Style:
     """Build and validate a :class:`Style` from a parsed TOML table."""
-    name = str(raw.get("name", Path(source).stem)).strip().lower()
     w = source
+    name = normalise_style_name(str(raw.get("name", Path(source).stem)))
+    if not name:
+        raise StyleError(f"{w}: 'name' must be a non-empty string")
     meters_raw = raw.get("meters", ["4/4"])
     if isinstance(meters_raw, str):
         meters_raw = [meters_raw]
@@ -286,7 +305,7 @@ def style_from_dict(raw: Mapping[str, Any], source: str) -> Style:
         }
         gain = _num(p, "gain_db", 0.0, pw, -60, 12)
         pan = _num(p, "pan", 0.0, pw, -1, 1)
-        reverb = _num(p, "reverb", 0.2, pw, 0, 1)
+        reverb = _num(p, "reverb", 0.0, pw, 0, 1) if "reverb" in p else None  # None: the role's default
         if role == "drums":
             pkit = str(p.get("kit", kit))
             if pkit not in KITS:
@@ -331,7 +350,7 @@ def style_from_dict(raw: Mapping[str, Any], source: str) -> Style:
         ending=ending,
         humanise=humanise,
         drums=grids,
-        aliases=tuple(str(a).lower() for a in aliases),
+        aliases=tuple(normalise_style_name(str(a)) for a in aliases),
         description=str(raw.get("description", "")),
         meter_strict=bool(raw.get("meter_strict", False)),
         source=source,

@@ -8,12 +8,14 @@ intensities, intro and ending, humanisation, and the drum grids
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
 
 from backline.arrange.roles.base import PartSpec
+from backline.errors import StylePartNotFoundError
 from backline.model.song import TimeSignature
 
 __all__ = [
@@ -29,6 +31,7 @@ __all__ = [
     "Humanise",
     "Style",
     "step_velocity",
+    "normalise_style_name",
 ]
 
 #: Drum voice names used in grids -> General MIDI percussion key (channel 10).
@@ -56,6 +59,19 @@ ENDING_KINDS = ("none", "hold", "tag", "button")
 _STEP_VELOCITY = {"X": 115, "x": 92, "o": 48, **{str(d): min(127, d * 14) for d in range(1, 10)}}
 REST_CHARS = frozenset(".-_")
 IGNORED_CHARS = frozenset(" |\t")
+
+
+def normalise_style_name(name: str) -> str:
+    """The key a style is stored and found by: lower case, with spaces, underscores and
+    dashes (any run of them) as one dash. The loader names styles with it, the registry
+    keys them and compares aliases and the names users type with it.
+
+    >>> normalise_style_name("  My Groove ")
+    'my-groove'
+    >>> normalise_style_name("Up_Tempo -- Swing")
+    'up-tempo-swing'
+    """
+    return re.sub(r"[\s_-]+", "-", name.strip().lower()).strip("-")
 
 
 def step_velocity(ch: str) -> int | None:
@@ -176,10 +192,13 @@ class Style:
     source: str = ""
 
     def part(self, name: str) -> PartSpec:
+        """The part called ``name``; :class:`~backline.errors.StylePartNotFoundError` (also a
+        ``KeyError``) naming the style's parts otherwise."""
         for p in self.parts:
             if p.name == name:
                 return p
-        raise KeyError(name)
+        names = ", ".join(p.name for p in self.parts) or "none"
+        raise StylePartNotFoundError(f"style {self.name} has no part {name!r}; its parts: {names}")
 
     def supports(self, time: TimeSignature) -> bool:
         """True when the style was written for this meter (others are adapted)."""

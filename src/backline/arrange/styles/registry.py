@@ -3,6 +3,9 @@
 ``StyleRegistry.default()`` loads ``backline/arrange/styles/data/*.toml`` and then the
 user folder (``$BACKLINE_STYLES``, a list of folders separated by ``os.pathsep``, or
 ``~/.config/backline/styles``); a user style with the name of a built-in one replaces it.
+Names are compared through :func:`normalise_style_name` (``My Groove`` is ``my-groove``).
+The styles read are kept while no file of the folders changes (path, size, times and
+inode are compared on each load), so an edited or broken file is seen on the next load.
 :meth:`StyleRegistry.match` picks the closest style for a chart's style hint
 ("Medium Swing", "Bossa Nova", "Rock Pop", ...) and meter.
 """
@@ -17,11 +20,11 @@ from functools import lru_cache
 from pathlib import Path
 
 from backline.arrange.styles.loader import read_style_dicts, resolve_styles
-from backline.arrange.styles.model import Style
+from backline.arrange.styles.model import Style, normalise_style_name
 from backline.errors import StyleError
 from backline.model.song import TimeSignature
 
-__all__ = ["StyleRegistry", "BUILTIN_DIR", "user_style_dirs", "HINT_RULES"]
+__all__ = ["StyleRegistry", "BUILTIN_DIR", "user_style_dirs", "HINT_RULES", "normalise_style_name"]
 
 BUILTIN_DIR = Path(__file__).with_name("data")
 
@@ -84,8 +87,37 @@ def user_style_dirs() -> list[Path]:
     return [Path.home() / ".config" / "backline" / "styles"]
 
 
-@lru_cache(maxsize=4)
+#: What identifies the state of one style file: path, size, mtime, ctime and inode
+#: (None for a folder that does not exist or a file that cannot be read).
+_FileState = tuple[str, int, int, int, int] | tuple[str, None]
+
+
+def _folder_states(folders: tuple[str, ...]) -> tuple[_FileState, ...]:
+    out: list[_FileState] = []
+    for f in folders:
+        d = Path(f)
+        if not d.is_dir():
+            out.append((f, None))
+            continue
+        for p in sorted(d.glob("*.toml")):
+            try:
+                st = p.stat()
+            except OSError:
+                out.append((str(p), None))
+                continue
+            out.append((str(p), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
+    return tuple(out)
+
+
 def _load_folders(folders: tuple[str, ...]) -> tuple[Style, ...]:
+    """The styles of ``folders`` (later folders win), read again whenever one of their
+    files is added, removed or changed."""
+    return _load_states(folders, _folder_states(folders))
+
+
+@lru_cache(maxsize=8)
+def _load_states(folders: tuple[str, ...], states: tuple[_FileState, ...]) -> tuple[Style, ...]:
+    del states  # part of the cache key only
     raws: dict[str, tuple[dict[str, object], str]] = {}
     for f in folders:
         raws.update(read_style_dicts(Path(f)))
@@ -98,7 +130,11 @@ class StyleRegistry:
     def __init__(self, styles: Iterable[Style] = ()) -> None:
         self._styles: dict[str, Style] = {}
         for s in styles:
-            self._styles[s.name] = s
+            self._styles[normalise_style_name(s.name)] = s
+        self._aliases: dict[str, Style] = {}
+        for s in sorted(self._styles.values(), key=lambda s: s.name):
+            for a in s.aliases:
+                self._aliases.setdefault(normalise_style_name(a), s)
 
     @classmethod
     def load(cls, folders: Sequence[str | os.PathLike[str]], *, builtin: bool = True) -> StyleRegistry:
@@ -125,19 +161,19 @@ class StyleRegistry:
         return iter(sorted(self._styles.values(), key=lambda s: s.name))
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and _norm(name) in self._styles
+        """True when ``name`` is a style's name (see :meth:`get`; aliases are not names)."""
+        return isinstance(name, str) and normalise_style_name(name) in self._styles
 
     def names(self) -> list[str]:
         return sorted(self._styles)
 
     def get(self, name: str) -> Style:
-        """The style called ``name`` (case, spaces and dashes ignored) or one of its aliases."""
-        key = _norm(name)
-        if key in self._styles:
-            return self._styles[key]
-        for s in self._styles.values():
-            if key in (_norm(a) for a in s.aliases):
-                return s
+        """The style called ``name`` or with the alias ``name``, both compared through
+        :func:`normalise_style_name` (case ignored; spaces, ``_`` and ``-`` alike)."""
+        key = normalise_style_name(name)
+        found = self._styles.get(key) or self._aliases.get(key)
+        if found is not None:
+            return found
         close = difflib.get_close_matches(key, list(self._styles), n=3, cutoff=0.5)
         hint = f"; did you mean {', '.join(close)}?" if close else "; `backline styles` lists them"
         raise StyleError(f"unknown style {name!r}{hint}")
@@ -154,9 +190,8 @@ class StyleRegistry:
                 if re.search(pattern, text) and name in self._styles:
                     chosen, reason = self._styles[name], f"style hint {hint!r}"
                     break
-            if chosen is None and (
-                _norm(text) in self or any(_norm(text) == _norm(a) for s in self for a in s.aliases)
-            ):
+            key = normalise_style_name(text)
+            if chosen is None and (key in self._styles or key in self._aliases):
                 chosen, reason = self.get(text), f"style hint {hint!r}"
         if chosen is None:
             reason = f"no style matches the hint {hint!r}" if text else "the chart has no style hint"
@@ -185,7 +220,3 @@ class StyleRegistry:
         elif "using" not in reason and chosen.name not in reason:
             reason = f"{reason} -> {chosen.name}"
         return chosen, reason
-
-
-def _norm(name: str) -> str:
-    return re.sub(r"[\s_]+", "-", name.strip().lower())
