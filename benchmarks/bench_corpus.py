@@ -1,11 +1,13 @@
 """Load every chart of the shared corpora: songs, bars, chords, distinct spellings, failures.
 
-Usage: .venv/bin/python benchmarks/bench_corpus.py
-Prints a markdown table (copy it into docs/benchmarks.md).
+Usage: ``.venv/bin/python benchmarks/bench_corpus.py`` (the corpora are found at
+``$BACKLINE_CORPORA``, else ``../shared/corpora``). Runs on one core and prints a markdown
+table (copy it into docs/benchmarks.md); songs that fail to load go to stderr.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from pathlib import Path
@@ -17,7 +19,13 @@ from backline.formats import load_songs
 from backline.model.form import expand
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n", 1)[1].strip(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.parse_args(argv)  # --help, and unknown arguments refused, before any work
     pin_one_core()
     root = require_corpora()
     groups = {

@@ -4,11 +4,14 @@ Prints, per playlist: songs, written bars, played bars, chord events, distinct
 chord spellings, failures and CPU seconds (``time.process_time``) to load and to
 expand; then jazz1350 alone (target: load + expand under 1 s of CPU).
 
-Run: ``.venv/bin/python benchmarks/bench_load_ireal.py [corpora folder]``
+Run: ``.venv/bin/python benchmarks/bench_load_ireal.py [FOLDER]`` (a folder of iReal
+``.txt`` playlists; default ``$BACKLINE_CORPORA/ireal``, else ``../shared/corpora/ireal``).
+Exit status 1 when a song fails or jazz1350 takes 1 s or more, 2 when there are no playlists.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 import time
@@ -51,9 +54,17 @@ def bench(path: Path) -> dict[str, float]:
     }
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str] | None = None) -> int:
     """Print the table; exit status 1 when a song fails or jazz1350 takes 1 s or more."""
-    folder = Path(argv[1]) if len(argv) > 1 else DEFAULT
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n", 1)[1].strip(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.add_argument(
+        "folder", nargs="?", type=Path, default=DEFAULT, help=f"folder of iReal playlists (default {DEFAULT})"
+    )
+    folder: Path = ap.parse_args(argv).folder
     files = sorted(folder.glob("*.txt"))
     if not files:
         print(f"no iReal playlists in {folder}")
@@ -84,4 +95,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(main())

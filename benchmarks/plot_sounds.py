@@ -2,14 +2,16 @@
 
 Renders the same four bars of drums and bass with both sound sets and plots, for each,
 a spectrogram of the drums+bass stems and the short-term level (RMS, 10 ms) of the kick
-and snare hits. Writes ``docs/img/sounds.png``.
+and snare hits. Writes ``docs/img/sounds.png`` (or the ``--out`` file).
 
-Run: ``.venv/bin/python benchmarks/plot_sounds.py`` (needs matplotlib:
-``pip install matplotlib``; only this docs script uses it).
+Run: ``.venv/bin/python benchmarks/plot_sounds.py [--out FILE.png]`` (needs matplotlib:
+``pip install matplotlib``; only this docs script uses it). ``--help`` prints this and
+writes nothing.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -39,7 +41,15 @@ def render(font: str | None) -> np.ndarray:
     return res.mix.mean(axis=1)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    out_default = ROOT / "docs" / "img" / "sounds.png"
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=__doc__.split("\n\n", 1)[1].strip(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ap.add_argument("--out", type=Path, default=out_default, help=f"the PNG to write (default {out_default})")
+    out: Path = ap.parse_args(argv).out  # --help, and unknown arguments refused, before any work
     import matplotlib
 
     matplotlib.use("Agg")
@@ -64,7 +74,6 @@ def main() -> None:
         axes[1, col].set_xlabel("seconds")
         axes[1, col].set_ylabel("RMS dBFS (10 ms)")
         axes[1, col].grid(alpha=0.3)
-    out = ROOT / "docs" / "img" / "sounds.png"
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=90)
     print(out)

@@ -21,7 +21,6 @@ runner = CliRunner()
 
 @pytest.fixture
 def chart(tmp_path: Path) -> Path:
-    pytest.importorskip("backline.formats.json_model")
     return save_song(aaba(), tmp_path / "song.json")
 
 
@@ -58,7 +57,6 @@ def test_arrange_errors_exit_2_without_traceback(chart: Path, tmp_path: Path) ->
 
 
 def test_arrange_playlist_all(tmp_path: Path) -> None:
-    pytest.importorskip("backline.formats.ireal")
     from corpora import corpora_path
 
     src = corpora_path("ireal", "blues50.txt")
@@ -84,7 +82,6 @@ def test_styles_list_and_json() -> None:
 
 
 def test_song_selection_in_a_playlist(tmp_path: Path) -> None:
-    pytest.importorskip("backline.formats.ireal")
     from corpora import corpora_path
 
     src = corpora_path("ireal", "blues50.txt")
@@ -131,7 +128,6 @@ def test_key_must_keep_the_mode_and_not_be_blank(chart: Path, tmp_path: Path) ->
 def test_intro_and_ending_defaults_follow_the_chart(tmp_path: Path) -> None:
     # the demo opens with its own [Intro] and ends on "Fmaj7~ End": no style intro
     # before it, no style ending after it; a bare chart still gets both
-    pytest.importorskip("backline.formats.chart")
     from backline.data import demo_chart_path
     from backline.formats import load_song
     from backline.model.form import expand

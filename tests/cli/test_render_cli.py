@@ -12,7 +12,6 @@ from backline.cli.app import app
 
 FLUIDR3 = Path("/usr/share/sounds/sf2/FluidR3_GM.sf2")
 pytestmark = pytest.mark.skipif(not FLUIDR3.is_file(), reason="needs FluidR3_GM")
-pytest.importorskip("backline.arrange.engine")
 
 CHART = "title: Tiny\nkey: C\ntempo: 150\ntime: 4/4\nstyle: pop\n\n[Verse]\n| C | Am | F | G |\n"
 runner = CliRunner()
@@ -55,7 +54,7 @@ def test_render_errors_are_clear(chart: Path, tmp_path: Path) -> None:
     assert code != 0 and "aiff" in text
     code, text = _run("render", str(chart), "-o", str(out), "--loop", "Verse", "-q")
     assert code != 0 and "SECTION:N" in text
-    assert not out.exists() or not any(out.iterdir())
+    assert not out.exists()  # nothing written, and no empty folder left
 
 
 def _report(out: Path) -> dict:  # type: ignore[type-arg]
@@ -165,6 +164,19 @@ def test_loop_numbers_sections_from_1_and_the_style_frames_the_loop(tmp_path: Pa
         (["--ceiling", "3"], "ceiling"),
         (["--key", "Am"], "give a major key, e.g. A"),
         (["--key", ""], "--key needs a key"),
+        # these failed (exit 1) after the arrangement, rendered anyway, or gave NaN audio
+        (["--sample-rate", "8000"], "unsupported sample rate 8000 Hz: use 22050, 32000, 44100, 48000"),
+        (["--sample-rate", "192000"], "unsupported sample rate 192000 Hz"),
+        (
+            ["--solo", "bass", "--mute", "bass"],
+            "every part is muted: nothing to render (--solo bass with --mute bass)",
+        ),
+        (["--solo", "bass,keys", "--mute", "bass", "--mute", "keys"], "every part is muted"),
+        (["--lufs", "-70"], "loudness target must be at least -60 LUFS and below 0 LUFS"),
+        (["--lufs", "-60.5"], "loudness target"),
+        (["--lufs", "0"], "loudness target"),
+        (["--lufs", "3"], "loudness target"),
+        (["--ceiling", "-40"], "true-peak ceiling must be from -20 to 0 dBTP"),
     ],
 )
 def test_user_mistakes_exit_2(chart: Path, tmp_path: Path, args: list[str], message: str) -> None:
@@ -176,7 +188,6 @@ def test_user_mistakes_exit_2(chart: Path, tmp_path: Path, args: list[str], mess
 
 
 def test_render_prints_the_readers_warnings(tmp_path: Path) -> None:
-    pytest.importorskip("backline.formats.chordpro")
     cho = tmp_path / "w.cho"
     cho.write_text("{title: W}\n{key: C}\n[C]Hello [Xq7]world [G]again [C]now\n")
     code, text = _run("render", str(cho), "-o", str(tmp_path / "out"), *FAST)
@@ -191,3 +202,79 @@ def test_render_help_names_only_what_it_reads(tmp_path: Path) -> None:
     mid.write_bytes(b"MThd\x00\x00\x00\x06\x00\x01\x00\x01\x01\xe0")
     code, text = _run("render", str(mid), "-o", str(tmp_path / "out"), "-q")
     assert code == 2 and "does not read them" in text
+
+
+def test_ramp_without_loop_ends_at_the_written_tempo(chart: Path, tmp_path: Path) -> None:
+    # --ramp 75%:10% played 75, 85, 95 and 105 % of the chart's 150 bpm
+    out = tmp_path / "ramp"
+    code, text = _run(
+        "render", str(chart), "-o", str(out), "--ramp", "75%:10%", "--no-intro", "--no-ending", *FAST
+    )
+    assert code == 0, text
+    rep = _report(out)
+    tempos = [b["tempo"] for b in rep["bars"]]
+    assert tempos == pytest.approx([112.5] * 4 + [127.5] * 4 + [142.5] * 4 + [150.0] * 4)
+    assert rep["title"] == "Tiny (song 75%..100% x4)"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--sample-rate", "8000"],
+        ["--sample-rate", "96001"],
+        ["--lufs", "-70"],
+        ["--lufs", "1"],
+        ["--ceiling", "-21"],
+    ],
+)
+def test_option_values_are_refused_before_the_chart_is_read(
+    chart: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    # --sample-rate 8000 was refused by the synthesiser, after reading and arranging
+    import backline.arrange.engine
+    import backline.formats
+
+    def no_work(*_a: object, **_k: object) -> None:
+        raise AssertionError("the options should have been refused before this")
+
+    monkeypatch.setattr(backline.formats, "load_song", no_work)
+    monkeypatch.setattr(backline.arrange.engine, "arrange", no_work)
+    code, text = _run("render", str(chart), "-o", str(tmp_path / "out"), *args, "-q")
+    assert code == 2, text
+    assert text.startswith("error: ") and "Traceback" not in text
+
+
+def test_the_sample_rates_agree_in_help_docs_message_and_synth(chart: Path, tmp_path: Path) -> None:
+    # help and sound.md said "44100 or 48000", the message too, and the synth took six rates
+    import re
+
+    from backline.render.synth import SAMPLE_RATES
+
+    rates = [str(r) for r in SAMPLE_RATES]
+    code, text = _run("render", "--help")
+    help_line = " ".join(re.sub(r"[│╭╮╰╯─]", " ", text[text.index("--sample-rate") :]).split())
+    listed = re.findall(r"\d{5}", help_line[: help_line.index("--lufs")])
+    assert code == 0 and sorted(set(listed), key=int) == rates
+    sound = (Path(__file__).resolve().parents[2] / "docs" / "sound.md").read_text(encoding="utf-8")
+    (claim,) = [line for line in sound.split("\n\n") if "`--sample-rate`" in line]
+    assert sorted(set(re.findall(r"\b\d{5}\b", claim)), key=int) == rates
+    code, text = _run("render", str(chart), "-o", str(tmp_path / "x"), "--sample-rate", "16000", "-q")
+    assert code == 2 and all(r in text for r in rates)
+    # an accepted rate other than the two delivery rates renders (a short, real render)
+    out = tmp_path / "r32"
+    code, text = _run("render", str(chart), "-o", str(out), "--soundfont", str(FLUIDR3), "--sample-rate", "32000", "--no-cues", "-q")  # fmt: skip
+    assert code == 0, text
+    assert _report(out)["sample_rate"] == 32000
+
+
+def test_the_quietest_target_renders_finite_audio(chart: Path, tmp_path: Path) -> None:
+    import numpy as np
+    import soundfile as sf
+
+    out = tmp_path / "quiet"
+    code, text = _run("render", str(chart), "-o", str(out), "--lufs", "-60", *FAST)
+    assert code == 0, text
+    rep = _report(out)
+    mix, _sr = sf.read(out / rep["files"]["mix"], dtype="float32")
+    assert np.isfinite(mix).all() and np.abs(mix).max() > 0
+    assert rep["integrated_lufs"] == pytest.approx(-60.0, abs=0.5)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from render_helpers import FLUIDR3, make_arrangement, needs_fonts
@@ -101,3 +103,30 @@ def test_the_master_reads_the_true_peak_as_audio_check_does(rng: np.random.Gener
     checked = meter.result().true_peak_dbtp
     assert checked <= -1.0
     assert rep.true_peak_dbtp == pytest.approx(checked, abs=0.02)
+
+
+@needs_fonts
+@pytest.mark.parametrize(
+    ("target", "ceiling"),
+    [(-60.0, -1.0), (-75.0, -1.0), (-100.0, -1.0), (-0.01, -1.0), (-1.0, 0.0), (-14.0, -20.0), (-9.0, -20.0)],
+)
+def test_master_stays_finite_for_any_target(music: np.ndarray, target: float, ceiling: float) -> None:
+    # --lufs -70 gave NaN samples ("invalid value encountered in multiply"): the whole mix
+    # fell under BS.1770's -70 LUFS gate, the measured loudness was -inf and the gain
+    # search stepped to an infinite gain; a target far above what the ceiling allows ran
+    # the gain up by 5x the miss each step until float32 overflowed
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        y, rep = master(music, SR, MasterSettings(lufs_target=target, ceiling_dbtp=ceiling))
+    assert np.isfinite(y).all() and np.isfinite(rep.gain_db)
+    assert y.shape == music.shape and np.abs(y).max() > 0
+    assert _ref_true_peak(y) <= ceiling + 0.05
+    if target >= -60.0:
+        loudness = pyln.Meter(SR).integrated_loudness(y.astype(np.float64))
+        assert rep.integrated_lufs == pytest.approx(loudness, abs=0.05)
+        if target - ceiling <= -5.0:  # room under the ceiling: the target is met
+            assert loudness == pytest.approx(target, abs=0.5)
+        else:  # no room: as loud as the limiter allows, said by the report
+            assert loudness < target - 0.5
+    else:  # under the gate: too quiet to measure, and reported as such
+        assert rep.integrated_lufs == float("-inf") and rep.as_json()["integrated_lufs"] is None

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from render_helpers import FLUIDR3, make_arrangement, needs_fonts
 
+from backline.arrange.events import Part
 from backline.errors import RenderError
 from backline.render.loudness import integrated_loudness
 from backline.render.mixer import ROLE_STRIPS, Strip, mix_parts, pan_gains, process_strip, strip_for
@@ -47,6 +48,17 @@ def test_strip_sets_the_level_and_high_passes(rng: np.random.Generator) -> None:
     lows_in = _band_db(noise, 20, 60) - _band_db(noise, 1000, 4000)
     lows_out = _band_db(y, 20, 60) - _band_db(y, 1000, 4000)
     assert lows_in - lows_out > 15.0  # 20-60 Hz at least 15 dB down relative to the mids
+
+
+@pytest.mark.parametrize(
+    ("reverb", "send"), [(None, 0.0), (0.19, 0.19), (0.2, 0.2), (0.21, 0.21), (0.0, 0.0)]
+)
+def test_a_style_reverb_is_honoured_even_at_0_2(reverb: float | None, send: float) -> None:
+    # 0.2 was the "not set" sentinel: a bass asking for exactly 0.2 got its role's 0.0
+    part = Part(name="bass", role="bass", program=33, channel=1, notes=(), reverb=reverb)
+    assert strip_for(part).reverb_send == send
+    pad = Part(name="pad", role="pad", program=89, channel=2, notes=())  # not set: the role's
+    assert pad.reverb is None and strip_for(pad).reverb_send == ROLE_STRIPS["pad"].reverb_send == 0.3
 
 
 def test_strip_rejects_unknown_settings() -> None:

@@ -4,6 +4,12 @@ count-in, mute, determinism, and failures that leave the output folder untouched
 from __future__ import annotations
 
 import json
+import os
+import re
+import stat
+import subprocess
+import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,7 +18,8 @@ import pytest
 import soundfile as sf
 from render_helpers import FLUIDR3, make_arrangement, needs_fonts
 
-from backline.errors import OutputError, RenderError, SoundFontError
+from backline.errors import OutputError, RenderError, RenderOptionError, SoundFontError
+from backline.render import pipeline
 from backline.render.pipeline import RenderOptions, render_arrangement
 
 pytestmark = needs_fonts
@@ -139,8 +146,8 @@ def test_failures_leave_the_folder_untouched(tmp_path: Path) -> None:
 
 
 def test_real_arranger_renders_formats(tmp_path: Path) -> None:
-    engine = pytest.importorskip("backline.arrange.engine")
-    formats = pytest.importorskip("backline.formats")
+    from backline import formats
+    from backline.arrange import engine
     from backline.model.song import Song
 
     song: Song = formats.loads_songs(
@@ -153,3 +160,72 @@ def test_real_arranger_renders_formats(tmp_path: Path) -> None:
     assert info.samplerate == 44100 and info.subtype == "PCM_16"
     assert info.duration == pytest.approx(rep.duration_seconds, abs=1e-3)
     assert (tmp_path / "song.mid").read_bytes()[:4] == b"MThd"
+
+
+FAST = RenderOptions(sample_rate=SR, soundfont=str(FLUIDR3), cues=False, midi=False, count_in_bars=0)
+
+
+def test_parts_whose_names_make_one_file_name_get_stems_of_their_own(tmp_path: Path) -> None:
+    # "Keys 1" and "Keys_1" both went to stems/Keys_1.wav, the second overwriting the first;
+    # a part called "click" would have taken the click's stem
+    arr = make_arrangement(2)
+    names = {"drums": "click", "bass": "Bass", "keys": "Keys 1", "pad": "Keys_1"}
+    arr = replace(arr, parts=tuple(replace(p, name=names[p.name]) for p in arr.parts))
+    render_arrangement(arr, tmp_path, replace(FAST, stems=True))
+    rep = json.loads((tmp_path / "render.json").read_text())
+    stems = rep["files"]["stems"]
+    assert set(stems) == {"click", "Bass", "Keys 1", "Keys_1"}
+    assert stems["Keys 1"] == "stems/Keys_1.wav" and stems["Bass"] == "stems/Bass.wav"
+    files = list(stems.values()) + [rep["files"]["click"]]
+    assert len({f.casefold() for f in files}) == 5 and all((tmp_path / f).is_file() for f in files)
+    keys, pad = _read(tmp_path / stems["Keys 1"]), _read(tmp_path / stems["Keys_1"])
+    assert _db(keys - pad) > _db(keys) - 10  # two different parts, not one file twice
+
+
+def test_a_failed_render_leaves_no_folder_it_created(tmp_path: Path) -> None:
+    out = tmp_path / "new" / "out"
+    arr = make_arrangement(2)
+    with pytest.raises(RenderError, match="every part is muted"):
+        render_arrangement(arr, out, replace(FAST, mute=tuple(p.name for p in arr.parts)))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_staging_left_by_killed_renders_is_removed_and_modes_are_kept(tmp_path: Path) -> None:
+    host = pipeline._host_tag()
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    dead = tmp_path / f".backline-render-{proc.pid}-{host}-abc123"  # its render was SIGKILLed
+    old = tmp_path / ".backline-render-x1y2z3"  # older naming, untouched for two hours
+    alive = tmp_path / f".backline-render-{os.getpid()}-{host}-live"  # a render still running
+    elsewhere = tmp_path / f".backline-render-{proc.pid}-00000000-other"  # another machine's
+    for d in (dead, old, alive, elsewhere):
+        d.mkdir()
+        (d / ".stem0.f32").write_bytes(b"\0" * 1024)
+    two_hours_ago = time.time() - 7200
+    os.utime(old, (two_hours_ago, two_hours_ago))
+    (tmp_path / "mix.wav").write_bytes(b"old")
+    (tmp_path / "mix.wav").chmod(0o600)  # the user's choice: a replaced file keeps it
+    render_arrangement(make_arrangement(2), tmp_path, FAST)
+    left = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".backline-render"))
+    assert left == sorted([alive.name, elsewhere.name])
+    assert stat.S_IMODE((tmp_path / "mix.wav").stat().st_mode) == 0o600
+    assert sf.info(str(tmp_path / "mix.wav")).samplerate == SR
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"sample_rate": 8000}, "unsupported sample rate 8000 Hz"),
+        ({"sample_rate": 96001}, "unsupported sample rate"),
+        ({"lufs_target": -70.0}, "loudness target"),
+        ({"lufs_target": 0.0}, "loudness target"),
+        ({"ceiling_dbtp": -30.0}, "true-peak ceiling"),
+        ({"solo": ("bass",), "mute": ("bass",)}, "every part is muted: nothing to render (--solo bass"),
+    ],
+)
+def test_options_no_render_can_honour_are_option_errors(tmp_path: Path, change: dict, message: str) -> None:  # type: ignore[type-arg]
+    # these were plain RenderErrors (exit 1) from deep in the render, or NaN audio
+    out = tmp_path / "out"
+    with pytest.raises(RenderOptionError, match=re.escape(message)):
+        render_arrangement(make_arrangement(2), out, replace(FAST, **change))
+    assert not out.exists()

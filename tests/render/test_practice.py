@@ -20,6 +20,7 @@ from backline.render.practice import (
     UnknownSectionError,
     loop_section,
     mute_parts,
+    ramp_percents,
     tempo_ramp,
 )
 
@@ -137,3 +138,48 @@ def test_mute_parts_removes_only_those_parts() -> None:
     with pytest.raises(UnknownPartError, match="drums, bass, piano, guitar") as err:
         mute_parts(arr, ["bass", "sax"])
     assert "'sax'" in str(err.value) and isinstance(err.value, BacklineError)
+
+
+@pytest.mark.parametrize(
+    ("start", "step", "times", "expected"),
+    [
+        (70, 10, None, [70, 80, 90, 100]),
+        (75, 10, None, [75, 85, 95, 100]),  # was 75..105: the last pass clamped to the written tempo
+        (90, 7, None, [90, 97, 100]),
+        (100, 5, None, [100]),
+        (120, 5, None, [120]),  # already at or above the written tempo: one pass
+        (60, 0, None, [60]),
+        (75, 10, 3, [75, 85, 95]),  # a number of passes is kept as given
+        (80, 10, 4, [80, 90, 100, 110]),
+    ],
+)
+def test_ramp_percents(start: float, step: float, times: int | None, expected: list[float]) -> None:
+    assert ramp_percents(start, step, times) == pytest.approx(expected)
+
+
+def test_tempo_ramp_without_a_count_stops_at_the_written_tempo() -> None:
+    # `render --ramp 75%:10%` played its last pass at 105 %; the rule lived in the CLI
+    song = form_song()
+    ramp = tempo_ramp(song, 75, 10, section="Chorus")
+    tempos = [pb.bar.tempo for pb in expand(ramp).bars]
+    assert tempos == pytest.approx([97.5] * 4 + [110.5] * 4 + [123.5] * 4 + [130.0] * 4)
+    assert max(tempos) == 130.0 and ramp.title.endswith("(Chorus 75%..100% x4)")
+    with pytest.raises(PracticeError, match="step of 0 % or more"):
+        tempo_ramp(song, 50, -10)
+    with pytest.raises(PracticeError, match="at most"):
+        tempo_ramp(song, 10, 0.01)
+
+
+def test_practice_errors_live_in_backline_errors() -> None:
+    from backline import errors
+    from backline.render import practice
+
+    assert practice.PracticeError is errors.PracticeError
+    assert practice.UnknownSectionError is errors.UnknownSectionError
+    assert practice.UnknownPartError is errors.UnknownPartError
+    assert issubclass(errors.UnknownSectionError, errors.PracticeError)
+    assert issubclass(errors.PracticeError, errors.FormError)
+    assert issubclass(errors.UnknownSectionError, LookupError)
+    assert issubclass(errors.UnknownPartError, errors.ArrangeError)
+    assert issubclass(errors.UnknownPartError, LookupError)
+    assert errors.UnknownPartError("x").exit_code == 2

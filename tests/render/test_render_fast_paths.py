@@ -15,7 +15,7 @@ import soundfile as sf
 from scipy.ndimage import minimum_filter1d, uniform_filter1d
 from scipy.signal import sosfilt
 
-from backline.render.export import write_audio
+from backline.render.export import write_interleaved
 from backline.render.loudness import (
     interpolation_bound,
     k_power,
@@ -146,7 +146,7 @@ def test_numpy_wav24_writer_round_trips(
 ) -> None:
     x = (0.4 * rng.standard_normal((frames, channels))).astype(np.float32)
     x[0, 0], x[1, 0] = 1.5, -1.5  # clipped, never wrapped
-    p = write_audio(tmp_path / "a.wav", x, SR, bit_depth=24)
+    p = write_interleaved(tmp_path / "a.wav", x, SR, bit_depth=24)
     info = sf.info(str(p))
     assert (info.subtype, info.channels, info.frames, info.samplerate) == ("PCM_24", channels, frames, SR)
     y, _ = sf.read(str(p), dtype="float32", always_2d=True)

@@ -22,10 +22,10 @@ import soundfile as sf
 from render_helpers import FLUIDR3, needs_fonts
 from typer.testing import CliRunner
 
+from backline import formats
+from backline.arrange import engine
 from backline.render.pipeline import RenderOptions, render_arrangement
 
-engine = pytest.importorskip("backline.arrange.engine")
-formats = pytest.importorskip("backline.formats")
 pytestmark = needs_fonts
 
 SR = 22050

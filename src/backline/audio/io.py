@@ -1,7 +1,10 @@
 """Reading and writing audio files (WAV, FLAC, MP3, OGG, AIFF) through pedalboard.
 
-Arrays are float32 ``(channels, samples)``. Reads can stream in blocks so that long
-files keep memory bounded; writes are atomic.
+Arrays are planar float32 ``(channels, samples)``, here and everywhere in
+``backline.audio`` (:mod:`backline.render` writes interleaved ``(frames, channels)``
+arrays through :func:`backline.render.export.write_interleaved`). Reads can stream in
+blocks so that long files keep memory bounded; writes are atomic, and refuse a channel
+count outside 1 to 64 or more channels than samples (an array with its axes swapped).
 """
 
 from __future__ import annotations
@@ -11,11 +14,13 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from backline.errors import AudioInputError, DependencyMissingError, OutputError
 from backline.util.atomic import atomic_path
+from backline.util.channels import channel_problem
 
 __all__ = [
     "AUDIO_EXTENSIONS",
@@ -176,35 +181,55 @@ _QUALITY = {".mp3": "V2", ".ogg": "160 kbps"}
 def open_writer(
     path: str | os.PathLike[str], sample_rate: int, channels: int, bit_depth: int | str = 24
 ) -> Iterator[Callable[[np.ndarray], None]]:
-    """Open an audio file for streaming writes; yields ``write(block)``. Atomic: the file
-    appears under its name only when the block is left without error."""
-    AudioFile = _audiofile()
+    """Open an audio file of ``channels`` channels for streaming writes; yields
+    ``write(block)`` for planar ``(channels, n)`` blocks (``(n,)`` when mono). Atomic: the
+    file appears under its name only when the block is left without error.
+
+    Raises :class:`AudioInputError` for a channel count outside 1 to 64 or a block of
+    another channel count, :class:`OutputError` when the file cannot be written. Errors
+    of the caller's own work between writes (reading an input) pass through unchanged."""
+    problem = channel_problem(channels)
+    if problem is not None:
+        raise AudioInputError(f"cannot write {path}: {problem}")
     p = Path(path)
     kwargs = _format_kwargs(p, bit_depth)
     clip = p.suffix.lower() in (".wav", ".flac", ".aif", ".aiff") and bit_depth != "float"
     try:
         with atomic_path(p) as tmp:
             try:
-                f = AudioFile(str(tmp), "w", samplerate=float(sample_rate), num_channels=channels, **kwargs)
-            except (ValueError, RuntimeError) as exc:
+                f = _open_file(tmp, sample_rate, channels, kwargs)
+            except (ValueError, RuntimeError, OSError) as exc:
                 raise _WriteFailed(_short(exc)) from None
-            with f:
 
-                def write(block: np.ndarray) -> None:
-                    b = np.asarray(block, dtype=np.float32)
-                    if b.ndim == 1:
-                        b = b[None, :]
-                    if clip:
-                        b = np.clip(b, -1.0, 1.0)
-                    step = 1 << 18
-                    try:
-                        for i in range(0, b.shape[1], step):
-                            f.write(np.ascontiguousarray(b[:, i : i + step]))
-                    except (ValueError, RuntimeError) as exc:
-                        raise _WriteFailed(_short(exc)) from None
+            def write(block: np.ndarray) -> None:
+                b = np.asarray(block, dtype=np.float32)
+                if b.ndim == 1:
+                    b = b[None, :]
+                if b.ndim != 2 or b.shape[0] != channels:
+                    raise AudioInputError(
+                        f"cannot write a block of shape {b.shape} to {p}: it has {channels} channel(s), "
+                        "and blocks are (channels, samples)"
+                    )
+                if clip:
+                    b = np.clip(b, -1.0, 1.0)
+                step = 1 << 18
+                try:
+                    for i in range(0, b.shape[1], step):
+                        f.write(np.ascontiguousarray(b[:, i : i + step]))
+                except (ValueError, RuntimeError, OSError) as exc:
+                    raise _WriteFailed(_short(exc)) from None
 
+            try:
                 # errors of the caller's own work between writes pass through unchanged
                 yield write
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    f.close()
+                raise
+            try:
+                f.close()
+            except (ValueError, RuntimeError, OSError) as exc:
+                raise _WriteFailed(_short(exc)) from None
     except _WriteFailed as exc:
         raise OutputError(f"cannot write {p}: {exc}") from None
 
@@ -213,12 +238,42 @@ class _WriteFailed(Exception):
     """The encoder refused a block (kept apart from OSError so it is reported once)."""
 
 
+class _AiffFloat:
+    """A 32-bit float AIFF file (AIFF-C, ``FL32``), written through soundfile: pedalboard's
+    AIFF writer holds 8, 16 or 24 bits only. Takes planar blocks, as pedalboard does."""
+
+    def __init__(self, path: Path, sample_rate: int, channels: int) -> None:
+        try:
+            import soundfile as sf
+        except ImportError as exc:  # pragma: no cover - soundfile is in the audio extra
+            raise DependencyMissingError("float AIFF needs soundfile: pip install 'backline[audio]'") from exc
+        self._f = sf.SoundFile(
+            str(path), "w", samplerate=sample_rate, channels=channels, format="AIFF", subtype="FLOAT"
+        )
+
+    def write(self, block: np.ndarray) -> None:
+        self._f.write(block.T)
+
+    def close(self) -> None:
+        self._f.close()
+
+
+def _open_file(tmp: Path, sample_rate: int, channels: int, kwargs: dict[str, object]) -> Any:
+    """The writer for ``tmp``: pedalboard's ``AudioFile``, or :class:`_AiffFloat`."""
+    if kwargs.get("aiff_float"):
+        return _AiffFloat(tmp, sample_rate, channels)
+    AudioFile = _audiofile()
+    return AudioFile(str(tmp), "w", samplerate=float(sample_rate), num_channels=channels, **kwargs)
+
+
 def _format_kwargs(p: Path, bit_depth: int | str) -> dict[str, object]:
     ext = p.suffix.lower()
     if ext not in AUDIO_EXTENSIONS:
         raise OutputError(
             f"cannot write {ext or 'a file without extension'}: use one of {', '.join(AUDIO_EXTENSIONS)}"
         )
+    if ext in (".aif", ".aiff") and bit_depth == "float":
+        return {"aiff_float": True}
     if ext in (".wav", ".aif", ".aiff"):
         return {"bit_depth": 32 if bit_depth == "float" else int(bit_depth)}
     if ext == ".flac":
@@ -233,14 +288,22 @@ def write_audio(
     *,
     bit_depth: int | str = 24,
 ) -> Path:
-    """Write ``(channels, samples)`` audio atomically; the format follows the extension.
+    """Write planar ``(channels, samples)`` audio (or ``(samples,)`` mono) atomically; the
+    format follows the extension.
 
-    ``bit_depth`` is 16, 24 or ``"float"`` (32-bit float) for WAV (FLAC: 16 or 24).
+    ``bit_depth`` is 16, 24 or ``"float"`` (32-bit float) for WAV and AIFF (FLAC: 16 or
+    24; ``"float"`` writes FLAC at 24 bits).
     MP3 and OGG are written at a good VBR quality. Audio is written in blocks.
+    Raises :class:`AudioInputError` for an array whose axes look swapped (more than 64
+    channels, or more channels than samples), :class:`OutputError` when the file cannot
+    be written.
     """
     data = np.asarray(audio, dtype=np.float32)
     if data.ndim == 1:
         data = data[None, :]
+    problem = channel_problem(data.shape[0], data.shape[1]) if data.ndim == 2 else f"shape {data.shape}"
+    if problem is not None:
+        raise AudioInputError(f"cannot write {path}: {problem}; audio here is (channels, samples)")
     with open_writer(path, sample_rate, data.shape[0], bit_depth) as write:
         write(data)
     return Path(path)

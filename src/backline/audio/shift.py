@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from backline.audio.io import AUDIO_EXTENSIONS, open_writer, probe
+from backline.audio.io import AUDIO_EXTENSIONS, AudioInfo, open_writer, probe
 from backline.errors import AudioInputError
 from backline.util.atomic import same_file
 
@@ -45,6 +45,7 @@ __all__ = [
     "is_hidden",
     "MAX_SEMITONES",
     "ShiftProgress",
+    "truncation_warnings",
 ]
 
 #: Chunk length for a stereo file; with more channels (a folder of stems) chunks are
@@ -519,6 +520,8 @@ class ShiftResult:
     #: the highest output sample peak in dBFS, and how many samples were clipped to full scale
     peak_dbfs: float = float("-inf")
     clipped: int = 0
+    #: plain sentences for the user: an input cut off while copying (see :func:`truncation_warnings`)
+    warnings: tuple[str, ...] = ()
 
 
 class _PeakWatch:
@@ -536,6 +539,18 @@ class _PeakWatch:
             if self._clips:
                 self.clipped += int(np.count_nonzero(mag > 1.0))
         self._write(block)
+
+
+def truncation_warnings(infos: Sequence[AudioInfo], *, named: bool) -> tuple[str, ...]:
+    """A warning per input whose header promises more audio than the file holds (a WAV cut
+    off while copying: it is shifted for what it has), worded as ``audio check`` and
+    ``audio analyze`` word it; ``named`` puts the file name first (a stems folder)."""
+    return tuple(
+        f"{i.path.name + ': ' if named else ''}the file is truncated: {i.missing_seconds:.1f} s of the "
+        f"length in its header are missing (shifted the {i.duration:.1f} s that are there)"
+        for i in infos
+        if i.missing_seconds > 0
+    )
 
 
 def _clips(path: Path, bit_depth: int | str) -> bool:
@@ -597,9 +612,11 @@ def _shift_files(
     pad_to: int | None,
     *,
     progress: ShiftProgress | None = None,
+    named: bool = False,
 ) -> ShiftResult:
     """Shift files together, in one stream: all their channels share Rubber Band's calls.
-    ``progress`` is told the seconds of input done (see :data:`ShiftProgress`)."""
+    ``progress`` is told the seconds of input done (see :data:`ShiftProgress`); ``named``:
+    warnings name their file (the stems of a folder)."""
     from pedalboard.io import AudioFile
 
     check_shift(max(semitones, key=abs), tempo_ratio)
@@ -643,6 +660,7 @@ def _shift_files(
         [],
         peak_dbfs=_db(max(w.peak for w in watches)),
         clipped=sum(w.clipped for w in watches),
+        warnings=truncation_warnings(infos, named=named),
     )
 
 
@@ -674,7 +692,16 @@ def shift_folder(
     check_shift(semitones, tempo_ratio)
     shifts = [0.0 if is_click_or_cue(f) else semitones for f in files]
     res = _shift_files(
-        files, [d / f.name for f in files], shifts, tempo_ratio, bit_depth, None, progress=progress
+        files,
+        [d / f.name for f in files],
+        shifts,
+        tempo_ratio,
+        bit_depth,
+        None,
+        progress=progress,
+        named=True,
     )
     kept = [f for f, st in zip(files, shifts, strict=True) if st != semitones]
-    return ShiftResult(files, res.outputs, semitones, tempo_ratio, kept, res.peak_dbfs, res.clipped)
+    return ShiftResult(
+        files, res.outputs, semitones, tempo_ratio, kept, res.peak_dbfs, res.clipped, res.warnings
+    )

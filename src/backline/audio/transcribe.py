@@ -26,7 +26,7 @@ import numpy as np
 
 from backline.errors import AudioInputError, DependencyMissingError
 from backline.model.song import Note, Song
-from backline.util.atomic import atomic_path
+from backline.util.atomic import atomic_path, write_failed
 
 __all__ = [
     "TranscribedNote",
@@ -219,7 +219,10 @@ def write_midi(notes: list[TranscribedNote], path: str | os.PathLike[str], *, te
     mf.tracks.append(track)
     p = Path(path)
     with atomic_path(p) as tmp:
-        mf.save(str(tmp))
+        try:
+            mf.save(str(tmp))
+        except OSError as exc:
+            raise write_failed(p, exc) from exc
     return p
 
 

@@ -25,11 +25,7 @@ _COMMAND_MODULES = (
 )
 
 for _name in _COMMAND_MODULES:
-    try:
-        importlib.import_module(_name).register(app)
-    except ModuleNotFoundError as _exc:  # a command group not built yet
-        if _exc.name != _name:
-            raise
+    importlib.import_module(_name).register(app)
 
 
 def main() -> None:

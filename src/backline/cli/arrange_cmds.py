@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import re
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,6 +20,7 @@ from backline.cli.checks import (
 )
 from backline.cli.common import console, err_console, handle_errors, parse_song_selector, warn_song
 from backline.errors import ArrangeError, BacklineError, OutputError
+from backline.util.slug import slug
 
 __all__ = ["register", "styles_json"]
 
@@ -32,11 +32,6 @@ def styles_json() -> list[dict[str, Any]]:
     return [s.summary() for s in StyleRegistry.default()]
 
 
-def _slug(text: str) -> str:
-    s = re.sub(r"[^\w]+", "-", text.strip().lower(), flags=re.UNICODE).strip("-")
-    return s[:60] or "song"
-
-
 def _write_outputs(arr: Any, out: Path, plan: Path | None) -> None:
     """Write the MIDI (and the plan): both are made and written to temporary files first,
     so an output that cannot be written (an unwritable folder for the plan) leaves neither."""
@@ -45,16 +40,21 @@ def _write_outputs(arr: Any, out: Path, plan: Path | None) -> None:
 
     midi = arrangement_to_midi_bytes(arr)
     plan_text = None if plan is None else json.dumps(arr.plan_json(), indent=1) + "\n"
+    with contextlib.ExitStack() as stack:
+        tmp_mid = stack.enter_context(atomic_path(out))
+        tmp_plan = None if plan is None else stack.enter_context(atomic_path(plan))
+        _write(tmp_mid, out, midi)
+        if tmp_plan is not None and plan is not None and plan_text is not None:
+            _write(tmp_plan, plan, plan_text.encode("utf-8"))
+
+
+def _write(tmp: Path, dest: Path, data: bytes) -> None:
+    from backline.util.atomic import write_failed
+
     try:
-        with contextlib.ExitStack() as stack:
-            tmp_mid = stack.enter_context(atomic_path(out))
-            tmp_plan = None if plan is None else stack.enter_context(atomic_path(plan))
-            tmp_mid.write_bytes(midi)
-            if tmp_plan is not None and plan_text is not None:
-                tmp_plan.write_text(plan_text, encoding="utf-8")
-    except OutputError as exc:
-        # the MIDI's temporary file wraps an error of the plan's: report the plan's own
-        raise (exc.__cause__ if isinstance(exc.__cause__, OutputError) else exc) from None
+        tmp.write_bytes(data)
+    except OSError as exc:
+        raise write_failed(dest, exc) from exc
 
 
 def register(app: typer.Typer) -> None:
@@ -81,10 +81,17 @@ def register(app: typer.Typer) -> None:
         ending: EndingOption = None,
         plan: Annotated[
             Path | None,
-            typer.Option("--plan", help="Also write the plan JSON here (with --all: one beside each MIDI)."),
+            typer.Option(
+                "--plan",
+                help="Also write the plan JSON here (not with --all: --all always writes "
+                "NNN-title.plan.json beside each NNN-title.mid).",
+            ),
         ] = None,
         all_songs: Annotated[
-            bool, typer.Option("--all", help="Arrange every song of a playlist into -o DIR.")
+            bool,
+            typer.Option(
+                "--all", help="Arrange every song of a playlist into -o DIR (MIDI and plan per song)."
+            ),
         ] = False,
     ) -> None:
         """Arrange a chart into a band MIDI file (and optionally its plan JSON)."""
@@ -196,7 +203,7 @@ def _arrange_all(
         task = progress.add_task("arranging", total=len(songs))
         for i, s in enumerate(songs, 1):
             progress.update(task, description=f"{s.title[:30]:<30}")
-            stem = folder / f"{i:03d}-{_slug(s.title)}"
+            stem = folder / f"{i:03d}-{slug(s.title, sep='-', lower=True, max_len=60, fallback='song')}"
             try:
                 play_intro, play_ending = intro_ending(s, intro, ending)
                 arr = arrange(

@@ -30,6 +30,9 @@ audio_app = typer.Typer(
 
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")]
 
+#: Outputs that hold 32-bit float samples (``--bit-depth float``).
+FLOAT_EXTENSIONS = (".wav", ".aif", ".aiff")
+
 
 # --------------------------------------------------------------------------- progress
 # Progress goes to stderr, only when stderr is a terminal (never into a pipe or a log, and
@@ -96,7 +99,9 @@ def _shift_bar(label: str, show: bool) -> Iterator[ShiftProgress | None]:
 @audio_app.command("shift")
 @handle_errors
 def shift_cmd(
-    src: Annotated[Path, typer.Argument(help="An audio file (WAV, FLAC, MP3, OGG) or a folder of stems.")],
+    src: Annotated[
+        Path, typer.Argument(help="An audio file (WAV, FLAC, MP3, OGG, AIFF) or a folder of stems.")
+    ],
     out: Annotated[
         Path, typer.Option("-o", "--output", help="Output file (format from the extension) or folder.")
     ],
@@ -113,7 +118,14 @@ def shift_cmd(
         float | None,
         typer.Option("--a4", help="Retune to this concert pitch in Hz, e.g. 440 (the source's is measured)."),
     ] = None,
-    bit_depth: Annotated[str, typer.Option("--bit-depth", help="16, 24 or float (WAV/FLAC).")] = "24",
+    bit_depth: Annotated[
+        str,
+        typer.Option(
+            "--bit-depth",
+            help="16, 24 or float (32-bit float: WAV and AIFF only; FLAC holds 16 or 24; "
+            "MP3 and OGG have none).",
+        ),
+    ] = "24",
     quiet: QuietOption = False,
 ) -> None:
     """Change key and tempo with Rubber Band (high quality). Click and cue stems keep their pitch."""
@@ -167,6 +179,8 @@ def shift_cmd(
                 src, out, semitones=semitones, tempo_ratio=ratio, bit_depth=depth, progress=progress
             )
         console.print(f"wrote {out} (tempo x{ratio:.4f}, {round(semitones, 2):+g} st)")
+    for w in res.warnings:
+        say(err_console, w, "warning:", "yellow")
     if res.clipped:
         say(
             err_console,
@@ -189,8 +203,11 @@ def _bit_depth(text: str, out: Path, folder: bool) -> int | str:
         ext = out.suffix.lower()
         if ext not in AUDIO_EXTENSIONS:
             raise AudioInputError(f"{out}: the output must end in one of {', '.join(AUDIO_EXTENSIONS)}")
-        if depth == "float" and ext not in (".wav", ".aif", ".aiff"):
-            raise AudioInputError("--bit-depth float needs a .wav (or .aiff) output")
+        if depth == "float" and ext not in FLOAT_EXTENSIONS:
+            raise AudioInputError(
+                f"--bit-depth float needs a .wav or .aiff output, not {ext} "
+                "(FLAC holds 16 or 24 bits; MP3 and OGG have no bit depth)"
+            )
     return depth
 
 
@@ -351,7 +368,7 @@ def check_cmd(
 @audio_app.command("analyze")
 @handle_errors
 def analyze_cmd(
-    src: Annotated[Path, typer.Argument(help="An audio file (WAV, FLAC, MP3, OGG).")],
+    src: Annotated[Path, typer.Argument(help="An audio file (WAV, FLAC, MP3, OGG, AIFF).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the analysis as JSON.")] = False,
     chart: Annotated[
         Path | None, typer.Option("--chart", help="Also write a chart (sections, bars, chords) here.")

@@ -20,16 +20,25 @@ __all__ = ["register", "chord_json", "song_summary"]
 
 
 def chord_json(symbol: str) -> dict[str, Any]:
-    """The JSON object ``backline chord --json`` prints for one symbol."""
+    """The JSON object ``backline chord --json`` prints for one symbol: what the table
+    shows (``scale`` is the chord-scale's name, ``None`` for N.C.)."""
     c = parse_chord_or_nc(symbol)
     if c is None:
-        return {"symbol": symbol, "root": None, "bass": None, "quality": "N.C.", "pitch_classes": []}
+        return {
+            "symbol": symbol,
+            "root": None,
+            "bass": None,
+            "quality": "N.C.",
+            "pitch_classes": [],
+            "scale": None,
+        }
     return {
         "symbol": symbol,
         "root": c.root_pc,
         "bass": c.bass_pc,
         "quality": c.quality.name or "maj",
         "pitch_classes": sorted(c.pitch_classes),
+        "scale": c.scale_name,
     }
 
 
@@ -90,7 +99,7 @@ def register(app: typer.Typer) -> None:
                 str(o["bass"]),
                 o["quality"],
                 " ".join(map(str, o["pitch_classes"])),
-                "" if c is None else c.scale_name,
+                o["scale"] or "",
             )
         console.print(table)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -56,25 +55,20 @@ def parse_ramp(text: str) -> tuple[float, float]:
 
 
 def _practice(song: Song, loop: str | None, ramp: str | None) -> Song:
+    """``--loop`` and ``--ramp`` applied: a ramp without ``--loop`` runs until 100 %."""
     if loop is None and ramp is None:
         return song
-    try:
-        practice: Any = importlib.import_module("backline.render.practice")
-    except ModuleNotFoundError as exc:
-        raise RenderError("practice options (--loop, --ramp) are not available in this build") from exc
-    section: str | int | None = None
-    times = 1
-    if loop is not None:
-        section, times = parse_loop(loop)
+    from backline.render import practice
+
     if ramp is not None:
         start, step = parse_ramp(ramp)
         if loop is None:
-            times = 1 if step == 0 or start >= 100 else math.ceil((100 - start) / step) + 1
-        result: Song = practice.tempo_ramp(song, start, step, times, section=section)
-        return result
-    assert section is not None
-    looped: Song = practice.loop_section(song, section, times)
-    return looped
+            return practice.tempo_ramp(song, start, step)
+        section, times = parse_loop(loop)
+        return practice.tempo_ramp(song, start, step, times, section=section)
+    assert loop is not None
+    section, times = parse_loop(loop)
+    return practice.loop_section(song, section, times)
 
 
 def _resolve_parts(arr: Arrangement, names: list[str], what: str) -> tuple[str, ...]:
@@ -182,9 +176,19 @@ def register(app: typer.Typer) -> None:
         solo: Annotated[list[str] | None, typer.Option("--solo", help="Only these parts.")] = None,
         fmt: Annotated[str, typer.Option("--format", help="wav, flac, mp3 or ogg.")] = "wav",
         bit_depth: Annotated[int, typer.Option("--bit-depth", help="16, 24 or 32 (float).")] = 24,
-        sample_rate: Annotated[int, typer.Option("--sample-rate", help="44100 or 48000.")] = 44100,
-        lufs: Annotated[float, typer.Option("--lufs", help="Loudness target (LUFS integrated).")] = -14.0,
-        ceiling: Annotated[float, typer.Option("--ceiling", help="True-peak ceiling (dBTP).")] = -1.0,
+        sample_rate: Annotated[
+            int,
+            typer.Option(
+                "--sample-rate",
+                help="44100 or 48000 (Hz); also 22050 or 32000 for quick drafts, 88200 or 96000.",
+            ),
+        ] = 44100,
+        lufs: Annotated[
+            float, typer.Option("--lufs", help="Loudness target, LUFS integrated: -60 or louder, below 0.")
+        ] = -14.0,
+        ceiling: Annotated[
+            float, typer.Option("--ceiling", help="True-peak ceiling, dBTP (-20 to 0).")
+        ] = -1.0,
         soundfont: Annotated[
             Path | None, typer.Option("--soundfont", help="One SoundFont for every part.")
         ] = None,
@@ -207,8 +211,25 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Render a chart to a mastered mix, stems, click, cues, split and multichannel files."""
         from backline.formats import load_song
+        from backline.render.pipeline import RenderOptions, check_options
 
         check_key_option(key)
+        options: dict[str, Any] = dict(
+            sample_rate=sample_rate,
+            fmt=fmt.lower(),
+            bit_depth=bit_depth,
+            lufs_target=lufs,
+            ceiling_dbtp=ceiling,
+            stems=stems,
+            split=split,
+            multichannel=multichannel,
+            click=click,
+            cues=cues,
+            count_in_bars=count_in,
+            soundfont=str(soundfont) if soundfont is not None else None,
+        )
+        # a bad format, sample rate, loudness target or count-in fails before the chart is read
+        check_options(RenderOptions(**options))
         chart = load_song(file, parse_song_selector(song))
         warn_song(chart)
         _render_chart(
@@ -227,20 +248,7 @@ def register(app: typer.Typer) -> None:
             solo=solo or [],
             program=program or [],
             part_soundfont=part_soundfont or [],
-            options=dict(
-                sample_rate=sample_rate,
-                fmt=fmt.lower(),
-                bit_depth=bit_depth,
-                lufs_target=lufs,
-                ceiling_dbtp=ceiling,
-                stems=stems,
-                split=split,
-                multichannel=multichannel,
-                click=click,
-                cues=cues,
-                count_in_bars=count_in,
-                soundfont=str(soundfont) if soundfont is not None else None,
-            ),
+            options=options,
         )
 
     @app.command()
@@ -251,11 +259,9 @@ def register(app: typer.Typer) -> None:
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     ) -> None:
         """Render the built-in demo song to a mix, stems and a split track."""
-        try:
-            data: Any = importlib.import_module("backline.data")
-            path = Path(data.demo_chart_path())
-        except (ModuleNotFoundError, AttributeError) as exc:
-            raise RenderError("the demo song is not included in this build of backline") from exc
+        from backline.data import demo_chart_path
+
+        path = Path(demo_chart_path())
         if not path.is_file():
             raise RenderError(f"the demo song is missing: {path}")
         from backline.formats import load_song
@@ -289,19 +295,16 @@ def _render_chart(
     program: list[str] | None = None,
     part_soundfont: list[str] | None = None,
 ) -> None:
+    from backline.arrange.engine import arrange
     from backline.render.pipeline import RenderOptions, check_options
 
     check_options(RenderOptions(**options))  # a bad format or count-in fails before any work
-    try:
-        engine: Any = importlib.import_module("backline.arrange.engine")
-    except ModuleNotFoundError as exc:
-        raise RenderError("the arranger (backline.arrange.engine) is not available in this build") from exc
     practised = _practice(chart, loop, ramp)
     # the chart's own intro/ending: as written (a --ramp over the whole song starts and
     # ends as the chart does), or those of the section --loop plays
     play_intro, play_ending = intro_ending(chart if loop is None else practised, intro, ending)
     chart = practised
-    arr: Arrangement = engine.arrange(
+    arr: Arrangement = arrange(
         chart, style, seed=seed, key=key, tempo=tempo, intro=play_intro, ending=play_ending
     )
     programs: dict[str, int] = {}

@@ -16,9 +16,11 @@ Conventions (documented choices):
   ``0`` disables it.
 - **Pulses.** Simple meters (x/2, x/4) click every beat of the denominator.
   Compound meters (6/8, 9/8, 12/8, 6/16...) click the dotted pulse (6/8 = 2 clicks,
-  12/8 = 4). Other x/8 and x/16 meters are grouped in 2s with one 3 at the end when
-  the numerator is odd (5/8 = 2+3, 7/8 = 2+2+3, 11/8 = 2+2+2+2+3); each group start is
-  a pulse. ``groupings`` overrides this per meter, e.g. ``{(7, 8): (3, 2, 2)}``.
+  12/8 = 4). Other x/8 and x/16 meters are grouped in 2s with one 3 (5/8 = 3+2,
+  7/8 = 2+2+3, 11/8 = 2+2+2+2+3): the table the band plays
+  (:func:`backline.arrange.meter.pulse_groups`), so the click accents where the band
+  does; each group start is a pulse. ``groupings`` overrides this per meter, e.g.
+  ``{(7, 8): (3, 2, 2)}`` (the click only: the band keeps its grouping).
 - **Levels.** 0 = bar downbeat (accented: louder and higher), 1 = other pulses,
   2 = subdivisions (softer).
 - **Subdivisions.** ``"8ths"`` and ``"16ths"`` add the eighth/sixteenth grid, counted
@@ -39,6 +41,7 @@ import numpy as np
 from scipy.signal import lfilter
 
 from backline.arrange.events import Arrangement, PlanBar
+from backline.arrange.meter import pulse_groups as meter_groups
 from backline.errors import RenderError
 
 __all__ = [
@@ -109,15 +112,7 @@ def pulse_groups(numerator: int, denominator: int, groupings: Groupings | None =
         if sum(groups) != numerator or any(g < 1 for g in groups):
             raise RenderError(f"click grouping {groups} does not add up to {numerator}/{denominator}")
         return groups
-    if denominator < 8:
-        return (1,) * numerator
-    if numerator % 3 == 0 and numerator > 3:
-        return (3,) * (numerator // 3)
-    if numerator <= 3:
-        return (numerator,)
-    if numerator % 2 == 0:
-        return (2,) * (numerator // 2)
-    return (2,) * ((numerator - 3) // 2) + (3,)
+    return meter_groups(numerator, denominator)
 
 
 def _pulse_offsets(

@@ -56,6 +56,7 @@ import numpy as np
 from backline.arrange.events import Arrangement, PlanBar
 from backline.errors import AudioInputError, DependencyMissingError, RenderError
 from backline.render.click import count_in_seconds, meter_quarters, pulse_groups
+from backline.util.slug import slug as file_slug
 
 __all__ = [
     "Cue",
@@ -168,10 +169,6 @@ def section_phrase(label: str) -> str | None:
         if key in SECTION_WORDS:
             return SECTION_WORDS[key] + (f" {m.group(2)}" if m.group(2) else "")
     return text[:1].upper() + text[1:]
-
-
-def _slug(phrase: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", phrase.lower()).strip("_")
 
 
 def _number_word(n: int) -> str:
@@ -287,7 +284,7 @@ class _Voice:
 
     def user_file(self, phrase: str) -> Path | None:
         """The user's recording of ``phrase`` (file names matched case-insensitively)."""
-        slug = _slug(phrase)
+        slug = file_slug(phrase, lower=True, fallback="")
         names = [slug, slug.replace("_", "-"), slug.replace("_", " "), slug.replace("_", "")]
         if phrase in NUMBER_WORDS:
             names.append(str(NUMBER_WORDS.index(phrase) + 1))

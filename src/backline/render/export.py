@@ -13,12 +13,14 @@ clip, round to int32); a 24-bit WAV is then packed and written by numpy (the 44-
 header libsndfile writes), several times faster than libsndfile's own packing; FLAC
 gets the integers through libsndfile.
 
-Audio is ``(n_samples, channels)`` float32.
+Audio is interleaved, ``(frames, channels)`` float32 (:func:`write_interleaved`); the
+planar ``(channels, frames)`` arrays of :mod:`backline.audio` go through
+:func:`backline.audio.io.write_audio`. Both refuse a channel count outside 1 to 64, or
+more channels than frames (an array with its axes swapped).
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import struct
 from collections.abc import Callable
@@ -26,17 +28,18 @@ from pathlib import Path
 
 import numpy as np
 
-from backline.errors import OutputError, RenderError
+from backline.errors import OutputError, RenderError, RenderOptionError
 from backline.util.atomic import atomic_path
+from backline.util.channels import MAX_CHANNELS, channel_problem
 
 __all__ = [
     "FORMATS",
     "BIT_DEPTHS",
-    "write_audio",
+    "MAX_CHANNELS",
+    "write_interleaved",
     "write_audio_blocks",
     "extension",
     "check_format",
-    "set_default_mode",
     "write_error",
 ]
 
@@ -51,8 +54,15 @@ def extension(fmt: str) -> str:
     return "." + fmt
 
 
-def check_format(fmt: str, bit_depth: int, sample_rate: int, channels: int = 2) -> None:
-    """Raise :class:`RenderError` for a combination we cannot write."""
+def check_format(
+    fmt: str, bit_depth: int, sample_rate: int, channels: int = 2, frames: int | None = None
+) -> None:
+    """Raise :class:`RenderError` for a combination we cannot write (a
+    :class:`RenderOptionError` for a channel count outside 1 to :data:`MAX_CHANNELS`, or
+    more channels than ``frames``, when given: an array with its axes swapped)."""
+    problem = channel_problem(channels, frames)
+    if problem is not None:
+        raise RenderOptionError(f"{problem}; audio here is (frames, channels)")
     if fmt not in FORMATS:
         raise RenderError(f"unknown audio format {fmt!r} (choose from {', '.join(FORMATS)})")
     if bit_depth not in BIT_DEPTHS:
@@ -65,15 +75,6 @@ def check_format(fmt: str, bit_depth: int, sample_rate: int, channels: int = 2) 
         raise RenderError(f"FLAC holds at most 8 channels, not {channels}")
     if sample_rate < 8000 or sample_rate > 192000:
         raise RenderError(f"unsupported sample rate {sample_rate}")
-
-
-def set_default_mode(path: Path) -> None:
-    """Give ``path`` the permissions of a freshly created file (0666 less the umask):
-    temporary files are created 0600."""
-    mask = os.umask(0)
-    os.umask(mask)
-    with contextlib.suppress(OSError):
-        os.chmod(path, 0o666 & ~mask)
 
 
 def write_error(path: str | os.PathLike[str], exc: BaseException) -> OutputError:
@@ -251,11 +252,16 @@ def write_audio_blocks(
     ``fmt`` defaults to the extension of ``path``; ``bit_depth`` applies to WAV/FLAC
     (32 = float). OS failures (unwritable folder, full disk) raise
     :class:`~backline.errors.OutputError`; NaN or infinite samples a
-    :class:`~backline.errors.RenderError` (and no file).
+    :class:`~backline.errors.RenderError` (and no file); a channel count outside 1 to
+    :data:`MAX_CHANNELS`, or not below ``n_frames``, a
+    :class:`~backline.errors.RenderOptionError` (see :func:`check_format`).
     """
     target = Path(path)
     fmt = (fmt or target.suffix.lstrip(".")).lower()
-    check_format(fmt, bit_depth if fmt in ("wav", "flac") else 24, sample_rate, channels)
+    try:
+        check_format(fmt, bit_depth if fmt in ("wav", "flac") else 24, sample_rate, channels, n_frames)
+    except RenderError as exc:
+        raise type(exc)(f"cannot write {target}: {exc}") from None
     try:
         with atomic_path(target) as tmp:
             if fmt == "wav" and bit_depth == 24 and n_frames * channels * 3 < _RIFF_MAX:
@@ -270,11 +276,12 @@ def write_audio_blocks(
         raise
     except (OSError, RuntimeError) as exc:  # libsndfile / pedalboard report disk errors so
         raise write_error(target, exc) from exc
-    set_default_mode(target)
+    except struct.error as exc:  # a header field out of range: refused above, kept as a guard
+        raise RenderError(f"cannot write {target.name}: {exc}") from None
     return target
 
 
-def write_audio(
+def write_interleaved(
     path: str | os.PathLike[str],
     audio: np.ndarray,
     sample_rate: int,
@@ -282,16 +289,20 @@ def write_audio(
     fmt: str | None = None,
     bit_depth: int = 24,
 ) -> Path:
-    """Write ``audio`` ((n,) or (n, ch) float, any memory layout) to ``path`` atomically
-    and return the path.
+    """Write interleaved ``audio``, ``(frames,)`` or ``(frames, channels)`` float (any
+    memory layout), to ``path`` atomically and return the path.
 
     ``fmt`` defaults to the extension of ``path``; ``bit_depth`` applies to WAV/FLAC
     (32 = float). OS failures (unwritable folder, full disk) raise
-    :class:`~backline.errors.OutputError`.
+    :class:`~backline.errors.OutputError`; an array of another shape, or one whose axes
+    look swapped (more channels than frames, or more than :data:`MAX_CHANNELS`), a
+    :class:`~backline.errors.RenderOptionError`.
     """
     data = np.asarray(audio, dtype=np.float32)
     if data.ndim == 1:
         data = data[:, None]
+    if data.ndim != 2:
+        raise RenderOptionError(f"audio must be (frames,) or (frames, channels), not shape {data.shape}")
 
     def blocks(start: int, stop: int) -> np.ndarray:
         return data[start:stop]

@@ -11,6 +11,11 @@
    trims any residue, so the result never exceeds the ceiling (-1 dBTP);
 4. steps 2-3 repeat (at most 8 times, secant steps) until the loudness is within 0.1 LU of target.
 
+The gain never goes past :data:`MAX_LIMITING_DB` of limiting, and a target so quiet that
+the whole mix falls under BS.1770's absolute gate (-70 LUFS) stops the search at the gain
+that got there: the output is finite for any target and ceiling. (``backline render``
+takes targets from -60 LUFS to just below 0 LUFS.)
+
 Cost: the mix is K-weighted once; while the gain is searched, the loudness of the
 limited signal is estimated from that (the limiter's slow gain applied to the
 K-weighted power, only where it is under 1) and the result is then measured exactly
@@ -59,6 +64,14 @@ __all__ = [
 ]
 
 TRUE_PEAK_MARGIN_DB = 0.15
+
+#: The most gain reduction the loudness search may ask of the limiter (dB above the gain
+#: that puts the mix's sample peak at the ceiling): past it a louder target only squares
+#: the waveform off, and the gain stays finite for any target and ceiling (the render
+#: warns that the target was missed).
+MAX_LIMITING_DB = 24.0
+#: At most this many passes of the loudness search (estimated and measured together).
+MAX_SEARCH_PASSES = 16
 
 
 @dataclass(frozen=True)
@@ -281,10 +294,16 @@ def master(
             lost += np.bincount(np.arange(lo, hi) // hop, weights=w, minlength=n_hops)[:n_hops]
         return gated_loudness(np.maximum(hops - lost, 0.0) * scale * scale, hop)
 
+    peak_in = float(np.max(np.abs(x)))
+    max_gain_db = aim - 20 * math.log10(peak_in) + MAX_LIMITING_DB if peak_in > 0 else 0.0
+    gain_db = min(gain_db, max_gain_db)
     iterations = 0
+    passes = 0
     last: tuple[float, float] | None = None
     exact = False
+    stop = False  # measure this gain exactly, then stop
     while True:
+        passes += 1
         iterations += 0 if exact else 1
         g_lin = 10 ** (gain_db / 20.0)
         if gain_db > env_upto:
@@ -299,10 +318,19 @@ def master(
             y = _apply(x, g_lin, regions)
             hops_y, _ = hop_energies(k_power(y.T, sample_rate), sample_rate)
             lufs_now = gated_loudness(hops_y, hop)
-            if iterations >= 8 or abs(settings.lufs_target - lufs_now) <= settings.tolerance_lu:
+            if (
+                stop
+                or iterations >= 8
+                or passes >= MAX_SEARCH_PASSES
+                or not math.isfinite(lufs_now)
+                or abs(settings.lufs_target - lufs_now) <= settings.tolerance_lu
+            ):
                 break
         else:
             lufs_now = estimate(g_lin, regions)
+            if not math.isfinite(lufs_now):  # the whole mix under the absolute gate
+                exact = stop = True
+                continue
         err = settings.lufs_target - lufs_now
         if abs(err) <= settings.tolerance_lu:
             exact = True  # confirm on the real signal (the estimate is rarely 0.01 LU off)
@@ -312,7 +340,11 @@ def master(
         if last is not None and abs(gain_db - last[0]) > 1e-6:
             slope = max(0.2, min(1.0, (lufs_now - last[1]) / (gain_db - last[0])))
         last = (gain_db, lufs_now)
-        gain_db += err / slope
+        step = min(gain_db + err / slope, max_gain_db)
+        if step == gain_db:  # already at the most limiting allowed: louder cannot be had
+            exact = stop = True
+            continue
+        gain_db = step
     if settings.lufs_target is None:
         y = _apply(x, 10 ** (gain_db / 20.0), regions)
         hops_y, _ = hop_energies(k_power(y.T, sample_rate), sample_rate)

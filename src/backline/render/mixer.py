@@ -148,7 +148,7 @@ def strip_for(part: Part, overrides: Mapping[str, object] | None = None) -> Stri
         role = "drums"
     base = ROLE_STRIPS.get(role, _DEFAULT_STRIP)
     s = replace(base, gain_db=part.gain_db, pan=part.pan)
-    if part.reverb != 0.2:  # 0.2 is the contract's "not set" default
+    if part.reverb is not None:  # None: the style leaves the reverb to the role's strip
         s = replace(s, reverb_send=max(0.0, part.reverb))
     if overrides:
         try:

@@ -24,9 +24,17 @@ master's loudness gain, lowered if needed so no stem and not their sum exceeds t
 ceiling): ``sum(stems) / stem_gain`` equals the pre-master mix. The gain is in the
 report (``stem_gain_db``).
 
-Safety: everything is written into a hidden staging folder inside ``outdir`` and
-moved into place only when all files are complete, so a failed render leaves what
-was in ``outdir`` untouched.
+Safety: everything is written into a hidden staging folder inside ``outdir``
+(``.backline-render-<pid>-<host>-*``) and moved into place only when all files are
+complete, so a failed render leaves what was in ``outdir`` untouched (and an ``outdir``
+it had to create is removed again). A staging folder left by a render that was killed
+is removed by the next render into the same folder: when its process is gone, or when
+it has not changed for an hour (``STALE_STAGING_SECONDS``).
+
+Stem names: ``stems/<part>`` uses the part's name as a slug (ASCII letters, digits and
+``_``); two parts whose slugs are equal (``Keys 1`` and ``Keys_1``, or ``Bass`` and
+``bass``, one file on macOS), or a part called ``click`` or ``cues``, get distinct names
+(``Keys_1_2``): ``render.json`` maps each part to its file.
 
 One render per folder: after the new files are in place, the files an earlier render
 wrote there and this one did not (``stems/bass.wav`` after a render with ``--mute
@@ -39,12 +47,13 @@ no later than that ``render.json``) are removed; anything else in the folder is 
 from __future__ import annotations
 
 import contextlib
-import importlib
+import hashlib
 import json
 import math
 import os
 import re
 import shutil
+import socket
 import tempfile
 import time
 from collections.abc import Callable, Mapping
@@ -54,20 +63,24 @@ from typing import Any
 
 import numpy as np
 
+from backline.arrange import midi_out
 from backline.arrange.events import Arrangement
 from backline.errors import DependencyMissingError, OutputError, RenderError, RenderOptionError
+from backline.render import click as click_mod
+from backline.render import cues as cues_mod
 from backline.render.export import (
     check_format,
     extension,
-    set_default_mode,
-    write_audio,
     write_audio_blocks,
     write_error,
+    write_interleaved,
 )
 from backline.render.master import MasterReport, MasterSettings, master
 from backline.render.mixer import Strip, process_strip, strip_for
 from backline.render.soundfonts import choose_sounds
-from backline.render.synth import available_backend, render_parts
+from backline.render.synth import available_backend, check_sample_rate, render_parts
+from backline.util.atomic import move_into_place
+from backline.util.slug import unique_slugs
 
 __all__ = [
     "RenderOptions",
@@ -75,8 +88,19 @@ __all__ = [
     "render_arrangement",
     "check_options",
     "count_in_offset",
+    "stem_names",
     "Progress",
+    "STALE_STAGING_SECONDS",
+    "LUFS_TARGET_RANGE",
+    "CEILING_RANGE",
 ]
+
+#: The loudness targets a render takes (LUFS, integrated): below -60 LUFS a mix is mostly
+#: under BS.1770's gates and is no longer measured as a whole; 0 LUFS and louder cannot be
+#: had under any true-peak ceiling.
+LUFS_TARGET_RANGE = (-60.0, 0.0)
+#: The true-peak ceilings a render takes (dBTP).
+CEILING_RANGE = (-20.0, 0.0)
 
 Progress = Callable[[str, float], None]
 
@@ -152,33 +176,23 @@ class RenderReport:
         }
 
 
-def _optional(module: str) -> Any | None:
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name == module:
-            return None
-        raise
-
-
 def count_in_offset(arr: Arrangement, count_in_bars: int | None) -> tuple[int, float]:
     """(bars, seconds) of count-in before the arrangement's first bar."""
-    click = _optional("backline.render.click")
     if count_in_bars is not None and count_in_bars < 0:
         raise RenderOptionError(f"count-in must be 0 or more bars, not {count_in_bars}")
-    if click is not None:
-        n = click.default_count_in_bars(arr) if count_in_bars is None else count_in_bars
-        return n, float(click.count_in_seconds(arr, n))
-    n = 1 if count_in_bars is None else count_in_bars
-    if n == 0 or not arr.bars:
-        return n, 0.0
-    first = arr.bars[0]
-    return n, n * first.beats * 60.0 / first.tempo
+    n = click_mod.default_count_in_bars(arr) if count_in_bars is None else count_in_bars
+    return n, float(click_mod.count_in_seconds(arr, n))
 
 
-def _slug(name: str) -> str:
-    s = re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("._")
-    return s or "part"
+#: stem file names a part cannot take: the click and cue stems
+_RESERVED_STEMS = ("click", "cues")
+
+
+def stem_names(parts: list[str]) -> dict[str, str]:
+    """The file name (without extension) of each part's stem: its name as a slug, made
+    distinct where two slugs would name one file (compared case-insensitively) or a
+    part would take the click's or the cues' (see the module docstring)."""
+    return unique_slugs(parts, reserved=_RESERVED_STEMS, fallback="part")
 
 
 def _fit(x: np.ndarray, n: int) -> np.ndarray:
@@ -273,6 +287,12 @@ def _check_parts(arr: Arrangement, names: tuple[str, ...], what: str) -> None:
         )
 
 
+def _muting(o: RenderOptions) -> str:
+    """What left no part to play, in the options' words (``--solo bass with --mute bass``)."""
+    said = [f"--{what} {', '.join(names)}" for what, names in (("solo", o.solo), ("mute", o.mute)) if names]
+    return " with ".join(said) or "no parts"
+
+
 def check_options(o: RenderOptions) -> None:
     """Raise :class:`RenderOptionError` for options no render can honour (format, bit
     depth, sample rate, count-in, loudness target, ceiling): cheap, before any work."""
@@ -282,12 +302,20 @@ def check_options(o: RenderOptions) -> None:
         if isinstance(exc, RenderOptionError):
             raise
         raise RenderOptionError(str(exc)) from None
+    check_sample_rate(o.sample_rate)
     if o.count_in_bars is not None and o.count_in_bars < 0:
         raise RenderOptionError(f"count-in must be 0 or more bars, not {o.count_in_bars}")
-    if not math.isfinite(o.ceiling_dbtp) or o.ceiling_dbtp > 0:
-        raise RenderOptionError(f"true-peak ceiling must be at most 0 dBTP, not {o.ceiling_dbtp:g}")
-    if o.lufs_target is not None and not (math.isfinite(o.lufs_target) and o.lufs_target < 0):
-        raise RenderOptionError(f"loudness target must be below 0 LUFS, not {o.lufs_target:g}")
+    lo, hi = CEILING_RANGE
+    if not (math.isfinite(o.ceiling_dbtp) and lo <= o.ceiling_dbtp <= hi):
+        raise RenderOptionError(
+            f"true-peak ceiling must be from {lo:g} to {hi:g} dBTP (default -1), not {o.ceiling_dbtp:g}"
+        )
+    lo, hi = LUFS_TARGET_RANGE
+    if o.lufs_target is not None and not (math.isfinite(o.lufs_target) and lo <= o.lufs_target < hi):
+        raise RenderOptionError(
+            f"loudness target must be at least {lo:g} LUFS and below {hi:g} LUFS (default -14), "
+            f"not {o.lufs_target:g}"
+        )
     if not (math.isfinite(o.tail_seconds) and o.tail_seconds >= 0):
         raise RenderOptionError(f"tail must be 0 s or more, not {o.tail_seconds:g}")
 
@@ -359,10 +387,77 @@ def _remove_stale(out: Path, previous: set[str], before_ns: int, kept: set[str])
     return removed
 
 
+#: a staging folder of another render that has not changed for this long is taken for
+#: the remains of a killed render (whatever its process id says) and removed
+STALE_STAGING_SECONDS = 3600.0
+_STAGING_PREFIX = ".backline-render-"
+_STAGING_NAME = re.compile(re.escape(_STAGING_PREFIX) + r"(\d+)-([0-9a-f]{8})-")
+
+
+def _host_tag() -> str:
+    return hashlib.sha1(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:8]
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether process ``pid`` of this machine may still be running (True when unsure)."""
+    if os.name != "posix":
+        return True  # os.kill(pid, 0) would end the process on Windows: rely on the age
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True  # someone else's process, or a number we cannot ask about: keep it
+    return True
+
+
+def _remove_stale_staging(outdir: Path, now: float | None = None) -> list[str]:
+    """Remove the staging folders that killed renders left in ``outdir``: those of a
+    process of this machine that is gone, and any unchanged for
+    :data:`STALE_STAGING_SECONDS`. Returns the names removed."""
+    now = time.time() if now is None else now
+    host = _host_tag()
+    removed: list[str] = []
+    try:
+        entries = list(outdir.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        if not entry.name.startswith(_STAGING_PREFIX):
+            continue
+        try:
+            st = entry.lstat()
+            if not entry.is_dir() or entry.is_symlink():
+                continue
+        except OSError:
+            continue
+        m = _STAGING_NAME.match(entry.name)
+        dead = m is not None and m.group(2) == host and not _process_alive(int(m.group(1)))
+        if dead or now - st.st_mtime > STALE_STAGING_SECONDS:
+            shutil.rmtree(entry, ignore_errors=True)
+            if not entry.exists():
+                removed.append(entry.name)
+    return removed
+
+
+def _missing_folders(folder: Path) -> list[Path]:
+    """``folder`` and those of its parents that do not exist yet, innermost first."""
+    missing: list[Path] = []
+    p = folder
+    while not p.exists() and p != p.parent:
+        missing.append(p)
+        p = p.parent
+    return missing
+
+
 def _staging(outdir: Path) -> Path:
+    """A new staging folder in ``outdir`` (created as needed), named after this process,
+    after removing what killed renders left there."""
     try:
         outdir.mkdir(parents=True, exist_ok=True)
-        stage = Path(tempfile.mkdtemp(prefix=".backline-render-", dir=outdir))
+        _remove_stale_staging(outdir)
+        prefix = f"{_STAGING_PREFIX}{os.getpid()}-{_host_tag()}-"
+        stage = Path(tempfile.mkdtemp(prefix=prefix, dir=outdir))
     except OSError as exc:
         raise OutputError(f"cannot write to {outdir}: {exc.strerror or exc}") from exc
     return stage
@@ -393,6 +488,8 @@ def render_arrangement(
     warnings: list[str] = []
     backend = available_backend(o.backend)
     audible = [p for p in arr.parts if p.name not in o.mute and (not o.solo or p.name in o.solo)]
+    if not audible:
+        raise RenderOptionError(f"every part is muted: nothing to render ({_muting(o)})")
     sounds = choose_sounds(
         arr.parts,
         song_font=o.soundfont,
@@ -402,7 +499,9 @@ def render_arrangement(
         prefer_sf2=backend == "tinysoundfont",
     )
     n_count, offset = count_in_offset(arr, o.count_in_bars)
+    created = _missing_folders(out)
     stage = _staging(out)
+    done = False
     try:
         # 1. synth (every part of a font in one pass), then strip by strip (each raw
         # part is dropped as soon as its stem is parked on disk)
@@ -463,26 +562,18 @@ def render_arrangement(
         click_audio: np.ndarray | None = None
         cue_audio: np.ndarray | None = None
         if o.click:
-            click_mod = _optional("backline.render.click")
-            if click_mod is None:
-                warnings.append("click not rendered: backline.render.click is not installed")
-            else:
-                tick("click", 0.75)
-                ct = click_mod.render_click(
-                    arr, sr, count_in_bars=n_count, subdivision=o.subdivision, sound=o.click_sound
-                )
-                click_audio = _fit(np.asarray(ct.audio, dtype=np.float32), n)
+            tick("click", 0.75)
+            ct = click_mod.render_click(
+                arr, sr, count_in_bars=n_count, subdivision=o.subdivision, sound=o.click_sound
+            )
+            click_audio = _fit(np.asarray(ct.audio, dtype=np.float32), n)
         if o.cues:
-            cues_mod = _optional("backline.render.cues")
-            if cues_mod is None:
-                warnings.append("cues not rendered: backline.render.cues is not installed")
-            else:
-                tick("cues", 0.78)
-                try:
-                    cue = cues_mod.render_cues(arr, sr, count_in_bars=n_count, voice_dir=o.cue_voice_dir)
-                    cue_audio = _fit(np.asarray(cue.audio, dtype=np.float32), n)
-                except DependencyMissingError as exc:
-                    warnings.append(f"cues not rendered: {exc}")
+            tick("cues", 0.78)
+            try:
+                cue = cues_mod.render_cues(arr, sr, count_in_bars=n_count, voice_dir=o.cue_voice_dir)
+                cue_audio = _fit(np.asarray(cue.audio, dtype=np.float32), n)
+            except DependencyMissingError as exc:  # espeak-ng is a system program, not ours
+                warnings.append(f"cues not rendered: {exc}")
 
         stage_t["click_cues"] = clock() - c0
         c0 = clock()
@@ -493,7 +584,7 @@ def render_arrangement(
 
         def put(rel: str, audio: np.ndarray) -> None:
             dest = stage / rel
-            write_audio(dest, audio, sr, fmt=o.fmt, bit_depth=o.bit_depth)
+            write_interleaved(dest, audio, sr, fmt=o.fmt, bit_depth=o.bit_depth)
             written.append(Path(rel))
 
         def put_blocks(rel: str, blocks: Callable[[int, int], np.ndarray], channels: int) -> None:
@@ -505,15 +596,16 @@ def render_arrangement(
         put("mix" + ext, mastered)
         files["mix"] = "mix" + ext
         if premaster_mix is not None:
-            write_audio(stage / "premaster.wav", premaster_mix, sr, fmt="wav", bit_depth=32)
+            write_interleaved(stage / "premaster.wav", premaster_mix, sr, fmt="wav", bit_depth=32)
             written.append(Path("premaster.wav"))
             files["premaster"] = "premaster.wav"
             premaster_mix = None
         if o.stems:
             files["stems"] = {}
+            file_names = stem_names([p.name for p in arr.parts])  # muting one renames none
             for i, (name, s) in enumerate(stems.items()):
                 tick(f"writing stem {name}", 0.82 + 0.08 * i / max(1, len(stems)))
-                stem_rel = f"stems/{_slug(name)}{ext}"
+                stem_rel = f"stems/{file_names[name]}{ext}"
                 put_blocks(stem_rel, _gained(s, stem_gain), 2)
                 files["stems"][name] = stem_rel
             if click_audio is not None:
@@ -562,13 +654,9 @@ def render_arrangement(
             files["multichannel"] = {"file": "multichannel.wav", "channels": names}
             del tracks
         if o.midi:
-            midi_out = _optional("backline.arrange.midi_out")
-            if midi_out is None:
-                warnings.append("MIDI not written: backline.arrange.midi_out is not installed")
-            else:
-                midi_out.write_midi(arr, stage / "song.mid")
-                written.append(Path("song.mid"))
-                files["midi"] = "song.mid"
+            midi_out.write_midi(arr, stage / "song.mid")
+            written.append(Path("song.mid"))
+            files["midi"] = "song.mid"
 
         stage_t["write"] = clock() - c0
         bars = [
@@ -623,8 +711,8 @@ def render_arrangement(
         for rel in written:
             final = out / rel
             final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(stage / rel, final)
-            set_default_mode(final)
+            move_into_place(stage / rel, final)  # a replaced file keeps its permissions
+        done = True
         _remove_stale(out, previous, previous_ns, {r.as_posix() for r in written})
     except OSError as exc:
         if isinstance(exc, OutputError):
@@ -632,5 +720,9 @@ def render_arrangement(
         raise OutputError(f"cannot write to {out}: {exc.strerror or exc}") from exc
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+        if not done:
+            for folder in created:  # innermost first; only while empty
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
     tick("done", 1.0)
     return report

@@ -21,16 +21,23 @@ Conventions (documented choices):
   number; when they are identical the first is used.
 - **Tempo ramp:** pass ``k`` (0-based) plays at ``start_percent + k * step_percent``
   percent of the written tempo of every bar (tempo changes inside the song keep
-  their proportions).
+  their proportions). Without a number of passes the ramp runs *until 100 %*: it
+  stops at the written tempo, the last pass clamped to 100 % (75 %, +10: 75, 85, 95,
+  100), never above it (:func:`ramp_percents`).
+
+The errors (:class:`~backline.errors.PracticeError`,
+:class:`~backline.errors.UnknownSectionError`, :class:`~backline.errors.UnknownPartError`)
+live in :mod:`backline.errors` and are importable from here too.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import replace
 
 from backline.arrange.events import Arrangement
-from backline.errors import ArrangeError, FormError
+from backline.errors import PracticeError, UnknownPartError, UnknownSectionError
 from backline.model.form import expand
 from backline.model.song import Bar, Note, Section, Song
 
@@ -38,25 +45,13 @@ __all__ = [
     "UnknownSectionError",
     "UnknownPartError",
     "PracticeError",
+    "MAX_RAMP_PASSES",
     "loop_section",
+    "ramp_percents",
     "tempo_ramp",
     "mute_parts",
     "find_section",
 ]
-
-
-class PracticeError(FormError):
-    """A practice option that cannot be applied (zero repetitions, a tempo that reaches 0)."""
-
-
-class UnknownSectionError(PracticeError, LookupError):
-    """No section with that label or index."""
-
-
-class UnknownPartError(ArrangeError, LookupError):
-    """No part with that name in the arrangement."""
-
-    exit_code = 2
 
 
 def _plain(bar: Bar) -> Bar:
@@ -183,27 +178,71 @@ def _played_song(song: Song) -> list[tuple[Section, list[list[Note]]]]:
     return out
 
 
+#: the most passes a ramp "until 100 %" may take (50 %, +0.25 % would be 201)
+MAX_RAMP_PASSES = 200
+
+
+def ramp_percents(start_percent: float, step_percent: float, times: int | None = None) -> list[float]:
+    """The tempo of each pass of a ramp, in percent of the written tempo.
+
+    With ``times``, exactly that many passes: ``start + k * step``. Without (``None``),
+    the ramp runs until 100 %: passes go up by ``step`` while under 100 % and the last
+    is clamped to 100 % (``ramp_percents(75, 10)`` is ``[75, 85, 95, 100]``); a start at
+    or above 100 %, or a step of 0, is one pass at ``start``.
+
+    Raises :class:`PracticeError` for ``times`` < 1, a pass at 0 % or less, a ramp until
+    100 % with a negative step or more than :data:`MAX_RAMP_PASSES` passes, or numbers
+    that are not finite.
+    """
+    if not (math.isfinite(start_percent) and math.isfinite(step_percent)):
+        raise PracticeError(f"tempo ramp {start_percent:g}% + {step_percent:g}%: not a number")
+    if times is None:
+        if step_percent < 0:
+            raise PracticeError(
+                f"a tempo ramp up to 100 % needs a step of 0 % or more, not {step_percent:g}%"
+            )
+        if step_percent == 0 or start_percent >= 100:
+            count = 1
+        else:
+            count = math.ceil((100 - start_percent) / step_percent - 1e-9) + 1
+        if count > MAX_RAMP_PASSES:
+            raise PracticeError(
+                f"tempo ramp {start_percent:g}% + {step_percent:g}% takes {count} passes to reach 100 % "
+                f"(at most {MAX_RAMP_PASSES}): take a larger step"
+            )
+        percents = [start_percent + k * step_percent for k in range(count)]
+        if count > 1:
+            percents[-1] = 100.0  # the written tempo, not a step past it
+    else:
+        if times < 1:
+            raise PracticeError(f"the number of times round must be 1 or more, not {times}")
+        percents = [start_percent + k * step_percent for k in range(times)]
+    if min(percents) <= 0:
+        raise PracticeError(f"tempo ramp {start_percent:g}% + {step_percent:g}% reaches {min(percents):g}%")
+    return percents
+
+
 def tempo_ramp(
     song: Song,
     start_percent: float,
     step_percent: float,
-    times: int,
+    times: int | None = None,
     *,
     section: str | int | None = None,
 ) -> Song:
-    """The song (or one ``section``) played ``times`` times, speeding up each time round.
+    """The song (or one ``section``) played again and again, speeding up each time round.
 
     Pass ``k`` (0-based) plays every bar at ``start_percent + k * step_percent`` percent
-    of its written tempo, e.g. ``tempo_ramp(song, 70, 10, 4)`` plays at 70, 80, 90 and
-    100 %. Raises :class:`PracticeError` for ``times`` < 1 or a pass at 0 % or less.
+    of its written tempo. ``times`` passes, e.g. ``tempo_ramp(song, 70, 10, 4)`` plays at
+    70, 80, 90 and 100 %; without ``times``, until 100 % and never above it (the last pass
+    clamped: ``tempo_ramp(song, 75, 10)`` plays at 75, 85, 95 and 100 %; see
+    :func:`ramp_percents`). Raises :class:`PracticeError` for ``times`` < 1 or a pass at
+    0 % or less.
     """
-    _check_times(song, times)
-    percents = [start_percent + k * step_percent for k in range(times)]
-    if min(percents) <= 0:
-        raise PracticeError(
-            f"tempo ramp {start_percent:g}% + {step_percent:g}% x {times - 1} reaches {min(percents):g}%",
-            _where(song),
-        )
+    try:
+        percents = ramp_percents(start_percent, step_percent, times)
+    except PracticeError as exc:
+        raise PracticeError(str(exc), _where(song)) from None
     if section is not None:
         index = find_section(song, section)
         bars, notes = _played_section(song, index)
@@ -219,7 +258,7 @@ def tempo_ramp(
             passes.append(
                 (replace(sec, bars=tuple(replace(b, tempo=b.tempo * ratio) for b in sec.bars)), notes)
             )
-    title = f"{song.title} ({what} {percents[0]:g}%..{percents[-1]:g}% x{times})"
+    title = f"{song.title} ({what} {percents[0]:g}%..{percents[-1]:g}% x{len(percents)})"
     return _build(song, passes, title)
 
 

@@ -32,8 +32,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from backline.arrange.events import Arrangement, Part
-from backline.errors import DependencyMissingError, RenderError, SoundFontError
+from backline.arrange.events import Arrangement, ControlEvent, Part
+from backline.errors import DependencyMissingError, RenderError, RenderOptionError, SoundFontError
 from backline.model.form import TempoMap
 from backline.render.soundfonts import PartSound, validate_soundfont
 
@@ -43,10 +43,15 @@ __all__ = [
     "available_backend",
     "part_layers",
     "render_parts",
+    "check_sample_rate",
     "FLUID_BLOCK",
+    "SAMPLE_RATES",
 ]
 
 FLUID_BLOCK = 64
+#: The sample rates a render is made at (Hz): 44100 and 48000 for delivery, the others
+#: for quick drafts (22050, 32000) and high-rate sessions (88200, 96000).
+SAMPLE_RATES = (22050, 32000, 44100, 48000, 88200, 96000)
 SYNTH_GAIN = 0.5
 # FluidSynth's sample interpolation: 1 = linear (FLUID_INTERP_LINEAR), 4 = 4th order
 # (its default). Linear is about 20 % cheaper per voice; against 4th order it changes a
@@ -56,7 +61,10 @@ FLUID_INTERPOLATION = 1
 Progress = Callable[[str, float], None]
 
 # event record: (sample, order, pitch, velocity); order 0 = note off, 1 = note on
+#: (sample, kind, pitch or controller, velocity or value): kind 0 note-off, 1 note-on, CC
 Event = tuple[int, int, int, int]
+#: The event kind of a control change (sorted after the note-ons of its sample).
+CC = 2
 
 
 @dataclass(frozen=True)
@@ -120,11 +128,22 @@ def _sample_at(tempo_map: TempoMap, beat: float, sr: int, offset: float, quantum
 
 
 def _events(
-    notes: Sequence[tuple[float, float, int, int]], tm: TempoMap, sr: int, offset: float, quantum: int
+    notes: Sequence[tuple[float, float, int, int]],
+    tm: TempoMap,
+    sr: int,
+    offset: float,
+    quantum: int,
+    controls: Sequence[ControlEvent] = (),
 ) -> tuple[Event, ...]:
     """Note on/off events sorted by time, offs before ons; overlapping notes of the same
-    pitch are reference-counted so an early note-off never cuts a later note."""
+    pitch are reference-counted so an early note-off never cuts a later note. Control
+    changes are events of kind :data:`CC` (``pitch`` the controller, ``vel`` the value),
+    sent after the note-ons of their sample."""
     raw: list[tuple[int, int, int, int]] = []
+    for c in controls:
+        raw.append(
+            (_sample_at(tm, c.beat, sr, offset, quantum), CC, c.controller & 0x7F, max(0, min(127, c.value)))
+        )
     for start, dur, pitch, vel in notes:
         on = _sample_at(tm, start, sr, offset, quantum)
         off = max(on + max(quantum, 1), _sample_at(tm, start + dur, sr, offset, quantum))
@@ -135,7 +154,9 @@ def _events(
     active: dict[int, int] = {}
     for ev in raw:
         _, kind, pitch, _ = ev
-        if kind == 1:
+        if kind == CC:
+            out.append(ev)
+        elif kind == 1:
             active[pitch] = active.get(pitch, 0) + 1
             out.append(ev)
         else:
@@ -170,7 +191,7 @@ def part_layers(
             sound.bank,
             sound.program,
             sound.is_drum,
-            _events(main, tm, sr, offset_seconds, quantum),
+            _events(main, tm, sr, offset_seconds, quantum, part.controls),
         )
     ]
     if extra and sound.extra_font is not None:
@@ -255,13 +276,15 @@ class _Fluid:
                     pos += k
 
             pos = 0
-            noteon, noteoff = s.noteon, s.noteoff
+            noteon, noteoff, cc = s.noteon, s.noteoff, s.cc
             for t, kind, pitch, vel in layer.events:
                 t = min(t, n)
                 if t > pos:
                     write(pos, t)
                     pos = t
-                if kind:
+                if kind == CC:
+                    cc(chan, pitch, vel)
+                elif kind:
                     noteon(chan, pitch, vel)
                 else:
                     noteoff(chan, pitch)
@@ -302,7 +325,9 @@ class _Tiny:
             if t > pos:
                 s.generate_simple(t - pos, buffer=_view(flat, pos, t))
                 pos = t
-            if kind:
+            if kind == CC:
+                s.control_change(chan, pitch, vel)
+            elif kind:
                 s.noteon(chan, pitch, vel)
             else:
                 s.noteoff(chan, pitch)
@@ -338,6 +363,15 @@ def _render_fluid(
             result.audio[pname] = buf.T
 
 
+def check_sample_rate(sample_rate: int) -> None:
+    """Raise :class:`RenderOptionError` for a rate not in :data:`SAMPLE_RATES`."""
+    if sample_rate not in SAMPLE_RATES:
+        rates = ", ".join(str(r) for r in SAMPLE_RATES[:-1]) + f" or {SAMPLE_RATES[-1]}"
+        raise RenderOptionError(
+            f"unsupported sample rate {sample_rate} Hz: use {rates} (44100 or 48000 to deliver)"
+        )
+
+
 def render_parts(
     arr: Arrangement,
     sounds: Mapping[str, PartSound],
@@ -355,8 +389,7 @@ def render_parts(
     arrangement plus ``tail_seconds`` of release tail. ``parts`` limits which parts
     are rendered (default all). ``progress(label, fraction)`` is called per part.
     """
-    if sample_rate not in (22050, 32000, 44100, 48000, 88200, 96000):
-        raise RenderError(f"unsupported sample rate {sample_rate} (use 44100 or 48000)")
+    check_sample_rate(sample_rate)
     name = available_backend(backend)
     impl: _Backend = _Fluid(sample_rate) if name == "fluidsynth" else _Tiny(sample_rate)
     wanted = [p for p in arr.parts if parts is None or p.name in parts]

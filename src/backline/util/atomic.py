@@ -14,7 +14,14 @@ from pathlib import Path
 
 from backline.errors import OutputError
 
-__all__ = ["atomic_path", "same_file", "write_bytes_atomic", "write_text_atomic"]
+__all__ = [
+    "atomic_path",
+    "move_into_place",
+    "same_file",
+    "write_bytes_atomic",
+    "write_failed",
+    "write_text_atomic",
+]
 
 
 def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
@@ -58,14 +65,24 @@ def _mode_for(target: Path) -> int:
         return 0o666 & ~_UMASK
 
 
+def write_failed(path: str | os.PathLike[str], exc: OSError) -> OutputError:
+    """The :class:`~backline.errors.OutputError` for an OS error met while writing ``path``."""
+    return OutputError(f"cannot write {path}: {exc.strerror or exc}")
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str], suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success it is renamed to ``path``.
 
     The temporary name keeps the extension (``suffix`` or that of ``path``) so that
-    writers that pick a format from the extension still work. On error the
-    temporary file is removed and :class:`~backline.errors.OutputError` is raised
-    for OS errors (unwritable folder, full disk).
+    writers that pick a format from the extension still work. The finished file gets
+    the permissions of the file it replaces, else those of a new file under the umask.
+
+    Errors: creating the temporary file, and renaming it into place, raise
+    :class:`~backline.errors.OutputError`. An exception raised in the ``with`` body
+    passes through unchanged (after the temporary file is removed): the body may read
+    inputs as well as write, and only the writer knows which failed, so a writer turns
+    its own write errors into ``OutputError`` (:func:`write_failed`).
     """
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
@@ -79,22 +96,34 @@ def atomic_path(path: str | os.PathLike[str], suffix: str | None = None) -> Iter
     tmp = Path(tmp_name)
     try:
         yield tmp
-        os.chmod(tmp, _mode_for(target))
-        os.replace(tmp, target)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from exc
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    try:
+        move_into_place(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise write_failed(target, exc) from exc
+
+
+def move_into_place(src: Path, target: Path) -> None:
+    """Rename the finished file ``src`` to ``target`` (same file system), giving it the
+    permissions of the file it replaces (else those of a new file). Raises ``OSError``."""
+    os.chmod(src, _mode_for(target))
+    os.replace(src, target)
 
 
 def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically and return the path."""
-    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
+    """Write ``data`` to ``path`` atomically and return the path; :class:`OutputError`
+    when it cannot be written."""
+    with atomic_path(path) as tmp:
+        try:
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError as exc:
+            raise write_failed(path, exc) from exc
     return Path(path)
 
 
