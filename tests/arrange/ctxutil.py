@@ -288,19 +288,30 @@ def _scale_pcs(ch: Chord) -> frozenset[int]:
 
 
 def bass_change_stats(
-    notes: Sequence[object], bars: Sequence[BarContext], tol: float = 0.02
+    notes: Sequence[object], bars: Sequence[BarContext], tol: float = 0.02, anticipation: float = 0.0
 ) -> tuple[int, int, int]:
-    """(changes with the bass note, changes with another chord tone, all changes)."""
+    """(changes with the bass note, changes with another chord tone, all changes).
+
+    ``anticipation`` (beats): a note struck up to that much before the change and still
+    sounding over it counts too (a tumbao anticipates the next chord on beat 4)."""
     spans = flat_spans(bars)
     by_start: dict[int, list[int]] = {}
     for n in notes:
         by_start.setdefault(round(n.start / tol), []).append(n.pitch)  # type: ignore[attr-defined]
+    early = [n for n in notes if anticipation > 0]
     on_bass = on_tone = total = 0
     for sp in spans:
         if not sp.change or sp.chord is None:
             continue
         total += 1
         ps = by_start.get(round(sp.start / tol), [])
+        if not ps and anticipation > 0:
+            ps = [
+                n.pitch  # type: ignore[attr-defined]
+                for n in early
+                if sp.start - anticipation - tol <= n.start < sp.start  # type: ignore[attr-defined]
+                and n.start + n.duration > sp.start + tol  # type: ignore[attr-defined]
+            ]
         if any(p % 12 == sp.chord.bass_pc for p in ps):
             on_bass += 1
         elif any(p % 12 in sp.chord.pitch_classes for p in ps):

@@ -74,3 +74,18 @@ def test_notes_round_trip_and_bytes_identical(tmp_path: Path) -> None:
             starts.append((now, m.note))
     expect = sorted((round(n.start * PPQ), n.pitch) for n in arr.part("drums").notes)
     assert sorted(starts) == expect
+
+
+def test_reverb_send_is_the_styles_or_the_default_when_it_sets_none() -> None:
+    from dataclasses import replace
+
+    arr = arrange(aaba(), "pop", registry=REGISTRY, seed=1)
+    assert [p.reverb for p in arr.parts] == [None] * len(arr.parts)  # pop sets no reverb
+    parts = (
+        replace(arr.parts[0], reverb=None),
+        replace(arr.parts[1], reverb=0.5),
+        replace(arr.parts[2], reverb=0.2),
+    )
+    mid = arrangement_to_midi(replace(arr, parts=parts))
+    sends = [[m.value for m in t if m.type == "control_change" and m.control == 91] for t in mid.tracks[1:]]
+    assert sends == [[25], [64], [25]]  # None: 0.2 of 127, as before the sentinel went

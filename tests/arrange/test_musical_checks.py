@@ -316,6 +316,10 @@ def _measure(arr: Arrangement, style: Style) -> Stats:
                 lo = bisect.bisect_left(on_sorted, s - tol_max)
                 hi = bisect.bisect_right(on_sorted, s + tol_max)
                 near = pcs_sorted[lo:hi]
+                if not near:
+                    # an anticipation (the tumbao's beat 4) tied over the change
+                    a0 = bisect.bisect_left(on_sorted, s - 1.0 - tol_max)
+                    near = [pcs_sorted[q] for q in range(a0, lo) if end[order[q]] > s + tol_max]
                 out.changes += 1
                 if sp.chord.bass_pc in near:
                     out.on_bass += 1

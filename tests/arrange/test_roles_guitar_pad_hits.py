@@ -187,9 +187,11 @@ def test_pad_holds_until_the_change_and_swells_into_sections() -> None:
     notes = gen(Pad(), bars, "swell", 48, 84)
     first = [n for n in notes if n.start == 0]
     assert first and all(n.duration == 8 for n in first)  # held over two bars of C^7
-    swell = sorted((n for n in notes if 12 <= n.start < 16), key=lambda n: n.start)
-    vels = [max(n.velocity for n in swell if n.start == t) for t in sorted({n.start for n in swell})]
-    assert len(vels) == 4 and vels == sorted(vels) and vels[-1] - vels[0] >= 15
+    # the swell bar holds one chord (no re-strikes), started soft; the louder B comes in above it
+    swell = [n for n in notes if 12 <= n.start < 16]
+    assert {n.start for n in swell} == {12.0} and all(n.duration == 4 for n in swell)
+    b_in = max(n.velocity for n in notes if n.start == 16)
+    assert b_in - max(n.velocity for n in swell) >= 15
     seq = []
     for t in sorted({n.start for n in notes if n.start % 4 == 0}):
         seq.append(tuple(sorted(n.pitch for n in notes if n.start == t)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 from arrange_helpers import REGISTRY
 
-from backline.arrange.styles import StyleRegistry, style_from_dict
+from backline.arrange.styles import StyleRegistry, normalise_style_name, style_from_dict
 from backline.errors import StyleError
 from backline.model.song import TimeSignature
 
@@ -131,3 +132,81 @@ def test_unknown_hint_says_why() -> None:
     assert st.name == "pop" and "no style matches" in reason
     with pytest.raises(StyleError, match="did you mean"):
         REGISTRY.get("medium swingg")
+
+
+# ------------------------------------------------------------------ names, duplicates, reloading
+
+
+def test_a_style_named_with_capitals_and_spaces_can_be_chosen(tmp_path: Path) -> None:
+    # was stored as 'my groove' but looked up as 'my-groove': loaded, never found
+    (tmp_path / "groove.toml").write_text('name = "My Groove"\nextends = "pop"\naliases = ["Groovy_Thing"]\n')
+    reg = StyleRegistry.load([tmp_path])
+    assert "my-groove" in reg.names() and "my groove" not in reg.names()
+    for typed in ("My Groove", "my groove", "my-groove", "MY_GROOVE", " my  groove ", "groovy thing"):
+        assert reg.get(typed).name == "my-groove", typed
+    assert "My Groove" in reg and "my-groove" in reg
+    assert reg.get("my-groove").title == "My Groove"
+    assert reg.match("My Groove")[0].name == "my-groove"
+    assert normalise_style_name("Up_Tempo -- Swing") == "up-tempo-swing"
+
+
+def test_two_styles_whose_names_match_are_refused_naming_both_files(tmp_path: Path) -> None:
+    (tmp_path / "a.toml").write_text('name = "My Groove"\nextends = "pop"\n')
+    (tmp_path / "my_groove.toml").write_text('extends = "rock"\n')  # named after the file
+    with pytest.raises(StyleError) as info:
+        StyleRegistry.load([tmp_path])
+    msg = str(info.value)
+    assert str(tmp_path / "a.toml") in msg and str(tmp_path / "my_groove.toml") in msg
+    assert "'my-groove'" in msg
+
+
+def test_a_style_without_a_name_is_named_after_its_file_even_when_it_extends(tmp_path: Path) -> None:
+    # took the name of the style it extended ('pop') and vanished behind the built-in one
+    (tmp_path / "house.toml").write_text('extends = "pop"\ndefault_tempo = 100\n')
+    reg = StyleRegistry.load([tmp_path])
+    assert reg.get("house").default_tempo == 100 and reg.get("house").source == str(tmp_path / "house.toml")
+    assert reg.get("pop") == REGISTRY.get("pop")
+
+
+def test_an_edited_or_broken_style_file_is_seen_on_the_next_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the registry was cached for the life of the process: edits and breakage never seen
+    f = tmp_path / "house.toml"
+    f.write_text('name = "house"\nextends = "pop"\ndefault_tempo = 100\n')
+    monkeypatch.setenv("BACKLINE_STYLES", str(tmp_path))
+    first = StyleRegistry.default().get("house")
+    assert first.default_tempo == 100
+    assert StyleRegistry.default().get("house") is first  # unchanged files: read once
+    f.write_text('name = "house"\nextends = "pop"\ndefault_tempo = 131\n')  # same size
+    st = f.stat()
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns + 2_000_000_000))  # saved two seconds later
+    assert StyleRegistry.default().get("house").default_tempo == 131
+    f.write_text("this is not toml = = =")
+    with pytest.raises(StyleError, match=r"house\.toml: not valid TOML"):
+        StyleRegistry.default()
+    f.unlink()
+    assert "house" not in StyleRegistry.default()
+    (tmp_path / "other.toml").write_text('name = "other"\nextends = "rock"\n')
+    assert "other" in StyleRegistry.default()
+
+
+# ------------------------------------------------------------------ reverb and parts
+
+
+def test_a_part_reverb_is_none_unless_the_style_sets_it_even_to_0_2() -> None:
+    st = style_from_dict(
+        tomllib.loads(
+            '[[parts]]\nname = "bass"\nrole = "bass"\nreverb = 0.2\n'
+            '[[parts]]\nname = "keys"\nrole = "comping"\n'
+            '[[parts]]\nname = "pad"\nrole = "pad"\nreverb = 0.0\n'
+        ),
+        "r.toml",
+    )
+    assert [p.reverb for p in st.parts] == [0.2, None, 0.0]  # 0.2 was the "not set" sentinel
+
+
+def test_an_unknown_part_is_a_style_error_that_is_also_a_key_error() -> None:
+    with pytest.raises(StyleError, match=r"style pop has no part 'tuba'; its parts: drums, bass") as info:
+        REGISTRY.get("pop").part("tuba")  # was a raw KeyError
+    assert isinstance(info.value, KeyError) and str(info.value).startswith("style pop")

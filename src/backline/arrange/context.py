@@ -3,8 +3,10 @@
 :func:`build_layout` lays out the played bars (intro, body from
 :func:`backline.model.form.expand`, ending), the chord spans with pushes applied
 (a pushed chord starts an eighth early and the span before it is shortened), hits
-and N.C., fills (section ends, before repeats and jumps, into the top after an intro,
-into the ending), crash-worthy section starts, variation A/B and intensity per bar,
+and N.C., fills (section ends, before backward jumps, into the top after an intro,
+into the ending; none before a forward skip, never two within 2 bars: :func:`_fills`),
+the final chord (the key's tonic: :func:`final_chord`; a chart's own ending without a
+fermata is held too), crash-worthy section starts, variation A/B and intensity per bar,
 and everything the engine's post-processing needs (plan bars, tempo map, markers,
 clean-up windows).
 
@@ -23,11 +25,12 @@ from fractions import Fraction
 
 from backline.arrange.events import Marker, PlanBar
 from backline.arrange.feel import BarGrid, Windows
+from backline.arrange.own_form import has_own_ending
 from backline.arrange.roles.base import BarContext, ChordSpan
 from backline.arrange.styles.model import Style
 from backline.errors import ArrangeError
 from backline.model.chord import Chord, parse_chord
-from backline.model.form import TempoMap, expand
+from backline.model.form import PlayedBar, TempoMap, expand
 from backline.model.pitch import Key
 from backline.model.song import Bar, ChordEvent, Song, song_key
 
@@ -70,12 +73,23 @@ class Layout:
     key: Key
 
 
-def final_chord(chords: list[Chord]) -> Chord | None:
-    """The chord to end on: the last chord, or the song's first chord when the chart ends
-    on a turnaround (a dominant a fifth above the first chord)."""
+def final_chord(chords: list[Chord], key: Key | None = None) -> Chord | None:
+    """The chord to end on (a non-tonic last chord the chart holds with a fermata is kept
+    by the caller, which adds no ending then).
+
+    With ``key`` (the last key in force): the last chord when its root is the key's tonic
+    (it carries the chart's colour: C6, Cmaj7, C7 in a blues), else the key's tonic chord,
+    so that a last bar that is a turnaround (V7, bII7, ii, ii-V, I-vi-ii-V) or any other
+    non-tonic chord resolves (see :func:`tonic_chord`). Without a key: the last chord, or
+    the song's first chord when the chart ends on a dominant a fifth above it or a ii-V
+    into it."""
     if not chords:
         return None
     last, first = chords[-1], chords[0]
+    if key is not None:
+        if last.root_pc == key.tonic.pc and last.quality.family != "bass":
+            return last
+        return tonic_chord(key, chords)
     fam = last.quality.family
     if (fam == "dominant" or (fam == "sus" and last.quality.seventh == "b7")) and (
         last.root_pc - first.root_pc
@@ -86,6 +100,59 @@ def final_chord(chords: list[Chord]) -> Chord | None:
         if (last.root_pc + 5) % 12 == first.root_pc:
             return first
     return last
+
+
+def tonic_chord(key: Key, chords: list[Chord]) -> Chord:
+    """The key's tonic chord in the chart's colour: the last chord of the chart on the tonic
+    with the key's quality (major: a major chord, C6 or Cmaj7; minor: a minor one) and no
+    slash bass; else a 6 chord (m6 in minor) when the chart uses sevenths, a triad when not."""
+    want = "minor" if key.mode == "minor" else "major"
+    for c in reversed(chords):
+        if c.root_pc == key.tonic.pc and c.quality.family == want and c.bass_pc == c.root_pc:
+            return c
+    jazzy = any(c.quality.seventh is not None for c in chords)
+    t = str(key.tonic)
+    if key.mode == "minor":
+        return parse_chord(f"{t}m6" if jazzy else f"{t}m")
+    return parse_chord(f"{t}6" if jazzy else t)
+
+
+def _ending_key(song: Song, body: list[PlayedBar]) -> Key | None:
+    """The last key in force (a key change's, else the chart's), or None when the chart
+    states no key at all (the key heard from the first chord is no guide to the ending)."""
+    for pb in reversed(body):
+        if pb.bar.key is not None:
+            return pb.bar.key
+    return song.key
+
+
+def _fills(slots: list[_Slot]) -> list[bool]:
+    """Fill bars: the last bar of the intro, of a section and of the body (into the
+    ending), and the bar before a backward jump (a repeat, D.C., D.S.). A forward skip
+    (into a 2nd ending or a coda) continues the phrase: no fill. Two fills are never
+    within 2 bars of each other: the later one (nearer its arrival) is kept."""
+    n = len(slots)
+    out = [False] * n
+    for i in range(n - 1):
+        sl, nxt = slots[i], slots[i + 1]
+        if sl.kind == "body" and nxt.kind == "body" and sl.written is not None and nxt.written is not None:
+            if nxt.written > sl.written + 1:
+                continue  # forward skip
+            if nxt.written <= sl.written:
+                out[i] = True  # backward jump
+                continue
+        if (nxt.kind == "body" and (nxt.section_start or sl.kind == "intro")) or (
+            sl.kind == "body" and nxt.kind == "ending"
+        ):
+            out[i] = True
+    kept = n + 10
+    for i in range(n - 1, -1, -1):
+        if out[i]:
+            if kept - i <= 2:
+                out[i] = False
+            else:
+                kept = i
+    return out
 
 
 def _turnaround(key: Key) -> list[Chord]:
@@ -146,9 +213,14 @@ def build_layout(song: Song, style: Style, *, intro: bool = True, ending: bool =
     elif intro_kind in ("turnaround", "vamp"):
         ta = _turnaround(key) if intro_kind == "turnaround" else [body_chords[0]]
         k = 0
+        beats = first.time.bar_beats
+        # a turnaround takes two chords a bar in 4/4, 12/8 and 6/8 (one a dotted quarter);
+        # in other short bars (3/4, 7/8) one a bar, over as many bars as it needs to reach V
+        two = beats >= 4 or (first.time.compound and first.time.pulses % 2 == 0)
+        per = 2 if intro_kind == "turnaround" and two else 1
+        if intro_kind == "turnaround":
+            n_intro = max(n_intro, -(-len(ta) // per))
         for _ in range(n_intro):
-            beats = first.time.bar_beats
-            per = 2 if intro_kind == "turnaround" and beats >= 4 else 1
             evs = []
             for m in range(per):
                 evs.append(ChordEvent(beats * m / per, ta[k % len(ta)]))
@@ -166,9 +238,23 @@ def build_layout(song: Song, style: Style, *, intro: bool = True, ending: bool =
                            pb.section_start or pb.index == 0, sec.intensity))  # fmt: skip
     ending_kind = style.ending.kind if ending else "none"
     last_ev = next((pb.bar.chords[-1] for pb in reversed(body) if pb.bar.chords), None)
+    end_key = _ending_key(song, body)
+    end_chord = final_chord(body_chords, end_key)
     if last_ev is not None and last_ev.fermata:
         ending_kind = "none"  # the chart ends on a held chord: that is the ending
-    end_chord = final_chord(body_chords)
+    elif not ending and end_chord is not None and has_own_ending(song):
+        # the chart's own End/Coda/Ending without a fermata: a band still lands on a held
+        # final chord (crash and kick), on the tonic: the last bar's tonic is held from
+        # its attack; a last bar that does not end on the tonic gets a held tonic bar
+        if body_chords[-1] is end_chord:
+            evs = list(slots[-1].bar.chords)
+            if not evs:
+                evs = [ChordEvent(Fraction(0), end_chord, fermata=True)]
+            elif evs[-1].chord is not None:
+                evs[-1] = replace(evs[-1], fermata=True, hit=False)
+            slots[-1] = replace(slots[-1], bar=replace(slots[-1].bar, chords=tuple(evs)))
+        else:
+            ending_kind = "hold"
     if end_chord is None and ending_kind != "none":
         ending_kind = "none"
     n_end_before = len(slots)
@@ -258,6 +344,8 @@ def build_layout(song: Song, style: Style, *, intro: bool = True, ending: bool =
                 ):
                     info[j] = (info[j][0], min(100, info[j][1] + add))
 
+    fills = _fills(slots)
+
     # --- bar contexts, plan, markers
     bars: list[BarContext] = []
     plan: list[PlanBar] = []
@@ -287,18 +375,7 @@ def build_layout(song: Song, style: Style, *, intro: bool = True, ending: bool =
                 )
             j += 1
         nxt_slot = slots[i + 1] if i + 1 < n_slots else None
-        fill = False
-        if nxt_slot is not None:
-            if (
-                (nxt_slot.kind == "body" and (nxt_slot.section_start or sl.kind == "intro"))
-                or (
-                    sl.kind == "body"
-                    and nxt_slot.kind == "body"
-                    and nxt_slot.written != (sl.written or 0) + 1
-                )
-                or (sl.kind == "body" and nxt_slot.kind == "ending")
-            ):
-                fill = True
+        fill = fills[i]
         section_end = nxt_slot is None or nxt_slot.section_start or nxt_slot.kind != sl.kind
         var, val = info[i]
         bkey = sl.bar.key or key

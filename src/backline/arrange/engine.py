@@ -9,6 +9,7 @@ clean-up, swing, humanisation, ranges, overlaps) -> the arrangement.
 
 from __future__ import annotations
 
+import bisect
 import importlib
 import time
 from collections.abc import Mapping, Sequence
@@ -26,6 +27,7 @@ from backline.arrange.feel import (
     swing_array,
 )
 from backline.arrange.roles.base import PartSpec, Role, part_rng
+from backline.arrange.roles.pad import swell_controls
 from backline.arrange.styles.model import Style
 from backline.arrange.styles.registry import StyleRegistry
 from backline.errors import ArrangeError, StyleError
@@ -53,10 +55,7 @@ def _role(name: str, injected: Mapping[str, Role] | None) -> Role:
     else:
         from backline.arrange.roles import get_role
 
-        try:
-            role = get_role(name)
-        except ModuleNotFoundError as exc:
-            raise ArrangeError(f"the {name!r} role is not available in this build ({exc.name})") from None
+        role = get_role(name)
     _ROLE_CACHE[name] = role
     return role
 
@@ -158,6 +157,8 @@ def _generate(spec: PartSpec, layout: Layout, seed: int, roles: Mapping[str, Rol
     role = _role(spec.role, roles)
     notes: list[NoteEvent] = role.generate(layout.bars, spec, part_rng(seed, spec.name))
     notes = clean_up(notes, layout.windows, is_drum=spec.is_drum)
+    if spec.is_drum and layout.windows.nc:
+        notes = _rest_in_nc(notes, layout.windows.nc)
     a = notes_to_array(notes)
     lo, hi = spec.low, spec.high
     if len(a):
@@ -169,6 +170,20 @@ def _generate(spec: PartSpec, layout: Layout, seed: int, roles: Mapping[str, Rol
             )
         a = a[np.lexsort((a[:, 2], a[:, 0]))]
     return a
+
+
+def _rest_in_nc(notes: list[NoteEvent], nc: Sequence[tuple[float, float]]) -> list[NoteEvent]:
+    """The drums rest in N.C. (no chord: the band rests): no stroke starts inside an N.C.
+    window (the crash of the chord before may ring into it; the stop of ``N.C.!`` is
+    silenced by the clean-up as before)."""
+    starts = [s for s, _ in nc]
+    out: list[NoteEvent] = []
+    for n in notes:
+        k = bisect.bisect_right(starts, n.start + 1e-9) - 1
+        if k >= 0 and n.start < nc[k][1] - 1e-9:
+            continue
+        out.append(n)
+    return out
 
 
 def _post_process(
@@ -213,6 +228,7 @@ def _post_process(
                 reverb=spec.reverb,
                 low_note=spec.low,
                 high_note=spec.high,
+                controls=swell_controls(layout.bars, spec, a[:, 0]) if spec.role == "pad" else (),
             )
         )
     return tuple(out)

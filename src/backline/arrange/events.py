@@ -14,10 +14,11 @@ from typing import Any, overload
 
 import numpy as np
 
+from backline.errors import PartNotFoundError
 from backline.model.form import TempoMap
 from backline.model.song import Song
 
-__all__ = ["NoteEvent", "NoteSeq", "make_note", "Part", "PlanBar", "Marker", "Arrangement"]
+__all__ = ["NoteEvent", "NoteSeq", "make_note", "ControlEvent", "Part", "PlanBar", "Marker", "Arrangement"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,14 +107,27 @@ class NoteSeq(Sequence[NoteEvent]):
         return f"NoteSeq({len(self)} notes)"
 
 
+@dataclass(frozen=True, slots=True)
+class ControlEvent:
+    """A MIDI control change at ``beat``: ``controller`` and ``value`` 0-127 (the pad's
+    swell is a CC11 expression ramp)."""
+
+    beat: float
+    controller: int
+    value: int
+
+
 @dataclass(frozen=True)
 class Part:
     """One instrument of the band: a GM program (or drum kit) and its notes.
 
     ``name`` is what users type (``--mute bass``); ``role`` the strategy that played
     it (``drums``, ``bass``, ``walking``, ``comping``, ``guitar``, ``pad``, ...).
-    ``gain_db`` and ``pan`` (-1 left .. +1 right) are the style's mix defaults.
+    ``gain_db`` and ``pan`` (-1 left .. +1 right) are the style's mix defaults;
+    ``reverb`` (send 0..1) is the style's, or None when the style does not set it (the
+    renderer then uses the role's default).
     ``notes`` is a tuple or, from the engine, a :class:`NoteSeq` (same behaviour, array-backed).
+    ``controls`` are control changes in time order (CC11 swells of a pad).
     """
 
     name: str
@@ -125,9 +139,10 @@ class Part:
     bank: int = 0
     gain_db: float = 0.0
     pan: float = 0.0
-    reverb: float = 0.2
+    reverb: float | None = None
     low_note: int = 0
     high_note: int = 127
+    controls: tuple[ControlEvent, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,10 +208,13 @@ class Arrangement:
         return self.tempo_map.seconds_at(self.chart_start_beat)
 
     def part(self, name: str) -> Part:
+        """The part called ``name``; :class:`~backline.errors.PartNotFoundError` (also a
+        ``KeyError``) naming the parts there are otherwise."""
         for p in self.parts:
             if p.name == name:
                 return p
-        raise KeyError(name)
+        names = ", ".join(p.name for p in self.parts) or "none"
+        raise PartNotFoundError(f"the arrangement has no part {name!r}; its parts: {names}")
 
     def plan_json(self) -> dict[str, Any]:
         """The plan: style, seed, parts and every played bar (the alignment contract)."""

@@ -7,7 +7,7 @@ Roles write notes on the straight grid; the engine then runs, for every part ali
    the final held chord is held, and a fermata (held chord) keeps only the attacks at
    its start: nothing else starts until it ends, and nothing before it rings into it;
 2. :func:`apply_swing` - offbeat eighths (or sixteenths) move late by the swing ratio,
-   which falls as the tempo rises (:func:`swing_ratio`);
+   which falls as the tempo rises (:func:`swing_ratio`); triplets stay where they are;
 3. :func:`humanise` - a few ms of timing spread per onset plus the part's push or
    lay-back, and a little velocity spread, all from a seeded generator.
 """
@@ -145,6 +145,10 @@ def array_to_notes(a: np.ndarray) -> list[NoteEvent]:
     )
 
 
+#: How near (in units of the swung beat) an onset must be to 1/3 or 2/3 to count as a triplet.
+_TRIPLET_TOL = 0.02
+
+
 def _warp(t: np.ndarray, grid: BarGrid, fracs: np.ndarray, unit: float) -> np.ndarray:
     starts, lengths, _, swing_ok = grid.arrays
     i = np.clip(np.searchsorted(starts, t + EPS, side="right") - 1, 0, len(starts) - 1)
@@ -156,6 +160,8 @@ def _warp(t: np.ndarray, grid: BarGrid, fracs: np.ndarray, unit: float) -> np.nd
     f = (x - kstart) / unit
     ok = swing_ok[i] & (s > 0.5 + EPS) & (kstart + unit <= lengths[i] + EPS)
     ok &= f > EPS
+    # a triplet position (1/3, 2/3 of the unit: a 12/8 or triplet grid) is swung already
+    ok &= (np.abs(f - 1.0 / 3.0) > _TRIPLET_TOL) & (np.abs(f - 2.0 / 3.0) > _TRIPLET_TOL)
     g = np.where(f < 0.5, f * 2.0 * s, s + (f - 0.5) * 2.0 * (1.0 - s))
     return np.where(ok, b0 + kstart + g * unit, t)
 
@@ -192,7 +198,9 @@ def apply_swing(
     and positions between move proportionally (a piecewise-linear time warp).
 
     ``ratio`` None takes :func:`swing_ratio` of each bar's tempo. Bars marked not
-    swingable (compound meters) and incomplete beats (7/8's last eighth) stay straight.
+    swingable (compound meters) and incomplete beats (7/8's last eighth) stay straight,
+    and so do triplet positions (1/3 and 2/3 of the beat, e.g. a 12/8 grid played over a
+    4/4 bar): they are swung already, and swinging them again makes them limp.
     """
     return array_to_notes(swing_array(notes_to_array(notes), grid, ratio, sixteenths=sixteenths))
 

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 __all__ = ["PPQ", "arrangement_to_midi_bytes", "arrangement_to_midi", "write_midi"]
 
 PPQ = 480
+#: The reverb send (CC 91, as a fraction of 127) of a part whose style does not set one.
+DEFAULT_REVERB = 0.2
 
 
 def _vlq(n: int) -> bytes:
@@ -117,7 +119,7 @@ def _part_track(p: Part, a: np.ndarray) -> bytes:
     ch = p.channel & 0x0F
     vol = max(0, min(127, round(100 * 10 ** (p.gain_db / 20))))
     pan = max(0, min(127, round(64 + p.pan * 63)))
-    rev = max(0, min(127, round(p.reverb * 127)))
+    rev = max(0, min(127, round((DEFAULT_REVERB if p.reverb is None else p.reverb) * 127)))
     head = bytearray()
     head += b"\x00" + _text(0x03, p.name)
     head += b"\x00" + bytes((0xC0 | ch, p.program & 0x7F))
@@ -125,17 +127,23 @@ def _part_track(p: Part, a: np.ndarray) -> bytes:
     head += b"\x00" + bytes((0xB0 | ch, 10, pan))
     head += b"\x00" + bytes((0xB0 | ch, 91, rev))
     n = len(a)
-    if n:
+    nc = len(p.controls)
+    if n or nc:
         t0 = np.maximum(np.rint(a[:, 0] * PPQ), 0).astype(np.int64)
         t1 = np.maximum(t0 + 1, np.rint((a[:, 0] + a[:, 1]) * PPQ).astype(np.int64))
         pitch = a[:, 2].astype(np.int64) & 0x7F
         vel = np.clip(a[:, 3].astype(np.int64), 1, 127)
-        ticks = np.concatenate([t0, t1])
-        # note-offs sort before note-ons at the same tick, then by pitch (deterministic)
-        order_key = np.concatenate([1000 + pitch, 10 + pitch])
-        status = np.concatenate([np.full(n, 0x90 | ch), np.full(n, 0x80 | ch)])
-        d1 = np.concatenate([pitch, pitch])
-        d2 = np.concatenate([vel, np.zeros(n, dtype=np.int64)])
+        cc = np.array([(c.beat, c.controller, c.value) for c in p.controls], dtype=float).reshape(-1, 3)
+        tc = np.maximum(np.rint(cc[:, 0] * PPQ), 0).astype(np.int64)
+        ctrl = cc[:, 1].astype(np.int64) & 0x7F
+        cval = np.clip(cc[:, 2].astype(np.int64), 0, 127)
+        ticks = np.concatenate([t0, t1, tc])
+        # note-offs sort before control changes, then note-ons at the same tick, then by
+        # pitch or controller (deterministic)
+        order_key = np.concatenate([1000 + pitch, 10 + pitch, 500 + ctrl])
+        status = np.concatenate([np.full(n, 0x90 | ch), np.full(n, 0x80 | ch), np.full(nc, 0xB0 | ch)])
+        d1 = np.concatenate([pitch, pitch, ctrl])
+        d2 = np.concatenate([vel, np.zeros(n, dtype=np.int64), cval])
         idx = np.lexsort((order_key, ticks))
         ticks, status, d1, d2 = ticks[idx], status[idx], d1[idx], d2[idx]
         deltas = np.diff(ticks, prepend=0)

@@ -5,7 +5,8 @@ intro, and one that ends with its own ending (an ``End`` mark or a fermata on th
 bar played, or a last section labelled Ending, Outro, Coda or Tag) gets no style
 ending, unless asked for (``--intro`` / ``--ending``, a setlist's ``intro`` / ``ending``):
 the demo chart's ``[Intro]`` and ``Fmaj7~ End`` are played as written, not after four
-bars of the style's intro and before five of its ending.
+bars of the style's intro and before five of its ending. A chart's own ending without a
+fermata still ends on a held tonic chord (:func:`backline.arrange.context.build_layout`).
 """
 
 from __future__ import annotations

@@ -28,6 +28,7 @@ __all__ = [
     "voice_leading_cost",
     "mean_voice_movement",
     "is_muddy",
+    "resolves_to_minor",
 ]
 
 #: Voicing styles understood by :func:`candidates`.
@@ -52,17 +53,31 @@ def _iv(f: ChordFacts, pc: int | None) -> int | None:
     return None if pc is None else (pc - f.root) % 12
 
 
-def voicing_pcs(chord: Chord, style: str) -> tuple[int, ...]:
+def resolves_to_minor(f: ChordFacts, nxt: ChordFacts | None) -> bool:
+    """True when ``f`` is a dominant that resolves down a fifth to a minor or
+    half-diminished chord (V7 of a minor chord: its tensions are b9 and b13)."""
+    return (
+        nxt is not None
+        and f.family == "dominant"
+        and not nxt.bass_only
+        and nxt.family in ("minor", "half-diminished")
+        and (nxt.root - f.root) % 12 == 5
+    )
+
+
+def voicing_pcs(chord: Chord, style: str, *, to_minor: bool = False) -> tuple[int, ...]:
     """Pitch classes, in stacking order from the first voice, for ``chord`` in ``style``.
 
     Quality is checked everywhere: minor chords get the b3/b7, diminished the bb7,
-    sus chords no 3rd, altered dominants their own tensions.
+    sus chords no 3rd, altered dominants their own tensions. ``to_minor``: the chord is
+    a dominant resolving to a minor chord (:func:`resolves_to_minor`), so the tensions
+    it adds by itself are b9 and b13 instead of 9 and 13 (written tensions are kept).
     """
-    return _voicing_pcs(chord_facts(chord), style)
+    return _voicing_pcs(chord_facts(chord), style, to_minor)
 
 
 @lru_cache(maxsize=8192)
-def _voicing_pcs(f: ChordFacts, style: str) -> tuple[int, ...]:
+def _voicing_pcs(f: ChordFacts, style: str, to_minor: bool = False) -> tuple[int, ...]:
     r = f.root
     fam = f.family
     if f.bass_only:
@@ -98,7 +113,14 @@ def _voicing_pcs(f: ChordFacts, style: str) -> tuple[int, ...]:
                 break
             add(t)
         defaults: list[int] = []
-        if fam == "dominant":
+        if fam == "dominant" and to_minor:
+            # V7 of a minor chord: mixolydian b9 b13 (unless the chart wrote a 9th or 13th)
+            written = [(t - r) % 12 for t in f.tensions]
+            if not any(iv in (1, 2, 3) for iv in written):
+                defaults.append(1)
+            if fifth_iv not in (6, 8) and not any(iv in (8, 9) for iv in written):
+                defaults.append(8)
+        elif fam == "dominant":
             if not any((t - r) % 12 in (1, 3) for t in f.tensions) and scale_has(2):
                 defaults.append(2)
             if scale_has(9) and fifth_iv != 8 and not any((t - r) % 12 == 8 for t in f.tensions):
@@ -232,11 +254,13 @@ def _candidates(pcs: tuple[int, ...], style: str, low: int, high: int) -> tuple[
     return tuple(sorted(set(ok)))
 
 
-def candidates(chord: Chord, style: str, low: int = 48, high: int = 84) -> tuple[tuple[int, ...], ...]:
+def candidates(
+    chord: Chord, style: str, low: int = 48, high: int = 84, *, to_minor: bool = False
+) -> tuple[tuple[int, ...], ...]:
     """Every placement of ``chord``'s voicing in ``style`` inside ``low..high``."""
     if style not in STYLES:
         style = "rootless"
-    return _candidates(voicing_pcs(chord, style), style, low, high)
+    return _candidates(voicing_pcs(chord, style, to_minor=to_minor), style, low, high)
 
 
 #: Widest span of a voicing over its bass note (two octaves).
@@ -341,6 +365,7 @@ def choose_voicing(
     center: float | None = None,
     lowest: int | None = None,
     top: frozenset[int] | None = None,
+    to_minor: bool = False,
 ) -> tuple[int, ...]:
     """The voicing of ``chord`` in ``style`` that moves least from ``prev``.
 
@@ -348,15 +373,16 @@ def choose_voicing(
     to the edges; the top voice is kept at or below A5 when possible. ``lowest`` (a pitch
     class, e.g. the root) puts that note at the bottom with the other voices free above it
     (added when the style leaves it out), and ``top`` (pitch classes) keeps the
-    placements whose top voice is one of them, when any has it.
+    placements whose top voice is one of them, when any has it. ``to_minor``: the chord
+    resolves to a minor chord (b9/b13 on a plain dominant, see :func:`voicing_pcs`).
     Returns ``()`` when no voicing fits the range.
     """
     if style not in STYLES:
         style = "rootless"
     if lowest is not None:
-        cands = _over_bass(voicing_pcs(chord, style), lowest % 12, low, high)
+        cands = _over_bass(voicing_pcs(chord, style, to_minor=to_minor), lowest % 12, low, high)
     else:
-        cands = candidates(chord, style, low, high)
+        cands = candidates(chord, style, low, high, to_minor=to_minor)
     if top is not None:
         cands = _with_top(cands, top)
     if not cands:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from backline.arrange.meter import pulse_groups
 from backline.arrange.roles.base import BarContext, PartSpec
 from backline.errors import StyleError
 from backline.model.chord import DEGREE_SEMITONES, Chord
@@ -272,18 +273,8 @@ def bar_grid(time: TimeSignature, length: float | None = None) -> Grid:
             strong = (0.0, 1.5)
         return Grid(bar_len, groups, pulses, strong, True)
     if time.denominator >= 8:
-        # odd eighths: groups of 2 and 3 eighths (7/8 = 2+2+3, 5/8 = 3+2)
-        eighths = max(1, round(bar_len * 2))
-        sizes: list[int] = []
-        rest = eighths
-        if rest == 5:
-            sizes = [3, 2]
-        else:
-            while rest > 3:
-                sizes.append(2)
-                rest -= 2
-            if rest:
-                sizes.append(rest)
+        # odd eighths: groups of 2 and 3 eighths (7/8 = 2+2+3, 5/8 = 3+2), the click's table
+        sizes = list(pulse_groups(max(1, round(bar_len * 2)), 8))
         t = 0.0
         pl: list[tuple[float, float]] = []
         for s in sizes:

@@ -100,6 +100,7 @@ class PartSpec:
     ``params`` come straight from the style file; each role documents the keys it
     reads (always ``pattern``; role-specific others) and ignores unknown ones.
     ``variations`` may override params per variation ("A", "B", "intro", "ending").
+    ``reverb`` is None when the style file does not set it (the role's default applies).
     """
 
     name: str
@@ -113,7 +114,7 @@ class PartSpec:
     variations: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     gain_db: float = 0.0
     pan: float = 0.0
-    reverb: float = 0.2
+    reverb: float | None = None
 
     def params_for(self, variation: str) -> dict[str, Any]:
         """The params for a variation: the base params updated by the variation's overrides."""

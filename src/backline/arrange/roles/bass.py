@@ -32,7 +32,8 @@ __all__ = ["Bass", "PATTERNS", "bass_range", "bar_pattern"]
 
 # (time in the group, duration, kind, accent). Kinds: R bass note, 5 fifth above,
 # L fifth below, 8 octave, 3 third, 7 seventh (else octave), 6 sixth/scale step,
-# A approach into the next chord's bass note, T0..T3 arpeggio tones.
+# A approach into the next chord's bass note, T0..T3 arpeggio tones, N the next chord's
+# bass note anticipated and tied over the bar line (the tumbao; else the octave).
 Ev = tuple[float, float, str, float]
 
 PAT4: dict[str, list[Ev]] = {
@@ -41,7 +42,7 @@ PAT4: dict[str, list[Ev]] = {
     "two-feel": [(0, 2, "R", 1.0), (2, 2, "5", 0.9)],
     "syncopated": [(0, 1.5, "R", 1.0), (1.5, 1, "R", 0.85), (2.5, 1, "5", 0.9), (3.5, 0.5, "8", 0.8)],
     "eighths": [(i * 0.5, 0.45, "R", 1.0 if i % 2 == 0 else 0.82) for i in range(8)],
-    "tumbao": [(0, 1.5, "R", 1.0), (1.5, 1.5, "5", 0.9), (3, 1, "8", 0.9)],
+    "tumbao": [(0, 1.5, "R", 1.0), (1.5, 1.5, "5", 0.9), (3, 1, "N", 0.95)],
     "bossa": [(0, 1.5, "R", 1.0), (1.5, 0.5, "5", 0.82), (2, 1.5, "5", 0.95), (3.5, 0.5, "R", 0.82)],
     "samba": [
         (0, 0.75, "R", 1.0), (0.75, 0.25, "R", 0.8), (1, 1, "L", 0.95),
@@ -168,7 +169,8 @@ class Bass:
         busy_until = -1.0
         last_root: dict[int, int] = {}  # id(region) -> pitch of its bass note
         nreg = len(regions)
-        for bar in bars:
+        tied_to = -1.0  # a tumbao's beat-4 note rings over this bar line: no note there
+        for bi, bar in enumerate(bars):
             bs = float(bar.start)
             blen = float(bar.beats)
             be = bs + blen
@@ -176,6 +178,12 @@ class Bass:
                 ri += 1
             params = params_for_bar(spec, bar, pcache)
             pattern = str(params.get("pattern", "root5"))
+            following = bars[bi + 1] if bi + 1 < len(bars) else None
+            can_tie = (
+                following is not None
+                and not following.last_bar
+                and str(params_for_bar(spec, following, pcache).get("pattern", "root5")) == pattern
+            )
             dens, grid = bar_density_grid(bar, params)
             evs = bar_pattern(pattern, grid, last=bar.last_bar)
             if dens < 0.3 and len(evs) > 2:
@@ -218,10 +226,37 @@ class Bass:
                     if end - at <= EPS:
                         continue
                     is_change = starts_here and abs(at - reg.start) < EPS
+                    if abs(at - tied_to) < EPS and (kind == "R" or is_change):
+                        continue  # the anticipated bass note is tied over: rest on 1
                     root_p = last_root.get(id(reg))
                     if root_p is None:
                         root_p = nearest_pitch(f.bass, 0.5 * prev + 0.5 * home, lo, hi)
                         last_root[id(reg)] = root_p
+                    if kind == "N" and not is_change:
+                        target = None
+                        tie_end = be
+                        if not can_tie or reg.hit or reg.fermata:
+                            pass
+                        elif reg.end > be + EPS:  # the chord goes on: its own bass note, early
+                            target, tie_end = root_p, min(reg.end, be + 1.5)
+                        else:
+                            anticip = _anticipation_target(reg, be)
+                            if anticip is not None and anticip.facts is not None:
+                                target = last_root.get(id(anticip))
+                                if target is None:
+                                    target = nearest_pitch(
+                                        anticip.facts.bass, 0.5 * prev + 0.5 * home, lo, hi
+                                    )
+                                    last_root[id(anticip)] = target
+                                tie_end = min(anticip.end, be + 1.5)
+                        if target is not None:
+                            # rings through the next downbeat up to the 5th on 2&
+                            notes.append(make_note(at, tie_end - at, target, clamp_vel(vel0 * acc)))
+                            tied_to = be
+                            prev = target
+                            busy_until = tie_end
+                            continue
+                        kind = "8"
                     if is_change or kind == "R":
                         p = root_p
                     else:
@@ -231,6 +266,25 @@ class Bass:
                     prev = p
                     busy_until = end
         return notes
+
+
+def _anticipation_target(reg: Region, bar_end: float) -> Region | None:
+    """The chord a tumbao anticipates from beat 4: the next chord when it starts at the
+    next bar line right after ``reg`` and is a plain sounding chord (no hit, fermata or
+    push: those have their own attack), else None."""
+    nxt = reg.next
+    if (
+        nxt is None
+        or nxt.facts is None
+        or nxt.facts.bass_only
+        or nxt.hit
+        or nxt.fermata
+        or nxt.push
+        or abs(reg.end - bar_end) > EPS
+        or abs(nxt.start - reg.end) > EPS
+    ):
+        return None
+    return nxt
 
 
 def _fit(p: int, lo: int, hi: int) -> int:

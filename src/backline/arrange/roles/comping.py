@@ -24,7 +24,7 @@ from backline.arrange.roles._common import (
     voicing_range,
 )
 from backline.arrange.roles.base import BarContext, PartSpec
-from backline.arrange.voicing import choose_voicing
+from backline.arrange.voicing import choose_voicing, resolves_to_minor
 
 __all__ = ["Comping", "PATTERNS", "DEFAULT_VOICING", "comp_rhythm"]
 
@@ -145,7 +145,9 @@ def comp_rhythm(pattern: str, grid: Grid, bar_no: int, rng: random.Random, dens:
     """Attack times (from the bar start), durations and accents for one bar."""
     if grid.compound:
         n = len(grid.pulses)
-        if pattern in ("pop", "rock", "gospel", "funk", "montuno", "reggae", "stabs", "waltz"):
+        # a waltz pattern in 6/8 or 9/8 comps like jazz (one chord per dotted quarter at
+        # most), not every eighth: the bar is in two (or three), not six
+        if pattern in ("pop", "rock", "gospel", "funk", "montuno", "reggae", "stabs"):
             if pattern == "reggae":
                 return [(p + 0.5, 0.3, 0.9) for p, _ in grid.pulses]
             if dens < 0.4:
@@ -235,7 +237,8 @@ class Comping:
                     # a montuno doubles its top voice in octaves: the root up there (the
                     # tumbao bass anticipates, so the piano's octaves name the chord)
                     top_pcs = frozenset((reg.facts.root,)) if pattern == "montuno" else None
-                    v = choose_voicing(reg.chord, vstyle, prev, lo, hi, top=top_pcs)
+                    to_minor = resolves_to_minor(reg.facts, reg.next_chord_facts)
+                    v = choose_voicing(reg.chord, vstyle, prev, lo, hi, top=top_pcs, to_minor=to_minor)
                     voiced[id(reg)] = v
                     if v:
                         prev = v

@@ -10,6 +10,10 @@ Params (from the style's ``[drums]`` tables; the loader puts them in ``spec.para
 - ``crash`` (default true): crash cymbal and kick on section downbeats and on pushes.
 - ``meter_strict`` (default false): a grid written for another meter raises
   :class:`~backline.errors.StyleError` instead of being adapted.
+- ``clave`` (default false; the part's ``params``): the grids' bars follow one song-wide
+  count (bar 1 of a 2-bar grid on odd bars of the song, intro included) instead of
+  restarting at each section, so that an odd-length section or a pickup never crosses the
+  clave; a style that sets it gives 2-bar fill grids (the fill bar keeps its side).
 
 Meter adaptation (the choice made here): a grid written for one meter plays a bar of
 another by *scaling* when both have the same number of counted pulses (4/4 <-> 12/8,
@@ -18,7 +22,8 @@ another by *scaling* when both have the same number of counted pulses (4/4 <-> 1
 again), which is what drummers do over an odd bar. Styles that care (waltzes, the
 5/4 and 7/8 styles) give native grids.
 
-Intensity scales velocities (0.7x at 0, 1.3x at 100) and below 25 drops ghost notes.
+Intensity scales velocities (0.7x at 0, 1.3x at 100; above 100 compressed, see
+:func:`velocity`) and below 25 drops ghost notes.
 Hits: crash, kick and snare on the hit, then only cymbal time (quietly) until the next
 chord; N.C. hits (stops) are left silent (the engine silences the whole band there).
 """
@@ -36,12 +41,13 @@ from backline.arrange.styles.model import DrumGrid
 from backline.errors import StyleError
 from backline.model.song import TimeSignature
 
-__all__ = ["Drums", "adapt_grid"]
+__all__ = ["Drums", "adapt_grid", "velocity"]
 
 KICK, SNARE, CRASH = 36, 38, 49
 _TIME_KEEPERS = frozenset({42, 44, 51, 53, 70})
 _LONG = frozenset({49, 57, 51, 52, 55, 46})
 GHOST = 60
+KNEE, KNEE_SLOPE = 100.0, 0.3
 
 
 @lru_cache(maxsize=1024)
@@ -84,6 +90,16 @@ def adapt_grid(
     return tuple(out)
 
 
+def velocity(v: float) -> int:
+    """A stroke's velocity from its grid level times the intensity gain: unchanged up to
+    :data:`KNEE`, then compressed (slope :data:`KNEE_SLOPE`), so that an accent (``X`` 115)
+    at full intensity (x1.3) lands near 115 and not on 127: accents keep their contrast
+    with normal strokes and leave headroom for the humanisation spread."""
+    if v > KNEE:
+        v = KNEE + (v - KNEE) * KNEE_SLOPE
+    return max(1, min(127, int(v)))
+
+
 def _grid_for(grids: Mapping[str, DrumGrid], names: Sequence[str], time: TimeSignature) -> DrumGrid:
     ts = str(time)
     for n in names:
@@ -112,9 +128,12 @@ class Drums:
         grids: Mapping[str, DrumGrid] = params["grids"]
         strict = bool(params.get("meter_strict", False))
         crash_on = bool(params.get("crash", True))
+        clave = bool(params.get("clave", False))
         lo, hi = spec.low, spec.high
         notes: list[NoteEvent] = []
         bar_in_section = 0
+        # song-wide bar count from the chart's first bar: a clave style's phase never restarts
+        phase = -next((i for i, b in enumerate(bars) if b.kind == "body"), 0)
         in_hit = False
         held_until = -1.0  # end of the fermata being held (a piece continuing it is no new hold)
         held_chord: object = None
@@ -131,7 +150,7 @@ class Drums:
                 names = (bar.variation, "A")
             grid = _grid_for(grids, names, bar.time)
             loops = adapt_grid(grid, bar.time.numerator, bar.time.denominator, strict)
-            strokes = loops[bar_in_section % len(loops)]
+            strokes = loops[(phase if clave else bar_in_section) % len(loops)]
             b0 = float(bar.start)
             gain = 0.7 + 0.6 * bar.intensity / 100.0
             ghosts = bar.intensity >= 25
@@ -145,7 +164,7 @@ class Drums:
                 if sp.fermata:
                     held.append((s, e))
                     if not (abs(s - held_until) < 1e-9 and sp.chord is held_chord and s == b0):
-                        v = max(1, min(127, int(112 * gain)))
+                        v = velocity(112 * gain)
                         ring = max(e, s + 1.0) - s
                         notes.append(make_note(s, ring, CRASH, v))
                         notes.append(make_note(s, 0.5, KICK, v))
@@ -180,8 +199,8 @@ class Drums:
                         break
                 if quiet and pitch not in _TIME_KEEPERS:
                     continue
-                v = int(vel * gain * (0.6 if quiet else 1.0))
-                notes.append(make_note(t, 0.5 if pitch in _LONG else 0.25, pitch, max(1, min(127, v))))
+                vf = vel * gain * (0.6 if quiet else 1.0)
+                notes.append(make_note(t, 0.5 if pitch in _LONG else 0.25, pitch, velocity(vf)))
             if (
                 crash_on
                 and bar.section_start
@@ -191,12 +210,13 @@ class Drums:
             ):
                 accents.append(b0)
             for t in accents:
-                v = max(1, min(127, int(112 * gain)))
+                v = velocity(112 * gain)
                 notes.append(make_note(t, 1.0, CRASH, v))
                 notes.append(make_note(t, 0.25, KICK, v))
                 if t in [s for s, _ in hit_from]:
                     notes.append(make_note(t, 0.25, SNARE, v))
             bar_in_section += 1
+            phase += 1
         out = [n for n in notes if lo <= n.pitch <= hi]
         out.sort(key=lambda n: (n.start, n.pitch))
         # the same key struck twice at one instant (a crash over a grid crash): keep one

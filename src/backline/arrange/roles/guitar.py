@@ -6,7 +6,8 @@ four-fret span, the chord's bass note on the lowest sounding string, with its 3r
 played as onsets staggered across the strings (down strokes low to high, up strokes high
 to low on fewer strings), a few milliseconds apart depending on the tempo. Freddie Green
 plays root-7-3 / root-3-7 shells with the root on the low string; the bossa thumb plays the
-root on beat 1 (the fifth on 3) under a root-3-7 shell plucked by the fingers.
+root on beat 1 (the fifth on 3, or the new chord's bass when the chord changes there)
+under a root-3-7 shell plucked by the fingers.
 """
 
 from __future__ import annotations
@@ -284,7 +285,9 @@ class Guitar:
                         notes.append(make_note(at, end - at, shape[idx], clamp_vel(vel)))
                     elif stroke == "B":
                         p = shape[0]
-                        if t >= 2 - EPS and f.fifth is not None:
+                        # the fifth on 3, unless the chord changes there: then the thumb
+                        # plays the new chord's bass with the bassist
+                        if t >= 2 - EPS and f.fifth is not None and abs(at - reg.start) > EPS:
                             p5 = shape[0] + (f.fifth - f.bass) % 12
                             p = p5 - 12 if p5 - 12 >= lo else p5
                         notes.append(make_note(at, end - at, p, clamp_vel(vel)))

@@ -2,9 +2,11 @@
 
 One voicing (3-5 voices, mid register) per chord, held until the next change: the root
 in the lowest pad voice at every change (so the strings name the chord even over a
-rootless piano), the upper voices chosen to move least from the last chord. In the bar before a new section the pad swells: the
-chord is re-attacked on each pulse with rising velocity. ``choir`` doubles the top
-voice an octave lower for an "aah" layer.
+rootless piano), the upper voices chosen to move least from the last chord. In the bar
+before a new section the pad swells: the chord is held (never re-struck), a chord that
+starts in that bar starts soft, the new section comes in louder, and a CC11 (expression) ramp makes the
+held chord crescendo across the bar (:func:`swell_controls`). ``choir`` doubles
+the top voice an octave lower for an "aah" layer.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from backline.arrange.events import NoteEvent, make_note
+import numpy as np
+
+from backline.arrange.events import ControlEvent, NoteEvent, make_note
 from backline.arrange.roles._common import (
     EPS,
     bar_grid,
@@ -26,11 +30,65 @@ from backline.arrange.roles._common import (
 from backline.arrange.roles.base import BarContext, PartSpec
 from backline.arrange.voicing import choose_voicing
 
-__all__ = ["Pad", "PATTERNS"]
+__all__ = ["Pad", "PATTERNS", "swell_controls"]
 
 #: ``sustain`` holds (swelling only into louder sections), ``swell`` swells into every
 #: section, ``choir`` is sustain with the top voice doubled an octave lower.
 PATTERNS = ("sustain", "swell", "choir")
+
+
+#: The expression (CC11) ramp of a swell bar: from :data:`SWELL_FROM` up to 127 in
+#: :data:`SWELL_STEPS` even steps across the bar (127 again on the next downbeat).
+SWELL_FROM, SWELL_STEPS = 64, 12
+#: A chord held into a swell bar is faded to :data:`SWELL_FROM` over this share of the
+#: bar, in :data:`SWELL_DIP_STEPS` steps, before the ramp; a note starting within
+#: :data:`SWELL_STRUCK_BEATS` of the bar line counts as struck there (humanised).
+SWELL_DIP, SWELL_DIP_STEPS, SWELL_STRUCK_BEATS = 0.25, 4, 0.1
+
+
+def _swell_windows(
+    bars: Sequence[BarContext], spec: PartSpec, pcache: dict[str, dict[str, object]]
+) -> list[tuple[float, float, tuple[tuple[float, float], ...], float]]:
+    """The swell bars (the bar before a section start, into a louder section or with the
+    ``swell`` pattern): start, end, pulses, the next section's velocity."""
+    swell: list[tuple[float, float, tuple[tuple[float, float], ...], float]] = []
+    for i, bar in enumerate(bars[:-1]):
+        nb = bars[i + 1]
+        if not nb.section_start or nb.kind == "ending":
+            continue
+        pat = str(params_for_bar(spec, bar, pcache).get("pattern", "sustain"))
+        if pat == "swell" or nb.intensity >= bar.intensity + 10:
+            grid = bar_grid(bar.time)
+            swell.append((float(bar.start), float(bar.end), grid.pulses, base_velocity(nb, 40, 95)))
+    return swell
+
+
+def swell_controls(
+    bars: Sequence[BarContext], spec: PartSpec, starts: np.ndarray | None = None
+) -> tuple[ControlEvent, ...]:
+    """The pad's crescendos: in every swell bar a CC11 (expression) ramp from
+    :data:`SWELL_FROM` up to 127, reset to 127 at the next downbeat (deterministic).
+
+    ``starts`` are the pad's note starts (beats). A chord struck at the bar line starts
+    the ramp soft at once; a chord held into the bar from before is faded down over the
+    bar's first :data:`SWELL_DIP` first (a jump to the soft level would be heard as a
+    drop in the middle of a held chord)."""
+    out: list[ControlEvent] = []
+    for ws, we, _, _ in _swell_windows(bars, spec, {}):
+        struck = starts is not None and bool(np.any(np.abs(np.asarray(starts) - ws) < SWELL_STRUCK_BEATS))
+        rise_from = ws
+        if not struck:
+            dip = (we - ws) * SWELL_DIP
+            for k in range(1, SWELL_DIP_STEPS + 1):
+                value = round(127 - (127 - SWELL_FROM) * k / SWELL_DIP_STEPS)
+                out.append(ControlEvent(ws + dip * k / SWELL_DIP_STEPS, 11, value))
+            rise_from = ws + dip
+        for k in range(SWELL_STEPS):
+            value = round(SWELL_FROM + (127 - SWELL_FROM) * k / SWELL_STEPS)
+            if k or struck:
+                out.append(ControlEvent(rise_from + (we - rise_from) * k / SWELL_STEPS, 11, value))
+        out.append(ControlEvent(we, 11, 127))
+    return tuple(out)
 
 
 class Pad:
@@ -48,16 +106,7 @@ class Pad:
         lo, hi = voicing_range(spec, 50, 86, "a pad")
         regions = build_regions(bars)
         pcache: dict[str, dict[str, object]] = {}
-        # swell windows: the bar before a section start
-        swell: list[tuple[float, float, tuple[tuple[float, float], ...], float]] = []
-        for i, bar in enumerate(bars[:-1]):
-            nb = bars[i + 1]
-            if not nb.section_start or nb.kind == "ending":
-                continue
-            pat = str(params_for_bar(spec, bar, pcache).get("pattern", "sustain"))
-            if pat == "swell" or nb.intensity >= bar.intensity + 10:
-                grid = bar_grid(bar.time)
-                swell.append((float(bar.start), float(bar.end), grid.pulses, base_velocity(nb, 40, 95)))
+        swell = _swell_windows(bars, spec, pcache)
         notes: list[NoteEvent] = []
         prev: tuple[int, ...] | None = None
         wi = 0
@@ -93,37 +142,17 @@ class Pad:
                 for p in voices:
                     notes.append(make_note(reg.start, held_length(reg, reg.start), p, clamp_vel(vel + 10)))
                 continue
-            # hold, broken only by swell windows inside the region
-            t = reg.start
+            # one held chord per change: a swell never re-strikes the chord (a string section
+            # re-bowing every beat); a chord that starts inside a swell window starts soft
+            # and the next section's downbeat brings the louder attack
             while wi < len(swell) and swell[wi][1] <= reg.start + EPS:
                 wi += 1
-            k = wi
-            while t < reg.end - EPS:
-                w = swell[k] if k < len(swell) else None
-                if w is not None and w[0] < reg.end - EPS:
-                    ws, we, pulses, target = w
-                    if t < ws - EPS:
-                        for p in voices:
-                            notes.append(make_note(t, ws - t, p, clamp_vel(vel)))
-                        t = ws
-                    n = len(pulses)
-                    for pi, (ps, pl) in enumerate(pulses):
-                        a = ws + ps
-                        e = min(a + pl, reg.end, we)
-                        if e <= t + EPS or a >= reg.end - EPS:
-                            continue
-                        a = max(a, t)
-                        ramp = 0.6 * vel + (target + 10 - 0.6 * vel) * (pi + 1) / n
-                        for p in voices:
-                            notes.append(make_note(a, e - a, p, clamp_vel(ramp)))
-                    t = min(we, reg.end)
-                    if we <= reg.end + EPS:
-                        k += 1
-                    else:
-                        break
-                    continue
-                for p in voices:
-                    notes.append(make_note(t, reg.end - t, p, clamp_vel(vel)))
-                t = reg.end
+            level: float = vel
+            if wi < len(swell) and swell[wi][0] <= reg.start + EPS:
+                ws, we, _, target = swell[wi]
+                frac = (reg.start - ws) / max(we - ws, EPS)
+                level = 0.6 * vel + (target - 0.6 * vel) * frac
+            for p in voices:
+                notes.append(make_note(reg.start, reg.end - reg.start, p, clamp_vel(level)))
         notes.sort(key=lambda n: (n.start, n.pitch))
         return notes

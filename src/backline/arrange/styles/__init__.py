@@ -10,6 +10,7 @@ from backline.arrange.styles.model import (
     Humanise,
     IntroSpec,
     Style,
+    normalise_style_name,
 )
 from backline.arrange.styles.registry import BUILTIN_DIR, StyleRegistry, user_style_dirs
 
@@ -25,6 +26,7 @@ __all__ = [
     "Style",
     "StyleRegistry",
     "load_style_file",
+    "normalise_style_name",
     "style_from_dict",
     "user_style_dirs",
 ]
