@@ -72,6 +72,35 @@ def test_user_folder_adds_and_overrides(tmp_path: Path, monkeypatch: pytest.Monk
         ('tempo = [200, 100]\n[[parts]]\nrole = "bass"\n', "'tempo' range"),
         ('[[parts]]\nrole = "drums"\nkit = "tin"\n[drums.A]\nkick = "x. x. x. x."\n', "kit 'tin'"),
         ("parts = []\n", "at least one [[parts]]"),
+        # wrong param types gave tracebacks in the roles; unknown names played some default
+        (
+            '[[parts]]\nname = "bass"\nrole = "bass"\nparams = { density = "lots" }\n',
+            "part 'bass': params.density must be a number from 0 to 1, not 'lots'",
+        ),
+        (
+            '[[parts]]\nrole = "bass"\nparams = { density = 50 }\n',
+            "params.density must be from 0 to 1, not 50",
+        ),
+        (
+            '[[parts]]\nrole = "walking"\nparams = { chromatic = [1, 2] }\n',
+            "params.chromatic must be a number",
+        ),
+        (
+            '[[parts]]\nrole = "bass"\nparams = { pattern = "nonexistent" }\n',
+            "params.pattern: unknown pattern 'nonexistent' for a bass part; choose one of root, root5,",
+        ),
+        (
+            '[[parts]]\nrole = "comping"\nparams = { voicing = "weird" }\n',
+            "params.voicing: unknown voicing 'weird' for a comping part; choose one of rootless,",
+        ),
+        (
+            '[[parts]]\nrole = "pad"\n[parts.variations.B]\npattern = "loud"\n',
+            "part 'pad': variations.B.pattern: unknown pattern 'loud'",
+        ),
+        (
+            '[[parts]]\nrole = "hits"\nparams = { downbeats = "yes" }\n',
+            "params.downbeats must be true or false",
+        ),
     ],
 )
 def test_style_file_errors_name_the_file_and_key(text: str, message: str) -> None:

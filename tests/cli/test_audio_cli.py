@@ -204,3 +204,77 @@ def test_shift_shows_a_progress_bar_on_stderr(tmp_path: Path, terminal_stderr: N
         app, ["audio", "shift", str(stems), "--semitones", "2", "-q", "-o", str(tmp_path / "out2")]
     )
     assert r.exit_code == 0 and "shifting" not in r.stderr
+
+
+# ---------------------------------------------------------------- fuzz review: bad input
+
+
+def _float_wav_with_nan(path: Path) -> Path:
+    t = np.arange(2 * SR) / SR
+    y = (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+    y[1000:1010] = np.nan
+    sf.write(path, y, SR, subtype="FLOAT")
+    return path
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["analyze", "{src}", "-q"],
+        ["click", "{src}", "-o", "{tmp}/c"],
+        ["transcribe", "{src}", "-o", "{tmp}/x.mid"],
+    ],
+)
+def test_nan_samples_exit_2_with_a_clear_message(tmp_path: Path, args: list[str]) -> None:
+    src = _float_wav_with_nan(tmp_path / "nan.wav")
+    argv = ["audio"] + [a.format(src=src, tmp=tmp_path) for a in args]
+    r = runner.invoke(app, argv)
+    assert r.exit_code == 2, r.output
+    assert "10 not-a-number/infinite samples" in r.output
+    assert "Traceback" not in r.output
+
+
+def test_check_json_reports_nan_samples_as_valid_json(tmp_path: Path) -> None:
+    src = _float_wav_with_nan(tmp_path / "nan.wav")
+    r = runner.invoke(app, ["audio", "check", str(src), "--json", "--strict"])
+    assert r.exit_code == 1  # a damaged file is a problem under --strict
+    d = json.loads(r.stdout, parse_constant=lambda c: pytest.fail(f"{c} in JSON"))
+    assert d["nonfinite_samples"] == 10
+    assert d["nonfinite_first"] == pytest.approx(1000 / SR, abs=1e-6)
+    assert all(x is None or np.isfinite(x) for x in d["dc_offset"])
+
+
+def test_check_refuses_a_1_hz_sample_rate(tmp_path: Path) -> None:
+    src = tmp_path / "sr1.wav"
+    sf.write(src, np.zeros(100, np.float32), 1, subtype="PCM_16")
+    for cmd in (["check", str(src)], ["analyze", str(src), "-q"]):
+        r = runner.invoke(app, ["audio", *cmd])
+        assert r.exit_code == 2, r.output
+        assert "sample rate 1 Hz is not an audio rate" in r.output
+
+
+def test_click_into_an_unwritable_folder_fails_before_the_analysis(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import backline.audio.analyze as analyze
+
+    def no_analysis(*a: object, **k: object) -> None:
+        raise AssertionError("the analysis ran before the output folder was checked")
+
+    monkeypatch.setattr(analyze, "analyze_file", no_analysis)
+    src = _loop(tmp_path / "loop.wav")
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    r = runner.invoke(app, ["audio", "click", str(src), "-o", str(blocker / "clk")])
+    assert r.exit_code == 2, r.output
+    assert "cannot write to" in r.output
+    assert "Traceback" not in r.output
+
+
+@pytest.mark.parametrize("count", ["17", "1000000"])
+def test_click_count_in_has_an_upper_bound(tmp_path: Path, count: str) -> None:
+    src = _loop(tmp_path / "loop.wav")
+    r = runner.invoke(app, ["audio", "click", str(src), "-o", str(tmp_path / "c"), "--count-in", count])
+    assert r.exit_code == 2, r.output
+    assert "0 to 16 bars" in r.output
+    assert not (tmp_path / "c").exists()

@@ -278,3 +278,64 @@ def test_the_quietest_target_renders_finite_audio(chart: Path, tmp_path: Path) -
     mix, _sr = sf.read(out / rep["files"]["mix"], dtype="float32")
     assert np.isfinite(mix).all() and np.abs(mix).max() > 0
     assert rep["integrated_lufs"] == pytest.approx(-60.0, abs=0.5)
+
+
+def test_a_render_never_writes_over_its_input(chart: Path, tmp_path: Path) -> None:
+    # a JSON song called render.json, rendered into its own folder, was replaced by the report
+    out = tmp_path / "rdir"
+    out.mkdir()
+    song = out / "render.json"
+    code, text = _run("convert", str(chart), str(song))
+    assert code == 0, text
+    before = song.read_bytes()
+    code, text = _run("render", str(song), "-o", str(out), *FAST)
+    assert code == 2, text
+    assert "would be overwritten" in text and "choose another output folder" in text
+    assert song.read_bytes() == before
+    assert sorted(p.name for p in out.iterdir()) == ["render.json"]  # no staging left
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--count-in", "17"], "count-in must be from 0 to 16 bars, not 17"),
+        (["--count-in", "100000"], "count-in must be from 0 to 16 bars"),
+        (["--loop", "Verse:65"], "at most 64 times, not 65"),
+        (["--loop", "1:100000"], "at most 64 times"),
+    ],
+)
+def test_count_in_and_loop_are_bounded(chart: Path, tmp_path: Path, args: list[str], message: str) -> None:
+    out = tmp_path / "bounded"
+    code, text = _run("render", str(chart), "-o", str(out), *args, *FAST)
+    assert code == 2, text
+    assert message in " ".join(text.split())
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGHUP"])
+def test_sigterm_and_sighup_clean_up_like_ctrl_c(tmp_path: Path, sig: str) -> None:
+    # kill/timeout/closing the terminal left the staging folder with its stems behind
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    long_chart = tmp_path / "long.chart"
+    long_chart.write_text(CHART.replace("| C | Am | F | G |", "| C | Am | F | G |\n" * 60))
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-c", "from backline.cli.app import main; main()", "render", str(long_chart)]
+    proc = subprocess.Popen(
+        [*cmd, "-o", str(out), "--stems", "--split", "--soundfont", str(FLUIDR3), "-q"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while not list(out.glob(".backline-render-*")) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.02)
+    assert proc.poll() is None, "the render ended before it could be stopped"
+    time.sleep(0.3)
+    proc.send_signal(getattr(signal, sig))
+    output = proc.communicate(timeout=60)[0].decode()
+    assert proc.returncode == 128 + getattr(signal, sig), output
+    assert "interrupted" in output and "Traceback" not in output
+    assert not out.exists()  # the folder it created, and its staging folder, are gone

@@ -538,3 +538,44 @@ def test_to_coda_without_a_jump_warns() -> None:
     song = one("| Segno C | D To Coda | E | F D.S. al Coda |\n| Coda G | A |")
     assert not song.warnings
     assert [p.written for p in expand(song)] == [0, 1, 2, 3, 0, 1, 4, 5]
+
+
+@pytest.mark.parametrize("field", ["title", "composer", "style"])
+def test_a_bar_sign_in_a_text_setting_reads_back(field: str) -> None:
+    value = "Kelly Clarkson(Lavigne-Benenate-Gerra|rd) | x"
+    bars = (Bar((ChordEvent(F(0), parse_chord("C")),)), Bar((ChordEvent(F(0), parse_chord("F")),)))
+    song = replace(Song("T", (Section("A", bars),)), **{field: value})  # type: ignore[arg-type]
+    back = roundtrip(song)  # was: "unknown chord symbol 'title:'"
+    assert getattr(back, field) == value
+    assert [beats(b) for b in back.bars] == [[(F(0), "C")], [(F(0), "F")]]
+
+
+def test_title_with_a_bar_sign_is_a_setting_not_bars() -> None:
+    song = one("title: Me | You\nkey: C\n| C | F |\n")
+    assert song.title == "Me | You" and len(song.bars) == 2
+
+
+@pytest.mark.parametrize(("header", "col"), [("[Intro -5%]", 8), ("[Intro 1000%]", 8), ("[Intro, +200%]", 9)])
+def test_section_intensity_out_of_range_is_refused_where_written(header: str, col: int) -> None:
+    with pytest.raises(ChartSyntaxError, match=r"out of range \(0-100\)") as err:
+        one(f"title: x\n{header} | C |\n")  # '-5%' was read as the label 'Intro -' at 5%
+    assert str(err.value).startswith(f"song.chart:2:{col}:")
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "needle"),
+    [
+        ("|: C | [1] F :| [1] G :| [2] A |", "2:17", "ending [1] repeats ending [1]"),
+        ("|: |: C :| F :|", "2:4", "'|:' right after another '|:'"),
+        ("|: C | F |: G :|", "2:10", "repeat opened at 2:1 has no ':|' yet"),
+        ("| Segno C | Segno D | D.S. |", "2:13", "a second Segno (the first is at 2:3)"),
+    ],
+)
+def test_repeats_and_marks_that_lose_bars_are_warned_about(text: str, where: str, needle: str) -> None:
+    song = one(f"title: x\n{text}\n")  # these were read without any message
+    assert any(w.startswith(f"song.chart:{where}: ") and needle in w for w in song.warnings), song.warnings
+
+
+def test_sensible_repeats_give_no_warning() -> None:
+    song = one("title: x\n|: C | [1] F :| [2] G |\n|: A | B :| Segno C | D | D.S. al Fine |\n")
+    assert song.warnings == ()

@@ -192,3 +192,37 @@ def test_every_corpus_file_loads() -> None:
     assert warned[0].startswith(f"{bad}:6:16: unknown chord 'unknown'")
     assert any("'A13/unk'" in w for w in warned)
     assert songs == 121 and bars > 1024 and chords > 1265  # an empty grid bar adds no chord
+
+
+@pytest.mark.parametrize(
+    ("beats", "expect"),
+    [
+        ([Fraction(0), Fraction(1, 10**9)], [(Fraction(0), "F")]),  # was a MemoryError
+        ([Fraction(0), Fraction(98)], [(Fraction(0), "C"), (Fraction(47, 12), "F")]),  # was an IndexError
+        ([Fraction(0), Fraction(1, 997)], [(Fraction(0), "F")]),
+    ],
+)
+def test_writer_puts_unplaceable_beats_on_a_bounded_grid_with_a_warning(
+    beats: list[Fraction], expect: list[tuple[Fraction, str]]
+) -> None:
+    from backline.formats.lost import FormLostWarning
+    from backline.model.chord import parse_chord
+    from backline.model.song import Bar, ChordEvent, Section
+
+    evs = tuple(ChordEvent(b, parse_chord(n)) for b, n in zip(beats, ["C", "F"], strict=True))
+    song = Song("Tiny", (Section("A", (Bar(evs), Bar((ChordEvent(Fraction(0), parse_chord("G")),)))),))
+    with pytest.warns(FormLostWarning, match=r"outside the bar \(moved or dropped\) \(bar 1\)"):
+        data = dump_bytes(song)
+    assert len(data) < 1000
+    back = load_bytes(data, "t.cho")[0]
+    assert bars_of(back) == [expect, [(Fraction(0), "G")]]
+
+
+def test_writer_keeps_exact_grids_without_a_warning() -> None:
+    import warnings
+
+    song = load_text("{start_of_grid}\n| C . F . . . | G |\n{end_of_grid}\n", "g.cho")[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        data = dump_bytes(song)
+    assert bars_of(load_bytes(data, "g.cho")[0]) == bars_of(song)

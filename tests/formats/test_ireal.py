@@ -374,3 +374,27 @@ def test_every_corpus_song_writes_an_ireal_file_that_reads_back() -> None:
             assert len(back.bars) >= 1
             checked += 1
     assert checked >= 100
+
+
+def test_plain_text_url_with_literal_spaces_is_read_whole() -> None:
+    text = "irealbook://Autumn Leaves=Kosma Joseph=Medium Swing=G-=n=[T44C   |F   |G   |C   Z\n"
+    song = loads_songs(text.encode(), "spaces.txt")[0]  # was one bar, or 'truncated song'
+    assert song.title == "Autumn Leaves"
+    assert [[e.chord.name for e in b.chords if e.chord] for b in song.bars] == [["C"], ["F"], ["G"], ["C"]]
+
+
+def test_plain_text_url_wrapped_over_lines_is_joined() -> None:
+    url = "irealbook://" + quote("Wrapped=Me=Medium Swing=C=n=[T44C   |F   |G   |C   Z", safe="")
+    wrapped = "\r\n".join(url[i : i + 76] for i in range(0, len(url), 76)) + "\r\n\r\nsent from my phone\r\n"
+    song = loads_songs(wrapped.encode(), "wrapped.txt")[0]  # was: 'truncated song'
+    assert song.title == "Wrapped" and len(song.bars) == 4
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_text_is_decoded(codec: str) -> None:
+    url = "irealbook://" + quote("Wide=Me=Medium Swing=C=n=[T44C   |F   |G   |C   Z", safe="")
+    data = url.encode(codec)  # Windows editors save "Unicode" text like this
+    song = loads_songs(data, "wide.txt")[0]  # was: an empty ChordPro song, exit 0
+    assert song.title == "Wide" and len(song.bars) == 4
+    chart = loads_songs("title: Wide\n| C | F |\n".encode(codec), "wide.chart")[0]
+    assert chart.title == "Wide" and len(chart.bars) == 2

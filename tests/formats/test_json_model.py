@@ -114,6 +114,29 @@ def test_bad_json_gives_line_and_column() -> None:
         (lambda o: o["sections"][0]["bars"][0].update(tempi=3), "unknown field 'tempi'"),
         (lambda o: o.update(version=99), "version 99"),
         (lambda o: o["melody"][0].update(pitch=200), "melody[0].pitch"),
+        # chord placement, as the chart reader checks it (these were accepted silently)
+        (
+            lambda o: o["sections"][0]["bars"][0]["chords"][2].update(beat="99"),
+            "song.sections[0].bars[0].chords[2].beat: beat 99 is outside this 4/4 bar",
+        ),
+        (
+            lambda o: o["sections"][0]["bars"][0]["chords"][2].update(beat="1e400"),
+            "chords[2].beat: beat 1000000000000000... is outside",
+        ),
+        (
+            lambda o: o["sections"][0]["bars"][0]["chords"][2].update(beat="1"),
+            "chords[2].beat: beat 1 is not after the chord before it",
+        ),
+        (
+            lambda o: o["sections"][0]["bars"][0]["chords"][1].update(beat="0"),
+            "chords[1].beat: beat 0 is not after the chord before it",
+        ),
+        (
+            lambda o: o["sections"][1]["bars"][0].update(endings=[0, -1, 1000]),
+            "sections[1].bars[0].endings[0]: ending numbers run from 1 to 99, not 0",
+        ),
+        (lambda o: o["sections"][1]["bars"][0].update(endings=[1, 100]), "endings[1]"),
+        (lambda o: o["sections"][1]["bars"][0].update(repeat_end=-1), "sections[1].bars[0].repeat_end"),
     ],
 )
 def test_content_errors_name_the_field(edit, needle: str, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

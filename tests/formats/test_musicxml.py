@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import xml.etree.ElementTree as ET
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 
@@ -269,7 +270,7 @@ def test_form_tempo_time_sections_from_elements() -> None:
 # --------------------------------------------------------------------------- corpora
 
 
-def _corpus_files() -> list:  # type: ignore[type-arg]
+def _corpus_files() -> list[Path]:
     files = sorted(corpora_path("musicxml", "openewld").rglob("*.mxl"))
     files += sorted(corpora_path("musicxml", "music21-chordsymbols").glob("*.mxl"))
     files += sorted(
@@ -489,3 +490,37 @@ def test_an_unknown_encoding_is_a_located_chart_error() -> None:
     with pytest.raises(ChartError, match="unknown encoding: TF-8") as err:
         musicxml.load_bytes(data, "bad.musicxml")
     assert str(err.value).startswith("bad.musicxml:1:1:")
+
+
+@pytest.mark.parametrize(
+    ("time_el", "needle"),
+    [
+        ("<time><beats>4</beats><beat-type>0</beat-type></time>", "power of two (1-32): 0"),
+        (
+            "<time><beats>3</beats><beat-type>0</beat-type><beats>2</beats><beat-type>8</beat-type></time>",
+            ": 0",
+        ),
+        ("<time><beats>0</beats><beat-type>4</beat-type></time>", "numerator"),
+    ],
+)
+def test_impossible_time_signature_is_a_chart_error_with_measure(time_el: str, needle: str) -> None:
+    doc = _doc(_harm("C", "major") + _rest(8) + "</measure>").replace(
+        b"<time><beats>4</beats><beat-type>4</beat-type></time>", time_el.encode()
+    )
+    with pytest.raises(ChartError) as err:  # beat-type 0 was a ZeroDivisionError traceback
+        musicxml.load_bytes(doc, "bad.musicxml")
+    assert needle in str(err.value)
+    assert err.value.location == "bad.musicxml: measure 1"
+
+
+def test_control_characters_are_removed_with_a_warning_and_the_file_is_well_formed() -> None:
+    from backline.formats.lost import FormLostWarning
+
+    bars = (Bar((ChordEvent(F(0), parse_chord("C")),), comment="note\x01"),)
+    song = Song("Bell\x07 Song\x0c", (Section("A\x1b", bars),), composer="Ann\x00")
+    with pytest.warns(FormLostWarning, match="control characters: removed from the title, composer"):
+        data = musicxml.dump_bytes(song)
+    ET.fromstring(data.split(b"\n", 2)[2])  # was: not well-formed (invalid token)
+    back = musicxml.load_bytes(data, "ctrl.musicxml")[0]
+    assert back.title == "Bell Song" and back.composer == "Ann"
+    assert back.sections[0].label == "A"

@@ -317,3 +317,20 @@ def test_a_render_folder_as_stems_folder_is_warned_about(make_show, tmp_path):
     # the stems/ folder itself: no warning
     show = make_show(song_toml("Finale", "r/stems").replace("routing = { pos = [5, 6] }\n", ""))
     assert not [n for n in show.notes if "only the mix" in n]
+
+
+def test_a_wav_written_to_a_pipe_is_whole(make_show, tmp_path):
+    """A WAV written to a pipe (ffmpeg ... -f wav -) gives its sizes as unknown
+    (0xFFFFFFFF): it holds what runs to the end of the file, and is not 'truncated'."""
+    import shutil
+
+    shutil.copytree(tmp_path / "a", tmp_path / "p")
+    for wav in (tmp_path / "p").glob("*.wav"):
+        data = bytearray(wav.read_bytes())
+        at = data.find(b"data")
+        data[4:8] = data[at + 4 : at + 8] = b"\xff\xff\xff\xff"
+        wav.write_bytes(bytes(data))
+    show = make_show(song_toml("Piped", "p"), deep=True)
+    assert not show.problems, show.problems
+    good = make_show(song_toml("Good", "a"), deep=True)
+    assert show.playable[0].frames == good.playable[0].frames

@@ -258,3 +258,40 @@ def test_ireal_end_marks_play_every_written_bar(title: str, playlist: str, playe
     assert {pb.written for pb in tl} == set(range(len(song.bars)))
     assert len(tl) == played
     assert tl.bars[-1].bar.end  # and it still stops at the End mark
+
+
+# --------------------------------------------------------------------------- size
+
+
+def _long_song(n: int, every: int = 0) -> Song:
+    """``n`` bars of C; a ``:|`` (with no ``|:``) every ``every`` bars when set."""
+    bars = [Bar(C) for _ in range(n)]
+    if every:
+        bars = [_with(b, repeat_end=2) if (i + 1) % every == 0 else b for i, b in enumerate(bars)]
+    return Song(title="Long", sections=(Section("A", tuple(bars)),))
+
+
+def test_expansion_is_linear_in_the_number_of_bars() -> None:
+    import time
+
+    song = _long_song(20000)
+    t0 = time.perf_counter()
+    tl = expand(song)
+    assert time.perf_counter() - t0 < 2.0  # was about 7 s (quadratic search for the |:)
+    assert len(tl) == 20000
+    assert tl.total_beats == 80000
+
+
+def test_many_end_repeats_without_start_are_linear() -> None:
+    import time
+
+    song = _long_song(20000, every=1)  # a :| on every bar, no |: (each goes back to the top)
+    t0 = time.perf_counter()
+    with pytest.raises(FormError):  # it plays far more than the limit
+        expand(song)
+    assert time.perf_counter() - t0 < 2.0
+
+
+def test_too_many_written_bars_is_a_clear_form_error() -> None:
+    with pytest.raises(FormError, match="the chart has 20001 bars"):
+        expand(_long_song(20001))

@@ -229,3 +229,49 @@ def test_options_no_render_can_honour_are_option_errors(tmp_path: Path, change: 
     with pytest.raises(RenderOptionError, match=re.escape(message)):
         render_arrangement(make_arrangement(2), out, replace(FAST, **change))
     assert not out.exists()
+
+
+def test_an_input_is_never_written_over_nor_removed_as_stale(tmp_path: Path) -> None:
+    arr = make_arrangement()
+    out = tmp_path / "out"
+    out.mkdir()
+    song = out / "render.json"
+    song.write_text('{"title": "mine"}')
+    with pytest.raises(RenderOptionError, match="would be overwritten"):
+        render_arrangement(arr, out, RenderOptions(cues=False), protect=(song,))
+    assert song.read_text() == '{"title": "mine"}'
+    # a file an earlier render listed, and this one does not write, stays when it is an input
+    kept = out / "split.wav"
+    kept.write_bytes(b"x")
+    before_ns = time.time_ns() + 10**9
+    assert pipeline._remove_stale(out, {"split.wav"}, before_ns, set(), (kept,)) == []
+    assert kept.exists()
+    assert pipeline._remove_stale(out, {"split.wav"}, before_ns, set()) == ["split.wav"]
+
+
+def test_an_interrupt_during_the_moves_into_place_waits_for_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Ctrl-C between two moves left new files beside the old render.json
+    import signal
+
+    arr = make_arrangement()
+    out = tmp_path / "out"
+    render_arrangement(arr, out, RenderOptions(cues=False, stems=True))
+    first = (out / "render.json").read_bytes()
+    moves = []
+    real = pipeline.move_into_place
+
+    def move(src: Path, target: Path) -> None:
+        moves.append(target)
+        if len(moves) == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+        real(src, target)
+
+    monkeypatch.setattr(pipeline, "move_into_place", move)
+    with pytest.raises(KeyboardInterrupt):
+        render_arrangement(make_arrangement(seed=7), out, RenderOptions(cues=False, split=True))
+    assert len(moves) > 3  # every move was made before the interrupt arrived
+    assert (out / "render.json").read_bytes() != first
+    assert json.loads((out / "render.json").read_text())["seed"] == 7
+    assert not list(out.glob(".backline-render-*"))

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from backline.audio.io import iter_blocks, probe
+from backline.audio.io import clock, iter_blocks, probe
 from backline.audio.loudness import LoudnessMeter
 
 __all__ = ["CheckReport", "ClipEvent", "check_audio", "CLIP_LEVEL", "STREAMING_TARGET_LUFS"]
@@ -56,11 +56,16 @@ class CheckReport:
     missing_seconds: float = 0.0
     #: channels (0-based) that are silent while another has sound
     silent_channels: list[int] = field(default_factory=list)
+    #: not-a-number or infinite sample values (a damaged float file), measured as silence
+    nonfinite_samples: int = 0
+    #: seconds into the file of the first of them (``None`` when there are none)
+    nonfinite_first: float | None = None
 
     @property
     def would_distort(self) -> bool:
-        """True when playback would distort: clipped samples or inter-sample peaks above 0 dBTP."""
-        return self.clipped_samples > 0 or self.true_peak_dbtp > 0.0
+        """True when playback would distort: clipped samples, inter-sample peaks above
+        0 dBTP, or not-a-number/infinite samples (a damaged file)."""
+        return self.clipped_samples > 0 or self.true_peak_dbtp > 0.0 or self.nonfinite_samples > 0
 
     def as_json(self) -> dict[str, Any]:
         d = asdict(self)
@@ -69,7 +74,18 @@ class CheckReport:
             d[k] = None if not np.isfinite(v) else round(v, 2)
         d["loudness_range_lu"] = round(d["loudness_range_lu"], 2)
         d["would_distort"] = self.would_distort
-        return d
+        return _finite_json(d)
+
+
+def _finite_json(value: Any) -> Any:
+    """``value`` with every NaN or infinite float as ``None`` (JSON has no NaN)."""
+    if isinstance(value, float):
+        return value if np.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite_json(v) for v in value]
+    return value
 
 
 def _clock(t: float) -> str:
@@ -89,7 +105,16 @@ def check_audio(path: str | os.PathLike[str]) -> CheckReport:
     n_total = 0
     sxy = sxx = syy = sx = sy = 0.0
     pos = 0
-    for block in iter_blocks(path):
+    nonfinite = 0
+    nonfinite_first: float | None = None
+    for block in iter_blocks(path, finite=False):
+        bad = ~np.isfinite(block)
+        if bad.any():
+            # counted and reported; measured as silence so the rest of the file is measured
+            nonfinite += int(np.count_nonzero(bad))
+            if nonfinite_first is None:
+                nonfinite_first = (pos + int(np.flatnonzero(bad.any(axis=0))[0])) / sr
+            block = np.where(bad, np.float32(0.0), block)
         meter.add(block)
         sums += block.sum(axis=1, dtype=np.float64)
         squares += (block.astype(np.float64) ** 2).sum(axis=1)
@@ -141,6 +166,8 @@ def check_audio(path: str | os.PathLike[str]) -> CheckReport:
         correlation=corr,
         missing_seconds=info.missing_seconds,
         silent_channels=silent,
+        nonfinite_samples=nonfinite,
+        nonfinite_first=nonfinite_first,
     )
     report.warnings = _warnings(report)
     return report
@@ -159,8 +186,16 @@ def _warnings(r: CheckReport) -> list[str]:
             f"the file is truncated: {r.missing_seconds:.1f} s of the length in its header are missing "
             f"(only {r.duration:.1f} s of audio are there)"
         )
+    if r.nonfinite_samples:
+        at = clock(r.nonfinite_first or 0.0)
+        w.append(
+            f"the file is damaged: {r.nonfinite_samples} not-a-number/infinite sample"
+            f"{'s' if r.nonfinite_samples != 1 else ''}, the first near {at} "
+            "(measured here as silence; analyze, click and transcribe refuse the file)"
+        )
     if not np.isfinite(r.integrated_lufs):
-        w.append("the file is silent (no audio above -70 LUFS)")
+        if not r.nonfinite_samples:
+            w.append("the file is silent (no audio above -70 LUFS)")
         return w
     for i in r.silent_channels:
         w.append(

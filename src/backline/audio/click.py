@@ -36,6 +36,9 @@ __all__ = ["ClickPlan", "ClickResult", "plan_clicks", "render_click_block", "cli
 
 _BLOCK = 1 << 16
 
+#: The longest count-in, in bars (as ``live`` allows 0..8, with room for slow intros).
+MAX_COUNT_IN_BARS = 16
+
 
 @dataclass(frozen=True)
 class ClickPlan:
@@ -82,8 +85,8 @@ class ClickResult:
 
 def plan_clicks(a: Analysis, *, count_in_bars: int = 0, cues: bool = False) -> ClickPlan:
     """Where the clicks go for analysis ``a`` (pure: no audio)."""
-    if count_in_bars < 0:
-        raise AudioInputError(f"count-in must be 0 or more bars, not {count_in_bars}")
+    if not 0 <= count_in_bars <= MAX_COUNT_IN_BARS:
+        raise AudioInputError(f"count-in must be 0 to {MAX_COUNT_IN_BARS} bars, not {count_in_bars}")
     beats = np.array(a.beats, dtype=float)
     if len(beats) == 0:
         raise AudioInputError("no steady beat was found in this recording: cannot place a click")
@@ -177,11 +180,14 @@ def click_for_audio(
 ) -> ClickResult:
     """Analyse ``src`` (unless ``analysis`` is given) and write the click files into ``outdir``."""
     src_p, out = Path(src), Path(outdir)
+    if not 0 <= count_in_bars <= MAX_COUNT_IN_BARS:
+        raise AudioInputError(f"count-in must be 0 to {MAX_COUNT_IN_BARS} bars, not {count_in_bars}")
     info = probe(src_p)
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out} exists and is not a folder")
     if out.resolve() == src_p.parent.resolve() and src_p.name in ("click.wav", "split.wav", "cues.wav"):
         raise OutputError(f"{src_p} would be overwritten: choose another output folder")
+    _check_writable(out)  # before the analysis, which takes a while
     if analysis is None:
         from backline.audio.analyze import analyze_file
 
@@ -201,7 +207,10 @@ def click_for_audio(
             # Count-in numbers start on their beat; section names end just before the section.
             s = round(t * sr) if text in _NUMBERS else round(t * sr) - len(y) - int(0.1 * sr)
             phrases.append((max(0, s), y))
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot write to {out}: {exc.strerror or exc}") from None
     files: dict[str, str] = {"click": "click.wav"}
     if split:
         files["split"] = "split.wav"
@@ -245,3 +254,22 @@ def click_for_audio(
     )
     write_bytes_atomic(out / "click.json", (json.dumps(res.as_json(), indent=2) + "\n").encode())
     return res
+
+
+def _check_writable(out: Path) -> None:
+    """:class:`OutputError` unless files can be made in ``out`` (or in the folder that
+    would hold it): tried with a real file, as permissions alone do not tell (read-only
+    mounts, immutable folders, root)."""
+    import tempfile
+
+    folder = out
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise OutputError(f"cannot write to {out}: {folder} is not a folder")
+    try:
+        fd, name = tempfile.mkstemp(prefix=".backline-write-test-", dir=folder)
+        os.close(fd)
+        os.unlink(name)
+    except OSError as exc:
+        raise OutputError(f"cannot write to {out}: {exc.strerror or exc}") from None

@@ -24,6 +24,9 @@ from backline.util.channels import channel_problem
 
 __all__ = [
     "AUDIO_EXTENSIONS",
+    "MAX_SAMPLE_RATE",
+    "MIN_SAMPLE_RATE",
+    "NonFiniteSamples",
     "AudioInfo",
     "iter_blocks",
     "open_writer",
@@ -34,6 +37,15 @@ __all__ = [
 ]
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".mp3", ".ogg", ".aif", ".aiff")
+
+#: Sample rates an audio command accepts: below 1 kHz a file holds no music (a damaged or
+#: mislabelled header), and above 768 kHz no converter records.
+MIN_SAMPLE_RATE = 1000
+MAX_SAMPLE_RATE = 768_000
+
+#: A WAV data size meaning "unknown": ffmpeg and other streaming writers leave it so when
+#: they write to a pipe and cannot go back to fill it in.
+_UNKNOWN_SIZE = 0xFFFFFFFF
 
 
 def _audiofile():  # type: ignore[no-untyped-def]
@@ -65,10 +77,15 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
         raise AudioInputError(f"{p}: no such file")
     if p.is_dir():
         raise AudioInputError(f"{p}: is a folder, not an audio file")
+    if not p.is_file():
+        # a device, pipe or socket: its length is unknown and reading it may never end
+        raise AudioInputError(
+            f"{p}: is not a regular file (a device or a pipe?): save the audio to a file first"
+        )
     if p.stat().st_size == 0:
         raise AudioInputError(f"{p}: file is empty")
     present = _wav_frames_present(p)
-    if present == 0:
+    if present is not None and present.frames == 0:
         raise AudioInputError(
             f"{p}: contains no audio data (only a WAV header: the file was cut off while copying or recording)"
         )
@@ -78,17 +95,35 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
             info = AudioInfo(p, round(f.samplerate), int(f.num_channels), int(f.frames))
     except (ValueError, RuntimeError, OSError) as exc:
         raise AudioInputError(f"{p}: not a readable audio file ({_short(exc)})") from None
+    if not MIN_SAMPLE_RATE <= info.sample_rate <= MAX_SAMPLE_RATE:
+        raise AudioInputError(
+            f"{p}: sample rate {info.sample_rate} Hz is not an audio rate "
+            f"({MIN_SAMPLE_RATE}-{MAX_SAMPLE_RATE} Hz): the header is damaged or wrong"
+        )
     if info.frames <= 0 or info.channels <= 0:
         raise AudioInputError(f"{p}: contains no audio")
-    if present is not None and present < info.frames:
-        missing = (info.frames - present) / info.sample_rate
-        info = AudioInfo(p, info.sample_rate, info.channels, present, missing)
+    if present is not None and present.unknown_size:
+        # the header's size is "unknown" (a WAV written to a pipe): the data runs to the end
+        # of the file, and nothing is missing
+        info = AudioInfo(p, info.sample_rate, info.channels, present.frames)
+    elif present is not None and present.frames < info.frames:
+        missing = (info.frames - present.frames) / info.sample_rate
+        info = AudioInfo(p, info.sample_rate, info.channels, present.frames, missing)
     return info
 
 
-def _wav_frames_present(path: Path) -> int | None:
+@dataclass(frozen=True)
+class _Present:
+    #: whole frames in the file's data chunk
+    frames: int
+    #: the header gives the data size as unknown (``0xFFFFFFFF``): the data runs to the end
+    unknown_size: bool = False
+
+
+def _wav_frames_present(path: Path) -> _Present | None:
     """Whole frames actually in a WAV file's data chunk (``None`` when not a plain WAV):
-    a file cut off mid-copy keeps a header that promises more."""
+    a file cut off mid-copy keeps a header that promises more, and a WAV written to a pipe
+    gives its size as unknown (the file's size then bounds the data, as in other tools)."""
     if path.suffix.lower() != ".wav":
         return None
     try:
@@ -105,9 +140,13 @@ def _wav_frames_present(path: Path) -> int | None:
         if cid == b"fmt ":
             block = int.from_bytes(head[pos + 20 : pos + 22], "little")
         if cid == b"data":
-            if not block or clen == 0xFFFFFFFF:
+            if not block:
                 return None
-            return max(0, min(clen, size - pos - 8)) // block
+            if clen == _UNKNOWN_SIZE:
+                if head[:4] == b"RF64":
+                    return None  # the real size is in the ds64 chunk, which the decoder reads
+                return _Present(max(0, size - pos - 8) // block, unknown_size=True)
+            return _Present(max(0, min(clen, size - pos - 8)) // block)
         pos += 8 + clen + (clen & 1)
     return None
 
@@ -117,11 +156,35 @@ def _short(exc: BaseException) -> str:
     return text[:160]
 
 
-def iter_blocks(path: str | os.PathLike[str], block_frames: int = 1 << 18) -> Iterator[np.ndarray]:
+class NonFiniteSamples(AudioInputError):
+    """A (float) file holds not-a-number or infinite samples: a damaged file, refused by
+    the commands that analyse audio (``audio check`` counts them instead)."""
+
+    def __init__(self, path: Path, count: int, first_seconds: float) -> None:
+        self.count, self.first_seconds = count, first_seconds
+        super().__init__(
+            f"{path}: holds {count} not-a-number/infinite sample{'s' if count != 1 else ''} "
+            f"(the first near {clock(first_seconds)}): the file is damaged; "
+            "re-export it from its source (`backline audio check` lists the problem)"
+        )
+
+
+def clock(seconds: float) -> str:
+    """``m:ss.cc``, a position in a file for messages."""
+    m, s = divmod(max(0.0, seconds), 60)
+    return f"{int(m)}:{s:05.2f}"
+
+
+def iter_blocks(
+    path: str | os.PathLike[str], block_frames: int = 1 << 18, *, finite: bool = True
+) -> Iterator[np.ndarray]:
     """Yield consecutive float32 ``(channels, n)`` blocks of the file (the last may be shorter).
 
     A truncated file ends early with the audio that could be read; a read error in
-    the middle raises :class:`AudioInputError` naming the file and the time.
+    the middle raises :class:`AudioInputError` naming the file and the time. With
+    ``finite`` (the default), a not-a-number or infinite sample raises
+    :class:`NonFiniteSamples` with their count and the first one's time; without it such
+    samples are passed on for the caller to count.
     """
     AudioFile = _audiofile()
     p = Path(path)
@@ -133,8 +196,21 @@ def iter_blocks(path: str | os.PathLike[str], block_frames: int = 1 << 18) -> It
                 block = f.read(min(block_frames, info.frames - done))
                 if block.shape[-1] == 0:
                     break
+                if finite and not np.isfinite(block).all():
+                    first = done + int(np.flatnonzero(~np.isfinite(block).all(axis=0))[0])
+                    count = int(np.count_nonzero(~np.isfinite(block)))
+                    done += block.shape[-1]
+                    while done < info.frames:  # count the rest: the file is refused anyway
+                        rest = f.read(min(block_frames, info.frames - done))
+                        if rest.shape[-1] == 0:
+                            break
+                        count += int(np.count_nonzero(~np.isfinite(rest)))
+                        done += rest.shape[-1]
+                    raise NonFiniteSamples(p, count, first / info.sample_rate)
                 done += block.shape[-1]
                 yield np.ascontiguousarray(block, dtype=np.float32)
+    except AudioInputError:
+        raise  # a ValueError too: not the decoder's
     except (ValueError, RuntimeError, OSError) as exc:
         if done == 0:
             raise AudioInputError(f"{p}: cannot decode audio ({_short(exc)})") from None

@@ -631,6 +631,7 @@ def _shift_files(
     n = max([i.frames for i in infos] + [pad_to or 0])
     per_channel = [st for i, st in zip(infos, semitones, strict=True) for _ in range(i.channels)]
     bounds = np.cumsum([0] + [i.channels for i in infos])
+    nonfinite = [0]
     with contextlib.ExitStack() as stack:
         files = [stack.enter_context(AudioFile(str(s))) for s in srcs]
         watches: list[_PeakWatch] = []
@@ -644,6 +645,10 @@ def _shift_files(
                 if a < info.frames:
                     f.seek(a)
                     got = f.read(min(b, info.frames) - a)
+                    bad = ~np.isfinite(got)
+                    if bad.any():  # a damaged float file: written as silence, with a warning
+                        nonfinite[0] += int(np.count_nonzero(bad))
+                        got = np.where(bad, np.float32(0.0), got)
                     out[c0 : c0 + info.channels, : got.shape[1]] = got
             return out
 
@@ -660,7 +665,12 @@ def _shift_files(
         [],
         peak_dbfs=_db(max(w.peak for w in watches)),
         clipped=sum(w.clipped for w in watches),
-        warnings=truncation_warnings(infos, named=named),
+        warnings=truncation_warnings(infos, named=named)
+        + (
+            (f"{nonfinite[0]} not-a-number/infinite samples in the input were written as silence",)
+            if nonfinite[0]
+            else ()
+        ),
     )
 
 

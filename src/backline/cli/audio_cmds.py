@@ -344,7 +344,7 @@ def check_cmd(
 
     r = check_audio(src)
     if as_json:
-        typer.echo(json.dumps(r.as_json()))
+        typer.echo(json.dumps(r.as_json(), allow_nan=False))
     else:
         t = Table(show_header=False)
         t.add_row("file", str(src))
@@ -458,13 +458,13 @@ def click_cmd(
     sound: Annotated[str, typer.Option("--sound", help="classic, wood, beep, cowbell or rim.")] = "classic",
 ) -> None:
     """A click stem locked to the beats of a recording (accented downbeats, optional count-in)."""
-    from backline.audio.click import click_for_audio
+    from backline.audio.click import MAX_COUNT_IN_BARS, click_for_audio
     from backline.render.click import CLICK_SOUNDS
 
     if sound not in CLICK_SOUNDS:
         raise AudioInputError(f"unknown --sound {sound!r}; choose one of {', '.join(CLICK_SOUNDS)}")
-    if count_in < 0:
-        raise AudioInputError(f"--count-in must be 0 or more bars, not {count_in}")
+    if not 0 <= count_in <= MAX_COUNT_IN_BARS:
+        raise AudioInputError(f"--count-in must be 0 to {MAX_COUNT_IN_BARS} bars, not {count_in}")
     res = click_for_audio(src, out, count_in_bars=count_in, split=split, cues=cues, sound=sound)
     console.print(f"wrote {', '.join(res.files.values())} and click.json into {out}")
     console.print(f"tempo {res.tempo:.1f} BPM, {res.beats} beats, {res.downbeats} bars")

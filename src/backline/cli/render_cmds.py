@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from backline.model.song import Song
     from backline.render.pipeline import RenderOptions, RenderReport
 
-__all__ = ["register", "parse_assignments", "parse_loop", "parse_ramp", "render_song"]
+__all__ = ["MAX_LOOP_TIMES", "register", "parse_assignments", "parse_loop", "parse_ramp", "render_song"]
 
 
 def parse_assignments(items: list[str], what: str) -> dict[str, str]:
@@ -31,13 +31,22 @@ def parse_assignments(items: list[str], what: str) -> dict[str, str]:
     return out
 
 
+#: how many times ``--loop SECTION:N`` may play a section
+MAX_LOOP_TIMES = 64
+
+
 def parse_loop(text: str) -> tuple[str | int, int]:
     """``"Chorus:3"`` -> ``("Chorus", 3)``; ``"2:3"`` -> ``(2, 3)``: a section label or
-    number (1-based, as :func:`backline.render.practice.find_section` takes it), times."""
+    number (1-based, as :func:`backline.render.practice.find_section` takes it), times
+    (1 to :data:`MAX_LOOP_TIMES`)."""
     label, sep, times = text.rpartition(":")
     if not sep or not label or not times.strip().isdigit() or int(times) < 1:
         raise RenderOptionError(
             f"--loop must look like SECTION:N with N at least 1 (e.g. Chorus:4 or 2:4), not {text!r}"
+        )
+    if int(times) > MAX_LOOP_TIMES:
+        raise RenderOptionError(
+            f"--loop {text}: a section can be played at most {MAX_LOOP_TIMES} times, not {int(times)}"
         )
     return (int(label) if label.isdigit() else label), int(times)
 
@@ -88,15 +97,21 @@ def _resolve_parts(arr: Arrangement, names: list[str], what: str) -> tuple[str, 
 
 
 def render_song(
-    arr: Arrangement, outdir: Path, options: RenderOptions, *, quiet: bool = False
+    arr: Arrangement,
+    outdir: Path,
+    options: RenderOptions,
+    *,
+    quiet: bool = False,
+    protect: tuple[Path, ...] = (),
 ) -> RenderReport:
-    """Render with a rich progress bar (none when ``quiet``) and return the report."""
+    """Render with a rich progress bar (none when ``quiet``) and return the report;
+    ``protect``: the input files, never written over or removed."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from backline.render.pipeline import render_arrangement
 
     if quiet:
-        return render_arrangement(arr, outdir, options)
+        return render_arrangement(arr, outdir, options, protect=protect)
     with Progress(
         TextColumn("{task.description:<24}", style="bold", markup=False),
         BarColumn(),
@@ -109,7 +124,7 @@ def render_song(
         def progress(label: str, fraction: float) -> None:
             bar.update(task, description=label, completed=fraction)
 
-        return render_arrangement(arr, outdir, options, progress)
+        return render_arrangement(arr, outdir, options, progress, protect=protect)
 
 
 def _summary(report: RenderReport, outdir: Path) -> None:
@@ -249,6 +264,7 @@ def register(app: typer.Typer) -> None:
             program=program or [],
             part_soundfont=part_soundfont or [],
             options=options,
+            protect=(file,),
         )
 
     @app.command()
@@ -294,6 +310,7 @@ def _render_chart(
     solo: list[str] | None = None,
     program: list[str] | None = None,
     part_soundfont: list[str] | None = None,
+    protect: tuple[Path, ...] = (),
 ) -> None:
     from backline.arrange.engine import arrange
     from backline.render.pipeline import RenderOptions, check_options
@@ -324,5 +341,5 @@ def _render_chart(
         part_soundfonts=fonts,
         **options,
     )
-    report = render_song(arr, out, opts, quiet=quiet)
+    report = render_song(arr, out, opts, quiet=quiet, protect=protect)
     _summary(report, out)

@@ -81,6 +81,31 @@ def _reader_for(ext: str, data: bytes) -> Callable[[bytes, str], list[Song]]:
     return cast(Callable[[bytes, str], list[Song]], importlib.import_module(module).load_bytes)
 
 
+#: Text formats whose readers expect UTF-8 (XML declares its own encoding).
+_TEXT_EXTS = (".chart", ".txt", ".html", ".cho", ".chopro", ".chordpro", ".json")
+
+
+def _utf16_to_utf8(data: bytes, source: str) -> bytes:
+    """``data`` re-encoded as UTF-8 when it is UTF-16 text (as Windows editors save it):
+    with a byte-order mark, or without one when every other byte of its start is zero."""
+    head = data[:400]
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        codec = "utf-16"
+    elif len(head) >= 8 and head[1::2].count(0) > 0.9 * len(head[1::2]):
+        codec = "utf-16-le"
+    elif len(head) >= 8 and head[0::2].count(0) > 0.9 * len(head[0::2]):
+        codec = "utf-16-be"
+    else:
+        return data
+    try:
+        return data.decode(codec).encode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ChartError(
+            f"looks like UTF-16 text but cannot be read as such (byte {exc.start}): save it as UTF-8",
+            Location(source),
+        ) from None
+
+
 def loads_songs(data: bytes, source: str, ext: str | None = None) -> list[Song]:
     """Read songs from ``data``; ``ext`` (e.g. ``".chart"``) picks the format."""
     if len(data) > MAX_INPUT_BYTES:
@@ -88,6 +113,8 @@ def loads_songs(data: bytes, source: str, ext: str | None = None) -> list[Song]:
     if not data.strip():
         raise ChartError("file is empty", Location(source))
     e = (ext if ext is not None else os.path.splitext(source)[1]).lower()
+    if e in _TEXT_EXTS:
+        data = _utf16_to_utf8(data, source)
     songs = _reader_for(e, data)(data, source)
     if not songs:
         raise ChartError("no song found", Location(source))

@@ -88,7 +88,7 @@ _AT_RE = re.compile(r"^(?:(\d+)(?:\.(\d+))?|(\d+)\+(\d+)/(\d+)|(\d+)/(\d+))$")
 _META_RE = re.compile(r"^\s*([A-Za-z][A-Za-z_-]*)\s*:\s*(.*?)\s*$")
 _HEADER_RE = re.compile(r"^\s*\[(?P<body>[^\]]*)\](?P<rest>.*)$")
 _ENDING_BODY_RE = re.compile(r"^[\d\s,.\-]*\d[\d\s,.\-]*$")
-_LABEL_RE = re.compile(r'^\s*(?:"(?P<q>(?:[^"\\]|\\.)*)"|(?P<l>.*?))\s*(?:[,;]?\s*(?P<i>\d{1,3})\s*%)?\s*$')
+_LABEL_RE = re.compile(r'^\s*(?:"(?P<q>(?:[^"\\]|\\.)*)"|(?P<l>.*?))\s*(?:[,;]?\s*(?P<i>[-+]?\d+)\s*%)?\s*$')
 _SEPARATOR_RE = re.compile(r"^\s*-{3,}\s*$")
 _TIME_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 _TEMPO_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:bpm)?\s*$", re.IGNORECASE)
@@ -97,6 +97,7 @@ _QUOTE_RE = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 _SONG_KEYS = ("title", "composer", "style", "numerals")
 _CHANGE_KEYS = ("key", "tempo", "time")
+_TEXT_KEYS = ("title", "composer", "style")
 
 
 class _Tok(NamedTuple):
@@ -113,11 +114,14 @@ class _Draft:
     section: int
     content: list[_Tok] = field(default_factory=list)
     repeat_start: bool = False
+    start_tok: _Tok | None = None  # the '|:' (for messages)
+    double_start: _Tok | None = None  # a second '|:' before the same bar
     repeat_end: bool = False
     count: int | None = None
     ending: tuple[frozenset[int], _Tok] | None = None
     close: _Tok | None = None
     segno: bool = False
+    segno_tok: _Tok | None = None
     coda: bool = False
     fine: bool = False
     to_coda: _Tok | None = None
@@ -197,7 +201,9 @@ def _read_song(lines: list[tuple[int, str]], source: str) -> Song | None:
                 _read_bars(sd, line, lineno, mh.start("rest"), source)
             continue
         mm = _META_RE.match(line)
-        if mm and "|" not in line:
+        # a text setting (title, composer, style) is read as one even when its value
+        # holds a '|'; any other line with a '|' is bars
+        if mm and ("|" not in line or mm.group(1).lower() in _TEXT_KEYS):
             _read_meta(sd, mm.group(1).lower(), mm.group(2), lineno, mm.start(1) + 1, mm.start(2) + 1, source)
             continue
         _read_bars(sd, line, lineno, 0, source)
@@ -218,7 +224,7 @@ def _read_header(sd: _SongDraft, body: str, lineno: int, col: int, source: str) 
     intensity = None
     if m.group("i") is not None:
         intensity = int(m.group("i"))
-        if intensity > 100:
+        if not 0 <= intensity <= 100:
             raise ChartSyntaxError(
                 f"section intensity {intensity}% is out of range (0-100)",
                 Location(source, lineno, col + m.start("i")),
@@ -338,7 +344,10 @@ def _read_bars(sd: _SongDraft, line: str, lineno: int, offset: int, source: str)
                 sd.last_repeat_end = last
             if tok.text.endswith(":") and len(tok.text) > 1:
                 d = _pending(sd, tok)
+                if d.repeat_start and d.start_tok is not None:
+                    d.double_start = tok
                 d.repeat_start = True
+                d.start_tok = d.start_tok or tok
         elif kind == "times":
             if (
                 prev is None
@@ -414,6 +423,7 @@ def _apply_mark(d: _Draft, tok: _Tok, source: str) -> None:
         w = tok.text.lower()
         if w == "segno":
             d.segno = True
+            d.segno_tok = tok
         elif w == "coda":
             d.coda = True
         elif w == "fine":
@@ -665,18 +675,48 @@ def _check_ending_numbers(drafts: list[_Draft], source: str) -> list[str]:
                     f"{_loc(source, tok)}: ending {tok.text} but no ending [{missing[0]}] before it "
                     "(a pass that has no ending skips these bars)"
                 )
+            again = sorted(numbers & seen)
+            if again:
+                warnings.append(
+                    f"{_loc(source, tok)}: ending {tok.text} repeats ending [{again[0]}] of the same "
+                    f"repeat: pass {again[0]} plays the first one, so these bars are never played"
+                )
             seen |= numbers
         if low > 1:
             tok = group[0][1]
             warnings.append(f"{_loc(source, tok)}: ending {tok.text} with no ending [1] before it")
 
+    open_start: _Tok | None = None
+    segnos: list[_Tok] = []
     for d in drafts:
         if d.repeat_start:
             check()
             group = []
+            if open_start is not None and d.start_tok is not None:
+                warnings.append(
+                    f"{_loc(source, d.start_tok)}: '|:' while the repeat opened at "
+                    f"{open_start.line}:{open_start.col} has no ':|' yet: repeats do not nest, "
+                    "so that earlier '|:' is ignored"
+                )
+            open_start = d.start_tok
+            if d.double_start is not None:
+                warnings.append(
+                    f"{_loc(source, d.double_start)}: '|:' right after another '|:': repeats do not "
+                    "nest, so they make one repeat"
+                )
         if d.ending is not None:
             group.append(d.ending)
+        if d.repeat_end:
+            open_start = None
+        if d.segno and d.segno_tok is not None:
+            segnos.append(d.segno_tok)
     check()
+    if len(segnos) > 1:
+        first = segnos[0]
+        warnings.append(
+            f"{_loc(source, segnos[1])}: a second Segno (the first is at {first.line}:{first.col}): "
+            "D.S. goes back to the first one"
+        )
     return warnings
 
 

@@ -997,13 +997,24 @@ def dump_bytes(song: Song) -> bytes:
     :class:`~backline.formats.lost.FormLostWarning` says what was left out. A song with no
     bars is refused.
     """
-    from backline.formats.lost import lost_marks, warn_lost
+    from backline.formats.lost import bars_item, lost_marks, warn_lost
 
     if not song.bars:
         raise ChartError("the song has no bars: nothing to write as ChordPro", Location(song.title or "song"))
     text = dumps(song)
-    warn_lost(song, "ChordPro", lost_marks(song, _CHORDPRO_LOST))
+    items = lost_marks(song, _CHORDPRO_LOST)
+    off = bars_item(
+        "chords between 1/12-beat grid cells or outside the bar (moved or dropped)", _off_grid(song)
+    )
+    if off:
+        items.append(off)
+    warn_lost(song, "ChordPro", items)
     return text.encode("utf-8")
+
+
+def _off_grid(song: Song) -> list[int]:
+    """1-based written bars whose chords a grid cannot place exactly."""
+    return [i + 1 for i, b in enumerate(song.bars) if _grid_of(b)[1]]
 
 
 def _num(x: float) -> str:
@@ -1045,16 +1056,33 @@ def _grid_text(cells: list[str], bars: tuple[Bar, ...], after: Bar | None) -> st
     return " ".join([*([left] if left else []), *toks, *(x for x in (comment, count) if x)])
 
 
-def _bar_cells(bar: Bar) -> str:
+#: The most cells a grid bar gets; a bar whose chords need a finer grid is written on
+#: the :data:`_FALLBACK_UNIT` grid (chords moved to the nearest cell, with a warning).
+_MAX_CELLS = 96
+_FALLBACK_UNIT = Fraction(1, 12)  # a quarter note in twelve: 16ths and triplets
+
+
+def _grid_of(bar: Bar) -> tuple[list[str], bool]:
+    """The grid cells of ``bar`` and whether a chord had to be moved or dropped to fit
+    (a beat on no reasonable grid, or outside the bar)."""
     unit = Fraction(4, bar.time.denominator)
+    inside = all(0 <= ev.beat < bar.beats for ev in bar.chords)
     for ev in bar.chords:
         unit = _gcd(unit, ev.beat)
-    n = int(bar.beats / unit)
-    cells = ["."] * max(n, 1)
+    if not inside or bar.beats / unit > max(Fraction(_MAX_CELLS), bar.beats / _FALLBACK_UNIT):
+        unit = _FALLBACK_UNIT
+    n = max(math.ceil(bar.beats / unit), 1)
+    cells = ["."] * n
+    moved = False
     for ev in bar.chords:
-        k = int(ev.beat / unit)
+        k = min(max(round(ev.beat / unit), 0), n - 1)
+        moved = moved or k * unit != ev.beat or cells[k] != "."
         cells[k] = "N.C." if ev.chord is None else ev.chord.name.replace(" ", "")
-    return " ".join(cells)
+    return cells, moved
+
+
+def _bar_cells(bar: Bar) -> str:
+    return " ".join(_grid_of(bar)[0])
 
 
 def _gcd(a: Fraction, b: Fraction) -> Fraction:

@@ -152,10 +152,43 @@ def load_bytes(data: bytes, source: str) -> list[Song]:
     urls = _URL_RE.findall(text)
     if not urls:
         raise ChartError("no irealb:// or irealbook:// URL found", Location(source))
+    if "href" not in text.lower():
+        whole = _whole_urls(text)
+        if len(whole) == len(urls):
+            # a plain-text file: a URL may hold literal spaces or be wrapped over lines
+            # (e-mail); try the whole text of each URL first, then the URL up to a space
+            try:
+                return [s for url in whole for s in parse_url(url, source)]
+            except ChartError:
+                pass
     songs: list[Song] = []
     for url in urls:
         songs.extend(parse_url(url.replace("&amp;", "&"), source))
     return songs
+
+
+_URL_START_RE = re.compile(r"irealb(?:ook)?://")
+
+
+def _whole_urls(text: str) -> list[str]:
+    """Each URL of a plain-text file with everything after it up to the next URL or a
+    blank line (lines joined without their breaks, as e-mail wraps long lines)."""
+    urls: list[str] = []
+    cur: list[str] | None = None
+    for line in text.splitlines():
+        m = _URL_START_RE.search(line)
+        if m is not None:
+            if cur is not None:
+                urls.append("".join(cur))
+            cur = [line[m.start() :].strip()]
+        elif cur is not None and line.strip():
+            cur.append(line.strip())
+        elif cur is not None:
+            urls.append("".join(cur))
+            cur = None
+    if cur is not None:
+        urls.append("".join(cur))
+    return urls
 
 
 def parse_url(url: str, source: str = "") -> list[Song]:

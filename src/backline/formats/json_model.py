@@ -283,16 +283,33 @@ class _Reader:
                 )
             except ValueError as exc:
                 raise self.fail(f"{path}.jump", str(exc)) from None
-        endings = frozenset(
-            self.int_(x, f"{path}.endings") for x in self.list_(o.get("endings", []), f"{path}.endings")
-        )
+        # the placement checks of the chart reader: each chord inside the bar, in order
+        for i, ev in enumerate(events):
+            p = f"{path}.chords[{i}].beat"
+            shown = _beat(ev.beat) if len(_beat(ev.beat)) <= 20 else _beat(ev.beat)[:16] + "..."
+            if ev.beat >= time.bar_beats:
+                raise self.fail(
+                    p,
+                    f"beat {shown} is outside this {time} bar "
+                    f"(beats count quarter notes from 0, and the bar lasts {_beat(time.bar_beats)})",
+                )
+            if i and ev.beat <= events[i - 1].beat:
+                raise self.fail(p, f"beat {shown} is not after the chord before it in this bar")
+        endings_list = self.list_(o.get("endings", []), f"{path}.endings")
+        for i, x in enumerate(endings_list):
+            if not 1 <= self.int_(x, f"{path}.endings[{i}]") <= 99:
+                raise self.fail(f"{path}.endings[{i}]", f"ending numbers run from 1 to 99, not {x}")
+        endings = frozenset(endings_list)
+        repeat_end = self.int_(o.get("repeat_end", 0), f"{path}.repeat_end")
+        if not 0 <= repeat_end <= 99:
+            raise self.fail(f"{path}.repeat_end", f"repeat count must be 0 (none) or 1-99, not {repeat_end}")
         return Bar(
             chords=tuple(events),
             time=time,
             tempo=tempo,
             key=self.key(o.get("key"), f"{path}.key"),
             repeat_start=self.bool_(o.get("repeat_start", False), f"{path}.repeat_start"),
-            repeat_end=self.int_(o.get("repeat_end", 0), f"{path}.repeat_end"),
+            repeat_end=repeat_end,
             endings=endings,
             segno=self.bool_(o.get("segno", False), f"{path}.segno"),
             to_coda=self.bool_(o.get("to_coda", False), f"{path}.to_coda"),

@@ -424,6 +424,10 @@ def _time_of(el: ET.Element, where: str) -> TimeSignature | None:
     for b, t in zip(beats, types, strict=False):
         den = int(_num(_text(t), "beat-type", where))
         num = sum(int(_num(x, "beats", where)) for x in _text(b).split("+") if x.strip())
+        if den not in (1, 2, 4, 8, 16, 32):
+            raise ChartError(f"time signature denominator must be a power of two (1-32): {den}", where)
+        if num < 1:
+            raise ChartError(f"time signature numerator must be at least 1: {num}", where)
         total += Fraction(num * 4, den)
     if len(beats) == 1:
         den = int(_num(_text(types[0]), "beat-type", where))
@@ -1097,11 +1101,40 @@ def _kind_and_degrees(q: Quality) -> tuple[str, list[tuple[int, int, str]]]:
     return best[1], [(n, a + 1 if n == 7 and t != "subtract" else a, t) for n, a, t in best[2]]
 
 
+#: Characters XML 1.0 cannot hold at all (C0 controls other than tab, line feed and
+#: carriage return; U+FFFE and U+FFFF; lone surrogates): the writer leaves them out.
+_NOT_XML_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_safe(text: str) -> str:
+    return _NOT_XML_RE.sub("", text)
+
+
 def _sub(parent: ET.Element, tag: str, content: str | None = None, /, **attrs: str) -> ET.Element:
-    el = ET.SubElement(parent, tag, {k.replace("_", "-"): v for k, v in attrs.items()})
+    el = ET.SubElement(parent, tag, {k.replace("_", "-"): _xml_safe(v) for k, v in attrs.items()})
     if content is not None:
-        el.text = content
+        el.text = _xml_safe(content)
     return el
+
+
+def _warn_not_xml(song: Song) -> None:
+    """Warn when texts of ``song`` hold characters that XML cannot (the writer drops them)."""
+    import warnings
+
+    from backline.formats.lost import FormLostWarning
+
+    fields = [("title", song.title), ("composer", song.composer), ("style", song.style)]
+    fields += [(f"section label {s.label!r}", s.label) for s in song.sections]
+    fields += [(f"comment in bar {i + 1}", b.comment) for i, b in enumerate(song.bars)]
+    bad = [name for name, text in fields if _NOT_XML_RE.search(text)]
+    if bad:
+        more = f" and {len(bad) - 6} more" if len(bad) > 6 else ""
+        warnings.warn(
+            f"{_xml_safe(song.title or song.source or 'song')}: MusicXML cannot hold control characters: "
+            f"removed from the {', '.join(bad[:6])}{more}",
+            FormLostWarning,
+            stacklevel=3,
+        )
 
 
 def _harmony_el(parent: ET.Element, chord: Chord | None, last_root: NoteName) -> None:
@@ -1268,6 +1301,7 @@ def dump_bytes(song: Song) -> bytes:
         lost.insert(0, f"End ({'bar' if len(early_end) == 1 else 'bars'} {', '.join(early_end)})")
     lost += _misread_form(song)
     warn_lost(song, "MusicXML", lost)
+    _warn_not_xml(song)
     bars = list(song.bars)
     lengths = [b.beats for b in bars]
     starts: list[Fraction] = []

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -25,13 +26,14 @@ from typing import Any
 
 import numpy as np
 
-from backline.errors import BacklineError, LiveError
+from backline.errors import BacklineError, LiveError, OutputError
 from backline.live.markers import MarkerFile, read_markers
 from backline.live.setlist import Setlist, SongSpec
 from backline.model.pitch import Key, parse_key
 from backline.util.atomic import write_text_atomic
 
 __all__ = [
+    "user_cache_folder",
     "Problem",
     "Source",
     "Section",
@@ -240,9 +242,19 @@ def inspect_audio(path: Path, *, deep: bool = False) -> _Info:
 
 
 def _header_frames(path: Path) -> int | None:
-    """Frames the file's header announces (None when the format has no such header)."""
+    """Frames the file's header announces (None when the format has no such header, or a
+    WAV gives its size as unknown: one written to a pipe holds what runs to its end)."""
     if path.suffix.lower() not in (".wav", ".aif", ".aiff", ".flac"):
         return None
+    if path.suffix.lower() == ".wav":
+        from backline.audio.io import probe
+        from backline.errors import AudioInputError
+
+        try:
+            info = probe(path)
+        except AudioInputError:
+            return None  # the decoder read it: its own count stands
+        return info.frames + round(info.missing_seconds * info.sample_rate)
     try:
         from pedalboard.io import AudioFile
 
@@ -252,18 +264,45 @@ def _header_frames(path: Path) -> int | None:
         return None
 
 
-def _resampled(info: _Info, sr: int, cache: Path) -> Path:
-    """``info.path`` converted to ``sr`` in the cache (once; keyed by content hash)."""
+def user_cache_folder() -> Path:
+    """The user's own cache folder for backline: ``$XDG_CACHE_HOME/backline``, else
+    ``~/.cache/backline``; used when a setlist's cache cannot be written (a USB stick)."""
+    base = os.environ.get("XDG_CACHE_HOME", "").strip()
+    root = Path(base) if base and Path(base).is_absolute() else Path.home() / ".cache"
+    return root / "backline"
+
+
+def _resampled(info: _Info, sr: int, cache: Path) -> tuple[Path, str | None]:
+    """``info.path`` converted to ``sr`` in the cache (once; keyed by content hash), and a
+    note when the setlist's cache could not be written and the user's cache folder
+    (:func:`user_cache_folder`) was used instead. Raises :class:`OutputError` naming
+    both folders when neither can be written."""
     from backline.audio.io import read_audio, write_audio
 
     h = hashlib.sha256()
     h.update(info.path.read_bytes())
     h.update(f"{sr}".encode())
-    dest = cache / "resampled" / f"{info.path.stem}-{h.hexdigest()[:16]}.wav"
-    if not dest.exists():
-        audio, _ = read_audio(info.path, sample_rate=sr)
-        write_audio(dest, audio, sr, bit_depth="float")
-    return dest
+    name = f"{info.path.stem}-{h.hexdigest()[:16]}.wav"
+    folders = [cache, user_cache_folder()]
+    for folder in folders:
+        dest = folder / "resampled" / name
+        if dest.is_file():
+            return dest, None if folder == cache else f"cached in {folder}: {cache} cannot be written"
+    audio, _ = read_audio(info.path, sample_rate=sr)
+    reasons: list[str] = []
+    for folder in folders:
+        dest = folder / "resampled" / name
+        try:
+            write_audio(dest, audio, sr, bit_depth="float")
+        except OutputError as exc:
+            reasons.append(str(exc))
+            continue
+        return dest, None if folder == cache else f"cached in {folder}: {cache} cannot be written"
+    raise OutputError(
+        f"needs converting to {sr} Hz, but neither the setlist's cache {cache} nor the user cache "
+        f"{folders[1]} can be written ({'; '.join(reasons)}): set `cache` in the setlist to a "
+        f"writable folder, or give the files at {sr} Hz"
+    )
 
 
 # --- grids ---------------------------------------------------------------------------------
@@ -630,17 +669,20 @@ def prepare_song(
     for name, kind, info in infos:
         if info.sample_rate != sr:
             try:
-                path = _resampled(info, sr, setlist.cache)
+                path, cached_note = _resampled(info, sr, setlist.cache)
             except BacklineError as exc:
                 bad_file(exc, info.path)
                 continue
             notes.append(
-                f"{spec.title}: {info.path.name} converted from {info.sample_rate} Hz to {sr} Hz (cached)"
+                f"{spec.title}: {info.path.name} converted from {info.sample_rate} Hz to {sr} Hz "
+                f"({cached_note or 'cached'})"
             )
             frames = round(info.frames * sr / info.sample_rate)
             sources.append(Source(name, kind, path, info.channels, frames))
         else:
             sources.append(Source(name, kind, info.path, info.channels, info.frames))
+    if problems or not sources:
+        return None, problems, notes
     lengths = {s.path: s.frames for s in sources}
     longest, shortest = max(lengths.values()), min(lengths.values())
     if longest - shortest > LENGTH_TOLERANCE_S * sr:

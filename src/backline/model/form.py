@@ -147,12 +147,18 @@ class TempoMap:
         return TempoMap.from_segments(segs)
 
 
-def _repeat_start_for(bars: tuple[Bar, ...], i: int) -> int:
-    """Index of the ``|:`` that governs bar ``i`` (0 when there is none)."""
-    for j in range(i, -1, -1):
-        if bars[j].repeat_start:
-            return j
-    return 0
+def _repeat_starts(bars: tuple[Bar, ...]) -> list[int]:
+    """For every bar, the index of the ``|:`` that governs it (0 when there is none).
+
+    One pass, carrying the last ``|:`` forward (linear in the number of bars).
+    """
+    out: list[int] = []
+    last = 0
+    for j, b in enumerate(bars):
+        if b.repeat_start:
+            last = j
+        out.append(last)
+    return out
 
 
 def _inside_repeat(bars: tuple[Bar, ...], pos: int, start: int) -> bool:
@@ -200,12 +206,19 @@ def expand(song: Song, choruses: int = 1) -> Timeline:
     out: list[PlayedBar] = []
     if not bars:
         return Timeline(song, ())
-    repeat_of = [_repeat_start_for(bars, i) for i in range(len(bars))]
+    if len(bars) > MAX_PLAYED_BARS:
+        raise FormError(
+            f"the chart has {len(bars)} bars: at most {MAX_PLAYED_BARS} can be played",
+            song.title or song.source,
+        )
+    repeat_of = _repeat_starts(bars)
     in_repeat = [bool(b.endings) for b in bars]
+    marked = 0  # bars before this index are already marked (repeat_of never decreases)
     for k, b in enumerate(bars):
         if b.repeat_end:
-            for i in range(repeat_of[k], k + 1):
+            for i in range(max(repeat_of[k], marked), k + 1):
                 in_repeat[i] = True
+            marked = k + 1
     has_jump = any(b.jump is not None for b in bars)
     has_to_coda = any(b.to_coda for b in bars)
     beat = Fraction(0)

@@ -53,10 +53,11 @@ import math
 import os
 import re
 import shutil
+import signal
 import socket
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,7 +80,7 @@ from backline.render.master import MasterReport, MasterSettings, master
 from backline.render.mixer import Strip, process_strip, strip_for
 from backline.render.soundfonts import choose_sounds
 from backline.render.synth import available_backend, check_sample_rate, render_parts
-from backline.util.atomic import move_into_place
+from backline.util.atomic import move_into_place, same_file
 from backline.util.slug import unique_slugs
 
 __all__ = [
@@ -93,6 +94,8 @@ __all__ = [
     "STALE_STAGING_SECONDS",
     "LUFS_TARGET_RANGE",
     "CEILING_RANGE",
+    "COUNT_IN_RANGE",
+    "planned_files",
 ]
 
 #: The loudness targets a render takes (LUFS, integrated): below -60 LUFS a mix is mostly
@@ -101,6 +104,8 @@ __all__ = [
 LUFS_TARGET_RANGE = (-60.0, 0.0)
 #: The true-peak ceilings a render takes (dBTP).
 CEILING_RANGE = (-20.0, 0.0)
+#: The count-in lengths a render takes (bars).
+COUNT_IN_RANGE = (0, 16)
 
 Progress = Callable[[str, float], None]
 
@@ -303,8 +308,9 @@ def check_options(o: RenderOptions) -> None:
             raise
         raise RenderOptionError(str(exc)) from None
     check_sample_rate(o.sample_rate)
-    if o.count_in_bars is not None and o.count_in_bars < 0:
-        raise RenderOptionError(f"count-in must be 0 or more bars, not {o.count_in_bars}")
+    lo_bars, hi_bars = COUNT_IN_RANGE
+    if o.count_in_bars is not None and not lo_bars <= o.count_in_bars <= hi_bars:
+        raise RenderOptionError(f"count-in must be from {lo_bars} to {hi_bars} bars, not {o.count_in_bars}")
     lo, hi = CEILING_RANGE
     if not (math.isfinite(o.ceiling_dbtp) and lo <= o.ceiling_dbtp <= hi):
         raise RenderOptionError(
@@ -325,6 +331,35 @@ _OWN_FILE = re.compile(
     r"(?:mix|split)\.(?:wav|flac|mp3|ogg)|premaster\.wav|multichannel\.wav|song\.mid"
     r"|stems/[A-Za-z0-9_][A-Za-z0-9_.-]*\.(?:wav|flac|mp3|ogg)"
 )
+
+
+def planned_files(arr: Arrangement, o: RenderOptions) -> list[str]:
+    """The paths (relative to the output folder) a render of ``arr`` with ``o`` writes."""
+    ext = extension(o.fmt)
+    rels = ["mix" + ext, "render.json"]
+    if o.premaster:
+        rels.append("premaster.wav")
+    if o.stems:
+        rels += [f"stems/{name}{ext}" for name in stem_names([p.name for p in arr.parts]).values()]
+        rels += [f"stems/click{ext}", f"stems/cues{ext}"]
+    if o.split:
+        rels.append("split" + ext)
+    if o.multichannel:
+        rels.append("multichannel.wav")
+    if o.midi:
+        rels.append("song.mid")
+    return rels
+
+
+def _check_inputs_kept(out: Path, rels: list[str], protect: tuple[str | os.PathLike[str], ...]) -> None:
+    """Refuse (:class:`RenderOptionError`) a render that would write over one of its
+    inputs: a chart called ``render.json`` in the output folder, say."""
+    for src in protect:
+        for rel in rels:
+            if same_file(out / rel, src):
+                raise RenderOptionError(
+                    f"{src} would be overwritten by the render ({rel}): choose another output folder"
+                )
 
 
 def _listed_files(files: Any) -> set[str]:
@@ -359,9 +394,16 @@ def _previous_files(out: Path) -> tuple[set[str], int]:
     return _listed_files(data.get("files")), st.st_mtime_ns
 
 
-def _remove_stale(out: Path, previous: set[str], before_ns: int, kept: set[str]) -> list[str]:
+def _remove_stale(
+    out: Path,
+    previous: set[str],
+    before_ns: int,
+    kept: set[str],
+    protect: tuple[str | os.PathLike[str], ...] = (),
+) -> list[str]:
     """Remove what the previous render wrote and this one did not (see the module
-    docstring for what counts); returns the relative paths removed."""
+    docstring for what counts), never one of the render's inputs (``protect``);
+    returns the relative paths removed."""
     removed: list[str] = []
     try:
         root = out.resolve()
@@ -377,6 +419,8 @@ def _remove_stale(out: Path, previous: set[str], before_ns: int, kept: set[str])
                 continue  # not a plain file, or changed since: the user's now
             if path.resolve().parent != (root / rel).parent:
                 continue
+            if any(same_file(path, src) for src in protect):
+                continue  # an input of this render
             path.unlink()
             removed.append(rel)
         except OSError:
@@ -440,6 +484,37 @@ def _remove_stale_staging(outdir: Path, now: float | None = None) -> list[str]:
     return removed
 
 
+_HELD_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold Ctrl-C, SIGTERM and SIGHUP for the body: one that arrives meanwhile is
+    raised again when it ends, so the moves into place are all done or none. A no-op
+    outside the main thread (where handlers cannot be set)."""
+    pending: list[int] = []
+
+    def hold(signum: int, frame: Any) -> None:
+        pending.append(signum)
+
+    old: dict[int, Any] = {}
+    try:
+        for sig in _HELD_SIGNALS:
+            old[sig] = signal.signal(sig, hold)
+    except ValueError:  # not the main thread
+        pass
+    try:
+        yield
+    finally:
+        for sig, handler in old.items():
+            if handler is not None:  # None: set outside Python, cannot be put back
+                signal.signal(sig, handler)
+        for sig in dict.fromkeys(pending):
+            signal.raise_signal(sig)
+
+
 def _missing_folders(folder: Path) -> list[Path]:
     """``folder`` and those of its parents that do not exist yet, innermost first."""
     missing: list[Path] = []
@@ -468,8 +543,13 @@ def render_arrangement(
     outdir: str | os.PathLike[str],
     options: RenderOptions = RenderOptions(),
     progress: Progress | None = None,
+    *,
+    protect: tuple[str | os.PathLike[str], ...] = (),
 ) -> RenderReport:
-    """Render ``arr`` into ``outdir`` (see the module docstring) and return the report."""
+    """Render ``arr`` into ``outdir`` (see the module docstring) and return the report.
+
+    ``protect``: the render's input files; a render that would write over one of them is
+    refused (:class:`RenderOptionError`) before any work, and none is removed as stale."""
     t0 = time.perf_counter()
     out = Path(outdir)
     o = options
@@ -478,6 +558,7 @@ def render_arrangement(
     check_options(o)
     _check_parts(arr, o.mute, "mute")
     _check_parts(arr, o.solo, "solo")
+    _check_inputs_kept(out, planned_files(arr, o), protect)
     sr = o.sample_rate
     ext = extension(o.fmt)
 
@@ -708,12 +789,13 @@ def render_arrangement(
         # the previous render wrote there and this one did not
         tick("finishing", 0.98)
         previous, previous_ns = _previous_files(out)
-        for rel in written:
-            final = out / rel
-            final.parent.mkdir(parents=True, exist_ok=True)
-            move_into_place(stage / rel, final)  # a replaced file keeps its permissions
-        done = True
-        _remove_stale(out, previous, previous_ns, {r.as_posix() for r in written})
+        with _signals_held():  # an interrupt now waits: never half the files of each render
+            for rel in written:
+                final = out / rel
+                final.parent.mkdir(parents=True, exist_ok=True)
+                move_into_place(stage / rel, final)  # a replaced file keeps its permissions
+            done = True
+            _remove_stale(out, previous, previous_ns, {r.as_posix() for r in written}, protect)
     except OSError as exc:
         if isinstance(exc, OutputError):
             raise

@@ -216,6 +216,65 @@ def _params(v: object, where: str) -> dict[str, Any]:
     return dict(v)
 
 
+def _choices(role: str, key: str) -> tuple[str, ...] | None:
+    """The names a role's ``pattern`` or ``voicing`` param takes (None: not checked)."""
+    import importlib
+
+    if key == "voicing":
+        if role not in ("comping", "pad"):
+            return None
+        from backline.arrange.voicing import _CENTER
+
+        return tuple(_CENTER)
+    if role not in ("bass", "walking", "comping", "guitar", "pad"):
+        return None
+    module = importlib.import_module(f"backline.arrange.roles.{role}")
+    return tuple(module.PATTERNS)
+
+
+#: params that must be numbers within a range, per role ("*": every role)
+_PARAM_NUMBERS: dict[str, dict[str, tuple[float, float]]] = {
+    "*": {"density": (0.0, 1.0)},
+    "walking": {"chromatic": (0.0, 1.0)},
+    "hits": {"length": (0.0, 16.0)},
+}
+#: params that must be true or false, per role
+_PARAM_BOOLS: dict[str, tuple[str, ...]] = {
+    "drums": ("crash", "clave", "meter_strict"),
+    "hits": ("downbeats",),
+}
+
+
+def _check_params(role: str, params: Mapping[str, Any], where: str) -> None:
+    """Refuse (:class:`StyleError`, naming ``where`` and the key) a param of the wrong
+    type or range, and an unknown ``pattern`` or ``voicing`` (listing the known ones).
+    Roles other than the built-in ones (a learned ``pattern`` part) keep their own params."""
+    from backline.arrange.roles import ROLE_CLASSES
+
+    if role not in ROLE_CLASSES:
+        return
+    numbers = {**_PARAM_NUMBERS["*"], **_PARAM_NUMBERS.get(role, {})}
+    for key, value in params.items():
+        if key in numbers:
+            lo, hi = numbers[key]
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise StyleError(f"{where}.{key} must be a number from {lo:g} to {hi:g}, not {value!r}")
+            if not lo <= float(value) <= hi:
+                raise StyleError(f"{where}.{key} must be from {lo:g} to {hi:g}, not {value:g}")
+        elif key in _PARAM_BOOLS.get(role, ()):
+            if not isinstance(value, bool):
+                raise StyleError(f"{where}.{key} must be true or false, not {value!r}")
+        elif key in ("pattern", "voicing"):
+            known = _choices(role, key)
+            if known is None:
+                continue
+            if not isinstance(value, str) or value not in known:
+                raise StyleError(
+                    f"{where}.{key}: unknown {key} {value!r} for a {role} part; choose one of "
+                    f"{', '.join(known)}"
+                )
+
+
 def style_from_dict(raw: Mapping[str, Any], source: str) -> Style:
     """Build and validate a :class:`Style` from a parsed TOML table."""
     w = source
@@ -303,6 +362,9 @@ def style_from_dict(raw: Mapping[str, Any], source: str) -> Style:
         variations = {
             str(k): _params(v, f"{pw}: variations.{k}") for k, v in _params(p.get("variations"), pw).items()
         }
+        _check_params(role, params, f"{pw}: params")
+        for k, v in variations.items():
+            _check_params(role, v, f"{pw}: variations.{k}")
         gain = _num(p, "gain_db", 0.0, pw, -60, 12)
         pan = _num(p, "pan", 0.0, pw, -1, 1)
         reverb = _num(p, "reverb", 0.0, pw, 0, 1) if "reverb" in p else None  # None: the role's default
