@@ -239,3 +239,20 @@ def test_an_unknown_part_is_a_style_error_that_is_also_a_key_error() -> None:
     with pytest.raises(StyleError, match=r"style pop has no part 'tuba'; its parts: drums, bass") as info:
         REGISTRY.get("pop").part("tuba")  # was a raw KeyError
     assert isinstance(info.value, KeyError) and str(info.value).startswith("style pop")
+
+
+def test_a_part_with_an_unknown_role_names_the_style_file(tmp_path: Path) -> None:
+    """'unknown role' gave no file: a user with ten style files could not tell which."""
+    from arrange_helpers import bar, song
+
+    from backline.arrange.engine import arrange
+
+    (tmp_path / "kz.toml").write_text(
+        'name = "kz"\nmeters = ["4/4"]\ntempo = [60, 200]\n'
+        '[[parts]]\nname = "kazoo"\nrole = "kazoo"\nprogram = 1\n'
+    )
+    reg = StyleRegistry.load([tmp_path])
+    with pytest.raises(
+        StyleError, match=r"style 'kz' \(.*kz\.toml\): part 'kazoo' has an unknown role 'kazoo'"
+    ):
+        arrange(song(("A", [bar("C"), bar("F")])), "kz", registry=reg)

@@ -351,3 +351,29 @@ def test_max_seconds_warning_says_what_was_going_on(make_show, tmp_path):
     assert r.exit_code == 0, r.output
     flat = " ".join(r.output.split())
     assert "before the script finished" not in flat and "the song was still playing" in flat
+
+
+def test_max_seconds_is_checked_before_any_work(make_show, tmp_path):
+    """--max-seconds NaN gave a traceback, a negative value an empty file with exit 0, and
+    1e9 a render that could fill the disk: each is now refused (exit 2), nothing written."""
+    import pytest
+    from typer.testing import CliRunner
+
+    from backline.cli.app import app
+    from backline.errors import LiveError
+    from backline.live.engine import Engine
+    from backline.live.offline import MAX_RENDER_SECONDS, run_offline
+
+    make_show(song_toml("One", "a"))
+    for bad in ("nan", "-5", "0", "1e9"):
+        out = tmp_path / f"x{bad}.wav"
+        r = CliRunner().invoke(
+            app, ["live", "render", str(tmp_path / "set.toml"), "-o", str(out), "--max-seconds", bad]
+        )
+        assert r.exit_code == 2, (bad, r.output)
+        assert "--max-seconds must be above 0" in r.output and not out.exists()
+    engine = Engine(make_show(song_toml("One", "a")))
+    with pytest.raises(LiveError, match="six hours"):
+        run_offline(engine, [], lambda b: None, max_seconds=MAX_RENDER_SECONDS + 1)
+    res = run_offline(engine, [], lambda b: None, max_seconds=0.5)
+    assert res.seconds == pytest.approx(0.5, abs=0.05)

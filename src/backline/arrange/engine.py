@@ -128,6 +128,16 @@ def arrange(
     t0 = clock()
     layout = build_layout(song, st, intro=intro, ending=ending)
     t1 = clock()
+    for spec in specs:
+        if not (roles and spec.role in roles) and spec.role not in EXTRA_ROLES:
+            from backline.arrange.roles import ROLE_CLASSES
+
+            if spec.role not in ROLE_CLASSES:
+                where = f" ({st.source})" if st.source else ""
+                raise StyleError(
+                    f"style {st.name!r}{where}: part {spec.name!r} has an unknown role {spec.role!r}; "
+                    f"known roles: {', '.join(sorted({*ROLE_CLASSES, *EXTRA_ROLES}))}"
+                )
     played = [_generate(spec, layout, seed, roles) for spec in specs]
     t2 = clock()
     out_parts = _post_process(specs, played, layout, st, seed)

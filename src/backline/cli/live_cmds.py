@@ -104,8 +104,9 @@ def render_cmd(
 ) -> None:
     """Run the engine offline against an event script; write exactly what every output carries."""
     from backline.live.engine import Engine
-    from backline.live.offline import load_events, render_offline
+    from backline.live.offline import check_max_seconds, load_events, render_offline
 
+    check_max_seconds(max_seconds)
     evs = load_events(events) if events is not None else []
     show = _load(setlist, deep=False)
     from backline.live.show import Show

@@ -44,7 +44,16 @@ from backline.live.levels import LevelChange
 from backline.live.markers import parse_time
 from backline.live.notices import NoticeReader, error_messages
 
-__all__ = ["Event", "RenderResult", "load_events", "parse_events", "run_offline", "render_offline"]
+__all__ = [
+    "MAX_RENDER_SECONDS",
+    "Event",
+    "RenderResult",
+    "check_max_seconds",
+    "load_events",
+    "parse_events",
+    "run_offline",
+    "render_offline",
+]
 
 #: A ``#`` that begins a comment in a text script: at the start of the line or after a
 #: space, and not the occurrence number of a section (``Chorus #2``, ``Chorus #2 now``).
@@ -227,6 +236,19 @@ def _fire(engine: Engine, ev: Event) -> bool:
     return True
 
 
+#: The longest run ``--max-seconds`` may ask for: six hours (a long show, twice over).
+MAX_RENDER_SECONDS = 6 * 3600.0
+
+
+def check_max_seconds(max_seconds: float | None) -> None:
+    """:class:`LiveError` unless ``max_seconds`` is None (the default: twice the set plus
+    two minutes) or a number of seconds above 0 and at most :data:`MAX_RENDER_SECONDS`."""
+    if max_seconds is not None and not (0 < max_seconds <= MAX_RENDER_SECONDS):
+        raise LiveError(
+            f"--max-seconds must be above 0 and at most {MAX_RENDER_SECONDS:.0f} (six hours), not {max_seconds:g}"
+        )
+
+
 def run_offline(
     engine: Engine,
     events: list[Event],
@@ -239,6 +261,7 @@ def run_offline(
     """Run ``engine`` against ``events``, passing every ``(outputs, n)`` block to ``sink``."""
     if not 1 <= block <= engine.max_block:
         raise LiveError(f"block size must be 1..{engine.max_block}")
+    check_max_seconds(max_seconds)
     sr = engine.sr
     engine.sync_prefetch = True
     engine.prefetcher.step(sync=True)
