@@ -256,3 +256,22 @@ def test_a_part_with_an_unknown_role_names_the_style_file(tmp_path: Path) -> Non
         StyleError, match=r"style 'kz' \(.*kz\.toml\): part 'kazoo' has an unknown role 'kazoo'"
     ):
         arrange(song(("A", [bar("C"), bar("F")])), "kz", registry=reg)
+
+
+@pytest.mark.parametrize(
+    ("hint", "meter", "style"),
+    [
+        ("Ballad", (6, 8), "rnb-12-8"),
+        ("Ballad", (12, 8), "rnb-12-8"),
+        ("Ballad", (4, 4), "jazz-ballad"),
+        ("Medium Swing", (6, 8), "jazz-waltz"),
+        ("Pop Ballad", (6, 8), "folk"),
+    ],
+)
+def test_a_ballad_in_a_compound_meter_rocks_in_triplets(
+    hint: str, meter: tuple[int, int], style: str
+) -> None:
+    """Musician's review: 6/8 'Ballad' charts (Can't Help Falling in Love) were sent to the
+    jazz waltz; a 6/8 or 12/8 ballad gets the slow triplet feel of rnb-12-8."""
+    chosen, why = REGISTRY.match(hint, TimeSignature(*meter))
+    assert chosen.name == style, why

@@ -535,6 +535,9 @@ def test_to_coda_without_a_jump_warns() -> None:
     assert any(
         "'To Coda' with no D.C. or D.S." in w and w.startswith("song.chart:1:9") for w in song.warnings
     )
+    # the warning says what happens: the coda is taken on the last pass (it said "first")
+    assert any("last time through" in w for w in song.warnings)
+    assert not any("first time through" in w for w in song.warnings)
     song = one("| Segno C | D To Coda | E | F D.S. al Coda |\n| Coda G | A |")
     assert not song.warnings
     assert [p.written for p in expand(song)] == [0, 1, 2, 3, 0, 1, 4, 5]

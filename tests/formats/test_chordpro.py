@@ -226,3 +226,15 @@ def test_writer_keeps_exact_grids_without_a_warning() -> None:
         warnings.simplefilter("error")
         data = dump_bytes(song)
     assert bars_of(load_bytes(data, "g.cho")[0]) == bars_of(song)
+
+
+def test_the_style_hint_is_read_and_written() -> None:
+    """docs/styles.md: `{meta: style ...}` is the chart's style hint; it was ignored, and the
+    writer dropped a song's style."""
+    from backline.formats import dumps_song, loads_songs
+
+    text = b"{title: CP}\n{meta: style Bossa Nova}\n{key: C}\n{start_of_grid}\n| C . . . | F . . . |\n{end_of_grid}\n"
+    song = loads_songs(text, "cp.cho")[0]
+    assert song.style == "Bossa Nova"
+    assert loads_songs(dumps_song(song, ".cho"), "back.cho")[0].style == "Bossa Nova"
+    assert loads_songs(b"{title: X}\n{style: Rock}\n[C]la\n", "s.cho")[0].style == "Rock"

@@ -524,3 +524,23 @@ def test_control_characters_are_removed_with_a_warning_and_the_file_is_well_form
     back = musicxml.load_bytes(data, "ctrl.musicxml")[0]
     assert back.title == "Bell Song" and back.composer == "Ann"
     assert back.sections[0].label == "A"
+
+
+def test_mxl_is_a_compressed_musicxml_container(tmp_path) -> None:
+    """`convert x.mxl` wrote plain XML under the .mxl name, which notation programs refuse:
+    it is a ZIP with META-INF/container.xml naming the score, and reads back the same."""
+    import zipfile
+
+    from backline.formats import load_song, loads_songs, save_song
+
+    song = loads_songs(b"title: Z\ntempo: 100\n| C | F G7 | C |\n", "z.chart")[0]
+    save_song(song, tmp_path / "z.mxl")
+    save_song(song, tmp_path / "z.musicxml")
+    assert zipfile.is_zipfile(tmp_path / "z.mxl")
+    with zipfile.ZipFile(tmp_path / "z.mxl") as z:
+        assert b'full-path="score.musicxml"' in z.read("META-INF/container.xml")
+        assert z.read("score.musicxml") == (tmp_path / "z.musicxml").read_bytes()
+    assert load_song(tmp_path / "z.mxl") == load_song(tmp_path / "z.musicxml")
+    assert (tmp_path / "z.mxl").read_bytes() == __import__("backline.formats", fromlist=["x"]).dumps_song(
+        song, ".mxl"
+    )

@@ -187,7 +187,34 @@ def dumps_song(song: Song, ext: str) -> bytes:
             f"cannot write {ext or 'files without an extension'}: backline writes {', '.join(sorted(WRITERS))}"
         )
     dump = cast(Callable[[Song], bytes], importlib.import_module(module).dump_bytes)
-    return dump(song)
+    data = dump(song)
+    if ext.lower() == ".mxl":
+        data = _compressed_musicxml(data)
+    return data
+
+
+def _compressed_musicxml(score: bytes) -> bytes:
+    """A compressed MusicXML (``.mxl``) container: a ZIP holding the score and the
+    ``META-INF/container.xml`` that names it (notation programs refuse plain XML there)."""
+    import io
+    import zipfile
+
+    container = (
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<container><rootfiles>'
+        b'<rootfile full-path="score.musicxml" media-type="application/vnd.recordare.musicxml+xml"/>'
+        b"</rootfiles></container>\n"
+    )
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr(
+            zipfile.ZipInfo("mimetype", date_time=(1980, 1, 1, 0, 0, 0)),
+            b"application/vnd.recordare.musicxml",
+        )
+        z.writestr(zipfile.ZipInfo("META-INF/container.xml", date_time=(1980, 1, 1, 0, 0, 0)), container)
+        info = zipfile.ZipInfo("score.musicxml", date_time=(1980, 1, 1, 0, 0, 0))
+        info.compress_type = zipfile.ZIP_DEFLATED
+        z.writestr(info, score)
+    return buf.getvalue()
 
 
 def save_song(song: Song, path: str | os.PathLike[str]) -> Path:

@@ -569,7 +569,7 @@ def _finish(sd: _SongDraft, source: str) -> Song:
         if tc is not None:
             warnings.append(
                 f"{_loc(source, tc)}: 'To Coda' with no D.C. or D.S. in the chart: it is taken the "
-                "first time through (iReal Pro's convention); add 'D.S. al Coda' or 'D.C. al Coda' "
+                "last time through (the coda follows the final pass); add 'D.S. al Coda' or 'D.C. al Coda' "
                 "where the band goes back"
             )
 

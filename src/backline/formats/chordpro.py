@@ -132,6 +132,7 @@ class _SongState:
     subtitle: str = ""
     artist: str = ""
     composer: str = ""
+    style: str = ""
     key: Key | None = None  # as written
     first_key: Key | None = None
     capo: int = 0
@@ -395,6 +396,8 @@ def _directive(
         st.artist = st.artist or v
     elif name == "composer":
         st.composer = st.composer or v
+    elif name == "style":  # {meta: style Bossa Nova}: the arranger's style hint
+        st.style = st.style or v
     elif name == "key":
         if v:
             try:
@@ -563,6 +566,7 @@ def _finish(st: _SongState) -> Song:
         title=title,
         sections=tuple(st.sections),
         composer=st.composer or st.artist,
+        style=st.style,
         key=sounding,
         source=st.source,
         warnings=tuple(st.warnings),
@@ -942,6 +946,8 @@ def dumps(song: Song) -> str:
     out: list[str] = [f"{{title: {_quote(song.title)}}}"]
     if song.composer:
         out.append(f"{{composer: {_quote(song.composer)}}}")
+    if song.style:
+        out.append(f"{{meta: style {_quote(song.style)}}}")
     first = next(iter(song.bars), None)
     key = song.key or (first.key if first else None)
     if key is not None:

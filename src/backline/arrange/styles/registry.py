@@ -70,6 +70,11 @@ FAMILY_DEFAULTS: dict[str, str] = {
     "jazz": "medium-swing", "latin": "latin-jazz", "brazilian": "bossa-nova", "rock": "rock", "pop": "pop",
     "blues": "blues-shuffle", "soul": "soul", "country": "country-two-step",
 }  # fmt: skip
+#: A chart marked "Ballad" in a compound meter is a 6/8 (or 12/8) ballad, played by this
+#: style in slow triplets, not by the jazz waltz the jazz family would give it.
+COMPOUND_BALLAD = "rnb-12-8"
+COMPOUND_BALLAD_METERS = ((6, 8), (12, 8))
+
 _JAZZ_METER = {
     (3, 4): "jazz-waltz",
     (6, 8): "jazz-waltz",
@@ -195,6 +200,19 @@ class StyleRegistry:
                 chosen, reason = self.get(text), f"style hint {hint!r}"
         if chosen is None:
             reason = f"no style matches the hint {hint!r}" if text else "the chart has no style hint"
+        if (
+            time is not None
+            and chosen is not None
+            and chosen.name == "jazz-ballad"
+            and meter in COMPOUND_BALLAD_METERS
+            and COMPOUND_BALLAD in self._styles
+            and self._styles[COMPOUND_BALLAD].supports(time)
+        ):
+            # a ballad in 6/8 or 12/8 rocks in slow triplets; the jazz waltz would play it in 3
+            chosen, reason = (
+                self._styles[COMPOUND_BALLAD],
+                f"{reason}; a ballad in {time}: {COMPOUND_BALLAD} plays it",
+            )
         if time is not None and (chosen is None or not chosen.supports(time)):
             family = chosen.family if chosen is not None else ""
             table = _JAZZ_METER if family == "jazz" else METER_DEFAULTS
