@@ -78,16 +78,22 @@ def final_chord(chords: list[Chord], key: Key | None = None) -> Chord | None:
     by the caller, which adds no ending then).
 
     With ``key`` (the last key in force): the last chord when its root is the key's tonic
-    (it carries the chart's colour: C6, Cmaj7, C7 in a blues), else the key's tonic chord,
-    so that a last bar that is a turnaround (V7, bII7, ii, ii-V, I-vi-ii-V) or any other
-    non-tonic chord resolves (see :func:`tonic_chord`). Without a key: the last chord, or
+    (it carries the chart's colour: C6, Cmaj7, C7 in a blues) or when the chart begins
+    and ends on the relative key's tonic chord (:func:`_home_is_relative`), else the key's
+    tonic chord, so that a last bar that is a turnaround (V7, bII7, ii, ii-V, I-vi-ii-V) or
+    any other non-tonic chord resolves (see :func:`tonic_chord`). A key whose tonic the
+    chart never plays is a wrong label and counts as none. Without a key: the last chord, or
     the song's first chord when the chart ends on a dominant a fifth above it or a ii-V
     into it."""
     if not chords:
         return None
     last, first = chords[-1], chords[0]
+    if key is not None and not any(c.root_pc == key.tonic.pc for c in chords):
+        key = None  # a label the chart never plays: The Long Black Veil, 'D', is all E, B7 and A
     if key is not None:
         if last.root_pc == key.tonic.pc and last.quality.family != "bass":
+            return last
+        if _home_is_relative(chords, key):
             return last
         return tonic_chord(key, chords)
     fam = last.quality.family
@@ -100,6 +106,19 @@ def final_chord(chords: list[Chord], key: Key | None = None) -> Chord | None:
         if (last.root_pc + 5) % 12 == first.root_pc:
             return first
     return last
+
+
+def _home_is_relative(chords: list[Chord], key: Key) -> bool:
+    """Whether the chart begins and ends on the relative key's tonic chord (a minor chord
+    a minor third below a major key's tonic, a major chord a minor third above a minor
+    key's): a song in the relative key under its key signature (Scarborough Fair and Shady
+    Grove are 'F' in their MusicXML, Close Enough For Love 'Bb' in iReal, all ending in
+    minor), which ends on that chord, not on the labelled key's tonic."""
+    first, last = chords[0], chords[-1]
+    rel, fam = (
+        ((key.tonic.pc + 9) % 12, "minor") if key.mode == "major" else ((key.tonic.pc + 3) % 12, "major")
+    )
+    return all(c.root_pc == rel and c.quality.family == fam for c in (first, last))
 
 
 def tonic_chord(key: Key, chords: list[Chord]) -> Chord:
