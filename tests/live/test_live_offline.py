@@ -231,7 +231,8 @@ def test_a_jump_to_no_section_is_reported_not_counted(make_show, tmp_path):
             str(tmp_path / "o.wav"),
         ],
     )
-    assert r.exit_code == 0, r.output
+    assert r.exit_code == 1, r.output  # the file is written, the script did not run as written
+    assert (tmp_path / "o.wav").stat().st_size > 0
     assert "2 event(s) fired, 1 failed" in r.output
     assert f"failed: {tmp_path / 's.txt'}:1: no jump target 'Chorus' (at 0.50 s)" in r.output.replace(
         "\n", " "
@@ -351,6 +352,16 @@ def test_max_seconds_warning_says_what_was_going_on(make_show, tmp_path):
     assert r.exit_code == 0, r.output
     flat = " ".join(r.output.split())
     assert "before the script finished" not in flat and "the song was still playing" in flat
+    # events left unfired: the render is written, and the exit code says the script did not finish
+    (tmp_path / "left.txt").write_text("5: stop\n6: end\n")
+    r = CliRunner().invoke(
+        app,
+        ["live", "render", str(tmp_path / "set.toml"), "-e", str(tmp_path / "left.txt"), "-o",
+         str(tmp_path / "l.wav"), "--max-seconds", "1"],
+    )  # fmt: skip
+    assert r.exit_code == 1, r.output
+    assert "2 event(s) of the script not fired" in " ".join(r.output.split())
+    assert (tmp_path / "l.wav").stat().st_size > 0
 
 
 def test_max_seconds_is_checked_before_any_work(make_show, tmp_path):

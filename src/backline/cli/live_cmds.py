@@ -102,7 +102,9 @@ def render_cmd(
         None, "--max-seconds", help="Stop after this long (default: generous)."
     ),
 ) -> None:
-    """Run the engine offline against an event script; write exactly what every output carries."""
+    """Run the engine offline against an event script; write exactly what every output carries.
+    Exits 1 (the file still written) when an event failed or --max-seconds stopped the
+    render before every event fired."""
     from backline.live.engine import Engine
     from backline.live.offline import check_max_seconds, load_events, render_offline
 
@@ -128,6 +130,8 @@ def render_cmd(
         err_console.print(f"warning: {why}")
     if res.misses:
         err_console.print(f"warning: {res.misses} block(s) had no audio ready")
+    if failed or (res.truncated and res.events_left):
+        raise typer.Exit(1)  # the file is written, but the script did not run as written
 
 
 def _status(engine: object) -> str:
