@@ -159,7 +159,7 @@ def test_clipping_is_counted(tmp_path: Path) -> None:
 
 
 def test_tempo_source_prefers_click_then_drums_then_a_mix(tmp_path: Path) -> None:
-    from backline.cli.audio_cmds import _tempo_source
+    from backline.audio.source import tempo_source as _tempo_source
 
     one = (0.1 * np.ones((1, SR // 2))).astype(np.float32)
     src = tmp_path / "s"
