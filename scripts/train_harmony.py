@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from _common import require_corpora  # noqa: E402
-from backline.audio.analyze.harmony import train  # noqa: E402
 from backline.formats import load_songs  # noqa: E402
+from backline.model.harmony import train  # noqa: E402
 from backline.util.atomic import atomic_path  # noqa: E402
 from build_eval_set import select  # noqa: E402
 

@@ -9,7 +9,11 @@ import numpy as np
 import pytest
 
 from backline.audio.analyze.chords import CHORD_STATES, decode_chords_and_bars
-from backline.audio.analyze.harmony import (
+from backline.errors import BacklineError
+from backline.formats import load_songs
+from backline.formats.chart import loads as parse_chart
+from backline.model.chord import parse_quality
+from backline.model.harmony import (
     FAMILY_OF_QUALITY,
     HarmonyCounts,
     HarmonyModel,
@@ -22,10 +26,6 @@ from backline.audio.analyze.harmony import (
     song_examples,
     title_key,
 )
-from backline.errors import BacklineError
-from backline.formats import load_songs
-from backline.formats.chart import loads as parse_chart
-from backline.model.chord import parse_quality
 from corpora import corpora_path
 
 C_MAJOR = key_index(0, "major")

@@ -15,8 +15,8 @@ import backline.audio.analyze.chords as chords
 import backline.audio.analyze.key as key
 from backline.audio.analyze.chart import analysis_to_song
 from backline.audio.analyze.core import _tail_without_chords, analyze_array
-from backline.audio.analyze.harmony import FAMILIES, POWER, default_model, function_index
 from backline.audio.analyze.key import find_modulation, without_modulation
+from backline.model.harmony import FAMILIES, POWER, default_model, function_index
 
 CADENCE = [(0, "maj"), (5, "maj"), (7, "7"), (0, "maj")]  # C F G7 C
 

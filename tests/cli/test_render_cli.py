@@ -195,13 +195,14 @@ def test_render_prints_the_readers_warnings(tmp_path: Path) -> None:
     assert "warning:" in text and "Xq7" in text and "not played" in text
 
 
-def test_render_help_names_only_what_it_reads(tmp_path: Path) -> None:
+def test_render_reads_midi_and_refuses_a_broken_one_clearly(tmp_path: Path) -> None:
     code, text = _run("render", "--help")
-    assert code == 0 and "MIDI is an output" in text and "MusicXML, MIDI" not in text
+    assert code == 0 and "MusicXML, JSON, MIDI" in " ".join(text.split())
     mid = tmp_path / "song.mid"
-    mid.write_bytes(b"MThd\x00\x00\x00\x06\x00\x01\x00\x01\x01\xe0")
+    mid.write_bytes(b"MThd\x00\x00\x00\x06\x00\x01\x00\x01\x01\xe0")  # a header and no track
     code, text = _run("render", str(mid), "-o", str(tmp_path / "out"), "-q")
-    assert code == 2 and "does not read them" in text
+    assert code == 2 and "song.mid" in text and "Traceback" not in text, text
+    assert not (tmp_path / "out").exists()
 
 
 def test_ramp_without_loop_ends_at_the_written_tempo(chart: Path, tmp_path: Path) -> None:

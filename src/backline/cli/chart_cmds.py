@@ -108,7 +108,9 @@ def register(app: typer.Typer) -> None:
     def inspect(
         file: Annotated[
             Path,
-            typer.Argument(help="A chart or playlist (.chart, iReal .txt/.html, ChordPro, MusicXML, JSON)."),
+            typer.Argument(
+                help="A chart or playlist (.chart, iReal .txt/.html, ChordPro, MusicXML, JSON, MIDI)."
+            ),
         ],
         song: Annotated[str | None, typer.Option("--song", help="Song number (1-based) or title.")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,

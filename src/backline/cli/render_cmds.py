@@ -153,8 +153,7 @@ def register(app: typer.Typer) -> None:
         file: Annotated[
             Path,
             typer.Argument(
-                help="A chart or playlist (.chart, iReal .txt/.html, ChordPro, MusicXML, JSON); "
-                "MIDI is an output, not read."
+                help="A chart or playlist (.chart, iReal .txt/.html, ChordPro, MusicXML, JSON, MIDI)."
             ),
         ],
         out: Annotated[Path, typer.Option("-o", "--out", help="Output folder.")] = Path("render"),

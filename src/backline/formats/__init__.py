@@ -48,6 +48,8 @@ READERS: dict[str, str] = {
     ".xml": "backline.formats.musicxml",
     ".mxl": "backline.formats.musicxml",
     ".json": "backline.formats.json_model",
+    ".mid": "backline.formats.midi_in",
+    ".midi": "backline.formats.midi_in",
 }
 
 WRITERS: dict[str, str] = {
@@ -72,11 +74,8 @@ def _reader_for(ext: str, data: bytes) -> Callable[[bytes, str], list[Song]]:
         # A plain-text chord sheet (chords over lyrics) is read as ChordPro.
         module = "backline.formats.chordpro"
     if module is None:
-        midi = ext in (".mid", ".midi")
-        why = " (MIDI is an output: backline writes .mid files but does not read them)" if midi else ""
         raise FormatNotSupportedError(
-            f"cannot read {ext or 'files without an extension'}: backline reads "
-            f"{', '.join(sorted(READERS))}{why}"
+            f"cannot read {ext or 'files without an extension'}: backline reads {', '.join(sorted(READERS))}"
         )
     return cast(Callable[[bytes, str], list[Song]], importlib.import_module(module).load_bytes)
 

@@ -5,7 +5,8 @@
 quarter note with three tracks:
 
 - the conductor track: the song title as track name, a time signature wherever the
-  meter changes, the tempo map, and a marker at every section start in playback order;
+  meter changes, a key signature wherever the key changes, the tempo map, and a marker
+  at every section start in playback order;
 - ``Chords``: each chord as a block in root position around middle C (root between
   F#3 and F4), its bass note (the slash bass, else the root) an octave below the
   root, held until the next chord; a text event with the chord symbol at its start
@@ -22,6 +23,7 @@ from fractions import Fraction
 import mido
 
 from backline.model.form import Timeline, expand
+from backline.model.pitch import Key, pc_name
 from backline.model.song import Song
 
 __all__ = ["TICKS_PER_BEAT", "song_to_midifile", "dump_bytes", "chord_voicing"]
@@ -33,6 +35,7 @@ CHORD_VELOCITY = 72
 MELODY_VELOCITY = 96
 
 _Event = tuple[int, int, mido.Message | mido.MetaMessage]  # (tick, order, message)
+_KEY_SIGNATURES = frozenset(mido.midifiles.meta._key_signature_decode.values())
 
 
 def _text(s: str) -> str:
@@ -53,6 +56,17 @@ def chord_voicing(root_pc: int, intervals: tuple[int, ...], bass_pc: int) -> tup
     return bass, notes
 
 
+def key_signature_name(key: Key) -> str:
+    """The key as a MIDI key signature names it (``Bb``, ``F#m``; a key with no signature
+    of its own, such as D# major, by its enharmonic twin, Eb)."""
+    for flats in (None, True, False):
+        tonic = key.tonic if flats is None else pc_name(key.tonic.pc, prefer_flats=flats)
+        name = str(Key(tonic, key.mode))
+        if name in _KEY_SIGNATURES:
+            return name
+    raise AssertionError(f"no key signature for {key}")  # every pitch class has one per mode
+
+
 def _track(name: str, events: list[_Event], end_tick: int) -> mido.MidiTrack:
     track = mido.MidiTrack()
     track.append(mido.MetaMessage("track_name", name=_text(name), time=0))
@@ -67,6 +81,7 @@ def _track(name: str, events: list[_Event], end_tick: int) -> mido.MidiTrack:
 def _conductor(tl: Timeline) -> list[_Event]:
     events: list[_Event] = []
     prev_time = None
+    prev_key: Key | None = None
     for pb in tl.bars:
         t = _tick(pb.start_beat)
         if pb.bar.time != prev_time:
@@ -77,6 +92,9 @@ def _conductor(tl: Timeline) -> list[_Event]:
             prev_time = ts
         if pb.section_start or pb.index == 0:
             events.append((t, 2, mido.MetaMessage("marker", text=_text(pb.section))))
+        if pb.bar.key is not None and pb.bar.key != prev_key:
+            events.append((t, 0, mido.MetaMessage("key_signature", key=key_signature_name(pb.bar.key))))
+            prev_key = pb.bar.key
     tm = tl.tempo_map()
     for beat, bpm in zip(tm.beats, tm.bpm, strict=True):
         events.append((_tick(beat), 1, mido.MetaMessage("set_tempo", tempo=mido.bpm2tempo(bpm))))

@@ -27,7 +27,7 @@ chord changes place the bar lines. On the rendered evaluation set the joint deco
 lifted the downbeat F-measure from 0.63 to 0.82. Once the key is known, a second joint
 pass adds the harmony model's key-aware chord prior (:data:`HARMONY_PRIOR_WEIGHT`) and
 chord-change bigram (:data:`HARMONY_TRANSITION_WEIGHT`;
-:mod:`backline.audio.analyze.harmony`).
+:mod:`backline.model.harmony`).
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ NC_SLOPE = 1.5
 #: Weight of a beat's attack as downbeat evidence when chords and bars are decoded
 #: together, and the probability of a jump in the bar position (a dropped or added beat).
 DOWNBEAT_WEIGHT = 1.0
-#: Weights of the harmony model (:mod:`backline.audio.analyze.harmony`) in the second
+#: Weights of the harmony model (:mod:`backline.model.harmony`) in the second
 #: decoding pass: its chord prior (added to the chord scores) and its chord-change
 #: log-weights (added to the log-probability of a change).
 HARMONY_PRIOR_WEIGHT = 0.02

@@ -158,7 +158,6 @@ def analyze_features(feat: Features) -> Analysis:
         power_chords,
     )
     from backline.audio.analyze.drum_tones import without_drum_tones
-    from backline.audio.analyze.harmony import default_model
     from backline.audio.analyze.harte import harte_label
     from backline.audio.analyze.key import (
         find_modulation,
@@ -170,6 +169,7 @@ def analyze_features(feat: Features) -> Analysis:
         without_modulation,
     )
     from backline.audio.analyze.sections import bar_onset_patterns, fill_strength, segment_bars
+    from backline.model.harmony import default_model
 
     warnings: list[str] = list(feat.warnings)
     d = feat.duration

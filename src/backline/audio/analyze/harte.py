@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from backline.model.chord import Chord
+from backline.model.harmony import POWER_QUALITY
 from backline.model.pitch import Key, pc_name
 
 __all__ = [
@@ -24,9 +25,9 @@ QUALITY_INTERVALS: dict[str, tuple[int, ...]] = {
     "dim": (0, 3, 6),
     "hdim7": (0, 3, 6, 10),
 }
-#: A power chord (root and fifth, no third; ``E:5``): a label the analyser gives after
-#: decoding (:func:`backline.audio.analyze.chords.power_chords`), not a chord it decodes.
-POWER_QUALITY = "5"
+#: A power chord (root and fifth, no third; ``E:5``, :data:`POWER_QUALITY`): a label the
+#: analyser gives after decoding (:func:`backline.audio.analyze.chords.power_chords`), not
+#: a chord it decodes.
 POWER_INTERVALS = (0, 7)
 
 # Shorthands mir_eval knows, by interval set (for converting chart chords).

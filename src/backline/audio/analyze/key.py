@@ -2,7 +2,7 @@
 
 The chord of every beat is turned into runs (root, family, beats) and scored in each of
 the 24 keys by the harmony model's key classifier (:meth:`HarmonyModel.key_scores`,
-trained on about 2,000 iReal Pro charts, see :mod:`backline.audio.analyze.harmony`):
+trained on about 2,000 iReal Pro charts, see :mod:`backline.model.harmony`):
 which functions hold the beats, the first and last chords, the chords of the close and
 how well the key's chord-change statistics explain the changes. Two audio terms are
 added: the correlation of the key's profile (Temperley's) with the chord-tone
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from backline.audio.analyze.harmony import HarmonyModel, chord_runs, default_model
+from backline.model.harmony import HarmonyModel, chord_runs, default_model
 from backline.model.pitch import Key, pc_name
 
 __all__ = [
@@ -153,7 +153,7 @@ def find_modulation(
     end, or None. Each chord beat is scored by the harmony model's unigram (how likely
     its function is in a key); the song in one key is compared with the song whose
     beats from the lift on are read :data:`MODULATION_STEPS` lower."""
-    from backline.audio.analyze.harmony import FAMILY_OF_QUALITY, POWER, function_index
+    from backline.model.harmony import FAMILY_OF_QUALITY, POWER, function_index
 
     hm = model or default_model()
     idx = [i for i, (r, q) in enumerate(chords) if r >= 0 and FAMILY_OF_QUALITY.get(q) not in (None, POWER)]

@@ -7,7 +7,9 @@ so one model serves all twelve keys. For each mode (major, minor) it holds
 - how many beats each function holds (a unigram), and
 - how often each function moves to each other one (a bigram over chord changes).
 
-The analyser uses it twice:
+It lives with the song model because it is about charts, not sound: the audio analyser
+uses it, and so does the MIDI reader to name the key of a file without a key signature
+(:func:`song_key`). The analyser uses it twice:
 
 - **Key** (:meth:`HarmonyModel.key_scores`): a log-linear classifier over the 24 keys,
   trained on the charts, reads the recognised chord sequence: the share of beats each
@@ -38,7 +40,6 @@ from pathlib import Path
 
 import numpy as np
 
-from backline.audio.analyze.harte import POWER_QUALITY
 from backline.errors import BacklineError
 from backline.model.chord import Quality
 from backline.model.form import expand
@@ -56,10 +57,14 @@ __all__ = [
     "fit_key_weights",
     "key_index",
     "song_examples",
+    "song_key",
     "title_key",
     "train",
 ]
 
+#: The analyser's label of a power chord (Harte shorthand ``5``, root and fifth:
+#: :data:`backline.audio.analyze.harte.POWER_QUALITY` is this one).
+POWER_QUALITY = "5"
 #: Chord families: major (triad, 6, maj7), dominant seventh, minor, diminished (and half-).
 FAMILIES = ("M", "D", "m", "o")
 #: The family of a power chord (root and fifth, no third) in the analyser's runs: each
@@ -401,3 +406,13 @@ def _model_path() -> Path:
 def default_model() -> HarmonyModel:
     """The shipped model (``backline/data/harmony.json``)."""
     return HarmonyModel.from_counts(HarmonyCounts.from_json(_model_path().read_text(encoding="utf-8")))
+
+
+def song_key(song: Song, model: HarmonyModel | None = None) -> tuple[int, str] | None:
+    """(tonic pitch class, mode) the key classifier gives a song's chords (expanded form),
+    or None when the song has no chord with a family or cannot be expanded."""
+    runs = _song_runs(song)
+    if not runs:
+        return None
+    k = int(np.argmax((model or default_model()).key_scores(runs)))
+    return k % 12, "minor" if k >= 12 else "major"

@@ -1,0 +1,196 @@
+"""Chords and key from MIDI notes: what a musician reads off a piano roll.
+
+Used by :mod:`backline.formats.midi_in` for MIDI files that carry no chord symbols (a
+band arrangement, a DAW export, a keyboard take). Everything works on the pitch-class
+weight of the notes sounding in each counted beat (overlap in beats, times velocity):
+
+- **chords** (:func:`bar_chords`): each bar is cut at its counted beats into at most
+  :data:`MAX_CHORDS_PER_BAR` spans, each span named by the chord template that explains
+  its notes best (:func:`best_chord`): weight on the chord's tones, minus
+  :data:`OUTSIDE_PENALTY` times the weight outside them, minus :data:`EXTRA_TONE_COST`
+  of the span's weight for each tone beyond a triad (a seventh must be heard to be
+  named), plus :data:`BASS_WEIGHT` times the bass's weight on the root (the lowest note
+  at the start of each beat: a rootless piano voicing over a bass on the root names the
+  root, C6 and Am7 are told apart by the bass). A new chord costs
+  :data:`CHANGE_COST` of the bar's weight, so a passing tone does not make one. A span
+  with no pitched notes is N.C.
+- **key** (:func:`estimate_key`): Krumhansl and Kessler's profiles correlated with the
+  duration-weighted pitch classes of every pitched note.
+
+Measured (``tests/formats/test_midi_in.py``): backline's own band arrangements of corpus
+charts, read back without their chord symbols, give the chart's root and major/minor
+family on the large majority of beats (the test holds the figure).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from backline.model.chord import Chord, parse_chord
+from backline.model.pitch import Key, NoteName, pc_name
+
+__all__ = [
+    "BeatWeights",
+    "TEMPLATES",
+    "bar_chords",
+    "best_chord",
+    "estimate_key",
+    "spell_root",
+]
+
+#: (suffix, intervals, prior cost as a share of the span's weight)
+TEMPLATES: tuple[tuple[str, tuple[int, ...], float], ...] = (
+    ("", (0, 4, 7), 0.0),
+    ("m", (0, 3, 7), 0.0),
+    ("7", (0, 4, 7, 10), 0.0),
+    ("maj7", (0, 4, 7, 11), 0.0),
+    ("m7", (0, 3, 7, 10), 0.0),
+    ("6", (0, 4, 7, 9), 0.03),
+    ("m6", (0, 3, 7, 9), 0.03),
+    ("m7b5", (0, 3, 6, 10), 0.02),
+    ("dim", (0, 3, 6), 0.04),
+    ("dim7", (0, 3, 6, 9), 0.03),
+    ("aug", (0, 4, 8), 0.05),
+    ("sus4", (0, 5, 7), 0.04),
+    ("7sus4", (0, 5, 7, 10), 0.03),
+)
+OUTSIDE_PENALTY = 0.6
+EXTRA_TONE_COST = 0.06
+BASS_WEIGHT = 0.5
+CHANGE_COST = 0.12
+MAX_CHORDS_PER_BAR = 4
+
+_MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
+_MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
+
+
+@dataclass(frozen=True)
+class BeatWeights:
+    """Per counted beat of a bar: pitch-class weights of the chord notes and of the bass."""
+
+    tones: np.ndarray  # (beats, 12)
+    bass: np.ndarray  # (beats, 12)
+
+
+def _masks() -> tuple[np.ndarray, np.ndarray, list[tuple[int, str]]]:
+    """(templates x 12 membership, templates costs, (root, suffix) per template)."""
+    rows, costs, names = [], [], []
+    for root in range(12):
+        for suffix, intervals, prior in TEMPLATES:
+            m = np.zeros(12)
+            m[[(root + i) % 12 for i in intervals]] = 1.0
+            rows.append(m)
+            costs.append(prior + EXTRA_TONE_COST * (len(intervals) - 3))
+            names.append((root, suffix))
+    return np.array(rows), np.array(costs), names
+
+
+_MASK, _COST, _NAMES = _masks()
+_ROOT = np.array([r for r, _ in _NAMES])
+
+
+def _scores(tones: np.ndarray, bass: np.ndarray) -> np.ndarray:
+    """Score of every template for a span with these summed weights."""
+    total = float(tones.sum())
+    inside = _MASK @ tones
+    outside = total - inside
+    return inside - OUTSIDE_PENALTY * outside - _COST * total + BASS_WEIGHT * bass[_ROOT]
+
+
+def best_chord(tones: np.ndarray, bass: np.ndarray, key: Key | None) -> tuple[Chord | None, float]:
+    """The chord that explains a span's summed pitch-class weights best, and its score;
+    ``(None, 0)`` (N.C.) for a span without pitched notes."""
+    if float(tones.sum()) <= 1e-9:
+        return None, 0.0
+    s = _scores(tones, bass)
+    i = int(np.argmax(s))
+    root, suffix = _NAMES[i]
+    return parse_chord(f"{spell_root(root, key)}{suffix}"), float(s[i])
+
+
+#: Letter steps above the tonic for each interval, as chord roots are named: bII, bIII,
+#: bVI, bVII flat, #IV sharp, the major third and sixth in minor natural.
+_ROOT_STEPS = (0, 1, 1, 2, 2, 3, 3, 4, 5, 5, 6, 6)
+
+
+def spell_root(pc: int, key: Key | None) -> NoteName:
+    """A chord root spelled by its function in ``key`` (Db, not C#, for bII in C; F# for
+    #IV; E for the major III in C minor); without a key, the flat name."""
+    if key is None:
+        return pc_name(pc)
+    iv = (pc - key.tonic.pc) % 12
+    return key.tonic.transpose(iv, _ROOT_STEPS[iv]).simplified()
+
+
+def _best_score(tones: np.ndarray, bass: np.ndarray) -> float:
+    if float(tones.sum()) <= 1e-9:
+        return 0.0
+    return float(_scores(tones, bass).max())
+
+
+def bar_chords(weights: BeatWeights, key: Key | None) -> list[tuple[int, Chord | None]]:
+    """The chords of one bar as (first counted beat, chord) pairs: the cut of the bar's
+    beats into at most :data:`MAX_CHORDS_PER_BAR` spans with the best total score, each
+    new span costing :data:`CHANGE_COST` of the bar's weight (dynamic programming over
+    the cut points)."""
+    n = len(weights.tones)
+    if n == 0:
+        return []
+    cost = CHANGE_COST * float(weights.tones.sum())
+    ct = np.vstack([np.zeros(12), np.cumsum(weights.tones, axis=0)])
+    cb = np.vstack([np.zeros(12), np.cumsum(weights.bass, axis=0)])
+
+    def span(a: int, b: int) -> float:
+        return _best_score(ct[b] - ct[a], cb[b] - cb[a])
+
+    # best[k][j]: best score of beats [0, j) cut into k spans
+    inf = float("-inf")
+    kmax = min(MAX_CHORDS_PER_BAR, n)
+    best = [[inf] * (n + 1) for _ in range(kmax + 1)]
+    back = [[0] * (n + 1) for _ in range(kmax + 1)]
+    best[0][0] = 0.0
+    for k in range(1, kmax + 1):
+        for j in range(1, n + 1):
+            for a in range(k - 1, j):
+                if best[k - 1][a] == inf:
+                    continue
+                v = best[k - 1][a] + span(a, j)
+                if v > best[k][j]:
+                    best[k][j], back[k][j] = v, a
+    k = max(range(1, kmax + 1), key=lambda kk: (best[kk][n] - cost * (kk - 1), -kk))
+    cuts = []
+    j = n
+    while k > 0:
+        a = back[k][j]
+        cuts.append((a, j))
+        j, k = a, k - 1
+    out: list[tuple[int, Chord | None]] = []
+    for a, b in reversed(cuts):
+        chord, _ = best_chord(ct[b] - ct[a], cb[b] - cb[a], key)
+        if out and _same(out[-1][1], chord):
+            continue
+        out.append((a, chord))
+    return out
+
+
+def _same(a: Chord | None, b: Chord | None) -> bool:
+    return (a is None and b is None) or (a is not None and b is not None and str(a) == str(b))
+
+
+def estimate_key(pitch_classes: np.ndarray) -> Key | None:
+    """The key whose Krumhansl-Kessler profile correlates best with the duration-weighted
+    pitch classes; None without pitched notes."""
+    w = np.asarray(pitch_classes, dtype=float)
+    if w.sum() <= 0 or np.ptp(w) <= 0:
+        return None
+    best = (-2.0, 0, "major")
+    for t in range(12):
+        for mode, prof in (("major", _MAJOR), ("minor", _MINOR)):
+            r = float(np.corrcoef(np.roll(prof, t), w)[0, 1])
+            if r > best[0]:
+                best = (r, t, mode)
+    _, tonic, mode = best
+    sharp = {7, 2, 9, 4, 11, 6} if mode == "major" else {4, 11, 6, 1, 8}
+    return Key(pc_name(tonic, prefer_flats=tonic not in sharp), mode)
