@@ -204,20 +204,43 @@ def _nc_songs() -> list[Song]:
     return out
 
 
-def test_drums_rest_in_nc() -> None:
-    # before: 1231 drum notes in 398 N.C. beats (groove, backbeat, crash)
+def test_drums_rest_in_an_nc_break_and_keep_time_through_a_long_nc() -> None:
+    # before: 1231 drum notes in 398 N.C. beats (groove, backbeat, crash); then a long N.C.
+    # intro (Mambo Influenciado, 8 bars) was 10.7 s of silence: from 4 bars on the drums play
+    from backline.arrange.engine import NC_DRUMS_PLAY_BARS
+
     songs = _nc_songs()
     assert len(songs) >= 8
-    beats = inside = 0
+    beats = inside = long_beats = long_inside = 0
     for song in songs:
         arr = arrange(song, seed=1)
         layout = build_layout(arr.song, REG.get(arr.style))
         drums = next(p for p in arr.parts if p.is_drum).notes.array
         for s, e in layout.windows.nc:
-            beats += int(e - s)
-            inside += int(((drums[:, 0] > s + 0.2) & (drums[:, 0] < e - 0.2)).sum())
+            n = int(((drums[:, 0] > s + 0.2) & (drums[:, 0] < e - 0.2)).sum())
+            bar = next(pb.beats for pb in reversed(layout.plan) if pb.start_beat <= s + 1e-9)
+            if e - s >= NC_DRUMS_PLAY_BARS * bar - 1e-6:
+                long_beats, long_inside = long_beats + int(e - s), long_inside + n
+            else:
+                beats, inside = beats + int(e - s), inside + n
     assert beats > 40
-    assert inside == 0, f"{inside} drum notes in {beats} N.C. beats"
+    assert inside == 0, f"{inside} drum notes in {beats} beats of N.C. breaks"
+    assert long_inside == 0 or long_inside > long_beats / 2  # none here, or they keep time
+
+    # a chart with an 8-bar N.C. intro: the drums keep time through it, the others lay out
+    from backline.formats.chart import loads
+
+    song = loads("title: Drum Intro\nkey: C\ntempo: 120\n[Intro]\n| N.C. | % | % | % | % | % | % | % |\n"
+                 "[A]\n| C | F | G7 | C |\n| N.C. | N.C. | C | C |\n", "t.chart")[0]  # fmt: skip
+    arr = arrange(song, "rock", seed=1, intro=False, ending=False)
+    for part in arr.parts:
+        a = part.notes.array
+        in_intro = int((a[:, 0] < 32 - 0.2).sum())
+        in_break = int(((a[:, 0] > 48 + 0.2) & (a[:, 0] < 56 - 0.2)).sum())
+        if part.is_drum:
+            assert in_intro >= 8 * 4 and in_break == 0, (in_intro, in_break)
+        else:
+            assert in_intro == 0 and in_break == 0, part.name
 
 
 _CLAVE = {  # style: (drum key, 3-side offsets, 2-side offsets)

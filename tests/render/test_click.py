@@ -100,6 +100,30 @@ def test_slow_songs_get_two_bars_of_count_in() -> None:
     assert count_in_seconds(slow, 0) == 0.0
 
 
+def test_fast_songs_get_two_bars_counted_one_two_one_two_three_four() -> None:
+    """At 160 bpm and above one bar of count (1.5 s at 160, 1.1 s at 211) is easy to miss:
+    two bars, the first in half time, as a band leader counts off a fast tune."""
+    from backline.render.cues import plan_cues
+
+    fast = arrangement_of(song_of(("A", [bar(4, 4, 200.0)] * 2)))
+    assert count_in_seconds(fast) == pytest.approx(2 * 4 * 60 / 200)
+    count = [c for c in click_times(fast) if c.count_in]
+    assert [c.beat for c in count] == [-8.0, -6.0, -4.0, -3.0, -2.0, -1.0]
+    assert [c.accent for c in count] == [True, False, True, False, False, False]
+    words = [p[0] for p, _t, _g, kind in plan_cues(fast) if kind == "count"]
+    times = [t for _p, t, _g, kind in plan_cues(fast) if kind == "count"]
+    assert words == ["one", "two", "one", "two", "three", "four"]
+    assert times == pytest.approx([0.0, 0.6, 1.2, 1.5, 1.8, 2.1])
+    # just under the line: one bar; a 3/4 at 200 counts two full bars (no half time in three)
+    assert count_in_seconds(arrangement_of(song_of(("A", [bar(4, 4, 159.0)] * 2)))) == pytest.approx(
+        4 * 60 / 159
+    )
+    waltz = arrangement_of(song_of(("A", [bar(3, 4, 200.0)] * 2)))
+    assert sum(c.count_in for c in click_times(waltz)) == 6
+    # an explicit count-in of 1 at a fast tempo is one full bar
+    assert sum(c.count_in for c in click_times(fast, count_in_bars=1)) == 4
+
+
 def test_count_in_uses_first_bar_meter_and_tempo() -> None:
     arr = arrangement_of(song_of(("A", [bar(3, 4, 180.0), bar(4, 4, 100.0)])))
     track = render_click(arr, SR, count_in_bars=2)

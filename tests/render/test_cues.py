@@ -61,7 +61,7 @@ def test_section_cues_end_before_their_downbeat() -> None:
         "Verse",
         "Chorus",
         "Verse",
-        "Last time, Key change, Chorus",
+        "Key change, Chorus",  # a bridge and the outro follow: not the last time through
         "B section",
         "Outro",
     ]
@@ -125,7 +125,7 @@ def test_two_bar_count_in_counts_twice_and_first_section_cue_in_count_free_mode(
 @needs_espeak
 def test_cue_that_cannot_fit_is_reported_not_dropped_silently() -> None:
     arr = arrangement_of(song_of(*[(f"Section {i}", [bar(2, 4, 300.0)]) for i in range(4)]))
-    track = render_cues(arr, SR, count=False)
+    track = render_cues(arr, SR, count=False, count_in_bars=1)
     assert track.skipped, "a 0.4 s bar cannot hold every section name"
     assert all("skipped" in s for s in track.skipped)
     ends = [(c.start_seconds, c.end_seconds) for c in track.cues]
@@ -215,3 +215,26 @@ def test_speech_is_cached_and_resampled() -> None:
 )
 def test_section_phrases(label: str, spoken: str | None) -> None:
     assert section_phrase(label) == spoken
+
+
+@pytest.mark.parametrize(
+    ("form", "last"),
+    [
+        ("A A B C", None),  # Autumn Leaves once: the second A is followed by B and C for the first time
+        ("Intro Intro A B", None),  # a repeated intro is not the last time
+        ("A A B A", 3),  # the last A
+        ("A A B A A A B A", 4),  # two choruses: the top of the second
+        ("A A A", 2),  # a blues of three choruses: the third
+        ("Verse Chorus Verse Chorus Outro", 2),  # the last verse before the closing verse-chorus
+        ("Intro Verse Chorus Verse Chorus Bridge Outro", None),
+    ],
+)
+def test_last_time_is_said_at_the_start_of_the_last_time_through(form: str, last: int | None) -> None:
+    from backline.render.cues import plan_cues
+
+    labels = form.split()
+    arr = arrangement_of(song_of(*((label, [bar()] * 2) for label in labels)))
+    said = [p for p, _, _, kind in plan_cues(arr, count=False) if kind == "section"]
+    # a cue per section start (the first is spoken only without a count-in, as here)
+    flagged = [i for i, p in enumerate(said) if "Last time" in p]
+    assert flagged == ([] if last is None else [last]), said

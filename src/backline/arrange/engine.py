@@ -168,7 +168,7 @@ def _generate(spec: PartSpec, layout: Layout, seed: int, roles: Mapping[str, Rol
     notes: list[NoteEvent] = role.generate(layout.bars, spec, part_rng(seed, spec.name))
     notes = clean_up(notes, layout.windows, is_drum=spec.is_drum)
     if spec.is_drum and layout.windows.nc:
-        notes = _rest_in_nc(notes, layout.windows.nc)
+        notes = _rest_in_nc(notes, _breaks(layout))
     a = notes_to_array(notes)
     lo, hi = spec.low, spec.high
     if len(a):
@@ -182,10 +182,32 @@ def _generate(spec: PartSpec, layout: Layout, seed: int, roles: Mapping[str, Rol
     return a
 
 
+#: An N.C. stretch this many bars long or longer is a drum (or percussion) feature: the
+#: drums keep time through it while the rest of the band lays out (an 8-bar N.C. intro
+#: of a latin chart played as 10 s of silence looks like a dead rig). A shorter one is
+#: a break: the whole band rests, drums included.
+NC_DRUMS_PLAY_BARS = 4
+
+
+def _breaks(layout: Layout) -> list[tuple[float, float]]:
+    """The N.C. windows in which the drums rest: those shorter than
+    :data:`NC_DRUMS_PLAY_BARS` bars (counted in bars of the meter where they start)."""
+    starts = [pb.start_beat for pb in layout.plan]
+    out = []
+    for a, b in layout.windows.nc:
+        k = max(0, bisect.bisect_right(starts, a + 1e-9) - 1)
+        bar = layout.plan[k].beats if layout.plan else 4.0
+        if b - a < NC_DRUMS_PLAY_BARS * bar - 1e-6:
+            out.append((a, b))
+    return out
+
+
 def _rest_in_nc(notes: list[NoteEvent], nc: Sequence[tuple[float, float]]) -> list[NoteEvent]:
-    """The drums rest in N.C. (no chord: the band rests): no stroke starts inside an N.C.
-    window (the crash of the chord before may ring into it; the stop of ``N.C.!`` is
+    """The drums rest in an N.C. break (no chord: the band rests): no stroke starts inside
+    the window (the crash of the chord before may ring into it; the stop of ``N.C.!`` is
     silenced by the clean-up as before)."""
+    if not nc:
+        return notes
     starts = [s for s, _ in nc]
     out: list[NoteEvent] = []
     for n in notes:

@@ -11,9 +11,12 @@ Conventions (documented choices):
   of the track, ``Click.beat`` in quarter notes from the arrangement's first bar
   (negative during the count-in).
 - **Count-in.** ``count_in_bars=None`` means 1 bar, or 2 bars when the counted pulse
-  of the first bar is slower than :data:`SLOW_PULSE_BPM` (70 bpm). The count-in uses
-  the first bar's tempo and meter (full bars of that meter, even before a pickup).
-  ``0`` disables it.
+  of the first bar is slower than :data:`SLOW_PULSE_BPM` (70 bpm) or at least
+  :data:`FAST_PULSE_BPM` (160 bpm: one fast bar is easy to miss after a song change).
+  A fast count-in in four (4/4, 12/8) counts its bars before the last in half time, as a
+  band leader counts off "one ... two ... one two three four" (:func:`half_time_count`).
+  The count-in uses the first bar's tempo and meter (full bars of that meter, even
+  before a pickup). ``0`` disables it.
 - **Pulses.** Simple meters (x/2, x/4) click every beat of the denominator.
   Compound meters (6/8, 9/8, 12/8, 6/16...) click the dotted pulse (6/8 = 2 clicks,
   12/8 = 4). Other x/8 and x/16 meters are grouped in 2s with one 3 (5/8 = 3+2,
@@ -50,6 +53,8 @@ __all__ = [
     "CLICK_SOUNDS",
     "SUBDIVISIONS",
     "SLOW_PULSE_BPM",
+    "FAST_PULSE_BPM",
+    "half_time_count",
     "click_times",
     "count_in_seconds",
     "default_count_in_bars",
@@ -60,6 +65,7 @@ __all__ = [
 ]
 
 SLOW_PULSE_BPM = 70.0
+FAST_PULSE_BPM = 160.0
 SUBDIVISIONS = ("8ths", "16ths", "triplets")
 _LEVEL_GAIN_DB = (0.0, -6.0, -12.0)
 
@@ -152,15 +158,29 @@ def meter_quarters(pb: PlanBar) -> float:
     return pb.numerator * 4 / pb.denominator
 
 
+def _pulse_bpm(first: PlanBar) -> float:
+    groups = pulse_groups(first.numerator, first.denominator)
+    return first.tempo / (meter_quarters(first) / len(groups))
+
+
 def default_count_in_bars(arr: Arrangement) -> int:
-    """1 bar, or 2 when the first bar's counted pulse is slower than :data:`SLOW_PULSE_BPM`."""
+    """1 bar, or 2 when the first bar's counted pulse is slower than :data:`SLOW_PULSE_BPM`
+    or at least :data:`FAST_PULSE_BPM`."""
     if not arr.bars:
         return 0
-    first = arr.bars[0]
-    groups = pulse_groups(first.numerator, first.denominator)
-    pulse_quarters = meter_quarters(first) / len(groups)
-    pulse_bpm = first.tempo / pulse_quarters
-    return 2 if pulse_bpm < SLOW_PULSE_BPM else 1
+    bpm = _pulse_bpm(arr.bars[0])
+    return 2 if bpm < SLOW_PULSE_BPM or bpm >= FAST_PULSE_BPM else 1
+
+
+def half_time_count(first: PlanBar, n_count: int, k: int) -> bool:
+    """Whether count-in bar ``k`` (0-based, of ``n_count``) is counted in half time: a
+    bar before the last of a fast count-in (pulse at least :data:`FAST_PULSE_BPM`) in a
+    meter of four pulses; only its pulses 1 and 3 sound ("one ... two ...")."""
+    return (
+        k < n_count - 1
+        and len(pulse_groups(first.numerator, first.denominator)) == 4
+        and _pulse_bpm(first) >= FAST_PULSE_BPM
+    )
 
 
 def _resolve_count_in(arr: Arrangement, count_in_bars: int | None) -> int:
@@ -203,7 +223,10 @@ def click_times(
     pattern = _pulse_offsets(first.numerator, first.denominator, subdivision, groupings)
     for k in range(n_count):
         bar_start = -(n_count - k) * meter_quarters(first)
+        half = half_time_count(first, n_count, k)
         for off, pulse, level in pattern:
+            if half and (pulse % 2 or level == 2):
+                continue  # "one ... two ...": pulses 1 and 3, no subdivisions
             beat = bar_start + float(off)
             clicks.append(Click(offset + beat * spq, beat, k - n_count, pulse, level))
     tm = arr.tempo_map

@@ -24,9 +24,12 @@ Conventions (documented choices):
   "Chorus", "Bridge", "Solo", "Break", "Interlude", "Outro", "Coda", "Ending",
   "Tag", "Vamp"...), trailing numbers kept ("Verse 2"). Letter labels ("A", "B",
   "A1") become "A section", "B section" (a bare letter is too short to hear).
-- **Last time.** The last section start in the plan whose label has started before
-  (the final time round a repeated section, before whatever ending follows) gets
-  "Last time" before its name ("Last time, Chorus").
+- **Last time.** "Last time" is said before the name of the section that starts the
+  last time through (:func:`_last_time`): the earliest section start of the form (intro
+  and outro/coda/ending/tag left out) from which the rest of the form repeats sections
+  already played: the top of the last chorus, the last A of an AABA, the last verse
+  before a closing Verse-Chorus. A section merely repeated inside one pass (the second
+  A of AABC, a repeated intro) is not the last time.
 - **Key change.** When a played bar's key (from the written bar) differs from the
   previous played bar's, "Key change" is said before it.
 - **Fitting.** A cue that would start before the previous cue (or count-in number)
@@ -55,7 +58,7 @@ import numpy as np
 
 from backline.arrange.events import Arrangement, PlanBar
 from backline.errors import AudioInputError, DependencyMissingError, RenderError
-from backline.render.click import count_in_seconds, meter_quarters, pulse_groups
+from backline.render.click import count_in_seconds, half_time_count, meter_quarters, pulse_groups
 from backline.util.slug import slug as file_slug
 
 __all__ = [
@@ -346,6 +349,31 @@ def _section_starts(arr: Arrangement) -> list[int]:
     return starts
 
 
+_FRAME_WORDS = ("intro", "outro", "coda", "ending", "end", "tag", "fine")
+
+
+def _last_time(arr: Arrangement, starts: list[int], labels: list[str]) -> int | None:
+    """The played bar that starts the last time through: the earliest section start of
+    the form (written bars, intro and outro/coda/ending/tag left out) from which the rest
+    of the form repeats a run of sections already played. AABA twice: the second top;
+    AABA once: the last A; a blues of three choruses: the third; Verse Chorus Verse
+    Chorus Outro: the second verse; AABC once (Autumn Leaves): none, since the second A
+    is followed by B and C for the first time."""
+    form = [
+        (k, label)
+        for k, label in zip(starts, labels, strict=True)
+        if arr.bars[k].written_bar is not None
+        and not label.strip().lower().rstrip("0123456789 ").startswith(_FRAME_WORDS)
+    ]
+    tokens = [label for _, label in form]
+    for j in range(1, len(tokens)):
+        rest = tokens[j:]
+        n = len(rest)
+        if any(tokens[i : i + n] == rest for i in range(0, j - n + 1)):
+            return form[j][0]
+    return None
+
+
 def _key_changes(arr: Arrangement) -> set[int]:
     written = arr.song.bars
     out: set[int] = set()
@@ -388,8 +416,10 @@ def plan_cues(
         n_bars = round(offset / bar_s)
         for b in range(n_bars):
             pos = b * bar_s
+            half = half_time_count(first, n_bars, b)
             for i, g in enumerate(groups):
-                out.append(((_number_word(i + 1),), pos, 0.0, "count"))
+                if not (half and i % 2):
+                    out.append(((_number_word(i // 2 + 1 if half else i + 1),), pos, 0.0, "count"))
                 pos += g * unit
     if not sections:
         return out
@@ -398,8 +428,7 @@ def plan_cues(
     labels = [arr.bars[k].section for k in starts]
     cue_bars = sorted(set(starts) | changes)
     tm = arr.tempo_map
-    repeated = [j for j, label in enumerate(labels) if label in labels[:j]]
-    last_time = starts[repeated[-1]] if repeated else None
+    last_time = _last_time(arr, starts, labels)
     for k in cue_bars:
         if k == 0 and counting:
             continue
