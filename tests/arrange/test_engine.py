@@ -125,6 +125,13 @@ def test_style_from_hint_key_and_tempo() -> None:
     waltz = song(("A", [bar("C", time=three), bar("G7", time=three)]), style="Waltz")
     assert arrange(waltz, registry=REGISTRY, parts=["drums"]).style == "jazz-waltz"
     assert arrange(replace(s, style="Jazz Waltz"), registry=REGISTRY, parts=["drums"]).style == "medium-swing"
+    # a backline chart that names a style gets that style (iReal's plain "Waltz" stays a jazz waltz)
+    from backline.formats.chart import loads
+
+    own = loads("title: W\nstyle: waltz\ntime: 3/4\n| C | G7 | C | C |\n", "w.chart")[0]
+    arr = arrange(own, registry=REGISTRY, parts=["drums"])
+    assert arr.style == "waltz" and "named by the chart" in arr.extra["style_reason"]
+    assert arrange(replace(own, source="book.txt"), registry=REGISTRY, parts=["drums"]).style == "jazz-waltz"
     fast = arrange(s, "rock", registry=REGISTRY, tempo=60, parts=["drums"], intro=False, ending=False)
     assert fast.duration_seconds == pytest.approx(32 * 4)
     with pytest.raises(ArrangeError, match="not a key"):

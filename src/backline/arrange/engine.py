@@ -82,7 +82,18 @@ def resolve_style(song: Song, style: str | Style | None, registry: StyleRegistry
         return style, "given"
     if style:
         return registry.get(style), f"--style {style}"
-    return registry.match(song.style, song.time_signature)
+    return registry.match(song.style, song.time_signature, names_first=_names_styles(song.source))
+
+
+#: Chart formats whose style field holds backline's style names (docs/chart-format.md);
+#: iReal Pro's style names follow iReal's own conventions (a plain "Waltz" is a jazz waltz).
+_OWN_STYLE_NAMES = (".chart", ".json", ".cho", ".chopro", ".chordpro", ".crd", ".pro",
+                    ".musicxml", ".xml", ".mxl", ".mid", ".midi")  # fmt: skip
+
+
+def _names_styles(source: str) -> bool:
+    """Whether a song read from ``source`` names its style with backline's names."""
+    return source.lower().endswith(_OWN_STYLE_NAMES)
 
 
 def arrange(

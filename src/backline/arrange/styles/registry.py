@@ -183,13 +183,23 @@ class StyleRegistry:
         hint = f"; did you mean {', '.join(close)}?" if close else "; `backline styles` lists them"
         raise StyleError(f"unknown style {name!r}{hint}")
 
-    def match(self, hint: str, time: TimeSignature | None = None) -> tuple[Style, str]:
-        """The closest style for a chart's style hint and meter, and why it was chosen."""
+    def match(
+        self, hint: str, time: TimeSignature | None = None, *, names_first: bool = False
+    ) -> tuple[Style, str]:
+        """The closest style for a chart's style hint and meter, and why it was chosen.
+        ``names_first``: a hint that is a style's name or alias picks that style before
+        the chart conventions of :data:`HINT_RULES` (for backline's own chart formats,
+        where ``style: waltz`` means the ``waltz`` style; iReal's plain "Waltz" is a jazz
+        waltz)."""
         meter = (time.numerator, time.denominator) if time is not None else (4, 4)
         text = " ".join(hint.lower().replace("_", " ").replace("-", " ").split())
         chosen: Style | None = None
         reason = ""
-        if text:
+        if text and names_first:
+            key = normalise_style_name(text)
+            if key in self._styles or key in self._aliases:
+                chosen, reason = self.get(text), f"style {hint!r} named by the chart"
+        if text and chosen is None:
             # chart conventions first (iReal's plain "Waltz" is a jazz waltz), then names and aliases
             for pattern, name in HINT_RULES:
                 if re.search(pattern, text) and name in self._styles:
