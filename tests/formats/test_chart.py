@@ -580,5 +580,5 @@ def test_repeats_and_marks_that_lose_bars_are_warned_about(text: str, where: str
 
 
 def test_sensible_repeats_give_no_warning() -> None:
-    song = one("title: x\n|: C | [1] F :| [2] G |\n|: A | B :| Segno C | D | D.S. al Fine |\n")
+    song = one("title: x\n|: C | [1] F :| [2] G Fine |\n|: A | B :| Segno C | D | D.S. al Fine |\n")
     assert song.warnings == ()

@@ -592,6 +592,11 @@ def _finish(sd: _SongDraft, source: str) -> Song:
         if d.to_coda is not None and not any(x.coda for x in sd.bars[i + 1 :]):
             raise _err(source, d.to_coda, "'To Coda' but no bar after it is marked 'Coda'")
         chords = _bar_chords(d, time, key, numerals, bars[-1] if bars else None, source)
+        if not bars and not chords and d.content:
+            warnings.append(
+                f"{_loc(source, d.content[0])}: '.' keeps the chord sounding, but this is the first "
+                "bar: the band rests until the first chord (write N.C. to say so, or the chord)"
+            )
         count = 0
         if d.repeat_end:
             count = d.count if d.count is not None else _default_count(endings[i])
@@ -711,6 +716,14 @@ def _check_ending_numbers(drafts: list[_Draft], source: str) -> list[str]:
         if d.segno and d.segno_tok is not None:
             segnos.append(d.segno_tok)
     check()
+    if not any(d.fine for d in drafts):
+        for d in drafts:
+            if d.jump is not None and d.jump[0].until == "fine":
+                jump, tok = d.jump
+                warnings.append(
+                    f"{_loc(source, tok)}: {jump} but the chart has no Fine: "
+                    "the song plays on to the end after the jump"
+                )
     if len(segnos) > 1:
         first = segnos[0]
         warnings.append(
