@@ -25,3 +25,27 @@ def test_al_fine_without_a_fine_is_warned() -> None:
     (w,) = _warnings("| Segno G | D | C | D.S. al Fine |\n")
     assert w.startswith("w.chart:3:") and "D.S. al Fine" in w and "no Fine" in w
     assert _warnings("| G | D Fine | C | D.C. al Fine |\n") == ()
+
+
+def test_a_mistyped_song_title_suggests_the_close_ones() -> None:
+    import pytest
+
+    from backline.errors import ChartError
+    from backline.formats import select_song
+
+    songs = [loads(f"title: {t}\n| C |\n", "b.chart")[0] for t in ("Blue Bossa", "Blue Monk", "Solar")]
+    with pytest.raises(ChartError, match=r"no song titled 'Blue Bosa'; did you mean 'Blue Bossa'"):
+        select_song(songs, "Blue Bosa", "book.txt")
+    with pytest.raises(ChartError, match=r"no song titled 'Giant Steps'$"):
+        select_song(songs, "Giant Steps", "book.txt")
+
+
+def test_an_unclosed_section_label_is_named_as_such() -> None:
+    import pytest
+
+    from backline.errors import ChartSyntaxError
+
+    with pytest.raises(
+        ChartSyntaxError, match=r"^w\.chart:2:1: '\[Chorus': a section label needs its closing"
+    ):
+        loads("title: W\n[Chorus\n| C | D |\n", "w.chart")

@@ -168,7 +168,12 @@ def select_song(songs: Sequence[Song], which: int | str | None, source: str = ""
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise ChartError(f"no song titled {which!r}", Location(source))
+        import difflib
+
+        titles = {s.title.lower(): s.title for s in songs}
+        close = difflib.get_close_matches(low, list(titles), n=3, cutoff=0.6)
+        hint = f"; did you mean {', '.join(repr(titles[c]) for c in close)}?" if close else ""
+        raise ChartError(f"no song titled {which!r}{hint}", Location(source))
     names = ", ".join(repr(s.title) for s in matches[:5])
     raise ChartError(f"{which!r} matches several songs: {names}", Location(source))
 

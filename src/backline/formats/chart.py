@@ -811,6 +811,8 @@ def _bar_chords(
         if tok.kind == "dot":
             parsed.append((tok, None, None))
             continue
+        if tok.text.startswith("[") and "]" not in tok.text:
+            raise _err(source, tok, f"{tok.text!r}: a section label needs its closing ']' ([Chorus])")
         m = _CHORD_TOKEN_RE.match(tok.text)
         if m is None:
             raise _err(source, tok, f"cannot read {tok.text!r} as a chord")
