@@ -320,8 +320,9 @@ def bass_change_stats(
 
 
 def strong_beat_stats(notes: Sequence[object], bars: Sequence[BarContext]) -> tuple[int, int]:
-    """(notes sounding on strong beats that are chord tones or idiomatic tensions, all of them)."""
-    from backline.arrange.roles._common import idiomatic_pcs
+    """(notes sounding on strong beats that are chord tones or idiomatic tensions, all of them),
+    by the tests' own yardstick (:mod:`strong_yardstick`), not the arranger's table."""
+    from strong_yardstick import strong_pcs
 
     spans = flat_spans(bars)
     beats: list[float] = []
@@ -337,7 +338,7 @@ def strong_beat_stats(notes: Sequence[object], bars: Sequence[BarContext]) -> tu
     allowed_at = []
     for b in beats:
         sp = span_at(spans, b, span_starts)
-        allowed_at.append(None if sp is None or sp.chord is None else idiomatic_pcs(sp.chord))
+        allowed_at.append(None if sp is None or sp.chord is None else strong_pcs(sp.chord))
     ok = total = 0
     for n in notes:
         s0, e0 = n.start, n.start + n.duration  # type: ignore[attr-defined]

@@ -8,13 +8,13 @@ import mido
 import pytest
 from arrange_helpers import REGISTRY, aaba, bar, song, still
 
+import backline.arrange.roles.comping  # noqa: F401  (required, not optional: an import bug fails)
 from backline.arrange.engine import arrange
 from backline.arrange.midi_out import PPQ, arrangement_to_midi, arrangement_to_midi_bytes, write_midi
 from backline.model.song import TimeSignature
 
 
 def test_tracks_programs_channels_markers() -> None:
-    pytest.importorskip("backline.arrange.roles.comping")
     arr = arrange(aaba(), "medium-swing", registry=REGISTRY, seed=2)
     mid = arrangement_to_midi(arr)
     assert mid.type == 1 and mid.ticks_per_beat == PPQ == 480

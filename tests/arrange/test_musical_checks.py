@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from ctxutil import STRONG, FlatSpan, flat_spans
+from strong_yardstick import strong_pcs
 
 from backline.arrange.context import build_layout
 from backline.arrange.engine import arrange
@@ -281,7 +282,7 @@ def _measure(arr: Arrangement, style: Style) -> Stats:
                 b = float(bar.start) + off
                 sp = harm.at(b, 0.0)
                 strong_beats.append(b)
-                strong_ok.append(None if sp is None or sp.chord is None else chord_facts(sp.chord).strong_ok)
+                strong_ok.append(None if sp is None or sp.chord is None else strong_pcs(sp.chord))
     for part in arr.parts:
         if part.role not in PITCHED or not part.notes:
             if part.notes:

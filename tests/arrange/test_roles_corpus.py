@@ -11,6 +11,7 @@ from ctxutil import bars_from_song, bass_change_stats, change_voicings, in_scale
 from backline.arrange.roles import get_role
 from backline.arrange.roles.base import BarContext, PartSpec
 from backline.arrange.voicing import mean_voice_movement
+from backline.formats import load_songs
 from corpora import corpora_path
 
 N_SONGS = 110
@@ -19,12 +20,7 @@ N_SONGS = 110
 @lru_cache(maxsize=4)
 def corpus(name: str) -> tuple[list[BarContext], ...]:
     path = corpora_path("ireal", name)
-    try:
-        from backline.formats import load_songs
-
-        songs = load_songs(path)
-    except (ImportError, ModuleNotFoundError) as exc:  # pragma: no cover - reader not built yet
-        pytest.skip(f"iReal reader not available: {exc}")
+    songs = load_songs(path)
     step = max(1, len(songs) // N_SONGS)
     out = []
     for s in songs[::step][:N_SONGS]:

@@ -49,10 +49,10 @@ def test_rootless_voicings_follow_the_quality(symbol: str, must: set[int], never
     "symbol", ["C-7", "F7", "Bb^7", "Eh7", "A7b9", "Do7", "G7sus", "E-6", "Ab7alt", "C/E"]
 )
 def test_every_voice_is_in_the_chord_or_its_idiomatic_tensions(style: str, symbol: str) -> None:
-    from backline.arrange.roles._common import idiomatic_pcs
+    from strong_yardstick import strong_pcs
 
     ch = parse_chord(symbol)
-    allowed = idiomatic_pcs(ch)
+    allowed = strong_pcs(ch)
     for v in candidates(ch, style, 48, 84):
         assert {p % 12 for p in v} <= allowed, (style, symbol, v)
 

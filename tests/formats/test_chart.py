@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from backline.data import demo_chart_path
 from backline.errors import ChartSyntaxError, ChordSymbolError
+from backline.formats import ireal, musicxml
 from backline.formats.chart import ChartChordError, default_beats, dump_bytes, dumps, load_bytes, loads
 from backline.model.chord import parse_chord
 from backline.model.form import expand
@@ -200,7 +201,6 @@ def test_several_songs_in_one_file() -> None:
 
 
 def test_numeral_charts_follow_the_key() -> None:
-    pytest.importorskip("backline.model.numerals")
     song = one("key: G\nnumerals: nashville\n| 1 | 4 | 6m7 | 5/7 | key:Bb 1 4 | D7 |\n")
     assert [beats(b) for b in song.bars][:4] == [[(0, "G")], [(0, "C")], [(0, "Em7")], [(0, "D/F#")]]
     assert beats(song.bars[4]) == [(0, "Bb"), (2, "Eb")]
@@ -425,7 +425,6 @@ def _assert_round_trips(songs: list[Song]) -> int:
 
 @pytest.mark.parametrize("playlist", ["jazz1350", "pop400", "blues50", "latin", "brazilian", "country"])
 def test_ireal_corpus_songs_round_trip_through_chart(playlist: str) -> None:
-    ireal = pytest.importorskip("backline.formats.ireal")
     path = corpora_path("ireal", f"{playlist}.txt")
     songs = ireal.load_bytes(path.read_bytes(), str(path))
     if playlist == "jazz1350":
@@ -458,7 +457,6 @@ def _plays_the_same(song: Song, back: Song) -> None:
 
 
 def test_musicxml_corpus_songs_round_trip_through_chart() -> None:
-    musicxml = pytest.importorskip("backline.formats.musicxml")
     files = sorted(corpora_path("musicxml").rglob("*.mxl"))[::4]
     checked = 0
     for path in files:

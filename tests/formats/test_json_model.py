@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from backline.errors import ChartError
-from backline.formats import json_model, musicxml
+from backline.formats import ireal, json_model, musicxml
 from backline.model.chord import Chord, Quality, parse_chord
 from backline.model.pitch import Key, parse_note_name
 from backline.model.song import Bar, ChordEvent, Jump, Note, Section, Song, TimeSignature
@@ -73,13 +73,8 @@ def test_round_trip_of_corpus_songs_from_several_formats() -> None:
     songs: list[Song] = []
     for f in sorted(corpora_path("musicxml", "openewld").rglob("*.mxl"))[::20]:
         songs += musicxml.load_bytes(f.read_bytes(), str(f))
-    try:
-        from backline.formats import ireal
-    except ImportError:  # pragma: no cover - the iReal reader is another module
-        ireal = None  # type: ignore[assignment]
-    if ireal is not None:
-        path = corpora_path("ireal", "jazz1350.txt")
-        songs += ireal.load_bytes(path.read_bytes(), str(path))[:150]
+    path = corpora_path("ireal", "jazz1350.txt")
+    songs += ireal.load_bytes(path.read_bytes(), str(path))[:150]
     assert len(songs) > 100
     for song in songs:
         back = json_model.load_bytes(json_model.dump_bytes(song), "rt.json")[0]

@@ -81,18 +81,23 @@ def corpus_songs() -> tuple[Song, ...]:
     root = Path(CORPORA)
     out: list[Song] = []
 
+    unreadable: list[str] = []
+
     def read(files: list[Path]) -> list[Song]:
         songs: list[Song] = []
         for f in files:
             try:
                 songs += [s for s in load_songs(f) if s.bars]
-            except BacklineError:
-                continue  # the corpora hold a few deliberately broken files
+            except BacklineError as exc:
+                unreadable.append(f"{f.relative_to(root)}: {exc}")
         return songs
 
     out += read(sorted((root / "ireal").glob("*.txt")))[::10]
     out += read(sorted((root / "chordpro" / "songs").iterdir()))
     out += read(sorted((root / "musicxml").rglob("*.mxl"))[::4])
+    # every file of this sample reads (219 files checked when this was written): a reader
+    # regression must fail here, not quietly shrink the sample
+    assert unreadable == [], unreadable
     return tuple(out)
 
 

@@ -10,11 +10,13 @@ and minor / augmented quality where the table says ``-`` / ``+``.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from backline.errors import ChordSymbolError
 from backline.model.chord import Chord, parse_chord
 from backline.model.numerals import parse_numeral, parse_solfege
 from backline.model.pitch import parse_key
@@ -30,25 +32,42 @@ _SOLFEGE = {
 _LETTER = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 _ROMAN = {"I": 0, "II": 2, "III": 4, "IV": 5, "V": 7, "VI": 9, "VII": 11}
 
-# Table entries that are not chord symbols a musician writes (kept few, with the reason).
-SKIPS = {
-    "C3": "a bare '3' is no chord suffix (the reference reads it as an extension '3')",
-    "Do3": "same as C3",
+# Table entries that are no chord a musician writes: backline refuses them with a
+# ChordSymbolError naming the part it cannot read (tested as refusals, never skipped).
+REFUSED = {
+    "C3": "3",  # a bare '3' is no chord suffix (the reference reads it as an extension '3')
+    "Do3": "3",  # same as C3
 }
-# Generated cross-product entries that combine contradictory qualities.
-SKIP_PATTERNS = (
-    (re.compile(r"\+h"), "augmented (+) and half-diminished (h) at once is no chord"),
-    (re.compile(r"^[#b]?(?:i|ii|iii|iv|v|vi|vii)\+"), "a minor (lower-case) augmented triad is no chord"),
-)
+# Generated cross-product entries: augmented (+) and half-diminished (h) at once is no
+# chord, in letter, Nashville and Roman symbols alike ('3+h7', 'vi+h7' are refused at 'h').
+REFUSED_PATTERNS = ((re.compile(r"\+h"), "h"),)
+# A lower-case Roman numeral with '+' ('vi+', 'vi+7'): the reference calls it minor, but in
+# backline a suffix that sets the chord itself wins over the numeral's case (see
+# backline.model.numerals): it reads as augmented on that root.
+AUGMENTED_ROMAN = re.compile(r"^[#b]?(?:i|ii|iii|iv|v|vi|vii)\+(?!h)")
 
 
-def _skip_reason(symbol: str) -> str | None:
-    if symbol in SKIPS:
-        return SKIPS[symbol]
-    for pat, reason in SKIP_PATTERNS:
+def _refused(symbol: str) -> str | None:
+    """The part backline refuses in ``symbol``, or None when it reads the symbol."""
+    if symbol in REFUSED:
+        return REFUSED[symbol]
+    for pat, bad in REFUSED_PATTERNS:
         if pat.search(symbol):
-            return reason
+            return bad
     return None
+
+
+def _check_refused(symbol: str, parse: Callable[[], Chord]) -> bool:
+    """True (after checking the error) when ``symbol`` is one backline must refuse."""
+    bad = _refused(symbol)
+    if bad is None:
+        return False
+    with pytest.raises(ChordSymbolError) as err:
+        parse()
+    assert err.value.symbol == symbol
+    assert err.value.bad_part == bad
+    assert f"unknown chord symbol {symbol!r}: cannot read {bad!r}" in str(err.value)
+    return True
 
 
 def _rows(name: str) -> list[tuple[str, dict[str, str]]]:
@@ -100,11 +119,7 @@ def _letter_params(name: str) -> list[Any]:
         rows = _rows(name)
     except pytest.skip.Exception:  # corpora absent: one skipped case
         return [pytest.param("", {}, marks=pytest.mark.skip(reason="shared corpora absent"))]
-    params = []
-    for s, f in rows:
-        reason = _skip_reason(s)
-        params.append(pytest.param(s, f, id=s, marks=[pytest.mark.skip(reason=reason)] if reason else []))
-    return params
+    return [pytest.param(s, f, id=s) for s, f in rows]
 
 
 @pytest.mark.parametrize(
@@ -113,6 +128,8 @@ def _letter_params(name: str) -> list[Any]:
 )
 def test_letter_and_latin_symbols(symbol: str, fields: dict[str, str]) -> None:
     system = fields["system"]
+    if _check_refused(symbol, lambda: parse_chord(symbol, solfege=system == "latin")):
+        return
     chord = parse_chord(symbol, solfege=system == "latin")
     bass = fields.get("bass") or None
     _check(symbol, fields, chord, int(fields["root_ord"]), None if bass is None else _pc(bass, system))
@@ -121,6 +138,8 @@ def test_letter_and_latin_symbols(symbol: str, fields: dict[str, str]) -> None:
 
 @pytest.mark.parametrize(("symbol", "fields"), _letter_params("108_chords_solfege.tsv"))
 def test_movable_do_solfege(symbol: str, fields: dict[str, str]) -> None:
+    if _check_refused(symbol, lambda: parse_solfege(symbol, C_MAJOR)):
+        return
     chord = parse_solfege(symbol, C_MAJOR)
     bass = fields.get("bass") or None
     _check(symbol, fields, chord, int(fields["root_ord"]), None if bass is None else _pc(bass, "solfege"))
@@ -128,6 +147,8 @@ def test_movable_do_solfege(symbol: str, fields: dict[str, str]) -> None:
 
 @pytest.mark.parametrize(("symbol", "fields"), _letter_params("109_chords_nashville.tsv"))
 def test_nashville(symbol: str, fields: dict[str, str]) -> None:
+    if _check_refused(symbol, lambda: parse_numeral(symbol, C_MAJOR)):
+        return
     chord = parse_numeral(symbol, C_MAJOR)
     _check(symbol, fields, chord, int(fields["root_ord"]), None)
 
@@ -135,7 +156,14 @@ def test_nashville(symbol: str, fields: dict[str, str]) -> None:
 @pytest.mark.parametrize(("symbol", "fields"), _letter_params("110_chords_roman.tsv"))
 def test_roman(symbol: str, fields: dict[str, str]) -> None:
     # The table's root_ord is wrong for altered numerals (bII gives 11): use root_canon.
+    if _check_refused(symbol, lambda: parse_numeral(symbol, C_MAJOR)):
+        return
     chord = parse_numeral(symbol, C_MAJOR)
+    if AUGMENTED_ROMAN.match(symbol):
+        assert chord.root.pc == _roman_pc(fields["root_canon"])
+        assert chord.quality.third == "3" and chord.quality.fifth == "#5", f"{symbol}: got {chord.name}"
+        assert chord.quality.seventh == {"": None, "7": "b7", "^": "7", "^7": "7"}[symbol.partition("+")[2]]
+        return
     _check(symbol, fields, chord, _roman_pc(fields["root_canon"]), None)
 
 
@@ -154,3 +182,36 @@ def test_tables_are_complete() -> None:
         "105_chords.tsv": 325, "107_chords_latin.tsv": 325, "108_chords_solfege.tsv": 325,
         "109_chords_nashville.tsv": 408, "110_chords_roman.tsv": 612,
     }  # fmt: skip
+
+
+def test_refusals_and_readings_are_counted() -> None:
+    """How many rows each table refuses, and how many lower-case Roman '+' rows read as
+    augmented: a change in either is a change in behaviour, not noise."""
+    names = (
+        "105_chords.tsv", "107_chords_latin.tsv", "108_chords_solfege.tsv",
+        "109_chords_nashville.tsv", "110_chords_roman.tsv",
+    )  # fmt: skip
+    refused = {n: sum(_refused(s) is not None for s, _ in _rows(n)) for n in names}
+    assert refused == {
+        "105_chords.tsv": 1, "107_chords_latin.tsv": 1, "108_chords_solfege.tsv": 1,
+        "109_chords_nashville.tsv": 34, "110_chords_roman.tsv": 68,
+    }  # fmt: skip
+    assert sum(bool(AUGMENTED_ROMAN.match(s)) for s, _ in _rows("110_chords_roman.tsv")) == 68
+
+
+@pytest.mark.parametrize(
+    ("symbol", "bad"),
+    [("3+h7", "h"), ("b3+h", "h"), ("VI+h7", "h"), ("vi+h", "h"), ("C+h7", "h"), ("Ch+", "+"), ("Co+", "+")],
+)
+def test_augmented_with_a_diminished_fifth_is_refused_everywhere(symbol: str, bad: str) -> None:
+    with pytest.raises(ChordSymbolError) as err:
+        parse_numeral(symbol, C_MAJOR) if symbol[0] != "C" else parse_chord(symbol)
+    assert err.value.bad_part == bad
+
+
+def test_plain_augmented_and_half_diminished_still_read() -> None:
+    assert parse_numeral("3+", C_MAJOR).name == "Eaug"
+    assert parse_numeral("3h7", C_MAJOR).name == "Em7b5"
+    assert parse_numeral("III+7", C_MAJOR).name == "E7#5"
+    assert parse_numeral("vi+", C_MAJOR).name == "Aaug"
+    assert parse_chord("C+7").name == "C7#5"

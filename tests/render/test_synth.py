@@ -71,23 +71,6 @@ def test_note_starts_on_time_and_render_is_deterministic() -> None:
     assert a.audio["bass"].dtype == np.float32 and a.audio["bass"].shape[1] == 2
 
 
-def test_bass_pitch_is_right() -> None:
-    sr = 22050
-    arr = make_arrangement(1)
-    bass = arr.part("bass")
-    one = [NoteEvent(0.0, 4.0, 45, 100)]  # A2 = 110 Hz
-    from dataclasses import replace
-
-    arr = replace(arr, parts=(replace(bass, notes=tuple(one)),))
-    x = render_parts(arr, choose_sounds(arr.parts, song_font=FLUIDR3), sr).audio["bass"].mean(axis=1)
-    seg = x[int(0.2 * sr) : int(1.2 * sr)]
-    spec = np.abs(np.fft.rfft(seg * np.hanning(seg.size)))
-    freqs = np.fft.rfftfreq(seg.size, 1 / sr)
-    peak = freqs[np.argmax(spec * (freqs < 1000))]
-    harmonic = peak / 110.0
-    assert abs(harmonic - round(harmonic)) < 0.03 and round(harmonic) >= 1
-
-
 def test_tinysoundfont_fallback_plays_drums() -> None:
     pytest.importorskip("tinysoundfont")
     sr = 22050

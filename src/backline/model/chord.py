@@ -622,11 +622,14 @@ def _parse_suffix(suffix: str, symbol: str) -> Quality:
             else:
                 raise ChordSymbolError(symbol, tok)
         elif kind == "aug":
-            if aug or fifth == "#5":  # 'Caugaug', 'C+#5+'
+            # 'Caugaug', 'C+#5+'; 'Ch+', 'Co+': a diminished fifth and an augmented one at once
+            if aug or fifth == "#5" or halfdim or dim:
                 raise ChordSymbolError(symbol, tok)
             fifth, aug = "#5", True
         elif kind == "half":
             if halfdim:  # 'Chh', 'Chm7b5' ('-h' is the reference tables' minor half-dim)
+                raise ChordSymbolError(symbol, tok)
+            if aug:  # 'C+h7', Nashville '3+h7': augmented and half-diminished at once
                 raise ChordSymbolError(symbol, tok)
             third, fifth, seventh_flag, halfdim = "b3", "b5", True, True
     if caret_alone and not seventh_flag:
