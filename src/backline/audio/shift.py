@@ -23,9 +23,7 @@ at the lag where they agree best, with a short crossfade.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import os
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +33,11 @@ import numpy as np
 from backline.audio.io import AUDIO_EXTENSIONS, AudioInfo, open_writer, probe
 from backline.errors import AudioInputError
 from backline.util.atomic import same_file
+
+# the one stem-name rule (shared with audio/source.py and the live player)
+from backline.util.stem_names import CLICK_WORDS as CLICK_WORDS
+from backline.util.stem_names import is_click_or_cue
+from backline.util.stem_names import name_tokens as name_tokens
 
 __all__ = [
     "shift_audio",
@@ -450,47 +453,6 @@ def _fit(y: np.ndarray, n: int) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- names
-
-#: Words that name a click, count-in or cue track (whole name tokens, case-insensitive).
-CLICK_WORDS = frozenset(
-    {
-        "click",
-        "clicks",
-        "clicktrack",
-        "metronome",
-        "metro",
-        "count",
-        "countin",
-        "countoff",
-        "cue",
-        "cues",
-        "guide",
-        "guides",
-        "clk",
-        "timecode",
-        "smpte",
-        "ltc",
-    }
-)
-
-
-def _tokens(name: str) -> list[str]:
-    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", name)  # camelCase -> camel Case
-    return [t.lower() for t in re.split(r"[^A-Za-z0-9]+", spaced) if t]
-
-
-def name_tokens(path: str | os.PathLike[str]) -> set[str]:
-    """The words of a file name, lower case, and each pair of neighbours run together
-    (``Count-In_L`` -> count, in, l, countin, inl)."""
-    tokens = _tokens(Path(path).stem)
-    return set(tokens) | {a + b for a, b in itertools.pairwise(tokens)}
-
-
-def is_click_or_cue(path: str | os.PathLike[str]) -> bool:
-    """Stems named like click/metronome/count-in/cues/guide are time-stretched but never
-    pitch-shifted. Whole name tokens count (``Click_L``, ``count-in``, ``02 Cues``), not
-    letters inside a word (``country_fiddle``, ``Cuerdas``, ``countermelody``)."""
-    return bool(name_tokens(path) & CLICK_WORDS)
 
 
 def is_hidden(path: str | os.PathLike[str]) -> bool:

@@ -45,18 +45,17 @@ def tempo_source(src: Path) -> tuple[Path | None, str]:
     return None, f"a mix of the {len(stems)} stems"
 
 
-_CLICK_NAMES = {"click", "clicks", "clicktrack", "metronome", "metro", "clk"}
 _DRUM_NAMES = {"drum", "drums", "drumkit", "kit", "perc", "percussion", "beat", "beats", "loop", "loops"}
 
 
 def _is_click_name(p: Path) -> bool:
-    from backline.audio.shift import name_tokens
+    from backline.util.stem_names import is_click_name
 
-    return bool(name_tokens(p) & _CLICK_NAMES)
+    return is_click_name(p)
 
 
 def _is_drum_name(p: Path) -> bool:
-    from backline.audio.shift import name_tokens
+    from backline.util.stem_names import name_tokens
 
     return bool(name_tokens(p) & _DRUM_NAMES)
 

@@ -46,7 +46,11 @@ def _problems(show: object, playing: bool) -> None:
         say(err_console, f"{p}{' (song left out)' if left_out else ''}", "problem:", "bold red")
 
 
-def _report(show: object) -> None:
+def _report(show: object, peaks: bool = True) -> None:
+    """Per song: ok (and the role and outputs of every file) or FAIL; notes; warnings (combined
+    gains capped, outputs predicted above 0 dBFS when ``peaks``, MIDI jumps no song can make);
+    problems."""
+    from backline.live.report import cap_notes, midi_jump_warnings, peak_warnings, stem_roles
     from backline.live.show import Show
 
     assert isinstance(show, Show)
@@ -59,10 +63,15 @@ def _report(show: object) -> None:
                 "ok",
                 "green",
             )
+            for line in stem_roles(show.setlist, song):
+                say(console, f"        {line}", text_style="dim")
         else:
             say(console, f"{spec.index + 1:>2}. {spec.title}", "FAIL", "red")
     for note in show.notes:
         say(console, f"note: {note}", text_style="dim")
+    warnings = cap_notes(show) + (peak_warnings(show) if peaks else []) + midi_jump_warnings(show)
+    for w in warnings:
+        say(err_console, w, "warning:", "yellow")
     _problems(show, playing=False)
 
 
@@ -74,7 +83,7 @@ def check_cmd(
 ) -> None:
     """Validate every song of the setlist before the show (exit code 1 when any problem)."""
     show = _load(setlist, deep=not quick)
-    _report(show)
+    _report(show, peaks=not quick)
     from backline.live.show import Show
 
     assert isinstance(show, Show)
@@ -101,6 +110,11 @@ def render_cmd(
     max_seconds: float = typer.Option(
         None, "--max-seconds", help="Stop after this long (default: generous)."
     ),
+    log: bool = typer.Option(
+        None,
+        "--log/--no-log",
+        help="A line per fired event: time, song, bar, state, action (default: when 20 or fewer).",
+    ),
 ) -> None:
     """Run the engine offline against an event script; write exactly what every output carries.
     Exits 1 (the file still written) when an event failed or --max-seconds stopped the
@@ -123,6 +137,14 @@ def render_cmd(
         f"wrote {output}: {engine.n_out} channels, {res.seconds:.2f} s, "
         f"{len(res.fired) - len(failed)} event(s) fired" + (f", {len(failed)} failed" if failed else ""),
     )
+    if log or (log is None and len(res.log) <= 20):
+        for frame, number, bar, state, action, _where in res.log:
+            title = show.setlist.songs[number - 1].title
+            at_bar = f"bar {bar}" if bar else "top"
+            say(
+                console,
+                f"  {frame / engine.sr:8.3f} s  song {number} {title!r}  {at_bar:<8} {state:<14} {action}",
+            )
     for frame, _action, msg in res.failed:
         say(err_console, f"{msg} (at {frame / engine.sr:.2f} s)", "failed:", "bold red")
     why = res.truncation()
@@ -145,9 +167,11 @@ def _status(engine: object) -> str:
     )
     nxt = f" -> {s.next_section}" if s.next_section else ""
     if s.cued is not None:
-        flags += f" THEN {s.cued + 1}"
+        flags += f" THEN {s.numbers[s.cued]}"
+    if s.overs:
+        flags += f" CLIP x{s.overs}"
     return (
-        f"[{s.song_index + 1}/{s.song_count}] {s.title[:24]:<24} {s.state:<14} {int(s.seconds // 60)}:{s.seconds % 60:04.1f} "
+        f"[{s.number}/{s.setlist_count}] {s.title[:24]:<24} {s.state:<14} {int(s.seconds // 60)}:{s.seconds % 60:04.1f} "
         f"bar {s.bar:>3}/{s.bar_count} beat {s.beat} {s.section}{nxt} {s.tempo:.0f}bpm{flags} | {meters}"
     )
 
@@ -261,7 +285,9 @@ def _connection_warnings(be: object, given: list[str | None] | None, connect: bo
     out: list[str] = []
     if given is not None and len(given) < n:
         out.append(f"--outputs names {len(given)} port(s) for the setlist's {n} outputs.")
-    loose = be.unconnected
+    out += be.output_warnings()
+    failed = {k for k, _port, _why in be.output_unconnected}
+    loose = [k for k in be.unconnected if k not in failed]
     if loose:
         names = ", ".join(f"{be.client_name}:out_{spec.describe(k)}" for k in loose)
         if given is not None:
@@ -309,7 +335,9 @@ def _plain_loop(engine: object, health: Callable[[], tuple[str | None, str | Non
                         engine.save_levels()
                         show("levels saved")
                     elif isinstance(cmd, LevelChange):
-                        cmd.apply(engine)
+                        capped = cmd.apply(engine)
+                        if capped:
+                            show(capped, "warning:", "yellow")
                     elif not isinstance(cmd, str):
                         engine.send(cmd)
                 except BacklineError as exc:
@@ -357,11 +385,21 @@ def learn_cmd(
     timeout: float = typer.Option(30.0, "--timeout", help="Seconds to wait for the foot-switch."),
 ) -> None:
     """MIDI learn: wait for the next MIDI press and map it to ACTION in the setlist (saved atomically)."""
+    from backline.live.commands import Action
     from backline.live.midi_control import learn_once, save_learned, validate_action
     from backline.live.setlist import load_setlist
 
-    cfg = load_setlist(setlist).midi
-    validate_action(action)
+    sl = load_setlist(setlist)
+    cfg = sl.midi
+    cmd = validate_action(action)
+    if cmd is not None and cmd.action is Action.JUMP and cmd.target is not None:
+        from backline.live.report import jump_target_warning
+        from backline.live.show import prepare_show
+
+        show = prepare_show(sl, deep=False, progress=lambda msg: say(err_console, msg, text_style="dim"))
+        why = jump_target_warning(str(cmd.target), show.playable)
+        if why:
+            say(err_console, f"{action!r}: {why}", "warning:", "yellow")
     err_console.print(f"press the foot-switch for {action!r} (waiting {timeout:g} s) ...")
     trig = learn_once(cfg, backend=backend, source=source, server=server, api=midi_api, timeout=timeout)
     save_learned(setlist, trig, action)

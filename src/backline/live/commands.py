@@ -31,6 +31,7 @@ __all__ = [
     "parse_control_line",
     "parse_when",
     "ACTION_HELP",
+    "LEVEL_HELP",
 ]
 
 
@@ -85,6 +86,9 @@ ACTION_HELP = (
     "jump TARGET [next bar|end of section|now]  (TARGET: a section name, 'NAME #2', or 'bar N'; "
     "default: at the next bar)"
 )
+
+#: The level lines, as :func:`parse_control_line` takes them (event scripts, ``--plain``).
+LEVEL_HELP = "level SOURCE DB | output N DB | mute SOURCE | unmute SOURCE | solo SOURCE | unsolo SOURCE"
 
 _WHEN = {
     "now": When.NOW,
@@ -181,4 +185,14 @@ def parse_control_line(
     change = parse_level_change(text)
     if change is not None:
         return change
-    return parse_action(text, when)
+    try:
+        return parse_action(text, when)
+    except LiveError as exc:
+        if not str(exc).startswith("unknown action"):
+            raise
+        name = str(exc).split("'")[1] if "'" in str(exc) else text.split()[0]
+        extra = " | ".join(words)
+        raise LiveError(
+            f"unknown action {name!r}; actions: {ACTION_HELP}; levels: {LEVEL_HELP}"
+            + (f"; also: {extra}" if extra else "")
+        ) from None

@@ -51,10 +51,10 @@ import numpy as np
 
 from backline.errors import LiveError
 from backline.live.commands import Action, Command, When, parse_when
-from backline.live.levels import check_level_db
+from backline.live.levels import MAX_TOTAL_GAIN_DB, check_level_db
 from backline.live.midi_clock import MidiClock
 from backline.live.pad import pad_loop
-from backline.live.routing import MixLevels, Routing, build_routing, effective_gains
+from backline.live.routing import MixLevels, Routing, build_routing, capped_gains, effective_gains
 from backline.live.setlist import Levels, save_levels
 from backline.live.show import PreparedSong, Show
 from backline.live.stream import DEFAULT_CHUNK_FRAMES, DEFAULT_LOOKAHEAD_CHUNKS, Prefetcher, SongStream
@@ -71,6 +71,10 @@ _CUTS = frozenset({Action.STOP, Action.PAUSE, Action.NEXT, Action.PREVIOUS})
 #: The longest a start waits for the song's audio (selected from outside the prefetch
 #: window) before it plays what there is (the missing audio counts as misses).
 START_WAIT_S = 1.0
+#: How fast the cue stem fades out (and back in) around a bar whose cue would lie.
+CUE_FADE_S = 0.01
+#: The safety stage on every output: no sample leaves the engine above full scale.
+CEILING = 1.0
 
 
 class State(StrEnum):
@@ -137,6 +141,19 @@ class EngineSnapshot:
     show_over: bool
     titles: tuple[str, ...]
     cued: int | None = None  # the song selected to follow the one playing (index)
+    #: the setlist number (1-based) of each playable song: left-out songs keep their numbers
+    numbers: tuple[int, ...] = ()
+    #: songs in the setlist, left-out ones included
+    setlist_count: int = 0
+    #: setlist numbers of the songs left out (problems found by check): not playable
+    left_out: tuple[int, ...] = ()
+    #: blocks in which an output went past full scale (the safety clip held it at 0 dBFS)
+    overs: int = 0
+
+    @property
+    def number(self) -> int:
+        """The current song's number in the setlist (1-based)."""
+        return self.numbers[self.song_index] if self.numbers else self.song_index + 1
 
 
 class Engine:
@@ -156,6 +173,10 @@ class Engine:
         self.show = show
         self.setlist = show.setlist
         self.songs: tuple[PreparedSong, ...] = show.playable
+        #: the setlist index (0-based) of each playable song: songs left out (problems) keep
+        #: their numbers, so ``select N`` and a foot controller's program N - 1 pick setlist song N
+        self.numbers: tuple[int, ...] = tuple(i for i, s in enumerate(show.songs) if s is not None)
+        self._by_number = {n: k for k, n in enumerate(self.numbers)}
         self.sr = self.setlist.sample_rate
         self.n_out = self.setlist.outputs.count
         self.max_block = max_block
@@ -197,6 +218,15 @@ class Engine:
         self._stop_frames = [np.array([m.frame for m in s.stops], dtype=np.int64) for s in self.songs]
         self._count_row = [r.rows_of("count-in")[0] for r in self.routings]
         self._pad_rows = [tuple(r.rows_of_kind("pad")) for r in self.routings]
+        # the spoken cues are baked into the cue stem, in the bar before the section they
+        # name: they are faded out in a bar after which the music does not go on to the
+        # next written bar (a vamp loops back, a jump is pending), so no wrong cue is spoken
+        self._cue_rows = [tuple(r.rows_of_kind("cues")) for r in self.routings]
+        self._cue_fade = max(1, round(CUE_FADE_S * self.sr))
+        self._cue_level = self._cue_fade  # the cue stem's gain, in steps of 1 / _cue_fade (exact)
+        self._cue_env = np.ones(max_block, dtype=np.float32)
+        self._cue_mute_end = -1  # song frame: the cue stays silent until here (a bar line)
+        self.overs = 0  # blocks in which an output went past full scale (clipped)
         self.sync_prefetch = False  # offline: fill the streams inside process() (deterministic)
         # MIDI out (program changes, beat clock): a MidiClock fed from the callback, or None
         self.midi_out: MidiClock | None = None
@@ -314,7 +344,8 @@ class Engine:
         self.send(Command(Action.PREVIOUS))
 
     def select_song(self, number: int) -> None:
-        """Select song ``number`` (1-based in the running order)."""
+        """Select song ``number`` (1-based, its number in the setlist: songs left out keep
+        their numbers; selecting one of them changes nothing and says so)."""
         self.send(Command(Action.SELECT, number))
 
     def jump(self, target: str, when: When | str = When.NEXT_BAR) -> None:
@@ -355,14 +386,32 @@ class Engine:
                 f"song {self.songs[song].title!r} has no source {source!r}; sources: {', '.join(sorted(names))}"
             )
 
-    def set_level(self, source: str, db: float, song: int | None = None) -> None:
+    def set_level(self, source: str, db: float, song: int | None = None) -> str | None:
         """Level of a stem (or click, cues, pad) in dB, for ``song`` (default: the current one).
         At most +12 dB (:data:`~backline.live.levels.MAX_LEVEL_DB`); ``-inf`` mutes; NaN and
-        louder levels raise :class:`LiveError` and change nothing."""
+        louder levels raise :class:`LiveError` and change nothing. The combined gain of a
+        source on an output (level x route x output level) is capped at +12 dB
+        (:data:`~backline.live.levels.MAX_TOTAL_GAIN_DB`): returns a warning saying so
+        when this level hit the cap, else None."""
         level = check_level_db(db, f"level of {source}")
         i = self.song_index if song is None else song
         self._source_known(i, source)
         self._update_levels(i, lambda lv: replace(lv, source_db={**lv.source_db, source: level}))
+        return self._cap_warning([i], source)
+
+    def _cap_warning(
+        self, songs: list[int], source: str | None = None, output: int | None = None
+    ) -> str | None:
+        """Words for the combined gains capped at +12 dB in ``songs`` (of ``source``, on ``output``)."""
+        hits: list[str] = []
+        for i in songs:
+            for src, o, want in capped_gains(self.routings[i], self._levels[i]):
+                if (source is None or src == source) and (output is None or o == output):
+                    hits.append(f"{src} on output {self.setlist.outputs.describe(o)} ({want:+.1f} dB)")
+        if not hits:
+            return None
+        shown = ", ".join(dict.fromkeys(hits[:6])) + (" ..." if len(hits) > 6 else "")
+        return f"capped at +{MAX_TOTAL_GAIN_DB:g} dB combined (level x route x output): {shown}"
 
     def mute(self, source: str, on: bool = True, song: int | None = None) -> None:
         i = self.song_index if song is None else song
@@ -378,13 +427,14 @@ class Engine:
             i, lambda lv: replace(lv, soloed=(lv.soloed | {source}) if on else (lv.soloed - {source}))
         )
 
-    def set_output_level(self, output: int, db: float) -> None:
+    def set_output_level(self, output: int, db: float) -> str | None:
         """Level of output ``output`` (1-based) in dB, for every song (the same rule as
         :meth:`set_level`)."""
         level = check_level_db(db, f"level of output {output}")
         if not 1 <= output <= self.n_out:
             raise LiveError(f"output {output} does not exist (1..{self.n_out})")
         self._update_levels(None, lambda lv: replace(lv, output_db={**lv.output_db, output - 1: level}))
+        return self._cap_warning([self.song_index], output=output)
 
     def mute_output(self, output: int, on: bool = True) -> None:
         if not 1 <= output <= self.n_out:
@@ -457,6 +507,10 @@ class Engine:
             show_over=self.show_over,
             titles=tuple(x.title for x in self.songs),
             cued=self.cued if self.cued >= 0 else None,
+            numbers=tuple(n + 1 for n in self.numbers),
+            setlist_count=len(self.show.songs),
+            left_out=tuple(i + 1 for i, x in enumerate(self.show.songs) if x is None),
+            overs=self.overs,
         )
 
     def frames_to_event(self) -> int:
@@ -703,6 +757,16 @@ class Engine:
         np.max(tmp, axis=1, out=self._peak_now)
         self._meters *= np.float32(0.5 ** (n / (_METER_DECAY_S * self.sr)))
         np.maximum(self._meters, self._peak_now, out=self._meters)
+        peak = float(self._peak_now.max())
+        if not peak <= CEILING:
+            # the safety stage: no sample past full scale reaches the interface (the
+            # meters above still show how far over it was); NaN (never from a level: they
+            # are checked) silences the block
+            if peak != peak:
+                out.fill(0.0)
+            else:
+                np.clip(out, -CEILING, CEILING, out=out)
+            self.overs += 1
         self.frames_out += n
         self.blocks_done += 1
         return out
@@ -744,6 +808,8 @@ class Engine:
         seg = max(0, min(n, nxt - pos))
         if seg > 0:
             self._copy(pos, off, seg)
+            if self._cue_rows[self.song_index]:
+                self._shape_cues(song, pos, off, seg)
             if self.midi_out is not None:
                 self.midi_out.play(self.song_index, pos, pos + seg, off)
             pos += seg
@@ -774,6 +840,62 @@ class Engine:
             self._song_end()
         return seg
 
+    def _shape_cues(self, song: PreparedSong, pos: int, off: int, seg: int) -> None:
+        """Fade the cue stem out in a bar after which the music does not go on to the next
+        written bar (a vamp loops back, a jump is pending): the cue baked there names the
+        section written next, which will not come. The silence lasts to that bar's end
+        (also when the vamp is released in it: a cue cut in half is no cue), and fades
+        back in after the jump or the loop. Song frames ``pos .. pos + seg`` went to
+        stage offset ``off``."""
+        brk = -1
+        if self.pending_at >= pos and self.pending_to != self.pending_at:
+            brk = self.pending_at
+        if self.vamp_on and self.vamp_end > pos and (brk < 0 or self.vamp_end < brk):
+            brk = self.vamp_end
+        # the fade ends on that bar's line, so the whole bar is silent
+        mute_from = max(0, song.bar_starts[song.bar_at(brk - 1)] - self._cue_fade) if brk > 0 else -1
+        end = pos + seg
+        if brk > 0 and end > mute_from:
+            self._cue_mute_end = max(self._cue_mute_end, brk)
+        latch = self._cue_mute_end
+        a = pos
+        while a < end:
+            # the next point where the target changes inside the segment
+            b = end
+            if pos < mute_from < b and a < mute_from:
+                b = mute_from
+            if a < latch < b:
+                b = latch
+            silent = a < latch or (brk > 0 and mute_from <= a < brk)
+            self._cue_ramp(off + a - pos, b - a, 0 if silent else self._cue_fade)
+            a = b
+
+    def _cue_ramp(self, off: int, k: int, target: int) -> None:
+        """Bring the cue rows of the stage at ``off .. off + k`` towards ``target`` (0 or
+        ``_cue_fade``). The ramp is counted in whole steps, so the samples do not depend on
+        where blocks begin."""
+        lvl = self._cue_level
+        rows = self._cue_rows[self.song_index]
+        stage = self._stage
+        if lvl == target:
+            if target == 0:
+                for r in rows:
+                    stage[r, off : off + k].fill(0.0)
+            return
+        env = self._cue_env[:k]
+        n = self._cue_fade
+        if target > lvl:
+            np.add(self._arange[:k], lvl + 1, out=env)
+            self._cue_level = min(n, lvl + k)
+        else:
+            np.multiply(self._arange[:k], -1.0, out=env)
+            np.add(env, lvl - 1, out=env)
+            self._cue_level = max(0, lvl - k)
+        np.clip(env, 0.0, n, out=env)
+        np.multiply(env, 1.0 / n, out=env)
+        for r in rows:
+            np.multiply(stage[r, off : off + k], env, out=stage[r, off : off + k])
+
     def _move(self, to: int, notice: str | None, rearm: bool = True) -> None:
         """Move the playhead to song frame ``to``. A stop marker right there fires (a jump
         to a cue waits for go) unless ``rearm`` is off (a vamp going round: the marker
@@ -781,6 +903,7 @@ class Engine:
         if notice:
             self.notices.append(Notice(self._at, notice, self.pos, to))
         self.pos = to
+        self._cue_mute_end = -1  # a new bar: its cue is the right one again
         stops = self._stop_frames[self.song_index]
         self.next_stop = int(np.searchsorted(stops, to, side="left" if rearm else "right"))
 
@@ -838,6 +961,7 @@ class Engine:
         (at most :data:`START_WAIT_S`) and starts as soon as it is."""
         self.pos = 0
         self._move(0, None)
+        self._cue_level = self._cue_fade
         self.vamp_on = False
         self.pending_at = -1
         self.fade_total = 0
@@ -985,7 +1109,9 @@ class Engine:
         elif a is Action.PREVIOUS:
             self._select(max(self.song_index - 1, 0))
         elif a is Action.SELECT:
-            self._select_or_cue(int(cmd.target or 1) - 1)
+            k = self._song_of_number(int(cmd.target or 1))
+            if k >= 0:
+                self._select_or_cue(k)
         elif a is Action.JUMP:
             to = self._resolve(cmd.target)
             if to < 0:
@@ -1020,6 +1146,20 @@ class Engine:
         music fades back in (it stopped mid-note)."""
         self.state = State.PLAYING if self.count_left == 0 else State.COUNT_IN
         self._fadein_left = self._declick
+
+    def _song_of_number(self, number: int) -> int:
+        """The playable song with setlist number ``number`` (1-based), or -1 with an error
+        notice (no such song, or it was left out): the engine stays where it is."""
+        k = self._by_number.get(number - 1, -1)
+        if k >= 0:
+            return k
+        specs = self.setlist.songs
+        if 1 <= number <= len(specs):
+            msg = f"song {number} {specs[number - 1].title!r} is not playable (left out: see `backline live check`)"
+        else:
+            msg = f"no song {number} (1..{len(specs)})"
+        self.notices.append(Notice(self._at, "error", msg))
+        return -1
 
     def _select_or_cue(self, i: int) -> None:
         """Select song ``i``; while a song is under way (playing, counting in, paused,

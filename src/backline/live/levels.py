@@ -24,10 +24,22 @@ from backline.errors import LiveError
 if TYPE_CHECKING:
     from backline.live.engine import Engine
 
-__all__ = ["MAX_LEVEL_DB", "LEVEL_VERBS", "LevelChange", "check_level_db", "parse_db", "parse_level_change"]
+__all__ = [
+    "MAX_LEVEL_DB",
+    "MAX_TOTAL_GAIN_DB",
+    "LEVEL_VERBS",
+    "LevelChange",
+    "check_level_db",
+    "parse_db",
+    "parse_level_change",
+]
 
 #: The loudest level the player accepts, in dB (a level, a route's dB, an output).
 MAX_LEVEL_DB = 12.0
+#: The loudest *combined* gain of any source on any output, in dB: the song's level (mix,
+#: [levels], ``level``) times the route's dB times the output's level. The stages each
+#: allow +12 dB, but together they are capped here (the engine's gains never exceed it).
+MAX_TOTAL_GAIN_DB = 12.0
 #: The first words of the level lines.
 LEVEL_VERBS = ("level", "output", "mute", "unmute", "solo", "unsolo")
 
@@ -64,20 +76,22 @@ class LevelChange:
     source: str
     db: float | None = None
 
-    def apply(self, engine: Engine) -> None:
+    def apply(self, engine: Engine) -> str | None:
         """Do it on ``engine`` (the current song for a source). Raises LiveError for an
-        unknown source or output."""
+        unknown source or output. Returns a warning when the level was capped at
+        :data:`MAX_TOTAL_GAIN_DB` on some output (see :meth:`Engine.set_level`), else None."""
         v = self.verb
         if v == "level":
             assert self.db is not None
-            engine.set_level(self.source, self.db)
-        elif v == "output":
+            return engine.set_level(self.source, self.db)
+        if v == "output":
             assert self.db is not None
-            engine.set_output_level(int(self.source), self.db)
-        elif v in ("mute", "unmute"):
+            return engine.set_output_level(int(self.source), self.db)
+        if v in ("mute", "unmute"):
             engine.mute(self.source, v == "mute")
         else:
             engine.solo(self.source, v == "solo")
+        return None
 
 
 def parse_level_change(text: str) -> LevelChange | None:

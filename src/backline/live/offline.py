@@ -205,6 +205,9 @@ class RenderResult:
     notices: list[Any]
     failed: list[tuple[int, str, str]] = field(default_factory=list)
     events_left: int = 0  # events of the script not fired (the run reached max_seconds first)
+    #: one entry per fired event: (output frame, setlist number of the song, bar (1-based;
+    #: 0 before the song started), the engine's state, the action, the script line)
+    log: list[tuple[int, int, int, str, str, str]] = field(default_factory=list)
     end_state: str = ""  # what the engine was doing when the run ended ("the song was still playing")
 
     def truncation(self) -> str | None:
@@ -271,6 +274,7 @@ def run_offline(
     if autoplay:
         engine.play()
     fired: list[tuple[int, str]] = []
+    log: list[tuple[int, int, int, str, str, str]] = []
     failed: list[tuple[int, str, str]] = []
     reader = NoticeReader(engine)
     k = 0
@@ -296,6 +300,7 @@ def run_offline(
             if due is None or engine.frames_out < due:
                 break
             fired.append((engine.frames_out, events[k].action))
+            log.append(_log_entry(engine, events[k]))
             k += 1
             due = None
             arrivals = 0
@@ -340,6 +345,21 @@ def run_offline(
         failed,
         events_left=len(events) - k,
         end_state=end_state,
+        log=log,
+    )
+
+
+def _log_entry(engine: Engine, ev: Event) -> tuple[int, int, int, str, str, str]:
+    """Where the engine is when ``ev`` fires (for ``live render --log``)."""
+    started = engine.state not in (State.STOPPED, State.GAP, State.STARTING, State.COUNT_IN) or engine.pos > 0
+    bar = engine.song.bar_at(engine.pos) + 1 if started else 0
+    return (
+        engine.frames_out,
+        engine.numbers[engine.song_index] + 1,
+        bar,
+        engine.state.value,
+        ev.action,
+        ev.where,
     )
 
 
@@ -392,7 +412,7 @@ def _triggered(engine: Engine, ev: Event) -> bool:
     if ev.kind == "waiting":  # stopped, at a "wait" stop marker, or vamping at a "vamp" one
         vamping = engine.holding_vamp_stop and engine.vamp_on and engine.state is State.PLAYING
         return (engine.state in (State.STOPPED, State.HOLD) or vamping) and not engine.commands
-    song_ok = ev.song is None or engine.song_index == ev.song - 1
+    song_ok = ev.song is None or engine.numbers[engine.song_index] == ev.song - 1
     bar = int(ev.value)
     if song_ok and bar > engine.song.n_bars:
         raise LiveError(f"{ev.where}: song {engine.song.title!r} has {engine.song.n_bars} bars, not {bar}")
@@ -405,7 +425,7 @@ def _frames_until(engine: Engine, ev: Event, block: int) -> int:
     if (
         ev.kind == "bar"
         and engine.state is State.PLAYING
-        and (ev.song is None or engine.song_index == ev.song - 1)
+        and (ev.song is None or engine.numbers[engine.song_index] == ev.song - 1)
     ):
         target = engine.song.bar_starts[int(ev.value) - 1]
         if target > engine.pos:

@@ -18,6 +18,7 @@ unless the setlist sets ``[outputs] allow_click_to_foh = true``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from backline.errors import LiveError
-from backline.live.levels import check_level_db
+from backline.live.levels import MAX_TOTAL_GAIN_DB, check_level_db
 
 if TYPE_CHECKING:
     from backline.live.setlist import Setlist
@@ -39,7 +40,12 @@ __all__ = [
     "effective_gains",
     "RESERVED_SOURCES",
     "IN_EAR_ONLY",
+    "MAX_GAIN",
+    "capped_gains",
 ]
+
+#: :data:`~backline.live.levels.MAX_TOTAL_GAIN_DB` as a linear gain.
+MAX_GAIN = float(10 ** (MAX_TOTAL_GAIN_DB / 20))
 
 RESERVED_SOURCES = ("music", "click", "cues", "pad")
 IN_EAR_ONLY = ("click", "cues", "count-in")
@@ -99,7 +105,7 @@ def build_routing(setlist: Setlist, song: PreparedSong) -> Routing:
     problems: list[str] = []
     routing = _routing(setlist, song.title, song.spec.routing, song.sources, problems)
     if problems:
-        raise LiveError("\n".join(problems))
+        raise LiveError("\n".join(f"song {song.title!r}: {p}" for p in problems))
     return routing
 
 
@@ -148,11 +154,11 @@ def _routing(
     }
     for where, table in (
         ("the setlist's [routing]", setlist.routing),
-        (f"song {title!r}", song_routing),
+        ("the song's", song_routing),
     ):
         for name, value in table.items():
-            if name not in known and where.startswith("song"):
-                fail(f"{where}: routing names unknown source {name!r}; sources: {names}")
+            if name not in known and where == "the song's":
+                fail(f"routing names unknown source {name!r}; sources: {names}")
             if name not in known:
                 continue  # a setlist-wide route for a stem this song does not have
             routes[name] = value
@@ -177,7 +183,7 @@ def _routing(
             bad = sorted(t + 1 for t, _ in targets if t in foh0)
             if bad:
                 fail(
-                    f"song {title!r}: {key} is routed to front-of-house output(s) {bad}; the audience must not "
+                    f"{key} is routed to front-of-house output(s) {bad}; the audience must not "
                     "hear it (set [outputs] allow_click_to_foh = true if you really mean it)"
                 )
                 continue
@@ -206,7 +212,42 @@ class MixLevels:
 
 
 def effective_gains(routing: Routing, levels: MixLevels, out: np.ndarray | None = None) -> np.ndarray:
-    """``routing.base`` with source levels, mutes, solos and output levels applied."""
+    """``routing.base`` with source levels, mutes, solos and output levels applied; the
+    combined gain of each source on each output (level x route x output level; the two
+    sides of a stereo source folded to one output count together) capped at
+    :data:`MAX_GAIN` (+12 dB)."""
+    g = _uncapped(routing, levels, out)
+    for rows in _source_rows(routing).values():
+        total = g[:, rows].sum(axis=1)
+        over = total > np.float32(MAX_GAIN)
+        if over.any():
+            scale = np.where(over, np.float32(MAX_GAIN) / np.maximum(total, np.float32(1e-30)), 1.0)
+            g[:, rows] *= scale.astype(np.float32)[:, None]
+    return g
+
+
+def _source_rows(routing: Routing) -> dict[str, list[int]]:
+    """Rows per source as the levels name them (the count-in is the click's)."""
+    rows: dict[str, list[int]] = {}
+    for r, (src, kind) in enumerate(zip(routing.row_source, routing.row_kind, strict=True)):
+        rows.setdefault("click" if kind == "count-in" else f"{kind}:{src}", []).append(r)
+    return rows
+
+
+def capped_gains(routing: Routing, levels: MixLevels) -> list[tuple[str, int, float]]:
+    """(source, 1-based output, wanted dB) for every source whose combined gain on an output
+    (level x route x output level) is above +12 dB and so is capped by :func:`effective_gains`."""
+    g = _uncapped(routing, levels, None)
+    found: dict[tuple[str, int], float] = {}  # the click file and the count-in share a name
+    for key, rows in _source_rows(routing).items():
+        total = g[:, rows].sum(axis=1)
+        for o in np.nonzero(total > np.float32(MAX_GAIN * 1.0001))[0]:
+            k = (key.partition(":")[2] or key, int(o) + 1)
+            found[k] = max(found.get(k, -math.inf), 20 * math.log10(float(total[o])))
+    return [(s, o, db) for (s, o), db in found.items()]
+
+
+def _uncapped(routing: Routing, levels: MixLevels, out: np.ndarray | None) -> np.ndarray:
     g = np.array(routing.base, dtype=np.float32, copy=True) if out is None else out
     if out is not None:
         np.copyto(g, routing.base)

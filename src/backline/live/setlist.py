@@ -52,6 +52,8 @@ _SONG_KEYS = {
     "stems",
     "click",
     "cues",
+    "click_stem",
+    "cues_stem",
     "markers",
     "song",
     "style",
@@ -120,6 +122,9 @@ class SongSpec:
     stems: Path | None = None
     click: Path | None = None
     cues: Path | None = None
+    #: stems-folder files that are the click / the cues whatever their names (file names)
+    click_stem: tuple[str, ...] = ()
+    cues_stem: tuple[str, ...] = ()
     markers: Path | None = None
     style: str | None = None
     key: str | None = None
@@ -472,6 +477,16 @@ def parse_setlist(text: str, path: str | Path) -> Setlist:
             if mode not in STOP_MODES:
                 raise _err(p, f"song {title!r}: stop mode must be wait or vamp, not {mode!r}", kl("stops"))
             stops.append(StopSpec(str(st["at"]), mode))
+        named: dict[str, tuple[str, ...]] = {}
+        for k in ("click_stem", "cues_stem"):
+            v = s.get(k)
+            if v is None:
+                named[k] = ()
+                continue
+            if "stems" not in s:
+                raise _err(p, f"song {title!r}: {k} names a file of a stems folder: give stems = ...", kl(k))
+            items = v if isinstance(v, list) else [v]
+            named[k] = tuple(_str(x, k, p, kl(k)) for x in items)
         raw_mix = _table(s.get("mix") or {}, f"song {title!r}: mix", "{ bass = -3.0 }", p, kl("mix"))
         mix = {str(k): _level(v, f"mix level of {k}", p, kl("mix")) for k, v in raw_mix.items()}
         song_routing = _table(
@@ -491,6 +506,8 @@ def parse_setlist(text: str, path: str | Path) -> Setlist:
                 stems=path_of("stems"),
                 click=path_of("click"),
                 cues=path_of("cues"),
+                click_stem=named["click_stem"],
+                cues_stem=named["cues_stem"],
                 markers=path_of("markers"),
                 style=text_of("style"),
                 key=None if s.get("key") is None else str(s["key"]),

@@ -42,6 +42,7 @@ __all__ = [
     "Show",
     "prepare_show",
     "prepare_song",
+    "stem_role_of",
     "inspect_audio",
     "LENGTH_TOLERANCE_S",
 ]
@@ -74,6 +75,13 @@ class Source:
     path: Path
     channels: int  # 1 or 2
     frames: int
+    #: the file as the user gave it, when ``path`` is its converted copy in the cache
+    original: Path | None = None
+
+    @property
+    def file_name(self) -> str:
+        """The name of the user's file (not of its converted copy)."""
+        return (self.original or self.path).name
 
 
 @dataclass(frozen=True)
@@ -569,23 +577,40 @@ def _audio_files(spec: SongSpec) -> list[tuple[str, str, Path]]:
         )
         if not found:
             raise LiveError(f"{spec.stems}: no audio files ({', '.join(_AUDIO_EXT)}) in the stems folder")
+        names = {p.name for p in found}
+        for key, listed in (("click_stem", spec.click_stem), ("cues_stem", spec.cues_stem)):
+            for name in listed:
+                if name not in names:
+                    raise LiveError(
+                        f"{spec.stems}: {key} = {name!r} is not a file of the stems folder; "
+                        f"files: {', '.join(sorted(names))}"
+                    )
         for p in found:
-            low = p.stem.lower()
-            if low in ("click", "cues", "cue") and (spec.click if low == "click" else spec.cues) is None:
-                files.append(
-                    ("click" if low == "click" else "cues", "click" if low == "click" else "cues", p)
-                )
-            elif (spec.click is not None and p.resolve() == spec.click.resolve()) or (
+            if (spec.click is not None and p.resolve() == spec.click.resolve()) or (
                 spec.cues is not None and p.resolve() == spec.cues.resolve()
             ):
                 continue
-            else:
-                files.append((p.stem, "stem", p))
+            role = stem_role_of(spec, p)
+            files.append((role, role, p) if role else (p.stem, "stem", p))
     if spec.click is not None:
         files.append(("click", "click", spec.click))
     if spec.cues is not None:
         files.append(("cues", "cues", spec.cues))
     return files
+
+
+def stem_role_of(spec: SongSpec, path: Path) -> str | None:
+    """The role of a file of a song's stems folder: ``"click"`` or ``"cues"`` (named so by
+    ``click_stem`` / ``cues_stem``, else by its name: :func:`backline.util.stem_names.stem_role`,
+    e.g. ``Click Track.wav``, ``01 CLICK.wav``, ``Metronome.wav``, ``Guide Cues.wav``), or None:
+    music."""
+    from backline.util.stem_names import stem_role
+
+    if path.name in spec.click_stem:
+        return "click"
+    if path.name in spec.cues_stem:
+        return "cues"
+    return stem_role(path)
 
 
 def _render_folder_note(spec: SongSpec, files: list[tuple[str, str, Path]]) -> list[str]:
@@ -678,7 +703,7 @@ def prepare_song(
                 f"({cached_note or 'cached'})"
             )
             frames = round(info.frames * sr / info.sample_rate)
-            sources.append(Source(name, kind, path, info.channels, frames))
+            sources.append(Source(name, kind, path, info.channels, frames, original=info.path))
         else:
             sources.append(Source(name, kind, info.path, info.channels, info.frames))
     if problems or not sources:

@@ -93,7 +93,9 @@ def render_now(s: EngineSnapshot) -> str:
             ("FADING", s.fading),
             (f"JUMP at bar {s.pending_jump_bar}", s.pending_jump_bar is not None),
             (
-                f"THEN {s.cued + 1}. {escape(s.titles[s.cued])}" if s.cued is not None else "",
+                f"THEN {s.numbers[s.cued] if s.numbers else s.cued + 1}. {escape(s.titles[s.cued])}"
+                if s.cued is not None
+                else "",
                 s.cued is not None,
             ),
         )
@@ -102,7 +104,7 @@ def render_now(s: EngineSnapshot) -> str:
     count = f"  count-in {s.count_in_left:.1f} s" if s.count_in_left > 0 else ""
     mins, secs = divmod(s.seconds, 60)
     return (
-        f"[b]{s.song_index + 1}/{s.song_count}  {escape(s.title)}[/b]   {s.state.upper()}{count}\n"
+        f"[b]{s.number}/{s.setlist_count or s.song_count}  {escape(s.title)}[/b]   {s.state.upper()}{count}\n"
         f"section [b]{escape(s.section)}[/b]   bar [b]{s.bar}[/b]/{s.bar_count}  beat [b]{s.beat}[/b]/{s.beats_in_bar}"
         f"   {int(mins)}:{secs:04.1f}   {s.tempo:.0f} BPM\n"
         f"next cue: {escape(s.next_section or '(end)')}"
@@ -204,10 +206,12 @@ class LiveApp(App[None]):
         self._set(
             "songs",
             "\n".join(
-                ("[reverse]" if i == s.song_index else "")
-                + escape(f"{i + 1:>2}. {t[:26]}")
-                + ("[/]" if i == s.song_index else "")
-                for i, t in enumerate(s.titles)
+                ("[reverse]" if spec.index + 1 == s.number else "")
+                + ("[dim]" if spec.index + 1 in s.left_out else "")
+                + escape(f"{spec.index + 1:>2}. {spec.title[:26]}")
+                + (" (left out)[/]" if spec.index + 1 in s.left_out else "")
+                + ("[/]" if spec.index + 1 == s.number else "")
+                for spec in self.engine.setlist.songs
             ),
         )
         self._set("now", render_now(s))

@@ -158,6 +158,8 @@ class JackBackend:
         self.program_due = 0  # periods until the program goes to a newly connected device
         self.midi_out_connected = False  # set by JACK's port-connect notice, read by the callback
         self.midi_unconnected: list[str] = []  # "PORT (input|output): why" per failed MIDI connection
+        #: (output, port, why) per audio output whose port could not be connected
+        self.output_unconnected: list[tuple[int, str, str]] = []
         self.callback_errors = 0  # periods silenced because the engine raised (a bug)
         self.last_error: str | None = None
         self.frame_offset = 0  # JACK frame time minus engine frames_out (for latency measures)
@@ -248,7 +250,11 @@ class JackBackend:
                 try:
                     c.connect(port, dest)
                 except jack.JackError as exc:
-                    raise LiveError(f"cannot connect {port.name} to {dest}: {exc}") from None
+                    # a mistyped or renamed port (after a reboot, an interface swap): the
+                    # show plays on with that output unconnected, as with a MIDI port
+                    why = str(exc).strip() or type(exc).__name__
+                    self.output_unconnected.append((k + 1, dest, why))
+                    continue
                 self.connected[k + 1] = dest
         if self.midi:
             for src in self.midi_inputs:
@@ -264,6 +270,16 @@ class JackBackend:
         except jack.JackError as exc:
             why = str(exc).strip() or type(exc).__name__
             self.midi_unconnected.append(f"{name!r} ({role}): {why}")
+
+    def output_warnings(self) -> list[str]:
+        """One line per audio output whose port (``--outputs``) could not be connected, naming
+        the output's role (empty when all were)."""
+        spec = self.engine.setlist.outputs
+        return [
+            f"output {self.client_name}:out_{spec.describe(k)} not connected to {port!r} ({why}): "
+            "no sound from it (check the port name with jack_lsp, or connect it in a JACK patchbay)."
+            for k, port, why in self.output_unconnected
+        ]
 
     def midi_warnings(self) -> list[str]:
         """One line per MIDI port of ``[midi]`` / ``--midi-in`` / ``--midi-out`` that could not
