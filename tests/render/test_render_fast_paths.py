@@ -96,7 +96,7 @@ def test_in_place_sosfilt_and_chunked_k_weighting_match_scipy(rng: np.random.Gen
     np.testing.assert_allclose(k_power(x.T, SR), (kw.astype(np.float64) ** 2).sum(axis=0), rtol=1e-5)
 
 
-@pytest.mark.parametrize("role", ["drums", "bass", "comping", "pad"])
+@pytest.mark.parametrize("role", ["drums", "bass", "comping", "guitar", "pad"])
 def test_eq_cascade_is_pedalboards_filters(rng: np.random.Generator, role: str) -> None:
     st = ROLE_STRIPS[role]
     fx: list[pb.Plugin] = []
@@ -106,7 +106,9 @@ def test_eq_cascade_is_pedalboards_filters(rng: np.random.Generator, role: str) 
         fx += [pb.LowpassFilter(cutoff_frequency_hz=st.lowpass_hz) for _ in range(2)]
     if st.low_shelf:
         fx.append(pb.LowShelfFilter(cutoff_frequency_hz=st.low_shelf[0], gain_db=st.low_shelf[1]))
-    fx += [pb.PeakFilter(cutoff_frequency_hz=f, gain_db=g, q=q) for f, g, q in st.eq]
+    if st.high_shelf:
+        fx.append(pb.HighShelfFilter(cutoff_frequency_hz=st.high_shelf[0], gain_db=st.high_shelf[1]))
+    fx += [pb.PeakFilter(cutoff_frequency_hz=f, gain_db=g, q=q) for f, g, q in st.eq if f < 0.45 * SR]
     x = (0.1 * rng.standard_normal((2, SR))).astype(np.float32)
     ref = pb.Pedalboard(fx)(x, SR).astype(np.float64)
     ours = sosfilt(eq_sos(st, SR), x.astype(np.float64), axis=1)

@@ -131,8 +131,10 @@ def _summary(report: RenderReport, outdir: Path) -> None:
     data = report.as_json()
     say(console, f"{outdir} in {report.seconds_taken:.1f} s ({report.backend})", "rendered", "bold green")
     lufs, lra, tp = data["integrated_lufs"], data["loudness_range_lu"], data["true_peak_dbtp"]
+    target = data.get("lufs_target")
+    aim = f" (target {target:g})" if isinstance(target, int | float) else ""
     console.print(
-        f"  {report.duration_seconds:.1f} s at {report.sample_rate} Hz, {lufs} LUFS, LRA {lra} LU, "
+        f"  {report.duration_seconds:.1f} s at {report.sample_rate} Hz, {lufs} LUFS{aim}, LRA {lra} LU, "
         f"true peak {tp} dBTP, chart starts at {report.chart_start_seconds:.3f} s"
     )
     for key, value in report.files.items():
@@ -198,8 +200,21 @@ def register(app: typer.Typer) -> None:
             ),
         ] = 44100,
         lufs: Annotated[
-            float, typer.Option("--lufs", help="Loudness target, LUFS integrated: -60 or louder, below 0.")
-        ] = -14.0,
+            float | None,
+            typer.Option(
+                "--lufs",
+                help="Loudness target, LUFS integrated: -60 or louder, below 0 (default -14 plus "
+                "the style's offset, e.g. -17 for ballads; given, it is used exactly).",
+            ),
+        ] = None,
+        keep_level: Annotated[
+            bool,
+            typer.Option(
+                "--keep-level/--remaster",
+                help="With --mute/--solo: keep the full band's master gain (default), or master "
+                "the remaining parts to the target on their own.",
+            ),
+        ] = True,
         ceiling: Annotated[
             float, typer.Option("--ceiling", help="True-peak ceiling, dBTP (-20 to 0).")
         ] = -1.0,
@@ -232,7 +247,9 @@ def register(app: typer.Typer) -> None:
             sample_rate=sample_rate,
             fmt=fmt.lower(),
             bit_depth=bit_depth,
-            lufs_target=lufs,
+            lufs_target=-14.0 if lufs is None else lufs,
+            style_loudness=lufs is None,
+            keep_level=keep_level,
             ceiling_dbtp=ceiling,
             stems=stems,
             split=split,

@@ -33,6 +33,8 @@ from backline.util.atomic import atomic_path
 from backline.util.channels import MAX_CHANNELS, channel_problem
 
 __all__ = [
+    "LOSSY_FORMATS",
+    "decoded_true_peak",
     "FORMATS",
     "BIT_DEPTHS",
     "MAX_CHANNELS",
@@ -44,6 +46,8 @@ __all__ = [
 ]
 
 FORMATS = ("wav", "flac", "mp3", "ogg")
+#: The formats whose decoded peaks can differ from what was encoded.
+LOSSY_FORMATS = ("mp3", "ogg")
 BIT_DEPTHS = (16, 24, 32)
 _CHUNK = 1 << 16
 _LOSSY_QUALITY = {"mp3": "V0", "ogg": "192 kbps"}
@@ -310,3 +314,21 @@ def write_interleaved(
     return write_audio_blocks(
         path, blocks, data.shape[0], data.shape[1], sample_rate, fmt=fmt, bit_depth=bit_depth
     )
+
+
+def decoded_true_peak(path: str | os.PathLike[str]) -> float:
+    """The true peak (dBTP, 4x oversampled) of an audio file as a player decodes it: for
+    MP3 and OGG the encoder's overshoot is in it. Read through pedalboard (MP3/OGG) or
+    soundfile, chunk by chunk."""
+    from backline.render.loudness import true_peak
+
+    if Path(path).suffix.lower() in (".mp3", ".ogg"):
+        from pedalboard.io import AudioFile
+
+        with AudioFile(str(path)) as f:
+            audio = f.read(f.frames)  # (channels, n)
+        return true_peak(np.ascontiguousarray(audio.T, dtype=np.float32))
+    import soundfile as sf
+
+    data, _sr = sf.read(str(path), dtype="float32", always_2d=True)
+    return true_peak(data)

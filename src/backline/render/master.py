@@ -9,7 +9,17 @@
    signal, the gain reduction looks ahead 5 ms, holds 50 ms and is smoothed so it is
    never above what a sample needs; then a final check on the oversampled output
    trims any residue, so the result never exceeds the ceiling (-1 dBTP);
-4. steps 2-3 repeat (at most 8 times, secant steps) until the loudness is within 0.1 LU of target.
+4. steps 2-3 repeat (at most 8 times, secant steps) until the loudness is within 0.1 LU of target;
+5. a DC-blocking high-pass (first order, :data:`DC_BLOCK_HZ`, run in float64): the
+   limiter's gain riding asymmetric kick and bass waveforms leaves a small DC offset
+   (-70 to -90 dBFS) that the parts do not have; then the final true-peak check, so
+   the ceiling still holds.
+
+A fixed gain (``MasterSettings.gain_db``) replaces the search: a render with parts
+muted takes the full band's gain, so the rest of the band plays at the level it has in
+the full mix. ``MasterSettings.max_reduction_db`` caps the limiting the search may ask
+for: the gain stops where the limiter would pull the loudest peak down by more, and
+the loudness then falls short of the target (the render warns).
 
 The gain never goes past :data:`MAX_LIMITING_DB` of limiting, and a target so quiet that
 the whole mix falls under BS.1770's absolute gate (-70 LUFS) stops the search at the gain
@@ -61,9 +71,12 @@ __all__ = [
     "limit_true_peak",
     "measure",
     "TRUE_PEAK_MARGIN_DB",
+    "DC_BLOCK_HZ",
 ]
 
 TRUE_PEAK_MARGIN_DB = 0.15
+#: Corner of the DC-blocking high-pass after the limiter (Hz).
+DC_BLOCK_HZ = 5.0
 
 #: The most gain reduction the loudness search may ask of the limiter (dB above the gain
 #: that puts the mix's sample peak at the ceiling): past it a louder target only squares
@@ -76,7 +89,10 @@ MAX_SEARCH_PASSES = 16
 
 @dataclass(frozen=True)
 class MasterSettings:
-    """Master bus settings; ``lufs_target`` None skips normalisation (limiter only)."""
+    """Master bus settings; ``lufs_target`` None skips normalisation (limiter only).
+    ``gain_db``: a fixed gain instead of the loudness search (the target is then not
+    used). ``max_reduction_db``: the most limiting (dB of gain reduction on the loudest
+    true peak) the search may ask for; None: up to :data:`MAX_LIMITING_DB`."""
 
     lufs_target: float | None = -14.0
     ceiling_dbtp: float = -1.0
@@ -86,6 +102,9 @@ class MasterSettings:
     lookahead_ms: float = 5.0
     hold_ms: float = 50.0
     tolerance_lu: float = 0.1
+    gain_db: float | None = None
+    max_reduction_db: float | None = None
+    dc_block: bool = True
 
 
 @dataclass(frozen=True)
@@ -232,6 +251,23 @@ def _guard(
     return y, 20 * math.log10(tp), factor
 
 
+def _dc_block(y: np.ndarray, sample_rate: int) -> None:
+    """High-pass planar float32 ``y`` (ch, n) at :data:`DC_BLOCK_HZ`, in place: one
+    first-order section, run in float64 chunk by chunk (a float32 state would add
+    low-frequency rounding noise near the pole)."""
+    from scipy.signal import lfilter
+
+    k = math.tan(math.pi * DC_BLOCK_HZ / sample_rate)
+    b = np.array([1.0, -1.0]) / (k + 1.0)
+    a = np.array([1.0, (k - 1.0) / (k + 1.0)])
+    zi = np.zeros((y.shape[0], 1))
+    step = 1 << 16
+    for start in range(0, y.shape[1], step):
+        stop = min(y.shape[1], start + step)
+        out, zi = lfilter(b, a, y[:, start:stop].astype(np.float64), axis=1, zi=zi)
+        y[:, start:stop] = out
+
+
 def measure(x: np.ndarray, sample_rate: int, *, with_peak: bool = True) -> tuple[float, float, float]:
     """(integrated LUFS, LRA LU, true peak dBTP); the peak is NaN when ``with_peak`` is
     False. Loudness uses :mod:`backline.render.loudness` (pyloudnorm's algorithm,
@@ -271,7 +307,11 @@ def master(
     lufs_in = gated_loudness(hops, hop)
     if not math.isfinite(lufs_in):
         return np.zeros_like(x).T, MasterReport(float("-inf"), 0.0, float("-inf"), 0.0, 0.0, 0)
-    gain_db = 0.0 if settings.lufs_target is None else settings.lufs_target - lufs_in
+    fixed = settings.gain_db is not None or settings.lufs_target is None
+    if settings.gain_db is not None:
+        gain_db = settings.gain_db
+    else:
+        gain_db = 0.0 if settings.lufs_target is None else settings.lufs_target - lufs_in
     la = max(1, round(settings.lookahead_ms * 1e-3 * sample_rate))
     hold = max(0, round(settings.hold_ms * 1e-3 * sample_rate))
     # the envelope scales with the gain: computed once, oversampled where it can matter
@@ -296,7 +336,12 @@ def master(
 
     peak_in = float(np.max(np.abs(x)))
     max_gain_db = aim - 20 * math.log10(peak_in) + MAX_LIMITING_DB if peak_in > 0 else 0.0
-    gain_db = min(gain_db, max_gain_db)
+    if settings.max_reduction_db is not None and peak_in > 0:
+        # the true peak where it counts: env0 is exact wherever it reached env_floor
+        tp_in = max(peak_in, float(env0.max(initial=0.0)))
+        max_gain_db = min(max_gain_db, aim - 20 * math.log10(tp_in) + settings.max_reduction_db)
+    if not fixed:
+        gain_db = min(gain_db, max_gain_db)
     iterations = 0
     passes = 0
     last: tuple[float, float] | None = None
@@ -311,7 +356,7 @@ def master(
             env_floor = ceiling_lin / 10 ** (env_upto / 20.0) / interpolation_bound()
             env0 = true_peak_envelope(x.T, floor=env_floor)
         regions, reduction = _limiter_regions(env0, g_lin, ceiling_lin, la, hold)
-        if settings.lufs_target is None:
+        if fixed or settings.lufs_target is None:
             break
         if exact or iterations >= 8:
             exact = True
@@ -345,11 +390,26 @@ def master(
             exact = stop = True
             continue
         gain_db = step
-    if settings.lufs_target is None:
+    if fixed:
         y = _apply(x, 10 ** (gain_db / 20.0), regions)
         hops_y, _ = hop_energies(k_power(y.T, sample_rate), sample_rate)
     g_final = 10 ** (gain_db / 20.0)
-    y, tp, factor = _guard(y, aim, known=(env0, g_final, env_floor, regions))
+    if settings.dc_block:
+        # the high-pass turns the phase of the lowest notes a little (7 degrees at 40 Hz),
+        # so a few peaks held at the ceiling go over it by a tenth of a dB: the limiter
+        # runs once more on the result to catch them (it touches only those peaks), the
+        # loudness is measured again on the result, then the guard checks it
+        _dc_block(y, sample_rate)
+        floor2 = ceiling_lin / interpolation_bound()
+        env2 = true_peak_envelope(y.T, floor=floor2)
+        regions2, reduction2 = _limiter_regions(env2, 1.0, ceiling_lin, la, hold)
+        for lo, hi, g in regions2:
+            y[:, lo:hi] *= g
+        reduction = max(reduction, reduction2)
+        hops_y, _ = hop_energies(k_power(y.T, sample_rate), sample_rate)
+        y, tp, factor = _guard(y, aim, known=(env2, 1.0, floor2, regions2))
+    else:
+        y, tp, factor = _guard(y, aim, known=(env0, g_final, env_floor, regions))
     # the guard only scales: the loudness of the result follows from the hops exactly
     hops_y = hops_y * (factor * factor)
     lufs, lra = gated_loudness(hops_y, hop), loudness_range_from_hops(hops_y, hop)

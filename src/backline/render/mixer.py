@@ -32,6 +32,7 @@ from backline.render.loudness import HopMeter, gated_loudness, sosfilt_inplace
 __all__ = [
     "Strip",
     "ROLE_STRIPS",
+    "PAD_MAX_CUT_DB",
     "MixResult",
     "strip_for",
     "process_strip",
@@ -57,6 +58,7 @@ class Strip:
     highpass_hz: float | None = None
     lowpass_hz: float | None = None
     low_shelf: tuple[float, float] | None = None
+    high_shelf: tuple[float, float] | None = None
     eq: tuple[tuple[float, float, float], ...] = ()
     compressor: tuple[float, float, float, float] | None = None
     reverb_send: float = 0.15
@@ -66,14 +68,19 @@ class Strip:
 
 
 # Defaults per role: bass and kick carry the bottom; keys, guitars and pads are
-# high-passed so they leave it to them, with gentle presence cuts so they sit behind
-# and nothing is harsh. Levels are LUFS of the part alone, before mastering.
+# high-passed so they leave it to them. Levels are LUFS of the part alone, before
+# mastering: drums and bass at -19, chord parts 2.5-3.5 LU under them and pads 6 LU
+# under (a style's ``gain_db`` moves a part from there; see :data:`PAD_MAX_CUT_DB`), so
+# the harmony is heard as a band plays it. Low mids are cleaned on drums (220 Hz) and
+# bass (200 Hz); the chord parts keep their presence (no 3 kHz cuts, a 1.5 dB shelf
+# above 5 kHz for the attack of piano and guitar) and pads only lose a little at
+# 2.5 kHz; the drums' 15 kHz cymbal sizzle is tamed by 3 dB.
 ROLE_STRIPS: Mapping[str, Strip] = {
     "drums": Strip(
         level_lufs=-19.0,
         highpass_hz=30.0,
-        low_shelf=(90.0, 1.5),
-        eq=((400.0, -2.0, 1.0), (5000.0, -1.0, 0.8)),
+        low_shelf=(90.0, 1.0),
+        eq=((220.0, -2.5, 1.0), (450.0, -1.0, 1.0), (15000.0, -3.0, 1.2)),
         compressor=(-16.0, 2.5, 10.0, 120.0),
         reverb_send=0.08,
         reverb_room=0.35,
@@ -82,42 +89,44 @@ ROLE_STRIPS: Mapping[str, Strip] = {
         level_lufs=-19.0,
         highpass_hz=35.0,
         lowpass_hz=5000.0,
-        eq=((250.0, -2.0, 1.0), (800.0, 1.5, 1.0)),
+        eq=((200.0, -3.0, 0.9), (800.0, 1.5, 1.0)),
         compressor=(-20.0, 3.0, 15.0, 150.0),
         reverb_send=0.0,
     ),
     "comping": Strip(
-        level_lufs=-24.0,
+        level_lufs=-22.0,
         highpass_hz=170.0,
-        eq=((400.0, -1.5, 1.0), (3000.0, -2.0, 1.0)),
+        high_shelf=(5000.0, 1.5),
+        eq=((350.0, -2.0, 1.0),),
         compressor=(-22.0, 2.0, 20.0, 200.0),
         reverb_send=0.18,
     ),
     "guitar": Strip(
-        level_lufs=-24.5,
+        level_lufs=-22.5,
         highpass_hz=140.0,
-        eq=((350.0, -1.5, 1.0), (3500.0, -2.0, 1.0)),
+        high_shelf=(5000.0, 1.5),
+        eq=((300.0, -2.0, 1.0),),
         compressor=(-22.0, 2.0, 15.0, 150.0),
         reverb_send=0.15,
     ),
     "pad": Strip(
-        level_lufs=-28.0,
+        level_lufs=-25.0,
         highpass_hz=200.0,
-        lowpass_hz=9000.0,
-        eq=((2500.0, -3.0, 0.8),),
+        lowpass_hz=14000.0,
+        eq=((300.0, -1.5, 1.0), (2500.0, -1.0, 0.8)),
         reverb_send=0.3,
         reverb_room=0.6,
     ),
-    "arpeggio": Strip(
-        level_lufs=-26.0,
-        highpass_hz=180.0,
-        eq=((3000.0, -2.0, 1.0),),
-        reverb_send=0.22,
-    ),
-    "melody": Strip(level_lufs=-21.0, highpass_hz=120.0, eq=((3000.0, -1.0, 1.0),), reverb_send=0.2),
-    "strings": Strip(level_lufs=-27.0, highpass_hz=150.0, eq=((3000.0, -2.0, 0.8),), reverb_send=0.3),
-    "horns": Strip(level_lufs=-25.0, highpass_hz=150.0, eq=((2800.0, -2.0, 1.0),), reverb_send=0.2),
+    "arpeggio": Strip(level_lufs=-24.0, highpass_hz=180.0, eq=((350.0, -1.5, 1.0),), reverb_send=0.22),
+    "melody": Strip(level_lufs=-21.0, highpass_hz=120.0, reverb_send=0.2),
+    "strings": Strip(level_lufs=-25.0, highpass_hz=150.0, eq=((3000.0, -1.0, 0.8),), reverb_send=0.3),
+    "horns": Strip(level_lufs=-25.0, highpass_hz=150.0, eq=((2800.0, -1.0, 1.0),), reverb_send=0.2),
 }
+#: The most a style's ``gain_db`` may cut a pad-role part (dB): the pad's role level is
+#: already 6 LU under the drums, and a pad cut further is not heard in the mix (a style
+#: that does not want a pad leaves the part out). A user's ``--mixer`` gain still goes
+#: past it.
+PAD_MAX_CUT_DB = -6.0
 _ROLE_ALIASES = {
     "walking": "bass",
     "keys": "comping",
@@ -128,7 +137,7 @@ _ROLE_ALIASES = {
     "percussion": "drums",
     "lead": "melody",
 }
-_DEFAULT_STRIP = Strip(level_lufs=-25.0, highpass_hz=120.0, eq=((3000.0, -1.5, 1.0),))
+_DEFAULT_STRIP = Strip(level_lufs=-25.0, highpass_hz=120.0, eq=((3000.0, -0.5, 1.0),))
 
 
 @dataclass
@@ -142,12 +151,14 @@ class MixResult:
 
 def strip_for(part: Part, overrides: Mapping[str, object] | None = None) -> Strip:
     """The default strip of a part's role, with the part's own gain/pan/reverb from the
-    style, then any user ``overrides`` (field name -> value)."""
+    style (a pad's cut at most :data:`PAD_MAX_CUT_DB`), then any user ``overrides``
+    (field name -> value)."""
     role = _ROLE_ALIASES.get(part.role, part.role)
     if part.is_drum:
         role = "drums"
     base = ROLE_STRIPS.get(role, _DEFAULT_STRIP)
-    s = replace(base, gain_db=part.gain_db, pan=part.pan)
+    gain = max(PAD_MAX_CUT_DB, part.gain_db) if role in ("pad", "strings") else part.gain_db
+    s = replace(base, gain_db=gain, pan=part.pan)
     if part.reverb is not None:  # None: the style leaves the reverb to the role's strip
         s = replace(s, reverb_send=max(0.0, part.reverb))
     if overrides:
@@ -172,17 +183,21 @@ def _first_order(kind: str, fc: float, sample_rate: int) -> tuple[list[float], l
     return [v / (k + 1.0) for v in b], [1.0, (k - 1.0) / (k + 1.0)]
 
 
-def _shelf(fc: float, gain_db: float, sample_rate: int, q: float = 1 / math.sqrt(2)) -> np.ndarray:
-    """Low shelf (RBJ cookbook, as JUCE ``makeLowShelf``) as one sos row."""
+def _shelf(
+    fc: float, gain_db: float, sample_rate: int, q: float = 1 / math.sqrt(2), *, high: bool = False
+) -> np.ndarray:
+    """Low (or ``high``) shelf (RBJ cookbook, as JUCE ``makeLowShelf`` /
+    ``makeHighShelf``) as one sos row."""
     a = 10 ** (gain_db / 40.0)
-    w = 2 * math.pi * fc / sample_rate
+    w = 2 * math.pi * min(fc, 0.45 * sample_rate) / sample_rate
     c, beta = math.cos(w), math.sin(w) * math.sqrt(a) / q
-    b0 = a * ((a + 1) - (a - 1) * c + beta)
-    b1 = 2 * a * ((a - 1) - (a + 1) * c)
-    b2 = a * ((a + 1) - (a - 1) * c - beta)
-    a0 = (a + 1) + (a - 1) * c + beta
-    a1 = -2 * ((a - 1) + (a + 1) * c)
-    a2 = (a + 1) + (a - 1) * c - beta
+    s = -1.0 if high else 1.0  # the high shelf is the low one with the cosine's sign turned
+    b0 = a * ((a + 1) - s * (a - 1) * c + beta)
+    b1 = s * 2 * a * ((a - 1) - s * (a + 1) * c)
+    b2 = a * ((a + 1) - s * (a - 1) * c - beta)
+    a0 = (a + 1) + s * (a - 1) * c + beta
+    a1 = -s * 2 * ((a - 1) + s * (a + 1) * c)
+    a2 = (a + 1) + s * (a - 1) * c - beta
     return np.array([b0, b1, b2, a0, a1, a2]) / a0
 
 
@@ -206,8 +221,11 @@ def eq_sos(strip: Strip, sample_rate: int) -> np.ndarray:
             rows.append(np.concatenate([np.convolve(b, b), np.convolve(a, a)]))
     if strip.low_shelf:
         rows.append(_shelf(strip.low_shelf[0], strip.low_shelf[1], sample_rate))
+    if strip.high_shelf:
+        rows.append(_shelf(strip.high_shelf[0], strip.high_shelf[1], sample_rate, high=True))
     for f, g, q in strip.eq:
-        rows.append(_peak(f, g, q, sample_rate))
+        if f < 0.45 * sample_rate:  # a band at or past Nyquist (15 kHz at 22.05 kHz) is left out
+            rows.append(_peak(f, g, q, sample_rate))
     return np.array(rows).reshape(-1, 6)
 
 

@@ -19,10 +19,29 @@ Timing: every audio file starts with the count-in; the music's first bar starts 
 ``count_in_seconds``. ``chart_start_seconds`` in the report is the first bar of the
 chart itself (after count-in and intro); every bar's start time is listed.
 
-Stem level: the stems are the pre-master parts scaled by one common gain (the
-master's loudness gain, lowered if needed so no stem and not their sum exceeds the
-ceiling): ``sum(stems) / stem_gain`` equals the pre-master mix. The gain is in the
-report (``stem_gain_db``).
+Loudness: the default target (-14 LUFS) is moved by the style's ``loudness_db`` (ballads
+and bossa -3 dB: they sit lower in a set) and the limiter may then take at most
+:data:`DEFAULT_MAX_LIMITING_DB` off the loudest peak; a mix that would need more is left
+quieter, with a warning. A target given explicitly (``style_loudness=False``, the CLI's
+``--lufs``) is used exactly. ``lufs_target`` in the report is the target used.
+
+Minus-one renders: with parts muted or soloed (``keep_level``, the default) every part
+is still played and mixed, the full band is mastered to find the master gain, and the
+remaining parts get that same gain: the band minus you, at the level it has in the full
+mix (and the same stems as the full render).
+
+Stem level: the stems are the pre-master parts scaled by one common gain,
+:data:`STEM_GAIN_DB` plus the style's loudness offset, lowered only if a stem or the
+full band's sum would exceed the ceiling: the same for every render of a song (muted
+or not) and, unless a peak forces it lower, for every song, so the stems of a set line
+up in a multitrack player. ``sum(stems) / stem_gain`` equals the pre-master mix. The
+gain is in the report (``stem_gain_db``), and each stem's integrated loudness as
+written (``stem_lufs``).
+
+Lossy formats (MP3, OGG): the encoder can overshoot the true-peak ceiling. The mix and
+the split are decoded after encoding and measured; one over the ceiling is encoded
+again with its gain trimmed (``encode_trim_db``), and ``true_peak_dbtp`` in the report
+is the peak measured on the decoded mix.
 
 Safety: everything is written into a hidden staging folder inside ``outdir``
 (``.backline-render-<pid>-<host>-*``) and moved into place only when all files are
@@ -58,7 +77,7 @@ import socket
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -66,16 +85,20 @@ import numpy as np
 
 from backline.arrange import midi_out
 from backline.arrange.events import Arrangement
+from backline.arrange.styles.registry import StyleRegistry
 from backline.errors import DependencyMissingError, OutputError, RenderError, RenderOptionError
 from backline.render import click as click_mod
 from backline.render import cues as cues_mod
 from backline.render.export import (
+    LOSSY_FORMATS,
     check_format,
+    decoded_true_peak,
     extension,
     write_audio_blocks,
     write_error,
     write_interleaved,
 )
+from backline.render.loudness import gated_loudness, hop_energies, k_power
 from backline.render.master import MasterReport, MasterSettings, master
 from backline.render.mixer import Strip, process_strip, strip_for
 from backline.render.soundfonts import choose_sounds
@@ -96,7 +119,21 @@ __all__ = [
     "CEILING_RANGE",
     "COUNT_IN_RANGE",
     "planned_files",
+    "STEM_GAIN_DB",
+    "DEFAULT_MAX_LIMITING_DB",
+    "style_loudness_db",
 ]
+
+#: The stems' common gain (dB) on the pre-master parts, before the style's loudness offset.
+STEM_GAIN_DB = -6.0
+#: The most limiting (dB of gain reduction on the loudest peak) a default-target render
+#: asks of the master; an explicit target may take more.
+DEFAULT_MAX_LIMITING_DB = 5.0
+#: How far under the ceiling a lossy file is aimed when it is encoded again (dB); one
+#: is encoded again when its decoded true peak is within :data:`ENCODE_SLACK_DB` of the
+#: ceiling (our 4x meter can read a few hundredths of a dB under a longer interpolator).
+ENCODE_MARGIN_DB = 0.2
+ENCODE_SLACK_DB = 0.05
 
 #: The loudness targets a render takes (LUFS, integrated): below -60 LUFS a mix is mostly
 #: under BS.1770's gates and is no longer measured as a whole; 0 LUFS and louder cannot be
@@ -143,6 +180,11 @@ class RenderOptions:
     midi: bool = True
     premaster: bool = False
     tail_seconds: float = 2.5
+    #: ``lufs_target`` is the default: move it by the style's ``loudness_db`` and cap the
+    #: limiting at :data:`DEFAULT_MAX_LIMITING_DB`; False: use ``lufs_target`` exactly
+    style_loudness: bool = True
+    #: with parts muted or soloed, master with the full band's gain
+    keep_level: bool = True
 
 
 @dataclass
@@ -179,6 +221,21 @@ class RenderReport:
             "warnings": self.warnings,
             **self.extra,
         }
+
+
+def style_loudness_db(style: str) -> float:
+    """The style's ``loudness_db`` offset to the default loudness target; 0 for a style
+    the registry does not know (a hand-built arrangement)."""
+    try:
+        return StyleRegistry.default().get(style).loudness_db
+    except (KeyError, ValueError, OSError):
+        return 0.0
+
+
+def _stem_lufs(stem: np.ndarray, sample_rate: int) -> float:
+    """Integrated loudness (BS.1770, LUFS) of a stem (n, 2)."""
+    hops, hop = hop_energies(k_power(stem, sample_rate), sample_rate)
+    return gated_loudness(hops, hop)
 
 
 def count_in_offset(arr: Arrangement, count_in_bars: int | None) -> tuple[int, float]:
@@ -571,6 +628,11 @@ def render_arrangement(
     audible = [p for p in arr.parts if p.name not in o.mute and (not o.solo or p.name in o.solo)]
     if not audible:
         raise RenderOptionError(f"every part is muted: nothing to render ({_muting(o)})")
+    offset_db = style_loudness_db(arr.style) if o.style_loudness else 0.0
+    target = None if o.lufs_target is None else o.lufs_target + offset_db
+    # a minus-one render plays the whole band too: its master gain is the full band's
+    keep = o.keep_level and target is not None and len(audible) < len(arr.parts)
+    played = arr.parts if keep else audible
     sounds = choose_sounds(
         arr.parts,
         song_font=o.soundfont,
@@ -598,7 +660,7 @@ def render_arrangement(
             sr,
             offset_seconds=offset,
             tail_seconds=o.tail_seconds,
-            parts=[p.name for p in audible],
+            parts=[p.name for p in played],
             backend=backend,
             progress=lambda label, frac: tick(label, 0.05 + 0.35 * frac),
         )
@@ -607,10 +669,21 @@ def render_arrangement(
         stage_t["synth"] = clock() - c0
         c0 = clock()
         mix: np.ndarray | None = None
-        for i, part in enumerate(audible):
-            tick(f"mixing {part.name}", 0.4 + 0.2 * i / max(1, len(audible)))
+        full: np.ndarray | None = np.zeros((2, n), dtype=np.float32) if keep else None
+        stem_lufs: dict[str, float] = {}
+        loudest = 0.0  # the largest sample peak of any part played (muted ones too)
+        for i, part in enumerate(played):
+            tick(f"mixing {part.name}", 0.4 + 0.2 * i / max(1, len(played)))
             strip: Strip = strip_for(part, o.mixer.get(part.name))
-            stem, gains[part.name] = process_strip(res.audio.pop(part.name), sr, strip, in_place=True)
+            stem, g = process_strip(res.audio.pop(part.name), sr, strip, in_place=True)
+            loudest = max(loudest, _peak(stem))
+            if full is not None:
+                full += stem.T
+            if part not in audible:
+                del stem
+                continue
+            gains[part.name] = g
+            stem_lufs[part.name] = _stem_lufs(stem, sr)
             if mix is None:
                 mix = np.zeros((2, n), dtype=np.float32)  # planar, like the stems
             mix += stem.T
@@ -623,17 +696,34 @@ def render_arrangement(
             raise RenderError("every part is muted: nothing to render")
         tick("mixing", 0.6)
         tick("mastering", 0.65)
-        mastered, mrep = master(
-            mix.T, sr, MasterSettings(lufs_target=o.lufs_target, ceiling_dbtp=o.ceiling_dbtp)
-        )
-        if o.lufs_target is not None and abs(mrep.integrated_lufs - o.lufs_target) > 0.5:
+        cap = DEFAULT_MAX_LIMITING_DB if o.style_loudness else None
+        settings = MasterSettings(lufs_target=target, ceiling_dbtp=o.ceiling_dbtp, max_reduction_db=cap)
+        if full is not None:
+            loudest = max(loudest, _peak(full))
+            _, level = master(full.T, sr, settings)  # the full band sets the gain
+            del full
+            mastered, mrep = master(
+                mix.T, sr, MasterSettings(ceiling_dbtp=o.ceiling_dbtp, gain_db=level.gain_db)
+            )
+        else:
+            loudest = max(loudest, _peak(mix))
+            mastered, mrep = master(mix.T, sr, settings)
+            level = mrep
+        if target is not None and abs(level.integrated_lufs - target) > 0.5:
+            band = "the full band's loudness" if full is not None else "loudness"
+            if cap is not None and level.integrated_lufs < target and level.max_gain_reduction_db > cap - 0.5:
+                why = (
+                    f"reaching it would take more than {cap:g} dB of limiting "
+                    "(give --lufs to have the target exactly)"
+                )
+            else:
+                why = f"the true-peak ceiling {o.ceiling_dbtp:g} dBTP does not leave room for it"
             warnings.append(
-                f"loudness {mrep.integrated_lufs:.1f} LUFS misses the target {o.lufs_target:g} LUFS: "
-                f"the true-peak ceiling {o.ceiling_dbtp:g} dBTP does not leave room for it"
+                f"{band} {level.integrated_lufs:.1f} LUFS misses the target {target:g} LUFS: {why}"
             )
         ceiling = 10 ** (o.ceiling_dbtp / 20.0)
-        loudest = max([_peak(mix)] + [s.peak for s in stems.values()])
-        stem_gain = min(10 ** (mrep.gain_db / 20.0), ceiling / loudest if loudest > 0 else 1.0)
+        stem_gain = min(10 ** ((STEM_GAIN_DB + offset_db) / 20.0), ceiling / loudest if loudest > 0 else 1.0)
+        stem_gain_db = 20 * math.log10(stem_gain) if stem_gain > 0 else float("-inf")
         premaster_mix = mix.T if o.premaster else None
         del mix
         stage_t["master"] = clock() - c0
@@ -666,16 +756,40 @@ def render_arrangement(
         def put(rel: str, audio: np.ndarray) -> None:
             dest = stage / rel
             write_interleaved(dest, audio, sr, fmt=o.fmt, bit_depth=o.bit_depth)
-            written.append(Path(rel))
+            if Path(rel) not in written:  # a lossy file may be encoded again
+                written.append(Path(rel))
 
         def put_blocks(rel: str, blocks: Callable[[int, int], np.ndarray], channels: int) -> None:
             dest = stage / rel
             write_audio_blocks(dest, blocks, n, channels, sr, fmt=o.fmt, bit_depth=o.bit_depth)
-            written.append(Path(rel))
+            if Path(rel) not in written:
+                written.append(Path(rel))
 
         tick("writing mix", 0.8)
         put("mix" + ext, mastered)
         files["mix"] = "mix" + ext
+        encode: dict[str, Any] = {}
+        if o.fmt in LOSSY_FORMATS:
+            # the encoder may overshoot the ceiling: decode, measure, trim and encode again
+            trim = 1.0
+            tp_dec = decoded_true_peak(stage / files["mix"])
+            for _ in range(3):
+                if not tp_dec > o.ceiling_dbtp - ENCODE_SLACK_DB:
+                    break
+                k = 10 ** ((o.ceiling_dbtp - tp_dec - ENCODE_MARGIN_DB) / 20.0)
+                trim *= k
+                mastered = mastered * np.float32(k)
+                put("mix" + ext, mastered)
+                tp_dec = decoded_true_peak(stage / files["mix"])
+            if not tp_dec <= o.ceiling_dbtp:
+                warnings.append(f"the encoded mix peaks at {tp_dec:.2f} dBTP, over the ceiling")
+            trim_db = 20 * math.log10(trim)
+            mrep = replace(
+                mrep,
+                true_peak_dbtp=tp_dec,
+                integrated_lufs=mrep.integrated_lufs + trim_db,
+            )
+            encode = {"encode_trim_db": round(trim_db, 2)}
         if premaster_mix is not None:
             write_interleaved(stage / "premaster.wav", premaster_mix, sr, fmt="wav", bit_depth=32)
             written.append(Path("premaster.wav"))
@@ -706,16 +820,26 @@ def render_arrangement(
             if lp > ceiling:
                 left *= np.float32(ceiling / lp)
             split_buf = np.empty((1 << 16, 2), dtype=np.float32)
+            music_k = [np.float32(0.5)]  # the mono fold's gain (trimmed for a lossy encoder)
 
             def split_blocks(a: int, b: int) -> np.ndarray:
                 out = split_buf[: b - a]
                 out[:, 0] = left[a:b]
                 np.add(mastered[a:b, 0], mastered[a:b, 1], out=out[:, 1])
-                out[:, 1] *= np.float32(0.5)
+                out[:, 1] *= music_k[0]
                 return out
 
             put_blocks("split" + ext, split_blocks, 2)
             files["split"] = "split" + ext
+            if o.fmt in LOSSY_FORMATS:
+                for _ in range(3):
+                    tp_split = decoded_true_peak(stage / files["split"])
+                    if not tp_split > o.ceiling_dbtp - ENCODE_SLACK_DB:
+                        break
+                    k32 = np.float32(10 ** ((o.ceiling_dbtp - tp_split - ENCODE_MARGIN_DB) / 20.0))
+                    left *= k32
+                    music_k[0] = np.float32(music_k[0] * k32)
+                    put_blocks("split" + ext, split_blocks, 2)
         if o.multichannel:
             tick("writing multichannel", 0.93)
             tracks: list[_Scaled] = []
@@ -759,7 +883,7 @@ def render_arrangement(
             count_in_seconds=offset,
             chart_start_seconds=offset + arr.chart_start_seconds,
             master=mrep,
-            stem_gain_db=20 * math.log10(stem_gain) if stem_gain > 0 else float("-inf"),
+            stem_gain_db=stem_gain_db,
             backend=backend,
             sounds={k: v.description for k, v in sounds.items()},
             bars=bars,
@@ -771,8 +895,15 @@ def render_arrangement(
                 "count_in_bars": n_count,
                 "format": o.fmt,
                 "bit_depth": o.bit_depth,
-                "lufs_target": o.lufs_target,
+                "lufs_target": None if target is None else round(target, 2),
+                "style_loudness_db": offset_db,
+                "master_level": "full band" if keep else "mix",
+                **encode,
                 "ceiling_dbtp": o.ceiling_dbtp,
+                "stem_lufs": {
+                    k: round(v + stem_gain_db, 2) if math.isfinite(v + stem_gain_db) else None
+                    for k, v in stem_lufs.items()
+                },
                 "parts": [p.name for p in arr.parts],
                 "muted": sorted(p.name for p in arr.parts if p not in audible),
                 "part_gains_db": {k: round(v, 2) for k, v in gains.items()},

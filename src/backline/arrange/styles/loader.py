@@ -416,4 +416,5 @@ def style_from_dict(raw: Mapping[str, Any], source: str) -> Style:
         description=str(raw.get("description", "")),
         meter_strict=bool(raw.get("meter_strict", False)),
         source=source,
+        loudness_db=_num(raw, "loudness_db", 0.0, w, -12, 0),
     )

@@ -190,6 +190,9 @@ class Style:
     description: str = ""
     meter_strict: bool = False
     source: str = ""
+    #: dB added to the default mastering loudness target (``loudness_db``, -12..0):
+    #: quiet styles (ballads, bossa) sit lower in a set and are not limited harder
+    loudness_db: float = 0.0
 
     def part(self, name: str) -> PartSpec:
         """The part called ``name``; :class:`~backline.errors.StylePartNotFoundError` (also a
