@@ -173,7 +173,8 @@ def register(app: typer.Typer) -> None:
         intro: IntroOption = None,
         ending: EndingOption = None,
         count_in: Annotated[
-            int | None, typer.Option("--count-in", help="Count-in bars (default 1, 2 if slow).")
+            int | None,
+            typer.Option("--count-in", help="Count-in bars (default 1; 2 below 70 or from 160 bpm)."),
         ] = None,
         click: Annotated[bool, typer.Option("--click/--no-click", help="Render the click.")] = True,
         cues: Annotated[bool, typer.Option("--cues/--no-cues", help="Render spoken cues.")] = True,
