@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from backline.model.chord import Chord, parse_chord
-from backline.model.pitch import Key, NoteName, pc_name
+from backline.model.pitch import Key, NoteName, key_name, pc_name
 
 __all__ = [
     "BeatWeights",
@@ -102,12 +102,25 @@ def _scores(tones: np.ndarray, bass: np.ndarray) -> np.ndarray:
 def best_chord(tones: np.ndarray, bass: np.ndarray, key: Key | None) -> tuple[Chord | None, float]:
     """The chord that explains a span's summed pitch-class weights best, and its score;
     ``(None, 0)`` (N.C.) for a span without pitched notes."""
+    i, score = _best(tones, bass)
+    return _chord(i, key), score
+
+
+def _best(tones: np.ndarray, bass: np.ndarray) -> tuple[int, float]:
+    """(template index, score) of the best chord for a span; ``(-1, 0)`` without notes."""
     if float(tones.sum()) <= 1e-9:
-        return None, 0.0
+        return -1, 0.0
     s = _scores(tones, bass)
     i = int(np.argmax(s))
-    root, suffix = _NAMES[i]
-    return parse_chord(f"{spell_root(root, key)}{suffix}"), float(s[i])
+    return i, float(s[i])
+
+
+def _chord(index: int, key: Key | None) -> Chord | None:
+    """The chord of a template index (-1: N.C.), its root spelled in ``key``."""
+    if index < 0:
+        return None
+    root, suffix = _NAMES[index]
+    return parse_chord(f"{spell_root(root, key)}{suffix}")
 
 
 #: Letter steps above the tonic for each interval, as chord roots are named: bII, bIII,
@@ -124,12 +137,6 @@ def spell_root(pc: int, key: Key | None) -> NoteName:
     return key.tonic.transpose(iv, _ROOT_STEPS[iv]).simplified()
 
 
-def _best_score(tones: np.ndarray, bass: np.ndarray) -> float:
-    if float(tones.sum()) <= 1e-9:
-        return 0.0
-    return float(_scores(tones, bass).max())
-
-
 def bar_chords(weights: BeatWeights, key: Key | None) -> list[tuple[int, Chord | None]]:
     """The chords of one bar as (first counted beat, chord) pairs: the cut of the bar's
     beats into at most :data:`MAX_CHORDS_PER_BAR` spans with the best total score, each
@@ -142,8 +149,8 @@ def bar_chords(weights: BeatWeights, key: Key | None) -> list[tuple[int, Chord |
     ct = np.vstack([np.zeros(12), np.cumsum(weights.tones, axis=0)])
     cb = np.vstack([np.zeros(12), np.cumsum(weights.bass, axis=0)])
 
-    def span(a: int, b: int) -> float:
-        return _best_score(ct[b] - ct[a], cb[b] - cb[a])
+    # every span [a, b) scored once: (template index, score)
+    span = {(a, b): _best(ct[b] - ct[a], cb[b] - cb[a]) for b in range(1, n + 1) for a in range(b)}
 
     # best[k][j]: best score of beats [0, j) cut into k spans
     inf = float("-inf")
@@ -156,7 +163,7 @@ def bar_chords(weights: BeatWeights, key: Key | None) -> list[tuple[int, Chord |
             for a in range(k - 1, j):
                 if best[k - 1][a] == inf:
                     continue
-                v = best[k - 1][a] + span(a, j)
+                v = best[k - 1][a] + span[a, j][1]
                 if v > best[k][j]:
                     best[k][j], back[k][j] = v, a
     k = max(range(1, kmax + 1), key=lambda kk: (best[kk][n] - cost * (kk - 1), -kk))
@@ -167,16 +174,13 @@ def bar_chords(weights: BeatWeights, key: Key | None) -> list[tuple[int, Chord |
         cuts.append((a, j))
         j, k = a, k - 1
     out: list[tuple[int, Chord | None]] = []
+    last = -2  # no template index
     for a, b in reversed(cuts):
-        chord, _ = best_chord(ct[b] - ct[a], cb[b] - cb[a], key)
-        if out and _same(out[-1][1], chord):
-            continue
-        out.append((a, chord))
+        i = span[a, b][0]
+        if i != last:  # the same chord again is one span
+            out.append((a, _chord(i, key)))
+            last = i
     return out
-
-
-def _same(a: Chord | None, b: Chord | None) -> bool:
-    return (a is None and b is None) or (a is not None and b is not None and str(a) == str(b))
 
 
 def estimate_key(pitch_classes: np.ndarray) -> Key | None:
@@ -192,5 +196,4 @@ def estimate_key(pitch_classes: np.ndarray) -> Key | None:
             if r > best[0]:
                 best = (r, t, mode)
     _, tonic, mode = best
-    sharp = {7, 2, 9, 4, 11, 6} if mode == "major" else {4, 11, 6, 1, 8}
-    return Key(pc_name(tonic, prefer_flats=tonic not in sharp), mode)
+    return key_name(tonic, mode)

@@ -48,7 +48,7 @@ from backline.errors import ChartError, ChordSymbolError, Location
 from backline.formats.midi_harmony import BeatWeights, bar_chords, estimate_key
 from backline.model.checks import check_tempo
 from backline.model.chord import Chord, parse_chord_or_nc
-from backline.model.pitch import Key, parse_key, pc_name
+from backline.model.pitch import Key, parse_key
 from backline.model.song import Bar, ChordEvent, Note, Section, Song, TimeSignature
 
 __all__ = ["load_bytes", "MELODY_TRACK_NAMES", "GRID"]
@@ -196,7 +196,7 @@ def _bar_lines(f: _File, end: int, warnings: list[str], source: str) -> list[_Ba
 
 def _value_at(events: Sequence[tuple[int, T]], tick: int, default: D) -> T | D:
     """The value of the last event at or before ``tick``, else ``default``."""
-    i = bisect_right([e[0] for e in events], tick)
+    i = bisect_right(events, tick, key=lambda e: e[0])
     return events[i - 1][1] if i else default
 
 
@@ -297,10 +297,15 @@ def _sections(bars: list[Bar], starts: list[int], markers: list[tuple[int, str]]
 
 
 def _chords_per_bar(
-    f: _File, bars_at: list[_BarLine], texts: list[tuple[int, Chord | None]], keys: list[tuple[int, Key]]
+    f: _File,
+    bars_at: list[_BarLine],
+    texts: list[tuple[int, Chord | None]],
+    keys: list[tuple[int, Key]],
+    weights: list[BeatWeights] | None,
 ) -> list[list[tuple[Fraction, Chord | None]]]:
     """Per bar, (beat in the bar, chord): the chord symbols when there are any, else the
-    chords heard from the notes (spelled in the key in force)."""
+    chords heard from the notes' ``weights`` (:func:`_beat_weights`), spelled in the key
+    in force."""
     starts = [bl.tick for bl in bars_at]
     per_bar: list[list[tuple[Fraction, Chord | None]]] = [[] for _ in bars_at]
     if texts:
@@ -312,7 +317,7 @@ def _chords_per_bar(
             else:
                 per_bar[bi].append((beat, chord))
         return per_bar
-    weights = _beat_weights(_harmony_notes(f), bars_at, f.tpb)
+    assert weights is not None
     for bi, (bl, w) in enumerate(zip(bars_at, weights, strict=True)):
         key = _value_at(keys, bl.tick, None)
         per_bar[bi] = [(k * bl.time.pulse, chord) for k, chord in bar_chords(w, key)]
@@ -349,9 +354,7 @@ def _guess_key(f: _File, bars: list[Bar]) -> Key | None:
 
     got = song_key(Song("", (Section("A", tuple(bars)),)))
     if got is not None:
-        tonic, mode = got
-        sharp = {7, 2, 9, 4, 11, 6} if mode == "major" else {4, 11, 6, 1, 8}
-        return Key(pc_name(tonic, prefer_flats=tonic not in sharp), mode)
+        return got
     pcs = np.zeros(12)
     for t in f.tracks:
         for a, b, p, _v, ch in t.notes:
@@ -372,17 +375,20 @@ def load_bytes(data: bytes, source: str) -> list[Song]:
     bars_at = _bar_lines(f, end, warnings, source)
     starts = [bl.tick for bl in bars_at]
     keys = f.keys
-    per_bar = _chords_per_bar(f, bars_at, texts, keys)
+    # the notes' weights per beat, read once (the chords are spelled again once the key is known)
+    weights = None if texts else _beat_weights(_harmony_notes(f), bars_at, f.tpb)
+    per_bar = _chords_per_bar(f, bars_at, texts, keys, weights)
     if not keys:
         guess = _guess_key(f, _bars(f, bars_at, per_bar, keys, source))
         if guess is not None:
             keys = [(0, guess)]
             warnings.append(f"{source}: no key signature: the key is guessed from the chords ({guess})")
             if not texts:  # spelled in the key now
-                per_bar = _chords_per_bar(f, bars_at, texts, keys)
+                per_bar = _chords_per_bar(f, bars_at, texts, keys, weights)
     if not texts:
         warnings.append(f"{source}: no chord symbols in the file: the chords are heard from its notes")
-    inside = sum(1 for t, _ in f.tempos if t not in set(starts))
+    bar_lines = set(starts)
+    inside = sum(1 for t, _ in f.tempos if t not in bar_lines)
     if inside:
         warnings.append(
             f"{source}: {inside} tempo change(s) inside a bar are left out (each bar keeps its first tempo)"

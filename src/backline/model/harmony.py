@@ -43,6 +43,7 @@ import numpy as np
 from backline.errors import BacklineError
 from backline.model.chord import Quality
 from backline.model.form import expand
+from backline.model.pitch import Key, key_name
 from backline.model.song import Song
 
 __all__ = [
@@ -408,11 +409,11 @@ def default_model() -> HarmonyModel:
     return HarmonyModel.from_counts(HarmonyCounts.from_json(_model_path().read_text(encoding="utf-8")))
 
 
-def song_key(song: Song, model: HarmonyModel | None = None) -> tuple[int, str] | None:
-    """(tonic pitch class, mode) the key classifier gives a song's chords (expanded form),
-    or None when the song has no chord with a family or cannot be expanded."""
+def song_key(song: Song, model: HarmonyModel | None = None) -> Key | None:
+    """The key the key classifier gives a song's chords (expanded form), or None when the
+    song has no chord with a family or cannot be expanded."""
     runs = _song_runs(song)
     if not runs:
         return None
     k = int(np.argmax((model or default_model()).key_scores(runs)))
-    return k % 12, "minor" if k >= 12 else "major"
+    return key_name(k % 12, "minor" if k >= 12 else "major")

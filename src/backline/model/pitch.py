@@ -19,6 +19,7 @@ __all__ = [
     "parse_note_name",
     "parse_key",
     "pc_name",
+    "key_name",
 ]
 
 LETTERS = "CDEFGAB"
@@ -195,3 +196,14 @@ def parse_key(text: str) -> Key:
     q = m.group(2) or ""
     mode = "minor" if q in ("-", "m", "min", "minor") else "major"
     return Key(tonic, mode)
+
+
+_SHARP_MAJOR = frozenset({7, 2, 9, 4, 11, 6})  # G D A E B F# majors are spelled with sharps
+_SHARP_MINOR = frozenset({4, 11, 6, 1, 8})  # E B F# C# G# minors
+
+
+def key_name(tonic: int, mode: str) -> Key:
+    """A :class:`Key` from a tonic pitch class and mode, with the usual spelling of its
+    tonic (F# major, Eb minor...)."""
+    sharp = tonic % 12 in (_SHARP_MAJOR if mode == "major" else _SHARP_MINOR)
+    return Key(pc_name(tonic, prefer_flats=not sharp), mode)

@@ -171,9 +171,14 @@ def _limiter_regions(
 def _apply(x: np.ndarray, scale: float, regions: list[Region]) -> np.ndarray:
     """``scale * x`` (planar (ch, n)) with the limiter's regions applied."""
     y = np.multiply(x, np.float32(scale), dtype=np.float32)
+    _apply_regions(y, regions)
+    return y
+
+
+def _apply_regions(y: np.ndarray, regions: list[Region]) -> None:
+    """The limiter's regions applied to planar ``y`` (ch, n) in place."""
     for lo, hi, g in regions:
         y[:, lo:hi] *= g
-    return y
 
 
 def limit_true_peak(
@@ -403,8 +408,7 @@ def master(
         floor2 = ceiling_lin / interpolation_bound()
         env2 = true_peak_envelope(y.T, floor=floor2)
         regions2, reduction2 = _limiter_regions(env2, 1.0, ceiling_lin, la, hold)
-        for lo, hi, g in regions2:
-            y[:, lo:hi] *= g
+        _apply_regions(y, regions2)
         reduction = max(reduction, reduction2)
         hops_y, _ = hop_energies(k_power(y.T, sample_rate), sample_rate)
         y, tp, factor = _guard(y, aim, known=(env2, 1.0, floor2, regions2))

@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from backline.model.harmony import HarmonyModel, chord_runs, default_model
-from backline.model.pitch import Key, pc_name
+from backline.model.pitch import Key, key_name, pc_name
 
 __all__ = [
     "estimate_key",
@@ -42,18 +42,10 @@ __all__ = [
 
 _MAJOR = np.array([5.0, 2.0, 3.5, 2.0, 4.5, 4.0, 2.0, 4.5, 2.0, 3.5, 1.5, 4.0])
 _MINOR = np.array([5.0, 2.0, 3.5, 4.5, 2.0, 4.0, 2.0, 4.5, 3.5, 2.0, 1.5, 4.0])
-_SHARP_MAJOR = {7, 2, 9, 4, 11, 6}  # G D A E B F# majors are spelled with sharps
-_SHARP_MINOR = {4, 11, 6, 1, 8}  # E B F# C# G# minors
 W_PROFILE = 0.25
 #: Weight of the bass's share of time on the tonic (a pedal or a bass that keeps
 #: returning home names the key when the chords above it wander).
 W_BASS_TONIC = 1.0
-
-
-def key_name(tonic: int, mode: str) -> Key:
-    """A :class:`Key` with the usual spelling of its tonic (F# major, Eb minor...)."""
-    sharp = tonic in (_SHARP_MAJOR if mode == "major" else _SHARP_MINOR)
-    return Key(pc_name(tonic, prefer_flats=not sharp), mode)
 
 
 def key_scores(
