@@ -147,15 +147,19 @@ def test_hidden_files_in_a_stems_folder_are_skipped(tmp_path: Path) -> None:
 
 
 def test_clipping_is_counted(tmp_path: Path) -> None:
-    """A full-scale square wave shifted up overshoots: the samples clipped are counted."""
+    """A full-scale square wave shifted up overshoots: without headroom the samples
+    clipped are counted; by default the output is turned down to the source's peak."""
     t = np.arange(2 * SR) / SR
     sq = np.sign(np.sin(2 * np.pi * 220 * t)).astype(np.float32)[None] * 0.99
     src = tmp_path / "sq.wav"
     write_audio(src, sq, SR)
-    res = shift_file_report(src, tmp_path / "up.wav", semitones=2)
+    res = shift_file_report(src, tmp_path / "up.wav", semitones=2, headroom=False)
     assert res.clipped > 0 and res.peak_dbfs > 0
-    res = shift_file_report(src, tmp_path / "upf.wav", semitones=2, bit_depth="float")
+    res = shift_file_report(src, tmp_path / "upf.wav", semitones=2, bit_depth="float", headroom=False)
     assert res.clipped == 0 and res.peak_dbfs > 0
+    res = shift_file_report(src, tmp_path / "kept.wav", semitones=2)
+    assert res.clipped == 0 and res.shifted_peak_dbfs > 0
+    assert res.peak_dbfs == pytest.approx(20 * np.log10(0.99), abs=0.01) and res.gain_db < 0
 
 
 def test_tempo_source_prefers_click_then_drums_then_a_mix(tmp_path: Path) -> None:

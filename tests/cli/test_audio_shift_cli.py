@@ -43,9 +43,9 @@ def _words(text: str) -> str:
 def test_float_aiff_holds_the_overs(tmp_path: Path) -> None:
     # --bit-depth float into .aiff failed in the encoder ("AIFF ... supported bit depths: 8,
     # 16, 24"), though the docs and the error message for .flac both offered AIFF
-    src = _tone(tmp_path / "hot.wav", amp=0.9, subtype="FLOAT")
+    src = _tone(tmp_path / "hot.wav", amp=0.9, subtype="FLOAT")  # peaks at 0.9 (-0.9 dBFS)
     out = tmp_path / "v.aiff"
-    r = runner.invoke(app, ["audio", "shift", str(src), "--semitones", "1", "--bit-depth", "float", "-o", str(out), "-q"])  # fmt: skip
+    r = runner.invoke(app, ["audio", "shift", str(src), "--semitones", "1", "--bit-depth", "float", "--no-headroom", "-o", str(out), "-q"])  # fmt: skip
     assert r.exit_code == 0, r.output
     info = sf.info(out)
     assert info.format == "AIFF" and info.subtype == "FLOAT"
@@ -53,9 +53,19 @@ def test_float_aiff_holds_the_overs(tmp_path: Path) -> None:
     assert sr == SR and y.shape == (int(1.5 * SR), 2)
     assert np.abs(y).max() > 1.0  # the shifted peaks above full scale are kept, not clipped
     # the 24-bit AIFF of the same shift clips them, and says so
-    r = runner.invoke(app, ["audio", "shift", str(src), "--semitones", "1", "-o", str(tmp_path / "v24.aiff"), "-q"])  # fmt: skip
+    r = runner.invoke(app, ["audio", "shift", str(src), "--semitones", "1", "--no-headroom", "-o", str(tmp_path / "v24.aiff"), "-q"])  # fmt: skip
     assert r.exit_code == 0, r.output
     assert sf.info(tmp_path / "v24.aiff").subtype == "PCM_24" and "clipped" in r.stderr
+    assert "turned down" not in r.stdout
+    # by default both are turned down to the source's peak, and nothing clips
+    for name in ("h.aiff", "h24.aiff"):
+        depth = ["--bit-depth", "float"] if name == "h.aiff" else []
+        r = runner.invoke(app, ["audio", "shift", str(src), "--semitones", "1", *depth, "-o", str(tmp_path / name), "-q"])  # fmt: skip
+        assert r.exit_code == 0, r.output
+        assert "clipped" not in r.stderr
+        assert "to keep the source's -0.9 dBFS peak (the shift raised it to +" in _words(r.stdout)
+        y, _ = sf.read(tmp_path / name, dtype="float32")
+        assert 0.89 <= np.abs(y).max() <= 0.9
 
 
 @pytest.mark.parametrize("ext", [".flac", ".mp3", ".ogg"])
@@ -104,3 +114,46 @@ def test_a_truncated_stem_is_named_in_a_folder(tmp_path: Path) -> None:
     assert warned[0].startswith("warning: bass.wav: the file is truncated: 1.0 s")
     assert warned[1].startswith("warning: keys.wav: the file is truncated: 0.5 s")
     assert "click.wav" not in r.stderr
+
+
+def _mastered(path: Path, seconds: float = 3.0) -> Path:
+    """Dense harmonics and noise bursts, clipped hard at 0.6 and set to a -1 dBFS peak: a
+    shift raises its peaks past -1 dBFS."""
+    rng = np.random.default_rng(3)
+    t = np.arange(int(seconds * SR)) / SR
+    x = sum(
+        np.sin(2 * np.pi * f * t + rng.uniform(0, 6)) / k for k, f in enumerate((110, 220, 330, 550, 770), 1)
+    )
+    x = x + 0.5 * rng.standard_normal(t.size) * (t % 0.25 < 0.03)
+    x = np.clip(x / np.abs(x).max(), -0.6, 0.6) * (10 ** (-1 / 20) / 0.6)
+    sf.write(path, np.stack([x, x], axis=1).astype(np.float32), SR, subtype="PCM_24")
+    return path
+
+
+def test_the_gain_is_reported_and_the_source_peak_kept(tmp_path: Path) -> None:
+    src = _mastered(tmp_path / "m.wav")
+    r = runner.invoke(app, ["audio", "shift", str(src), "--semitones", "-3", "-o", str(tmp_path / "o.wav"), "-q"])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    text = _words(r.stdout)
+    said = re.search(r"turned down (\d+\.\d) dB to keep the source's -1\.0 dBFS peak \(the shift raised it to ([+-]\d+\.\d) dBFS\)", text)  # fmt: skip
+    assert said is not None, text
+    assert float(said[1]) == pytest.approx(float(said[2]) + 1.0, abs=0.11)
+    y, _ = sf.read(tmp_path / "o.wav", dtype="float32")
+    assert 20 * np.log10(np.abs(y).max()) == pytest.approx(-1.0, abs=0.05)
+    assert "clipped" not in r.stderr
+
+
+def test_a_folder_names_the_stem_that_set_the_common_gain(tmp_path: Path) -> None:
+    stems = tmp_path / "stems"
+    stems.mkdir()
+    _mastered(stems / "band.wav")
+    _tone(stems / "keys.wav", seconds=3.0, amp=0.1)
+    r = runner.invoke(app, ["audio", "shift", str(stems), "--semitones", "-3", "-o", str(tmp_path / "out"), "-q"])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert "turned all stems down" in r.stdout and "together (their balance kept) to keep band.wav's peaks under its source's -1.0 dBFS peak" in _words(r.stdout)  # fmt: skip
+
+
+def test_help_names_the_headroom_switch() -> None:
+    text = _words(runner.invoke(app, ["audio", "shift", "--help"]).output)
+    assert "--headroom --no-headroom" in text or "--no-headroom" in text
+    assert "turn the whole output down just enough" in text

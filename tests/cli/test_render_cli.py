@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -42,6 +43,42 @@ def test_render_writes_the_asked_files(chart: Path, tmp_path: Path) -> None:
     assert rep["integrated_lufs"] == pytest.approx(-16.0, abs=0.5)
     assert rep["muted"] == ["pad"] and "pad" not in rep["files"]["stems"]
     assert "rendered" in text
+
+
+def test_click_sound_subdivision_and_voice_folder_from_the_command_line(tmp_path: Path) -> None:
+    """The click's sound and subdivision and the user's recorded cues were Python-only."""
+    import soundfile as sf
+
+    from backline.render.click import click_sound
+
+    chart = tmp_path / "two.chart"
+    chart.write_text(CHART.replace("| C | Am | F | G |", "| C | Am |\n[Chorus]\n| F | G |"))
+    voices = tmp_path / "voices"
+    voices.mkdir()
+    t = np.arange(int(0.3 * 22050)) / 22050
+    sf.write(voices / "chorus.wav", 0.3 * np.sin(2 * np.pi * 500.0 * t), 22050)
+    out = tmp_path / "out"
+    code, text = _run(
+        "render", str(chart), "-o", str(out), "--stems", "--sample-rate", "22050", "--soundfont", str(FLUIDR3),
+        "--click-sound", "wood", "--subdivision", "8ths", "--voice-dir", str(voices), "--count-in", "1", "-q",
+    )  # fmt: skip
+    assert code == 0, text
+    rep = _report(out)
+    click = sf.read(out / rep["files"]["click"], dtype="float32")[0]
+    wood, classic = click_sound("wood", 22050, 0), click_sound("classic", 22050, 0)
+    n = min(len(wood), len(classic))
+    # the count-in's downbeat is the wood click (at the click stem's level), not the classic one
+    assert np.corrcoef(click[:n], wood[:n])[0, 1] > 0.999
+    assert np.corrcoef(click[:n], classic[:n])[0, 1] < 0.9
+    eighth = round(0.2 * 22050)  # 150 bpm
+    assert np.abs(click[eighth : eighth + 100]).max() > 0.01  # an eighth between the beats
+    # "Chorus" is said by the user's recording: a 500 Hz tone
+    said = [c for c in rep["cues"] if c["text"] == "Chorus"]
+    assert len(said) == 1 and said[0]["section"] == "Chorus"
+    cues = sf.read(out / rep["files"]["cues"], dtype="float32")[0]
+    seg = cues[round(said[0]["start_seconds"] * 22050) : round(said[0]["end_seconds"] * 22050)]
+    spec = np.abs(np.fft.rfft(seg))
+    assert abs(np.argmax(spec) * 22050 / len(seg) - 500.0) < 10
 
 
 def test_render_errors_are_clear(chart: Path, tmp_path: Path) -> None:
@@ -177,6 +214,9 @@ def test_loop_numbers_sections_from_1_and_the_style_frames_the_loop(tmp_path: Pa
         (["--lufs", "0"], "loudness target"),
         (["--lufs", "3"], "loudness target"),
         (["--ceiling", "-40"], "true-peak ceiling must be from -20 to 0 dBTP"),
+        (["--click-sound", "gong"], "unknown click sound 'gong'; choose one of classic, wood"),
+        (["--subdivision", "5ths"], "unknown click subdivision '5ths'; choose one of 8ths, 16ths, triplets"),
+        (["--voice-dir", "no-such-voices"], "no-such-voices: no such voice folder"),
     ],
 )
 def test_user_mistakes_exit_2(chart: Path, tmp_path: Path, args: list[str], message: str) -> None:

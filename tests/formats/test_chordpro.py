@@ -118,8 +118,15 @@ def test_defined_chords_are_read_from_their_fingering() -> None:
 def test_unknown_chord_is_text_with_a_located_warning() -> None:
     (s,) = load_text("{title: x}\n\nHello [C]there [Qm7]you [G]\n", "bad.cho")
     assert [c.name for c in s.chord_symbols()] == ["C", "G"]  # never guessed, never played
-    assert len(s.warnings) == 1
+    assert len(s.warnings) == 2
     assert s.warnings[0].startswith("bad.cho:3:17: unknown chord 'Qm7'")
+    # a lyric sheet without a tempo is told what it gets
+    assert (
+        s.warnings[1]
+        == "bad.cho:1:1: no {tempo} in the song: it plays at 120 BPM (write {tempo: N}, or give --tempo)"
+    )
+    (timed,) = load_text("{title: x}\n{tempo: 96}\n\nHello [C]there [G]\n", "ok.cho")
+    assert timed.warnings == () and timed.bars[0].tempo == 96
     with pytest.raises(ChartSyntaxError, match=r"x.cho:2:2: .*scale-degree"):
         load_text("{title: x}\n[4]a\n", "x.cho")
 
@@ -174,13 +181,15 @@ def test_every_corpus_file_loads() -> None:
     songs = bars = chords = 0
     failures: list[str] = []
     warned: list[str] = []
+    untimed = 0  # songs without a {tempo}: told they play at 120 BPM
     for p in files:
         try:
             loaded = load_bytes(p.read_bytes(), str(p))
         except ChartSyntaxError as exc:
             failures.append(f"{p.name}: {exc}")
             continue
-        warned.extend(w for s in loaded for w in s.warnings)
+        warned.extend(w for s in loaded for w in s.warnings if "no {tempo}" not in w)
+        untimed += sum(1 for s in loaded for w in s.warnings if "no {tempo}" in w)
         songs += len(loaded)
         bars += sum(len(s.bars) for s in loaded)
         chords += sum(1 for s in loaded for _ in s.chord_symbols())
@@ -192,6 +201,7 @@ def test_every_corpus_file_loads() -> None:
     assert warned[0].startswith(f"{bad}:6:16: unknown chord 'unknown'")
     assert any("'A13/unk'" in w for w in warned)
     assert songs == 121 and bars > 1024 and chords > 1265  # an empty grid bar adds no chord
+    assert 0 < untimed < songs
 
 
 @pytest.mark.parametrize(

@@ -73,3 +73,14 @@ def test_chart_song_renders_once_and_plays(tmp_path):
     assert abs(np.corrcoef(out[0, seg], click[seg])[0, 1]) < 0.2
     assert np.abs(out[0, seg]).max() > 0.01
     assert out.shape[1] == 2 * 48000 + 2 * 2 * 48000  # bar 1, then bars 5-6, end at bar 7
+    # the jump's target is said in the bar before it ("B section", cut from the cue stem
+    # where the render said it before bar 5), ending as far before the downbeat
+    clip = next(c for c in song.cue_clips if c.label == "B")
+    assert clip.text == "B section" and clip.target == 8 * 48000
+    stem = sf.read(next(s.path for s in song.sources if s.kind == "cues"), dtype="float32")[0]
+    n = clip.end - clip.start
+    at = 2 * 48000 - (clip.target - clip.end) - n
+    said = out[2, at : at + n] - click[at : at + n]
+    assert np.sqrt(np.mean(said**2)) > 0.01
+    assert np.corrcoef(said, stem[clip.start : clip.end])[0, 1] > 0.999
+    assert np.abs(stem[at : at + n]).max() < 1e-6  # nothing was baked there (no count-in)

@@ -132,6 +132,28 @@ def test_cue_that_cannot_fit_is_reported_not_dropped_silently() -> None:
     assert all(e1 <= s2 for (_, e1), (s2, _) in itertools.pairwise(ends))
 
 
+@needs_espeak
+def test_a_long_cue_is_sped_up_until_it_fits() -> None:
+    """espeak's length is not proportional to its speed: one linear guess (1.96x) left
+    "Out Chorus with the horns" 10 ms too long for its 0.75 s and it was skipped."""
+    from backline import formats
+    from backline.arrange import engine
+
+    chart = (
+        "title: Tight\nkey: C\ntempo: 300\ntime: 2/4\nstyle: rock\n[Verse]\n| C | F | C | F |\n"
+        "[A]\n| G | C |\n[Out Chorus with the horns]\n| F |\n[Pre-Chorus number two]\n| C | C | C | C |\n"
+    )
+    song = formats.loads_songs(chart.encode(), "t.chart", ".chart")[0]
+    arr = engine.arrange(song, None, seed=0, intro=False, ending=False)
+    track = render_cues(arr, SR, count_in_bars=1)
+    said = [c for c in track.cues if c.kind == "section"]
+    assert [c.text for c in said] == ["A section", "Out Chorus with the horns"]
+    for c in said:
+        assert c.end_seconds <= c.target_seconds - 0.15 + 1e-6
+    # the last one cannot fit at 2.5x in a 0.8 s bar after "Out Chorus...": listed, not dropped
+    assert len(track.skipped) == 1 and "Pre-Chorus number two" in track.skipped[0]
+
+
 def _tone(path: Path, freq: float, rate: int, seconds: float, stereo: bool) -> None:
     t = np.arange(int(rate * seconds)) / rate
     x = 0.3 * np.sin(2 * np.pi * freq * t) * np.hanning(len(t)) ** 0.1

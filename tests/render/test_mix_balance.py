@@ -280,3 +280,30 @@ def test_lossy_mix_under_the_ceiling_once_decoded(fmt: str, tmp_path: Path) -> N
         if key == "mix":
             assert rep["true_peak_dbtp"] == pytest.approx(tp, abs=0.06)
     assert "encode_trim_db" in rep
+
+
+@needs_fonts
+def test_lossy_stems_under_the_ceiling_once_decoded(tmp_path: Path) -> None:
+    """The stems were written at a sample peak up to the ceiling and never measured after
+    encoding: a stem pushed to the ceiling decoded over it. Now all stems come down together."""
+    from pedalboard.io import AudioFile
+
+    arr = _arr("gospel")
+    # the organ 30 dB up: the loudest stem sets the stem gain, its sample peak at the
+    # ceiling; encoded, it decoded at -0.97 dBTP
+    opts = replace(FAST, fmt="mp3", mixer={"organ": {"gain_db": 30.0}})
+    rep = _render(arr, tmp_path, opts)
+    stems = {}
+    for name, rel in rep["files"]["stems"].items():
+        with AudioFile(str(tmp_path / rel)) as f:
+            stems[name] = f.read(f.frames).T.astype(np.float64)
+    peaks = {k: _true_peak_db(v) for k, v in stems.items()}
+    assert max(peaks.values()) <= -1.0 + 0.02, peaks
+    assert max(peaks.values()) > -1.0 - 1.0, peaks  # trimmed, not thrown away
+    # one gain for all: the balance between the stems is what a WAV render gives
+    wav = _render(arr, tmp_path / "wav", replace(opts, fmt="wav"))
+    assert rep["stem_gain_db"] < wav["stem_gain_db"]
+    lossy_diff = rep["stem_gain_db"] - wav["stem_gain_db"]
+    for name, lufs in wav["stem_lufs"].items():
+        if lufs is not None:
+            assert rep["stem_lufs"][name] == pytest.approx(lufs + lossy_diff, abs=0.01)

@@ -234,6 +234,17 @@ def test_cue_speech_ends_before_each_section_downbeat(full: tuple[Path, Report])
         assert frames.size > 10, f"no cue before the section at {t:.2f} s"
         end = (frames[-1] + 1) * 0.005
         assert end <= t + 0.0025, f"cue ends at {end:.3f} s, after the downbeat at {t:.3f} s"
+    # render.json lists what was said and where: the section cues name the bars' sections,
+    # point at their downbeats and lie where the speech is
+    said = [c for c in rep["cues"] if c["kind"] == "section"]
+    assert [(c["text"], c["section"]) for c in said] == [("Verse", "Verse"), ("Chorus", "Chorus")]
+    assert [c["target_seconds"] for c in said] == pytest.approx(starts, abs=1e-6)
+    step = hop / SR  # seconds per envelope frame
+    for c in said:
+        a, b = int(c["start_seconds"] / step), int(c["end_seconds"] / step)
+        assert loud[a : b + 1].any() and not loud[b + 2 : int(c["target_seconds"] / step)].any(), c
+        assert c["end_seconds"] <= c["target_seconds"] - 0.15
+    assert [c["text"] for c in rep["cues"] if c["kind"] == "count"] == ["one", "two", "three", "four"]
     # the count-in is spoken: speech in every beat of the count-in bar
     for k in range(4):
         t = k * 0.5

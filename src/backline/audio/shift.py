@@ -18,21 +18,34 @@ rounded integers, so a call drifts by 1-2 ms per second (measured: 112 ms after 
 Long files are processed in chunks (bounded memory, shorter when there are many
 channels), overlapping by ``CONTEXT_SECONDS``; the two runs are joined inside the overlap
 at the lag where they agree best, with a short crossfade.
+
+Level. A pitch shift changes the phase relations between partials, so the peaks of a
+mastered track rise (a track mastered at -1 dBTP came out at +0.5 dBFS) and a 16/24-bit
+or FLAC writer would clip them. So by default (``headroom=True``) the shifted audio goes
+first to a raw 32-bit float file beside each output; once its peak is known, it is
+streamed into the output, turned down by the smallest constant gain that keeps it at or
+under its *ceiling* (:func:`ceiling_dbfs`): the source's sample peak, or
+``HEADROOM_FLOOR_DBFS`` when the source is quieter, never above full scale for a
+fixed-point output, ``LOSSY_MARGIN_DB`` lower for MP3/OGG (their encoders overshoot). All
+stems of a folder get one common gain, so their balance is kept. Never louder, never a
+limiter. ``headroom=False`` writes Rubber Band's level in one pass, as before.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
-from collections.abc import Callable, Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from backline.audio.io import AUDIO_EXTENSIONS, AudioInfo, open_writer, probe
-from backline.errors import AudioInputError
-from backline.util.atomic import same_file
+from backline.errors import AudioInputError, OutputError
+from backline.util.atomic import same_file, write_failed
 
 # the one stem-name rule (shared with audio/source.py and the live player)
 from backline.util.stem_names import CLICK_WORDS as CLICK_WORDS
@@ -40,6 +53,9 @@ from backline.util.stem_names import is_click_or_cue
 from backline.util.stem_names import name_tokens as name_tokens
 
 __all__ = [
+    "HEADROOM_FLOOR_DBFS",
+    "LOSSY_MARGIN_DB",
+    "ceiling_dbfs",
     "shift_audio",
     "shift_file",
     "shift_folder",
@@ -59,6 +75,19 @@ CONTEXT_SECONDS = 4.0
 FADE_SECONDS = 0.02
 JOIN_SHIFT_SECONDS = 0.006
 MAX_SEMITONES = 36.0
+
+#: The lowest ceiling for the output's peaks (dBFS): a source quieter than this is not
+#: turned down while its shifted peaks stay under it. -1 dB is the usual ceiling of a
+#: master (EBU R 128 and AES streaming guidance give -1 dBTP; backline's own renders are
+#: mastered to it): a shifted track that peaks under it is as clean as one backline
+#: renders, and turning a quiet track further down would only lose level for nothing.
+HEADROOM_FLOOR_DBFS = -1.0
+#: How much lower the ceiling of an MP3/OGG output is (dB): the encoder's overshoot,
+#: measured on limited dense mixes at -1 dBFS, was up to 1.1 dB (MP3 V2, OGG 160 kbps;
+#: a source clipped hard into a near square wave can overshoot more).
+LOSSY_MARGIN_DB = 1.0
+#: Frames per block when a first pass is streamed into the output.
+_REPLAY_FRAMES = 1 << 17
 
 Reader = Callable[[int, int], np.ndarray]
 Writer = Callable[[np.ndarray], None]
@@ -479,11 +508,25 @@ class ShiftResult:
     semitones: float
     tempo_ratio: float
     pitch_kept: list[Path]
-    #: the highest output sample peak in dBFS, and how many samples were clipped to full scale
+    #: the highest output sample peak in dBFS (after ``gain_db``; for MP3/OGG, of what went
+    #: into the encoder), and how many samples were clipped to full scale
     peak_dbfs: float = float("-inf")
     clipped: int = 0
     #: plain sentences for the user: an input cut off while copying (see :func:`truncation_warnings`)
     warnings: tuple[str, ...] = ()
+    #: the gain applied to every output to keep the source's headroom, in dB: 0 when none
+    #: was needed (or with ``headroom=False``), else negative (turned down)
+    gain_db: float = 0.0
+    #: the highest output sample peak before that gain, in dBFS
+    shifted_peak_dbfs: float = float("-inf")
+    #: the highest input sample peak, in dBFS; when a gain was applied, that of the input
+    #: whose output set the gain (:attr:`level_set_by`)
+    source_peak_dbfs: float = float("-inf")
+    #: the ceiling the output was kept at or under (see :func:`ceiling_dbfs`), in dBFS;
+    #: when a gain was applied, that of :attr:`level_set_by`; ``inf`` with ``headroom=False``
+    ceiling_dbfs: float = float("inf")
+    #: the output whose ceiling set the gain (for a folder: one stem; ``None`` when no gain)
+    level_set_by: Path | None = None
 
 
 class _PeakWatch:
@@ -503,6 +546,52 @@ class _PeakWatch:
         self._write(block)
 
 
+class _Scratch:
+    """A raw 32-bit float file (interleaved frames, no header: no size limit) beside
+    ``dst`` that holds a first pass; hidden, and removed when the ``with`` block ends,
+    on success or failure."""
+
+    def __init__(self, dst: Path, channels: int) -> None:
+        folder = dst.parent if str(dst.parent) else Path(".")
+        try:
+            fd, name = tempfile.mkstemp(prefix=f".{dst.name}.", suffix=".shift.f32", dir=folder)
+        except OSError as exc:
+            raise OutputError(f"cannot write to {folder}: {exc.strerror or exc}") from exc
+        self.dst, self.path = dst, Path(name)
+        self._fh = os.fdopen(fd, "w+b")
+        self._channels = channels
+
+    def __enter__(self) -> _Scratch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with contextlib.suppress(OSError):
+            self._fh.close()
+        self.path.unlink(missing_ok=True)
+
+    def write(self, block: np.ndarray) -> None:
+        try:
+            self._fh.write(np.ascontiguousarray(block.T, dtype=np.float32).data)
+        except OSError as exc:  # a full disk
+            raise write_failed(self.dst, exc) from exc
+
+    def blocks(self, frames: int = _REPLAY_FRAMES) -> Iterator[np.ndarray]:
+        """The audio written, from the start, as ``(channels, n)`` float32 blocks."""
+        step = frames * self._channels * 4
+        try:
+            self._fh.flush()
+            self._fh.seek(0)
+            data = self._fh.read(step)
+        except OSError as exc:
+            raise write_failed(self.dst, exc) from exc
+        while data:
+            yield np.frombuffer(data, dtype=np.float32).reshape(-1, self._channels).T
+            try:
+                data = self._fh.read(step)
+            except OSError as exc:
+                raise write_failed(self.dst, exc) from exc
+
+
 def truncation_warnings(infos: Sequence[AudioInfo], *, named: bool) -> tuple[str, ...]:
     """A warning per input whose header promises more audio than the file holds (a WAV cut
     off while copying: it is shifted for what it has), worded as ``audio check`` and
@@ -519,8 +608,32 @@ def _clips(path: Path, bit_depth: int | str) -> bool:
     return path.suffix.lower() in (".wav", ".flac", ".aif", ".aiff") and bit_depth != "float"
 
 
+def _lossy(path: Path) -> bool:
+    return path.suffix.lower() in (".mp3", ".ogg")
+
+
 def _db(x: float) -> float:
     return float(20 * np.log10(x)) if x > 0 else float("-inf")
+
+
+def ceiling_dbfs(source_peak_dbfs: float, dst: str | os.PathLike[str], bit_depth: int | str = 24) -> float:
+    """The level (dBFS) that the shifted output ``dst`` is kept at or under: the source's
+    sample peak, or :data:`HEADROOM_FLOOR_DBFS` when the source is quieter; at most full
+    scale unless the output holds float samples (a float WAV/AIFF keeps a float source's
+    overs); :data:`LOSSY_MARGIN_DB` lower for MP3/OGG, whose encoders overshoot."""
+    peak = 10 ** (source_peak_dbfs / 20) if source_peak_dbfs > -np.inf else 0.0
+    return _db(_ceiling(peak, Path(dst), bit_depth))
+
+
+def _ceiling(source_peak: float, dst: Path, bit_depth: int | str) -> float:
+    """:func:`ceiling_dbfs` on linear peaks (no round trip through dB: a copy's peak equals
+    its source's exactly, and must not read as an over)."""
+    c = max(source_peak, 10 ** (HEADROOM_FLOOR_DBFS / 20))
+    if _clips(dst, bit_depth) or _lossy(dst):
+        c = min(c, 1.0)
+    if _lossy(dst):
+        c *= 10 ** (-LOSSY_MARGIN_DB / 20)
+    return c
 
 
 def shift_file(
@@ -532,11 +645,14 @@ def shift_file(
     bit_depth: int | str = 24,
     pad_to: int | None = None,
     progress: ShiftProgress | None = None,
+    headroom: bool = True,
 ) -> Path:
     """Shift one file into ``dst`` (format from its extension), streaming: memory stays
     bounded for any length. The input is never overwritten. ``pad_to`` pads the input
     with silence to that many samples first; ``progress`` is told the seconds done (see
-    :data:`ShiftProgress`)."""
+    :data:`ShiftProgress`). ``headroom`` (the default) turns the output down when the
+    shift raised its peaks above the source's (see :func:`ceiling_dbfs`); without it the
+    output has Rubber Band's level."""
     report = shift_file_report(
         src,
         dst,
@@ -545,6 +661,7 @@ def shift_file(
         bit_depth=bit_depth,
         pad_to=pad_to,
         progress=progress,
+        headroom=headroom,
     )
     return report.outputs[0]
 
@@ -558,11 +675,48 @@ def shift_file_report(
     bit_depth: int | str = 24,
     pad_to: int | None = None,
     progress: ShiftProgress | None = None,
+    headroom: bool = True,
 ) -> ShiftResult:
-    """:func:`shift_file` with the output peak and clip count."""
+    """:func:`shift_file` with the output peak, clip count and the gain applied."""
     return _shift_files(
-        [Path(src)], [Path(dst)], [semitones], tempo_ratio, bit_depth, pad_to, progress=progress
+        [Path(src)],
+        [Path(dst)],
+        [semitones],
+        tempo_ratio,
+        bit_depth,
+        pad_to,
+        progress=progress,
+        named=False,
+        headroom=headroom,
     )
+
+
+@dataclass(frozen=True)
+class _Level:
+    """The common gain for the outputs of one stream, and what set it (else the highest
+    source peak and the lowest ceiling, in dBFS)."""
+
+    gain: float = 1.0
+    ceiling_dbfs: float = float("inf")
+    source_peak_dbfs: float = float("-inf")
+    set_by: Path | None = None
+
+
+def _common_gain(
+    shifted: Sequence[float], sources: Sequence[float], dsts: Sequence[Path], bit_depth: int | str
+) -> _Level:
+    """The smallest turn-down (one gain for all outputs, so stems keep their balance) that
+    keeps every output's peak (``shifted``, linear) at or under its ceiling."""
+    ceilings = [_ceiling(p, d, bit_depth) for p, d in zip(sources, dsts, strict=True)]
+    level = _Level(1.0, _db(min(ceilings)), _db(max(sources)))
+    for out_peak, src_peak, c, d in zip(shifted, sources, ceilings, dsts, strict=True):
+        # within 1e-6 (0.00001 dB, float32 precision) counts as at the ceiling
+        if out_peak > c * (1 + 1e-6) and c / out_peak < level.gain:
+            level = _Level(c / out_peak, _db(c), _db(src_peak), d)
+    if level.gain < 1.0:
+        # a hair lower (1e-6) so that float32 rounding cannot land above the ceiling
+        level = dataclasses.replace(level, gain=float(np.float32(level.gain * (1 - 1e-6))))
+    return level
 
 
 def _shift_files(
@@ -575,10 +729,13 @@ def _shift_files(
     *,
     progress: ShiftProgress | None = None,
     named: bool = False,
+    headroom: bool = True,
 ) -> ShiftResult:
     """Shift files together, in one stream: all their channels share Rubber Band's calls.
     ``progress`` is told the seconds of input done (see :data:`ShiftProgress`); ``named``:
-    warnings name their file (the stems of a folder)."""
+    warnings name their file (the stems of a folder). ``headroom``: the shift goes to raw
+    float files first (see :class:`_Scratch`), then into the outputs with one common gain
+    (see :func:`_common_gain`); else straight into the outputs."""
     from pedalboard.io import AudioFile
 
     check_shift(max(semitones, key=abs), tempo_ratio)
@@ -594,16 +751,27 @@ def _shift_files(
     per_channel = [st for i, st in zip(infos, semitones, strict=True) for _ in range(i.channels)]
     bounds = np.cumsum([0] + [i.channels for i in infos])
     nonfinite = [0]
+    source_peaks = [0.0] * len(srcs)
     with contextlib.ExitStack() as stack:
         files = [stack.enter_context(AudioFile(str(s))) for s in srcs]
-        watches: list[_PeakWatch] = []
-        for d, info in zip(dsts, infos, strict=True):
-            w = stack.enter_context(open_writer(d, sr, info.channels, bit_depth))
-            watches.append(_PeakWatch(w, _clips(d, bit_depth)))
+        # the outputs are opened first (formats and channel counts checked before any work);
+        # each is written under a temporary name and appears only when all is done
+        writers = [
+            stack.enter_context(open_writer(d, sr, info.channels, bit_depth))
+            for d, info in zip(dsts, infos, strict=True)
+        ]
+        watches = [_PeakWatch(w, _clips(d, bit_depth)) for w, d in zip(writers, dsts, strict=True)]
+        firsts: list[_PeakWatch] = watches
+        scratches: list[_Scratch] = []
+        if headroom:  # removed before the outputs are renamed into place, or on any failure
+            scratches = [
+                stack.enter_context(_Scratch(d, i.channels)) for d, i in zip(dsts, infos, strict=True)
+            ]
+            firsts = [_PeakWatch(s.write, False) for s in scratches]
 
         def read(a: int, b: int) -> np.ndarray:
             out = np.zeros((len(per_channel), b - a), dtype=np.float32)
-            for f, info, c0 in zip(files, infos, bounds, strict=False):
+            for k, (f, info, c0) in enumerate(zip(files, infos, bounds, strict=False)):
                 if a < info.frames:
                     f.seek(a)
                     got = f.read(min(b, info.frames) - a)
@@ -611,14 +779,23 @@ def _shift_files(
                     if bad.any():  # a damaged float file: written as silence, with a warning
                         nonfinite[0] += int(np.count_nonzero(bad))
                         got = np.where(bad, np.float32(0.0), got)
+                    if got.size:
+                        source_peaks[k] = max(source_peaks[k], float(np.abs(got).max()))
                     out[c0 : c0 + info.channels, : got.shape[1]] = got
             return out
 
         def write(block: np.ndarray) -> None:
-            for w, c0, c1 in zip(watches, bounds[:-1], bounds[1:], strict=True):
+            for w, c0, c1 in zip(firsts, bounds[:-1], bounds[1:], strict=True):
                 w(block[c0:c1])
 
         _shift_stream(read, n, per_channel, sr, tempo_ratio, write, progress)
+        level = _Level(source_peak_dbfs=_db(max(source_peaks)))
+        if headroom:
+            level = _common_gain([w.peak for w in firsts], source_peaks, dsts, bit_depth)
+            gain = np.float32(level.gain)
+            for scratch, watch in zip(scratches, watches, strict=True):
+                for block in scratch.blocks():
+                    watch(block * gain if level.gain < 1.0 else block)
     return ShiftResult(
         srcs,
         dsts,
@@ -633,6 +810,11 @@ def _shift_files(
             if nonfinite[0]
             else ()
         ),
+        gain_db=_db(level.gain),
+        shifted_peak_dbfs=_db(max(w.peak for w in firsts)),
+        source_peak_dbfs=level.source_peak_dbfs,
+        ceiling_dbfs=level.ceiling_dbfs,
+        level_set_by=level.set_by,
     )
 
 
@@ -644,6 +826,7 @@ def shift_folder(
     tempo_ratio: float = 1.0,
     bit_depth: int | str = 24,
     progress: ShiftProgress | None = None,
+    headroom: bool = True,
 ) -> ShiftResult:
     """Shift every stem of a folder, keeping them sample-aligned.
 
@@ -652,6 +835,9 @@ def shift_folder(
     Band calls, so they share one time map; click and cue stems are time-stretched but
     keep their pitch. Hidden files (``._bass.wav``) are skipped. ``progress`` is told the
     seconds of audio done, of the longest stem's (see :data:`ShiftProgress`).
+    ``headroom``: when the shift raised a stem's peaks above its ceiling (see
+    :func:`ceiling_dbfs`), *all* stems are turned down by one common gain (the smallest
+    that keeps every stem at or under its own), so their balance is kept.
     """
     s, d = Path(src), Path(dst)
     if not s.is_dir():
@@ -672,8 +858,7 @@ def shift_folder(
         None,
         progress=progress,
         named=True,
+        headroom=headroom,
     )
     kept = [f for f, st in zip(files, shifts, strict=True) if st != semitones]
-    return ShiftResult(
-        files, res.outputs, semitones, tempo_ratio, kept, res.peak_dbfs, res.clipped, res.warnings
-    )
+    return dataclasses.replace(res, semitones=semitones, pitch_kept=kept)

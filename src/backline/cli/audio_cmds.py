@@ -17,7 +17,7 @@ from backline.errors import AudioInputError
 
 if TYPE_CHECKING:
     from backline.audio.analyze.core import Analysis
-    from backline.audio.shift import ShiftProgress
+    from backline.audio.shift import ShiftProgress, ShiftResult
 
 __all__ = ["audio_app", "register"]
 
@@ -123,9 +123,20 @@ def shift_cmd(
             "MP3 and OGG have none).",
         ),
     ] = "24",
+    headroom: Annotated[
+        bool,
+        typer.Option(
+            "--headroom/--no-headroom",
+            help="Keep the source's headroom (the default): when the shift raises the peaks "
+            "above the source's peak (or -1 dBFS for a quieter source) or full scale, turn the "
+            "whole output down just enough (all stems by one gain; MP3/OGG 1 dB more, for the "
+            "encoder). --no-headroom writes Rubber Band's raw level, which may clip.",
+        ),
+    ] = True,
     quiet: QuietOption = False,
 ) -> None:
-    """Change key and tempo with Rubber Band (high quality). Click and cue stems keep their pitch."""
+    """Change key and tempo with Rubber Band (high quality). Click and cue stems keep their
+    pitch. Peaks never end up above the source's: the output is turned down instead."""
     from backline.audio.shift import check_shift, shift_file_report, shift_folder, stem_files
     from backline.audio.source import SourceMeasures
 
@@ -164,7 +175,13 @@ def shift_cmd(
         label = f"shifting {count} stem{'' if count == 1 else 's'}"
         with _shift_bar(label, show) as progress:
             res = shift_folder(
-                src, out, semitones=semitones, tempo_ratio=ratio, bit_depth=depth, progress=progress
+                src,
+                out,
+                semitones=semitones,
+                tempo_ratio=ratio,
+                bit_depth=depth,
+                progress=progress,
+                headroom=headroom,
             )
         console.print(
             f"shifted {len(res.outputs)} stems into {out} (tempo x{ratio:.4f}, {round(semitones, 2):+g} st)"
@@ -174,19 +191,59 @@ def shift_cmd(
     else:
         with _shift_bar(f"shifting {src.name}", show) as progress:
             res = shift_file_report(
-                src, out, semitones=semitones, tempo_ratio=ratio, bit_depth=depth, progress=progress
+                src,
+                out,
+                semitones=semitones,
+                tempo_ratio=ratio,
+                bit_depth=depth,
+                progress=progress,
+                headroom=headroom,
             )
         console.print(f"wrote {out} (tempo x{ratio:.4f}, {round(semitones, 2):+g} st)")
+    if res.gain_db < 0:
+        console.print(_level_text(res, folder=src.is_dir()), highlight=False)
     for w in res.warnings:
         say(err_console, w, "warning:", "yellow")
     if res.clipped:
         say(
             err_console,
             f"output peaks at {res.peak_dbfs:+.1f} dBFS; {res.clipped} samples clipped at full scale "
-            "(lower the level first, or write --bit-depth float)",
+            "(leave out --no-headroom, or write --bit-depth float)",
             "warning:",
             "yellow",
         )
+
+
+def _level_text(res: ShiftResult, *, folder: bool) -> str:
+    """What the headroom gain did, in a line: "turned down 1.4 dB to keep the source's
+    -1.0 dBFS peak (the shift raised it to +0.4 dBFS)"; a folder names the stem that set
+    the common gain."""
+    from backline.audio.shift import HEADROOM_FLOOR_DBFS, LOSSY_MARGIN_DB
+
+    src, by = res.source_peak_dbfs, res.level_set_by
+    raised = res.ceiling_dbfs - res.gain_db  # that output's peak before the gain
+    codec = by is not None and by.suffix.lower() in (".mp3", ".ogg")
+    level = res.ceiling_dbfs + (LOSSY_MARGIN_DB if codec else 0.0)  # before the encoder's margin
+    peaks = f"{by.name}'s peaks" if folder and by is not None else "the peaks"
+    notes = [f"the source peaks at {src:+.1f} dBFS"]
+    if abs(level - src) < 0.005:
+        limit, notes = f"{'its' if folder else 'the'} source's {src:+.1f} dBFS peak", []
+    elif abs(level - HEADROOM_FLOOR_DBFS) < 0.005:
+        limit = f"{level:+.1f} dBFS"
+    else:
+        limit = "full scale"
+    if codec and by is not None:
+        keep = f"{peaks} {LOSSY_MARGIN_DB:g} dB under {limit}"
+        notes.append(f"room for the {by.suffix[1:].upper()} encoder's overshoot")
+    elif not notes and not folder:
+        keep = limit
+    else:
+        keep = f"{peaks} under {limit}"
+    notes.append(f"the shift raised {'them' if folder or notes else 'it'} to {raised:+.1f} dBFS")
+    what = f"turned down {-res.gain_db:.1f} dB"
+    if folder:
+        what = f"turned all stems down {-res.gain_db:.1f} dB together (their balance kept)"
+    return f"{what} to keep {keep} ({'; '.join(notes)})"
 
 
 def _bit_depth(text: str, out: Path, folder: bool) -> int | str:

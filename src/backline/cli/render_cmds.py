@@ -174,10 +174,29 @@ def register(app: typer.Typer) -> None:
         ending: EndingOption = None,
         count_in: Annotated[
             int | None,
-            typer.Option("--count-in", help="Count-in bars (default 1; 2 below 70 or from 160 bpm)."),
+            typer.Option(
+                "--count-in",
+                help="Count-in bars, 0 to 16 (default 1; 2 when the counted pulse is below 70 or "
+                "from 160 per minute).",
+            ),
         ] = None,
         click: Annotated[bool, typer.Option("--click/--no-click", help="Render the click.")] = True,
+        click_sound: Annotated[
+            str, typer.Option("--click-sound", help="classic, wood, beep, cowbell or rim.")
+        ] = "classic",
+        subdivision: Annotated[
+            str | None,
+            typer.Option("--subdivision", help="Also click 8ths, 16ths or triplets (softer)."),
+        ] = None,
         cues: Annotated[bool, typer.Option("--cues/--no-cues", help="Render spoken cues.")] = True,
+        voice_dir: Annotated[
+            Path | None,
+            typer.Option(
+                "--voice-dir",
+                help="A folder of your own spoken cues (chorus.wav, last_time.wav, one.wav...); "
+                "espeak-ng says the phrases it lacks.",
+            ),
+        ] = None,
         stems: Annotated[
             bool, typer.Option("--stems", help="Write one stem per part (+ click, cues).")
         ] = False,
@@ -258,6 +277,9 @@ def register(app: typer.Typer) -> None:
             click=click,
             cues=cues,
             count_in_bars=count_in,
+            click_sound=click_sound,
+            subdivision=subdivision,
+            cue_voice_dir=str(voice_dir) if voice_dir is not None else None,
             soundfont=str(soundfont) if soundfont is not None else None,
         )
         # a bad format, sample rate, loudness target or count-in fails before the chart is read

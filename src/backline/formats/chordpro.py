@@ -139,6 +139,7 @@ class _SongState:
     transpose: list[int] = field(default_factory=list)
     time: TimeSignature = field(default_factory=TimeSignature)
     tempo: float = 120.0
+    tempo_given: bool = False
     sections: list[Section] = field(default_factory=list)
     label: str = "Verse"
     kind: str = "verse"
@@ -412,6 +413,7 @@ def _directive(
         except ValueError:
             raise ChartSyntaxError(f"tempo must be a number of beats per minute, not {v!r}", loc) from None
         st.tempo = check_tempo(bpm, loc)
+        st.tempo_given = True
     elif name == "time":
         m = re.match(r"^(\d+)\s*/\s*(\d+)$", v)
         if not m:
@@ -551,6 +553,11 @@ def _close_section(st: _SongState) -> None:
 
 def _finish(st: _SongState) -> Song:
     _close_section(st)
+    if not st.tempo_given and st.sections:
+        st.warnings.append(
+            f"{Location(st.source, 1, 1)}: no {{tempo}} in the song: it plays at 120 BPM "
+            "(write {tempo: N}, or give --tempo)"
+        )
     title = st.title or (st.source.rsplit("/", 1)[-1].rsplit(".", 1)[0] if st.source else "Untitled")
     first_key = st.first_key
     sounding = None

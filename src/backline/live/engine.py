@@ -51,6 +51,7 @@ import numpy as np
 
 from backline.errors import LiveError
 from backline.live.commands import Action, Command, When, parse_when
+from backline.live.cue_clips import CueClipPlayer, load_cue_bank
 from backline.live.levels import MAX_TOTAL_GAIN_DB, check_level_db
 from backline.live.midi_clock import MidiClock
 from backline.live.pad import pad_loop
@@ -226,6 +227,11 @@ class Engine:
         self._cue_level = self._cue_fade  # the cue stem's gain, in steps of 1 / _cue_fade (exact)
         self._cue_env = np.ones(max_block, dtype=np.float32)
         self._cue_mute_end = -1  # song frame: the cue stays silent until here (a bar line)
+        # ... and the right cue said instead, cut from the render's cue stem (see cue_clips)
+        banks = [load_cue_bank(s, len(rows)) for s, rows in zip(self.songs, self._cue_rows, strict=True)]
+        self._cue_banks = tuple(b for b, _ in banks)
+        cue_errors = [n for _, n in banks if n]
+        self._clip = CueClipPlayer(self._cue_fade, max_block)
         self.overs = 0  # blocks in which an output went past full scale (clipped)
         self.sync_prefetch = False  # offline: fill the streams inside process() (deterministic)
         # MIDI out (program changes, beat clock): a MidiClock fed from the callback, or None
@@ -274,6 +280,8 @@ class Engine:
         self._hold_left = 0  # frames a start may still wait for its audio (State.STARTING)
         self.prefetcher = Prefetcher(self)
         self.notices.append(Notice(0, "song", 0))
+        for msg in cue_errors:
+            self.notices.append(Notice(0, "error", msg))
 
     def enable_midi_out(self, **kw: object) -> MidiClock:
         """Attach a :class:`~backline.live.midi_clock.MidiClock` (program changes and beat
@@ -852,6 +860,10 @@ class Engine:
             brk = self.pending_at
         if self.vamp_on and self.vamp_end > pos and (brk < 0 or self.vamp_end < brk):
             brk = self.vamp_end
+        bank = self._cue_banks[self.song_index]
+        if bank.by_start:
+            to = self.pending_to if brk == self.pending_at else self.vamp_start
+            self._clip.plan(bank, pos, brk, to)
         # the fade ends on that bar's line, so the whole bar is silent
         mute_from = max(0, song.bar_starts[song.bar_at(brk - 1)] - self._cue_fade) if brk > 0 else -1
         end = pos + seg
@@ -869,6 +881,8 @@ class Engine:
             silent = a < latch or (brk > 0 and mute_from <= a < brk)
             self._cue_ramp(off + a - pos, b - a, 0 if silent else self._cue_fade)
             a = b
+        if bank.by_start:
+            self._clip.mix(bank, self._stage, self._cue_rows[self.song_index], pos, off, seg)
 
     def _cue_ramp(self, off: int, k: int, target: int) -> None:
         """Bring the cue rows of the stage at ``off .. off + k`` towards ``target`` (0 or
@@ -904,6 +918,7 @@ class Engine:
             self.notices.append(Notice(self._at, notice, self.pos, to))
         self.pos = to
         self._cue_mute_end = -1  # a new bar: its cue is the right one again
+        self._clip.reset()
         stops = self._stop_frames[self.song_index]
         self.next_stop = int(np.searchsorted(stops, to, side="left" if rearm else "right"))
 

@@ -6,7 +6,9 @@ Two formats are read:
   or ``m:ss.sss`` (``1:02.5``); a header line ``time,label`` and ``#`` comments are allowed.
   Each marker starts a section that lasts until the next one (the last until the end).
 - **JSON**: a list of ``{"time": 12.5, "label": "Chorus"}``, or a backline
-  ``render.json`` (its ``bars`` list: the bar grid *and* the sections).
+  ``render.json`` (its ``bars`` list: the bar grid *and* the sections; its ``cues`` list:
+  where each section's spoken cue lies in the cue stem, so the player can say the right
+  one before a jump or a vamp loop).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 
 from backline.errors import LiveError, Location
 
-__all__ = ["MarkerBar", "Marker", "MarkerFile", "read_markers", "parse_time"]
+__all__ = ["MarkerBar", "Marker", "MarkerCue", "MarkerFile", "read_markers", "parse_time", "spoken_cues"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,13 +46,49 @@ class MarkerBar:
     written_bar: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class MarkerCue:
+    """A spoken section cue in a render's cue stem: the section label it names, what it
+    says, where the speech starts and ends and the downbeat it points at (seconds)."""
+
+    section: str
+    text: str
+    start: float
+    end: float
+    target: float
+
+
 @dataclass(frozen=True)
 class MarkerFile:
-    """What a marker file holds: sections, and a bar grid when it is a render.json."""
+    """What a marker file holds: sections, and a bar grid and the spoken cues when it is a
+    render.json."""
 
     path: Path
     markers: tuple[Marker, ...]
     bars: tuple[MarkerBar, ...] = ()
+    cues: tuple[MarkerCue, ...] = ()
+
+
+def spoken_cues(entries: Any) -> tuple[MarkerCue, ...]:
+    """The section cues of a render.json ``cues`` list (count-in numbers, key changes
+    alone and unreadable entries are left out: a missing cue is silence, not an error)."""
+    out: list[MarkerCue] = []
+    for e in entries if isinstance(entries, list) else []:
+        try:
+            if e.get("kind") != "section" or not e.get("section"):
+                continue
+            c = MarkerCue(
+                str(e["section"]),
+                str(e.get("text", "")),
+                float(e["start_seconds"]),
+                float(e["end_seconds"]),
+                float(e["target_seconds"]),
+            )
+        except (AttributeError, KeyError, TypeError, ValueError):
+            continue
+        if 0 <= c.start < c.end <= c.target:
+            out.append(c)
+    return tuple(out)
 
 
 def parse_time(text: str) -> float:
@@ -88,7 +126,7 @@ def _from_json(data: Any, p: Path) -> MarkerFile:
             if b.section != prev:
                 markers.append(Marker(b.seconds, b.section))
             prev = b.section
-        return MarkerFile(p, tuple(markers), tuple(bars))
+        return MarkerFile(p, tuple(markers), tuple(bars), spoken_cues(data.get("cues")))
     if isinstance(data, list):
         out = []
         for i, m in enumerate(data):

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from backline.errors import BacklineError, LiveError, OutputError
-from backline.live.markers import MarkerFile, read_markers
+from backline.live.markers import MarkerCue, MarkerFile, read_markers, spoken_cues
 from backline.live.setlist import Setlist, SongSpec
 from backline.model.pitch import Key, parse_key
 from backline.util.atomic import write_text_atomic
@@ -38,6 +38,7 @@ __all__ = [
     "Source",
     "Section",
     "StopMarker",
+    "CueClip",
     "PreparedSong",
     "Show",
     "prepare_show",
@@ -48,7 +49,7 @@ __all__ = [
 ]
 
 LENGTH_TOLERANCE_S = 0.05
-_CACHE_VERSION = "live-2"  # 2: fermatas held, intro and ending from the chart
+_CACHE_VERSION = "live-3"  # 2: fermatas held, intro and ending from the chart; 3: spoken cues listed
 _AUDIO_EXT = (".wav", ".flac", ".aif", ".aiff", ".ogg", ".mp3")
 
 
@@ -107,6 +108,18 @@ class StopMarker:
     text: str
 
 
+@dataclass(frozen=True, slots=True)
+class CueClip:
+    """A section's spoken cue in the song's cue stem: frames ``[start, end)`` say ``text``
+    (naming section ``label``), ending ``target - end`` frames before the downbeat it names."""
+
+    label: str
+    text: str
+    start: int
+    end: int
+    target: int
+
+
 @dataclass(frozen=True)
 class PreparedSong:
     """A song ready to play: files, bar grid (frames at the show's rate), sections, stops."""
@@ -126,6 +139,8 @@ class PreparedSong:
     notes: tuple[str, ...] = ()
     has_grid: bool = True
     render_dir: Path | None = None
+    #: where each section's spoken cue lies in the cue stem (from a backline render)
+    cue_clips: tuple[CueClip, ...] = ()
     #: the bar lines as an int64 array, made once: :meth:`bar_at` runs in the audio callback
     _bar_lines: np.ndarray = field(init=False, repr=False, compare=False)
 
@@ -534,6 +549,7 @@ def _render_chart(spec: SongSpec, setlist: Setlist, progress: Progress | None) -
         "stems": rep.files.get("stems", {}),
         "click": rep.files.get("click"),
         "cues": rep.files.get("cues"),
+        "spoken": rep.extra.get("cues", []),
         "bars": bars,
         "warnings": rep.warnings,
     }
@@ -776,8 +792,21 @@ def prepare_song(
         notes=tuple(notes),
         has_grid=grid.has_grid,
         render_dir=render_dir,
+        cue_clips=_cue_clips(
+            spoken_cues((live or {}).get("spoken")) if live else mf.cues if mf else (), sr, frames
+        ),
     )
     return song, problems, notes
+
+
+def _cue_clips(cues: Sequence[MarkerCue], sr: int, frames: int) -> tuple[CueClip, ...]:
+    """The render's section cues in frames at the show's rate (those inside the audio)."""
+    out = []
+    for c in cues:
+        a, b, t = round(c.start * sr), round(c.end * sr), round(c.target * sr)
+        if 0 <= a < b <= min(t, frames):
+            out.append(CueClip(c.section, c.text, a, b, t))
+    return tuple(out)
 
 
 def _level_sources(sources: Sequence[Source]) -> list[str]:

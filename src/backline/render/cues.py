@@ -1,6 +1,6 @@
 """Spoken guide cues: section names before each section, numbers over the count-in.
 
-The synthetic voice is espeak-ng (``espeak-ng -w out.wav TEXT``, 22.05 kHz mono),
+The synthetic voice is espeak-ng (``espeak-ng --stdout TEXT``: a 22.05 kHz mono WAV),
 resampled to the target rate. A folder of the user's own recordings (``voice_dir``)
 replaces it for every phrase it has.
 
@@ -16,14 +16,14 @@ Conventions (documented choices):
 - **Section cues.** A cue is spoken where a section starts: where the section label
   changes, or wherever the form lands on the first written bar of a section (a
   repeated verse, or two written choruses in a row, each get their cue). The speech ends ``gap`` before the downbeat,
-  ``gap = max(min_gap_s, gap_beats * one quarter note)`` (0.15 s; half a beat),
+  ``gap = max(min_gap_s, gap_beats * one quarter note)`` (0.15 s; half a quarter note),
   measured on the real speech (energy threshold), not the file length. The cue for
   the arrangement's first bar is not spoken while the count-in numbers are (they
-  would talk over each other).
+  would talk over each other), nor when there is no count-in (no time before it).
 - **Words.** Known section names are spoken as such ("Intro", "Verse", "Pre-chorus",
   "Chorus", "Bridge", "Solo", "Break", "Interlude", "Outro", "Coda", "Ending",
   "Tag", "Vamp"...), trailing numbers kept ("Verse 2"). Letter labels ("A", "B",
-  "A1") become "A section", "B section" (a bare letter is too short to hear).
+  "A1") become "A section", "B section", "A section 1" (a bare letter is too short to hear).
 - **Last time.** "Last time" is said before the name of the section that starts the
   last time through (:func:`_last_time`): the earliest section start of the form (intro
   and outro/coda/ending/tag left out) from which the rest of the form repeats sections
@@ -142,6 +142,8 @@ class Cue:
     end_seconds: float
     target_seconds: float
     kind: str = "section"  # "section" or "count"
+    #: the section label the cue names (None: a count-in number, or a key change alone)
+    section: str | None = None
 
 
 @dataclass(frozen=True)
@@ -403,8 +405,23 @@ def plan_cues(
     ``kind`` is ``"count"`` (speech starts on the target) or ``"section"`` (speech ends
     ``gap`` before the target).
     """
+    return [p[:4] for p in _plan(arr, count_in_bars, count, sections, min_gap_s, gap_beats)]
+
+
+_Plan = tuple[tuple[str, ...], float, float, str, str | None]
+
+
+def _plan(
+    arr: Arrangement,
+    count_in_bars: int | None,
+    count: bool,
+    sections: bool,
+    min_gap_s: float,
+    gap_beats: float,
+) -> list[_Plan]:
+    """:func:`plan_cues` with the section label each cue names (None: a number, a key change alone)."""
     offset = count_in_seconds(arr, count_in_bars)
-    out: list[tuple[tuple[str, ...], float, float, str]] = []
+    out: list[_Plan] = []
     if not arr.bars:
         return out
     first = arr.bars[0]
@@ -419,7 +436,7 @@ def plan_cues(
             half = half_time_count(first, n_bars, b)
             for i, g in enumerate(groups):
                 if not (half and i % 2):
-                    out.append(((_number_word(i // 2 + 1 if half else i + 1),), pos, 0.0, "count"))
+                    out.append(((_number_word(i // 2 + 1 if half else i + 1),), pos, 0.0, "count", None))
                 pos += g * unit
     if not sections:
         return out
@@ -430,9 +447,10 @@ def plan_cues(
     tm = arr.tempo_map
     last_time = _last_time(arr, starts, labels)
     for k in cue_bars:
-        if k == 0 and counting:
-            continue
+        if k == 0 and (counting or offset <= 0):
+            continue  # the count-in numbers are spoken there, or there is no time before it
         phrases: list[str] = []
+        named: str | None = None
         if k == last_time:
             phrases.append("Last time")
         if k in changes:
@@ -441,13 +459,14 @@ def plan_cues(
             name = section_phrase(arr.bars[k].section)
             if name:
                 phrases.append(name)
+                named = arr.bars[k].section
         if not phrases:
             continue
         beat = arr.bars[k].start_beat
         target = offset + tm.seconds_at(beat)
         spq = tm.seconds_at(beat) - tm.seconds_at(beat - 1.0) if beat >= 1.0 else 60.0 / first.tempo
         gap = max(min_gap_s, gap_beats * spq)
-        out.append((tuple(phrases), target, gap, "section"))
+        out.append((tuple(phrases), target, gap, "section", named))
     out.sort(key=lambda c: c[1])
     return out
 
@@ -495,14 +514,7 @@ def render_cues(
     offset = count_in_seconds(arr, count_in_bars)
     total = round((offset + arr.duration_seconds) * sample_rate)
     audio = np.zeros(total, dtype=np.float32)
-    plan = plan_cues(
-        arr,
-        count_in_bars=count_in_bars,
-        count=count,
-        sections=sections,
-        min_gap_s=min_gap_s,
-        gap_beats=gap_beats,
-    )
+    plan = _plan(arr, count_in_bars, count, sections, min_gap_s, gap_beats)
     voice = _Voice(sample_rate, Path(voice_dir) if voice_dir is not None else None, espeak_voice)
     missing = sorted({p for phrases, *_ in plan for p in phrases if not voice.has_user(p)})
     if missing and not espeak_available():
@@ -514,9 +526,9 @@ def render_cues(
     cues: list[Cue] = []
     skipped: list[str] = []
     busy_until = 0.0  # end of the previous speech, seconds
-    count_targets = [t for _, t, _, kind in plan if kind == "count"]
+    count_targets = [t for _, t, _, kind, _ in plan if kind == "count"]
     fade = max(1, int(0.005 * sample_rate))
-    for phrases, target, gap, kind in plan:
+    for phrases, target, gap, kind, named in plan:
         text = ", ".join(phrases)
         if kind == "count":
             nxt = [t for t in count_targets if t > target + 1e-9]
@@ -537,10 +549,13 @@ def render_cues(
             end_target = target - gap
             room = end_target - busy_until - 0.05
             clip, user = _say(voice, phrases, 1.0)
-            if len(clip) / sample_rate > room and not user and room > 0:
-                speed = len(clip) / sample_rate / room
-                if speed <= MAX_SPEEDUP:
-                    clip, user = _say(voice, phrases, speed * 1.05)
+            speed = 1.0
+            # espeak's length is not proportional to its speed: ask again, up to the limit
+            for _ in range(3):
+                if len(clip) / sample_rate <= room or user or room <= 0 or speed >= MAX_SPEEDUP:
+                    break
+                speed = min(MAX_SPEEDUP, speed * len(clip) / sample_rate / room * 1.05)
+                clip, user = _say(voice, phrases, speed)
             if len(clip) / sample_rate > room:
                 skipped.append(
                     f"cue {text!r} at {target:.3f} s skipped: {len(clip) / sample_rate:.2f} s of speech "
@@ -555,5 +570,5 @@ def render_cues(
             continue
         audio[start_s:end_s] += clip[: end_s - start_s]
         busy_until = end_s / sample_rate
-        cues.append(Cue(text, start_s / sample_rate, end_s / sample_rate, target, kind))
+        cues.append(Cue(text, start_s / sample_rate, end_s / sample_rate, target, kind, named))
     return CueTrack(audio, tuple(cues), sample_rate, offset, tuple(skipped))

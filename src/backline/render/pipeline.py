@@ -12,7 +12,7 @@ sums and masters the mix, renders the click and spoken cues, and writes (as aske
 ``multichannel.wav``      one channel per stem: click, cues, then each part (mono)
 ``premaster.wav``         (``premaster=True``) the mix before mastering, 32-bit float
 ``song.mid``              the arrangement as MIDI (no count-in)
-``render.json``           the report: files, levels, bar times
+``render.json``           the report: files, levels, bar times, the cues spoken
 ========================  ===================================================
 
 Timing: every audio file starts with the count-in; the music's first bar starts at
@@ -38,10 +38,11 @@ up in a multitrack player. ``sum(stems) / stem_gain`` equals the pre-master mix.
 gain is in the report (``stem_gain_db``), and each stem's integrated loudness as
 written (``stem_lufs``).
 
-Lossy formats (MP3, OGG): the encoder can overshoot the true-peak ceiling. The mix and
-the split are decoded after encoding and measured; one over the ceiling is encoded
-again with its gain trimmed (``encode_trim_db``), and ``true_peak_dbtp`` in the report
-is the peak measured on the decoded mix.
+Lossy formats (MP3, OGG): the encoder can overshoot the true-peak ceiling. The mix, the
+split and the stems are decoded after encoding and measured; one over the ceiling is
+encoded again with its gain trimmed (``encode_trim_db`` for the mix; the stems all
+together, so ``stem_gain_db`` is lower), and ``true_peak_dbtp`` in the report is the
+peak measured on the decoded mix.
 
 Safety: everything is written into a hidden staging folder inside ``outdir``
 (``.backline-render-<pid>-<host>-*``) and moved into place only when all files are
@@ -134,6 +135,9 @@ DEFAULT_MAX_LIMITING_DB = 5.0
 #: ceiling (our 4x meter can read a few hundredths of a dB under a longer interpolator).
 ENCODE_MARGIN_DB = 0.2
 ENCODE_SLACK_DB = 0.05
+#: The most a lossy encoder was seen to add to a stem's peak (dB, 0.3 measured): stems
+#: further under the ceiling than this are not decoded to check.
+LOSSY_OVERSHOOT_DB = 3.0
 
 #: The loudness targets a render takes (LUFS, integrated): below -60 LUFS a mix is mostly
 #: under BS.1770's gates and is no longer measured as a whole; 0 LUFS and louder cannot be
@@ -150,8 +154,10 @@ Progress = Callable[[str, float], None]
 @dataclass(frozen=True)
 class RenderOptions:
     """What to render and how. ``fmt``: wav, flac, mp3 or ogg; ``bit_depth`` 16, 24 or
-    32 (float) for WAV/FLAC. ``count_in_bars`` None: the click's default (1 bar, 2 for
-    slow songs). ``mute``/``solo``: part names. ``soundfont``: one font for every part;
+    32 (float) for WAV/FLAC. ``count_in_bars`` None: the click's default (1 bar; 2 when
+    the counted pulse is below 70 or from 160 per minute, the first of them in half time).
+    ``click_sound``: one of :data:`~backline.render.click.CLICK_SOUNDS`; ``subdivision``:
+    8ths, 16ths or triplets clicked softer; ``cue_voice_dir``: the user's recorded cues. ``mute``/``solo``: part names. ``soundfont``: one font for every part;
     ``part_soundfonts`` / ``programs``: per part. ``mixer``: per-part :class:`Strip`
     field overrides, e.g. ``{"bass": {"gain_db": 3.0}}``."""
 
@@ -236,6 +242,19 @@ def _stem_lufs(stem: np.ndarray, sample_rate: int) -> float:
     """Integrated loudness (BS.1770, LUFS) of a stem (n, 2)."""
     hops, hop = hop_energies(k_power(stem, sample_rate), sample_rate)
     return gated_loudness(hops, hop)
+
+
+def _cue_json(c: cues_mod.Cue) -> dict[str, Any]:
+    """A spoken cue as render.json lists it: what is said, where the speech starts and
+    ends, the beat it points at (seconds in the track) and the section it names."""
+    return {
+        "text": c.text,
+        "kind": c.kind,
+        "section": c.section,
+        "start_seconds": round(c.start_seconds, 6),
+        "end_seconds": round(c.end_seconds, 6),
+        "target_seconds": round(c.target_seconds, 6),
+    }
 
 
 def count_in_offset(arr: Arrangement, count_in_bars: int | None) -> tuple[int, float]:
@@ -368,6 +387,16 @@ def check_options(o: RenderOptions) -> None:
     lo_bars, hi_bars = COUNT_IN_RANGE
     if o.count_in_bars is not None and not lo_bars <= o.count_in_bars <= hi_bars:
         raise RenderOptionError(f"count-in must be from {lo_bars} to {hi_bars} bars, not {o.count_in_bars}")
+    if o.click_sound not in click_mod.CLICK_SOUNDS:
+        raise RenderOptionError(
+            f"unknown click sound {o.click_sound!r}; choose one of {', '.join(click_mod.CLICK_SOUNDS)}"
+        )
+    if o.subdivision is not None and o.subdivision not in click_mod.SUBDIVISIONS:
+        raise RenderOptionError(
+            f"unknown click subdivision {o.subdivision!r}; choose one of {', '.join(click_mod.SUBDIVISIONS)}"
+        )
+    if o.cue_voice_dir is not None and not Path(o.cue_voice_dir).is_dir():
+        raise RenderOptionError(f"{o.cue_voice_dir}: no such voice folder")
     lo, hi = CEILING_RANGE
     if not (math.isfinite(o.ceiling_dbtp) and lo <= o.ceiling_dbtp <= hi):
         raise RenderOptionError(
@@ -732,6 +761,7 @@ def render_arrangement(
         # 2. click and cues
         click_audio: np.ndarray | None = None
         cue_audio: np.ndarray | None = None
+        spoken: list[dict[str, Any]] = []
         if o.click:
             tick("click", 0.75)
             ct = click_mod.render_click(
@@ -743,6 +773,8 @@ def render_arrangement(
             try:
                 cue = cues_mod.render_cues(arr, sr, count_in_bars=n_count, voice_dir=o.cue_voice_dir)
                 cue_audio = _fit(np.asarray(cue.audio, dtype=np.float32), n)
+                warnings.extend(cue.skipped)
+                spoken = [_cue_json(c) for c in cue.cues]
             except DependencyMissingError as exc:  # espeak-ng is a system program, not ours
                 warnings.append(f"cues not rendered: {exc}")
 
@@ -803,6 +835,26 @@ def render_arrangement(
                 stem_rel = f"stems/{file_names[name]}{ext}"
                 put_blocks(stem_rel, _gained(s, stem_gain), 2)
                 files["stems"][name] = stem_rel
+            if o.fmt in LOSSY_FORMATS and stems:
+                # as for the mix: decoded, a stem may pass the ceiling; all stems are turned
+                # down together (their balance, and sum = mix, kept) and encoded again
+                # (only stems within 3 dB of it are decoded: an encoder does not add more)
+                near = [
+                    files["stems"][k]
+                    for k, s in stems.items()
+                    if s.peak * stem_gain > ceiling * 10 ** (-LOSSY_OVERSHOOT_DB / 20.0)
+                ]
+                tp_stems = float("-inf")
+                for attempt in range(4):
+                    tp_stems = max((decoded_true_peak(stage / rel) for rel in near), default=float("-inf"))
+                    if attempt == 3 or not tp_stems > o.ceiling_dbtp - ENCODE_SLACK_DB:
+                        break
+                    stem_gain *= 10 ** ((o.ceiling_dbtp - tp_stems - ENCODE_MARGIN_DB) / 20.0)
+                    for name, s in stems.items():
+                        put_blocks(files["stems"][name], _gained(s, stem_gain), 2)
+                if not tp_stems <= o.ceiling_dbtp:
+                    warnings.append(f"an encoded stem peaks at {tp_stems:.2f} dBTP, over the ceiling")
+                stem_gain_db = 20 * math.log10(stem_gain) if stem_gain > 0 else float("-inf")
             if click_audio is not None:
                 put(f"stems/click{ext}", click_audio)
                 files["click"] = f"stems/click{ext}"
@@ -904,6 +956,7 @@ def render_arrangement(
                     k: round(v + stem_gain_db, 2) if math.isfinite(v + stem_gain_db) else None
                     for k, v in stem_lufs.items()
                 },
+                "cues": spoken if cue_audio is not None else [],
                 "parts": [p.name for p in arr.parts],
                 "muted": sorted(p.name for p in arr.parts if p not in audible),
                 "part_gains_db": {k: round(v, 2) for k, v in gains.items()},

@@ -1,0 +1,194 @@
+"""The right spoken cue before a jump or a vamp loop (backline.live.cue_clips).
+
+Song ``r``: 16 bars at 240 BPM (one bar a second), sections A B A B of 4 bars, a
+render.json-style marker file listing where the cue stem speaks: "B section" before bar 5
+(1500 Hz), "A section" before bar 9 (800 Hz), "Last time, B section" before bar 13
+(2000 Hz, longer). Each cue ends 0.15 s before its downbeat, as the renderer places them.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+from live_songs import BAR, SETLIST_HEAD, SR, decode_pos, impulses, pos_stem, render, tone
+
+from backline.live.cue_clips import load_cue_bank
+from backline.live.engine import Engine
+from backline.live.setlist import load_setlist
+from backline.live.show import prepare_show
+
+GAP = 0.15
+#: (section named, text, start s, end s, target s, tone Hz)
+CUES = (
+    ("B", "B section", 3.55, 3.85, 4.0, 1500.0),
+    ("A", "A section", 7.55, 7.85, 8.0, 800.0),
+    ("B", "Last time, B section", 11.35, 11.85, 12.0, 2000.0),
+)
+LABELS = ["A"] * 4 + ["B"] * 4 + ["A"] * 4 + ["B"] * 4
+
+
+def _write(folder, *, listed=True):
+    folder.mkdir(parents=True, exist_ok=True)
+    n = 16 * BAR
+    sf.write(folder / "pos.wav", pos_stem(n), SR, subtype="FLOAT")
+    sf.write(folder / "keys.wav", tone(n, 220.0), SR, subtype="FLOAT")
+    sf.write(folder / "click.wav", impulses(n, BAR // 4), SR, subtype="FLOAT")
+    cues = np.zeros(n, dtype=np.float32)
+    for _sec, _text, a, b, _t, hz in CUES:
+        cues[round(a * SR) : round(b * SR)] = tone(round(b * SR) - round(a * SR), hz, 0.3, channels=1)
+    sf.write(folder / "cues.wav", cues, SR, subtype="FLOAT")
+    report = {
+        "bars": [
+            {"start_seconds": float(i), "time_signature": [4, 4], "tempo": 240.0, "section": lab}
+            for i, lab in enumerate(LABELS)
+        ],
+        "cues": [
+            {"text": "one", "kind": "count", "section": None, "start_seconds": 0.0}  # ignored
+        ]
+        + [
+            {
+                "text": text,
+                "kind": "section",
+                "section": sec,
+                "start_seconds": a,
+                "end_seconds": b,
+                "target_seconds": t,
+            }
+            for sec, text, a, b, t, _hz in CUES
+        ]
+        if listed
+        else [],
+    }
+    (folder / "render.json").write_text(json.dumps(report))
+    return cues
+
+
+@pytest.fixture
+def song(tmp_path):
+    cues = _write(tmp_path / "r")
+    (tmp_path / "set.toml").write_text(
+        SETLIST_HEAD
+        + '\n[[songs]]\ntitle = "R"\nstems = "r"\nmarkers = "r/render.json"\nrouting = { pos = [5, 6] }\n'
+    )
+
+    def make():
+        return prepare_show(load_setlist(tmp_path / "set.toml"))
+
+    return make, cues
+
+
+def _cue(out):
+    """(song frame per output sample, the cue part of in-ear output 3: the click taken out)."""
+    p = decode_pos(out[4], out[5])
+    click = impulses(16 * BAR, BAR // 4)
+    return p, out[2] - click[np.clip(p, 0, len(click) - 1)]
+
+
+def _at(p, frame):
+    """Output sample indices where song frame ``frame`` played."""
+    return np.flatnonzero(p == frame)
+
+
+def _spoken(p, cue, bar, npass=0):
+    """The cue part over the song's ``bar`` (0-based), on its ``npass``-th pass."""
+    i = int(_at(p, bar * BAR)[npass])
+    return cue[i : i + BAR]
+
+
+def _clip(cues, k):
+    _s, _t, a, b, _tg, _hz = CUES[k]
+    return cues[round(a * SR) : round(b * SR)]
+
+
+def test_the_render_report_cues_become_clips(song):
+    make, _ = song
+    s = make().songs[0]
+    assert [(c.label, c.text) for c in s.cue_clips] == [(c[0], c[1]) for c in CUES]
+    assert s.cue_clips[0].start == round(3.55 * SR) and s.cue_clips[0].target == 4 * SR
+    bank, note = load_cue_bank(s, 1)
+    assert note is None
+    # one clip per label, the plain name preferred to "Last time, B section"
+    assert sorted(bank.labels) == ["A", "B"]
+    b = bank.clip_for(4 * BAR)
+    assert bank.labels[b] == "B" and bank.audio[b].shape == (1, round(0.3 * SR))
+    assert bank.leads[b] == round(GAP * SR)
+    assert bank.clip_for(12 * BAR) == b and bank.clip_for(0) == bank.clip_for(8 * BAR) != b
+    assert bank.clip_for(2 * BAR) == -1  # no section starts there
+
+
+def test_a_jump_says_the_section_it_goes_to(song):
+    make, cues = song
+    # in the first A, jump to the second A at the end of the section: bar 4 leads to A
+    out, eng = render(make(), "0.5: jump A #2 end of section\n")
+    p, cue = _cue(out)
+    bar4 = _spoken(p, cue, 3)
+    a_clip = _clip(cues, 1)
+    start = round((4.0 - GAP - 0.3) * SR) - 3 * BAR
+    # the A cue, sample for sample where the B cue was, and nothing else in that bar
+    assert np.allclose(bar4[start : start + len(a_clip)], a_clip, atol=1e-6)
+    rest = np.concatenate([bar4[:start], bar4[start + len(a_clip) :]])
+    assert float(np.abs(rest).max()) < 1e-6
+    assert [n.b for n in eng.notices if n.kind == "jump"] == [8 * BAR]
+    # the same with another block size
+    out2, _ = render(make(), "0.5: jump A #2 end of section\n", block=97)
+    assert np.array_equal(out, out2)
+
+
+def test_the_plain_name_is_said_not_last_time(song):
+    make, cues = song
+    # from the second A back to the first B: bar 12 leads to B (written: "Last time, B")
+    out, _ = render(make(), "8.5: jump B #1 end of section\n14: stop\n")
+    p, cue = _cue(out)
+    bar12 = _spoken(p, cue, 11)
+    b_clip = _clip(cues, 0)
+    start = round((12.0 - GAP - 0.3) * SR) - 11 * BAR
+    assert np.allclose(bar12[start : start + len(b_clip)], b_clip, atol=1e-6)
+    assert float(np.abs(np.delete(bar12, np.s_[start : start + len(b_clip)])).max()) < 1e-6
+
+
+def test_a_vamp_says_its_own_section_each_time_round(song):
+    make, cues = song
+    # vamp B (bars 5-8) from its first bar; released in the second pass: it goes on to A
+    out, _ = render(make(), "4.2: vamp\n9.2: release\n12.5: stop\n")
+    p, cue = _cue(out)
+    start = round((8.0 - GAP - 0.3) * SR) - 7 * BAR
+    b_clip, a_clip = _clip(cues, 0), _clip(cues, 1)
+    first = _spoken(p, cue, 7, 0)  # loops back to B: "B section"
+    assert np.allclose(first[start : start + len(b_clip)], b_clip, atol=1e-6)
+    second = _spoken(p, cue, 7, 1)  # released: goes on to A, the written cue
+    assert np.allclose(second[start : start + len(a_clip)], a_clip, atol=1e-6)
+
+
+def test_a_cue_is_never_cut_in_half(song):
+    make, cues = song
+    # asked after the A cue would have begun (3.55 s): nothing is said, the B cue fades out
+    out, _ = render(make(), "3.7: jump A #2 next bar\n6: stop\n")
+    p, cue = _cue(out)
+    press = int(_at(p, round(3.7 * SR))[0])
+    land = int(_at(p, 8 * BAR)[0])
+    assert float(np.abs(cue[press + 480 : land]).max()) < 1e-6
+    # released while the vamp's B cue speaks (7.7 s, 0.15 s into it): it fades out in 10 ms
+    out, _ = render(make(), "4.2: vamp\n11.7: release\n13: stop\n")
+    p, cue = _cue(out)
+    rel = int(_at(p, round(7.7 * SR))[1])
+    b_clip = _clip(cues, 0)
+    k = rel - int(_at(p, round(7.55 * SR))[1])
+    assert np.allclose(cue[rel - k : rel], b_clip[:k], atol=1e-6)  # it spoke up to the release
+    fade = np.abs(cue[rel : rel + 480]) / np.maximum(np.abs(b_clip[k : k + 480]), 1e-9)
+    assert float(fade[b_clip[k : k + 480] != 0].max()) <= 1.0 + 1e-4
+    bar_end = int(_at(p, 8 * BAR)[0])  # the loop never plays frame 8 s: it goes round
+    assert float(np.abs(cue[rel + 480 : bar_end]).max()) < 1e-6  # and the A cue is not said
+
+
+def test_without_a_cue_list_the_bar_stays_silent(song, tmp_path):
+    make, _ = song
+    _write(tmp_path / "r", listed=False)
+    show = make()
+    assert show.songs[0].cue_clips == ()
+    assert not Engine(show)._cue_banks[0].by_start
+    out, _ = render(show, "0.5: jump A #2 end of section\n6: stop\n")
+    p, cue = _cue(out)
+    assert float(np.abs(_spoken(p, cue, 3)).max()) < 1e-6
