@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from backline.errors import DependencyMissingError, LiveError
+from backline.live.backends.base import Backend
 from backline.live.backends.timing import CallbackTimer, settle_for_realtime
 from backline.live.engine import Engine
 from backline.live.midi_control import MidiControl
@@ -101,7 +102,7 @@ def _jack() -> Any:
     return jack
 
 
-class JackBackend:
+class JackBackend(Backend):
     """Run ``engine`` as JACK client ``client_name`` (ports ``out_1`` ... ``out_N``).
 
     ``server``: the JACK server name (None: the default server). ``connect``: for each
@@ -196,17 +197,9 @@ class JackBackend:
             parts.append(streaming)
         return "\n".join(parts) or None
 
-    def start(self) -> None:
-        """Open the client, start the prefetcher, activate and connect. When it fails
-        partway (the audio not loading, a port that cannot be connected), everything it
-        opened is closed again (the client, the prefetch thread) before the error goes on."""
-        try:
-            self._start()
-        except BaseException:
-            self.stop()
-            raise
-
     def _start(self) -> None:
+        """Open the client, start the prefetcher, activate and connect (see
+        :meth:`Backend.start`: a failure closes the client and the prefetch thread again)."""
         jack = _jack()
         try:
             self.client = jack.Client(self.client_name, servername=self.server, no_start_server=True)
@@ -365,10 +358,3 @@ class JackBackend:
                 self.client = None
                 self._active = False
         self.engine.prefetcher.stop()
-
-    def __enter__(self) -> JackBackend:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

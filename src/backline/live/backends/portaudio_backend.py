@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from backline.errors import DependencyMissingError, LiveError
+from backline.live.backends.base import Backend
 from backline.live.backends.timing import CallbackTimer, settle_for_realtime
 from backline.live.engine import Engine
 from backline.live.midi_control import MidiControl
@@ -142,7 +143,7 @@ class RtMidiPorts:
         self.mout.close_port()
 
 
-class PortAudioBackend:
+class PortAudioBackend(Backend):
     """Run ``engine`` on PortAudio output ``device`` (name or index; None: the default).
     ``midi``: MIDI in/out through python-rtmidi (``midi_api``: jack, alsa ...; ports from
     ``midi_inputs`` / ``midi_outputs`` or the setlist's ``[midi]`` input/output)."""
@@ -185,16 +186,9 @@ class PortAudioBackend:
         read (a song's file gone: that song plays silent where it cannot be read)."""
         return self.engine.prefetcher.trouble()
 
-    def start(self) -> None:
-        """Open the MIDI ports, start the prefetcher and the output stream. When it fails
-        partway, everything it opened is closed again before the error goes on."""
-        try:
-            self._start()
-        except BaseException:
-            self.stop()
-            raise
-
     def _start(self) -> None:
+        """Open the MIDI ports, start the prefetcher and the output stream (see
+        :meth:`Backend.start`: a failure closes what was opened again)."""
         try:
             import sounddevice as sd
         except (ImportError, OSError) as exc:
