@@ -157,3 +157,39 @@ def test_help_names_the_headroom_switch() -> None:
     text = _words(runner.invoke(app, ["audio", "shift", "--help"]).output)
     assert "--headroom --no-headroom" in text or "--no-headroom" in text
     assert "turn the whole output down just enough" in text
+
+
+def test_an_mp3_margin_is_not_called_a_raise() -> None:
+    """Into MP3 the peaks are kept 1 dB lower for the encoder: when the shift left them
+    under the source's peak (-1.3 for -1.0), the line said "the shift raised them"."""
+    from backline.audio.shift import ShiftResult
+    from backline.cli.audio_cmds import _level_text
+
+    def line(ceiling: float, gain: float) -> str:
+        res = ShiftResult(
+            [Path("m.wav")], [Path("o.mp3")], 2.0, 1.0, [], gain_db=gain,
+            ceiling_dbfs=ceiling, source_peak_dbfs=-1.0, level_set_by=Path("o.mp3"),
+        )  # fmt: skip
+        return _level_text(res, folder=False)
+
+    took = line(-2.0, -0.7)
+    assert "room for the MP3 encoder's overshoot" in took
+    assert "the shift took them to -1.3 dBFS" in took and "raised" not in took
+    assert "the shift raised them to -0.5 dBFS" in line(-2.0, -1.5)
+
+
+def test_a_float_hair_over_full_scale_is_not_clipped_into_24_bits(tmp_path: Path) -> None:
+    x = (0.5 * np.sin(2 * np.pi * 440 * np.arange(SR) / SR)).astype(np.float32)
+    x[SR // 2] = np.float32(1.0000005)
+    src = tmp_path / "f.wav"
+    sf.write(src, np.stack([x, x], axis=1), SR, subtype="FLOAT")
+    r = runner.invoke(app, ["audio", "shift", str(src), "--semitones", "0", "--tempo", "1.0", "-o", str(tmp_path / "o.wav"), "-q"])  # fmt: skip
+    assert r.exit_code == 0, r.output
+    assert "clipped" not in r.stderr and "--no-headroom" not in r.stderr
+    y, _ = sf.read(tmp_path / "o.wav", dtype="float32")
+    assert float(np.abs(y).max()) < 1.0
+
+
+def test_the_help_says_what_the_headroom_keeps() -> None:
+    text = _words(runner.invoke(app, ["audio", "shift", "--help"]).output)
+    assert "Peaks stay under the source's (or -1 dBFS for a quieter source)" in text

@@ -217,6 +217,7 @@ def test_loop_numbers_sections_from_1_and_the_style_frames_the_loop(tmp_path: Pa
         (["--click-sound", "gong"], "unknown click sound 'gong'; choose one of classic, wood"),
         (["--subdivision", "5ths"], "unknown click subdivision '5ths'; choose one of 8ths, 16ths, triplets"),
         (["--voice-dir", "no-such-voices"], "no-such-voices: no such voice folder"),
+        (["--voice-dir", "/etc/passwd"], "/etc/passwd: is a file, not a voice folder"),
     ],
 )
 def test_user_mistakes_exit_2(chart: Path, tmp_path: Path, args: list[str], message: str) -> None:
@@ -380,3 +381,14 @@ def test_sigterm_and_sighup_clean_up_like_ctrl_c(tmp_path: Path, sig: str) -> No
     assert proc.returncode == 128 + getattr(signal, sig), output
     assert "interrupted" in output and "Traceback" not in output
     assert not out.exists()  # the folder it created, and its staging folder, are gone
+
+
+def test_a_chordpro_sheet_without_tempo_is_told_unless_a_tempo_is_given(tmp_path: Path) -> None:
+    sheet = tmp_path / "t.cho"
+    sheet.write_text("{title: T}\n{key: C}\n\n[C]Hello [G]there [C]you\n")
+    code, text = _run("arrange", str(sheet), "-o", str(tmp_path / "a.mid"))
+    assert code == 0, text
+    assert "no {tempo} in the song: it plays at 120 BPM" in text
+    code, text = _run("arrange", str(sheet), "--tempo", "90", "-o", str(tmp_path / "b.mid"))
+    assert code == 0, text
+    assert "no {tempo}" not in text

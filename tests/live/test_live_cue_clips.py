@@ -30,16 +30,18 @@ CUES = (
 LABELS = ["A"] * 4 + ["B"] * 4 + ["A"] * 4 + ["B"] * 4
 
 
-def _write(folder, *, listed=True):
+def _write(folder, *, listed=True, cues=CUES, shift=0.0):
+    """The song; ``cues`` as (section, text, start, end, target, Hz); ``shift``: seconds the
+    listed times are off from where the speech is (a stale list)."""
     folder.mkdir(parents=True, exist_ok=True)
     n = 16 * BAR
     sf.write(folder / "pos.wav", pos_stem(n), SR, subtype="FLOAT")
     sf.write(folder / "keys.wav", tone(n, 220.0), SR, subtype="FLOAT")
     sf.write(folder / "click.wav", impulses(n, BAR // 4), SR, subtype="FLOAT")
-    cues = np.zeros(n, dtype=np.float32)
-    for _sec, _text, a, b, _t, hz in CUES:
-        cues[round(a * SR) : round(b * SR)] = tone(round(b * SR) - round(a * SR), hz, 0.3, channels=1)
-    sf.write(folder / "cues.wav", cues, SR, subtype="FLOAT")
+    stem = np.zeros(n, dtype=np.float32)
+    for _sec, _text, a, b, _t, hz in cues:
+        stem[round(a * SR) : round(b * SR)] = tone(round(b * SR) - round(a * SR), hz, 0.3, channels=1)
+    sf.write(folder / "cues.wav", stem, SR, subtype="FLOAT")
     report = {
         "bars": [
             {"start_seconds": float(i), "time_signature": [4, 4], "tempo": 240.0, "section": lab}
@@ -53,17 +55,17 @@ def _write(folder, *, listed=True):
                 "text": text,
                 "kind": "section",
                 "section": sec,
-                "start_seconds": a,
-                "end_seconds": b,
+                "start_seconds": a + shift,
+                "end_seconds": b + shift,
                 "target_seconds": t,
             }
-            for sec, text, a, b, t, _hz in CUES
+            for sec, text, a, b, t, _hz in cues
         ]
         if listed
         else [],
     }
     (folder / "render.json").write_text(json.dumps(report))
-    return cues
+    return stem
 
 
 @pytest.fixture
@@ -192,3 +194,63 @@ def test_without_a_cue_list_the_bar_stays_silent(song, tmp_path):
     out, _ = render(show, "0.5: jump A #2 end of section\n6: stop\n")
     p, cue = _cue(out)
     assert float(np.abs(_spoken(p, cue, 3)).max()) < 1e-6
+
+
+def _setlist(tmp_path):
+    (tmp_path / "set.toml").write_text(
+        SETLIST_HEAD
+        + '\n[[songs]]\ntitle = "R"\nstems = "r"\nmarkers = "r/render.json"\nrouting = { pos = [5, 6] }\n'
+    )
+    return prepare_show(load_setlist(tmp_path / "set.toml"))
+
+
+def test_a_cue_longer_than_the_bar_is_silenced_from_its_start(tmp_path):
+    """A cue may start before the bar it ends in (long labels, fast tempos): the baked
+    wrong cue was cut at the bar line after it had begun, and the clip said instead ran
+    over it (two voices at once)."""
+    long = (
+        ("B", "B section", 2.55, 3.85, 4.0, 1500.0),  # 1.3 s: starts in bar 3
+        ("A", "A section", 6.55, 7.85, 8.0, 800.0),
+    )
+    stem = _write(tmp_path / "r", cues=long)
+    out, _ = render(_setlist(tmp_path), "0.5: jump A #2 end of section\n")
+    p, cue = _cue(out)
+    a_clip = stem[round(6.55 * SR) : round(7.85 * SR)]
+    i = int(_at(p, round(2.55 * SR))[0])
+    # the A cue where the B cue was, alone: no B in bars 3 and 4
+    assert np.allclose(cue[i : i + len(a_clip)], a_clip, atol=1e-6)
+    j = int(_at(p, 2 * BAR)[0])
+    assert float(np.abs(cue[j : i - 1]).max()) < 1e-6
+    assert float(np.abs(cue[i + len(a_clip) : int(_at(p, 8 * BAR)[0])]).max()) < 1e-6
+
+
+def test_a_vamp_released_before_the_cue_begins_lets_it_play(song):
+    make, cues = song
+    # vamp B; released on the second pass at 7.2 s, before the A cue (7.55 s) begins:
+    # the music goes on to A and the A cue plays whole (it was silenced to the bar's end)
+    out, _ = render(make(), "4.2: vamp\n11.2: release\n13: stop\n")
+    p, cue = _cue(out)
+    start = round((8.0 - GAP - 0.3) * SR) - 7 * BAR
+    second = _spoken(p, cue, 7, 1)
+    a_clip = _clip(cues, 1)
+    assert np.allclose(second[start : start + len(a_clip)], a_clip, atol=1e-6)
+
+
+def test_a_stale_cue_list_is_not_trusted(tmp_path):
+    """A render.json kept after the stems were rendered again: its times point 150 ms off."""
+    _write(tmp_path / "r", shift=-0.15)
+    show = _setlist(tmp_path)
+    eng = Engine(show)
+    assert not eng._cue_banks[0].by_start
+    errs = [str(n.a) for n in eng.notices if n.kind == "error"]
+    assert errs and "the cue list does not match the cue stem" in errs[0] and "'A section'" in errs[0]
+    out, _ = render(show, "0.5: jump A #2 end of section\n")
+    p, cue = _cue(out)
+    assert float(np.abs(_spoken(p, cue, 3)).max()) < 1e-6  # silence, not a cut-off cue
+
+
+def test_the_clip_fade_does_not_depend_on_the_block_size(song):
+    make, _ = song
+    script = "4.2: vamp\n11.7: release\n"  # released while the vamp's B cue speaks
+    outs = [render(make(), script, block=b)[0] for b in (97, 512, 1920)]
+    assert all(np.array_equal(outs[0], o) for o in outs[1:])

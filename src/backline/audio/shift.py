@@ -710,8 +710,10 @@ def _common_gain(
     ceilings = [_ceiling(p, d, bit_depth) for p, d in zip(sources, dsts, strict=True)]
     level = _Level(1.0, _db(min(ceilings)), _db(max(sources)))
     for out_peak, src_peak, c, d in zip(shifted, sources, ceilings, dsts, strict=True):
-        # within 1e-6 (0.00001 dB, float32 precision) counts as at the ceiling
-        if out_peak > c * (1 + 1e-6) and c / out_peak < level.gain:
+        # within 1e-6 (0.00001 dB, float32 precision) counts as at the ceiling, but not
+        # over full scale in a fixed-point file: that sample would be clipped
+        tol = 1.0 if c >= 1.0 and _clips(d, bit_depth) else 1 + 1e-6
+        if out_peak > c * tol and c / out_peak < level.gain:
             level = _Level(c / out_peak, _db(c), _db(src_peak), d)
     if level.gain < 1.0:
         # a hair lower (1e-6) so that float32 rounding cannot land above the ceiling

@@ -126,7 +126,7 @@ def register(app: typer.Typer) -> None:
             _arrange_all(songs, output, registry, style, key, tempo, seed, intro, ending)
             return
         chosen = select_song(songs, parse_song_selector(song), str(file))
-        warn_song(chosen)
+        warn_song(chosen, tempo_given=tempo is not None)
         play_intro, play_ending = intro_ending(chosen, intro, ending)
         arr = arrange(
             chosen,

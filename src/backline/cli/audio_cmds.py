@@ -136,7 +136,8 @@ def shift_cmd(
     quiet: QuietOption = False,
 ) -> None:
     """Change key and tempo with Rubber Band (high quality). Click and cue stems keep their
-    pitch. Peaks never end up above the source's: the output is turned down instead."""
+    pitch. Peaks stay under the source's (or -1 dBFS for a quieter source): the output is
+    turned down instead."""
     from backline.audio.shift import check_shift, shift_file_report, shift_folder, stem_files
     from backline.audio.source import SourceMeasures
 
@@ -200,7 +201,7 @@ def shift_cmd(
                 headroom=headroom,
             )
         console.print(f"wrote {out} (tempo x{ratio:.4f}, {round(semitones, 2):+g} st)")
-    if res.gain_db < 0:
+    if res.gain_db < -0.05:  # less is a float hair over full scale: not worth a line
         console.print(_level_text(res, folder=src.is_dir()), highlight=False)
     for w in res.warnings:
         say(err_console, w, "warning:", "yellow")
@@ -208,7 +209,7 @@ def shift_cmd(
         say(
             err_console,
             f"output peaks at {res.peak_dbfs:+.1f} dBFS; {res.clipped} samples clipped at full scale "
-            "(leave out --no-headroom, or write --bit-depth float)",
+            f"({'leave out --no-headroom, or ' if not headroom else ''}write --bit-depth float)",
             "warning:",
             "yellow",
         )
@@ -239,7 +240,8 @@ def _level_text(res: ShiftResult, *, folder: bool) -> str:
         keep = limit
     else:
         keep = f"{peaks} under {limit}"
-    notes.append(f"the shift raised {'them' if folder or notes else 'it'} to {raised:+.1f} dBFS")
+    verb = "raised" if raised > src + 0.005 else "took"
+    notes.append(f"the shift {verb} {'them' if folder or notes else 'it'} to {raised:+.1f} dBFS")
     what = f"turned down {-res.gain_db:.1f} dB"
     if folder:
         what = f"turned all stems down {-res.gain_db:.1f} dB together (their balance kept)"

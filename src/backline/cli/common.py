@@ -54,9 +54,14 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def warn_song(song: object) -> None:
-    """Print what a reader accepted but will not play (``Song.warnings``) to stderr."""
+def warn_song(song: object, *, tempo_given: bool = False) -> None:
+    """Print what a reader accepted but will not play (``Song.warnings``) to stderr;
+    ``tempo_given``: the user set the tempo, so a reader's "no tempo: 120 BPM" is moot."""
+    from backline.formats.chordpro import NO_TEMPO
+
     for w in getattr(song, "warnings", ()):
+        if tempo_given and NO_TEMPO in w:
+            continue
         say(err_console, w, "warning:", "yellow")
 
 

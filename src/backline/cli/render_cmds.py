@@ -285,7 +285,7 @@ def register(app: typer.Typer) -> None:
         # a bad format, sample rate, loudness target or count-in fails before the chart is read
         check_options(RenderOptions(**options))
         chart = load_song(file, parse_song_selector(song))
-        warn_song(chart)
+        warn_song(chart, tempo_given=tempo is not None)
         _render_chart(
             chart,
             out,

@@ -551,11 +551,15 @@ def _close_section(st: _SongState) -> None:
     st.bars = []
 
 
+#: The start of the warning for a song without ``{tempo}`` (a command given a tempo drops it).
+NO_TEMPO = "no {tempo} in the song"
+
+
 def _finish(st: _SongState) -> Song:
     _close_section(st)
     if not st.tempo_given and st.sections:
         st.warnings.append(
-            f"{Location(st.source, 1, 1)}: no {{tempo}} in the song: it plays at 120 BPM "
+            f"{Location(st.source, 1, 1)}: {NO_TEMPO}: it plays at 120 BPM "
             "(write {tempo: N}, or give --tempo)"
         )
     title = st.title or (st.source.rsplit("/", 1)[-1].rsplit(".", 1)[0] if st.source else "Untitled")

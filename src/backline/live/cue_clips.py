@@ -59,6 +59,8 @@ def _best(clips: Sequence[CueClip]) -> dict[str, CueClip]:
     the shortest."""
     best: dict[str, CueClip] = {}
     for c in clips:
+        if not c.label:
+            continue  # a key change said alone names no section
         key = c.label.lower()
         plain = c.text == section_phrase(c.label)
         old = best.get(key)
@@ -84,14 +86,19 @@ def load_cue_bank(song: PreparedSong, n_rows: int) -> tuple[CueBank, str | None]
     leads: list[int] = []
     labels: list[str] = []
     index: dict[str, int] = {}
+    stale: list[str] = []
     try:
         import soundfile as sf
 
+        edge = max(1, round(EDGE_S * song.sample_rate))
         with sf.SoundFile(str(src.path)) as f:
             for key, c in picked.items():
-                f.seek(c.start)
-                data = f.read(c.end - c.start, dtype="float32", always_2d=True)
-                if data.shape[0] == 0 or not np.isfinite(data).all():
+                a = max(0, c.start - edge)
+                f.seek(a)
+                data = f.read(c.end + edge - a, dtype="float32", always_2d=True)
+                before, data, after = data[: c.start - a], data[c.start - a : c.end - a], data[c.end - a :]
+                if not _lies_there(before, data, after):
+                    stale.append(c.text)
                     continue
                 index[key] = len(audio)
                 audio.append(np.ascontiguousarray(data.T))
@@ -100,7 +107,29 @@ def load_cue_bank(song: PreparedSong, n_rows: int) -> tuple[CueBank, str | None]
     except (OSError, RuntimeError, ValueError) as exc:
         return CueBank(), f"{song.title}: the spoken cues cannot be read again for jumps ({exc})"
     by_start = {s.start: index[s.label.lower()] for s in song.sections if s.label.lower() in index}
-    return CueBank(tuple(audio), tuple(leads), tuple(labels), by_start), None
+    note = None
+    if stale:
+        note = (
+            f"{song.title}: the cue list does not match the cue stem (no speech where it says "
+            f"{', '.join(repr(t) for t in stale)}): those cues are not said before jumps; render again"
+        )
+    return CueBank(tuple(audio), tuple(leads), tuple(labels), by_start), note
+
+
+#: How much of the stem on each side of a listed cue must be quiet (seconds).
+EDGE_S = 0.005
+
+
+def _lies_there(before: np.ndarray, speech: np.ndarray, after: np.ndarray) -> bool:
+    """Whether a cue list entry points at a whole cue: speech inside, quiet on both sides
+    (a stale list, written before the stems were rendered again, points elsewhere)."""
+    if speech.shape[0] == 0 or not np.isfinite(speech).all():
+        return False
+    peak = float(np.abs(speech).max())
+    if peak < 1e-3:
+        return False
+    quiet = 0.02 * peak  # -34 dB under the cue's peak
+    return all(x.shape[0] == 0 or float(np.abs(x).max()) < quiet for x in (before, after))
 
 
 class CueClipPlayer:
@@ -154,11 +183,12 @@ class CueClipPlayer:
             d0 = off + a - i0
             env = None
             if self.stop >= 0:
-                # gain 1 - (j - stop + 1) / fade for clip frame j (0 from stop + fade on)
+                # gain (stop + fade - 1 - j) / fade for clip frame j, counted in whole
+                # frames (exact, whatever the block), 0 from stop + fade - 1 on
                 env = self._env[:k]
-                np.multiply(self._arange[:k], -1.0 / self.fade, out=env)
-                np.add(env, 1.0 - (a - self.stop + 1) / self.fade, out=env)
-                np.clip(env, 0.0, 1.0, out=env)
+                np.subtract(float(self.stop + self.fade - 1 - a), self._arange[:k], out=env)
+                np.clip(env, 0.0, float(self.fade), out=env)
+                np.multiply(env, 1.0 / self.fade, out=env)
             for ch, r in enumerate(rows):
                 dest = stage[r, d0 : d0 + k]
                 if env is None:

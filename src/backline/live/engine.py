@@ -157,6 +157,14 @@ class EngineSnapshot:
         return self.numbers[self.song_index] if self.numbers else self.song_index + 1
 
 
+def _baked_starts(song: PreparedSong) -> dict[int, int]:
+    """Song frame of each downbeat a listed cue points at -> where the earliest such cue starts."""
+    out: dict[int, int] = {}
+    for c in song.cue_clips:
+        out[c.target] = min(out.get(c.target, c.start), c.start)
+    return out
+
+
 class Engine:
     """See the module docstring. ``show``: the loaded show (its playable songs form the
     running order). ``block_frames``: the largest block a backend will ask for."""
@@ -232,6 +240,9 @@ class Engine:
         self._cue_banks = tuple(b for b, _ in banks)
         cue_errors = [n for _, n in banks if n]
         self._clip = CueClipPlayer(self._cue_fade, max_block)
+        # where the baked cue aimed at each downbeat starts (song frame -> frame), when the
+        # render listed its cues: a long cue starts before the bar it ends in
+        self._baked_from: tuple[dict[int, int], ...] = tuple(_baked_starts(s) for s in self.songs)
         self.overs = 0  # blocks in which an output went past full scale (clipped)
         self.sync_prefetch = False  # offline: fill the streams inside process() (deterministic)
         # MIDI out (program changes, beat clock): a MidiClock fed from the callback, or None
@@ -851,9 +862,11 @@ class Engine:
     def _shape_cues(self, song: PreparedSong, pos: int, off: int, seg: int) -> None:
         """Fade the cue stem out in a bar after which the music does not go on to the next
         written bar (a vamp loops back, a jump is pending): the cue baked there names the
-        section written next, which will not come. The silence lasts to that bar's end
-        (also when the vamp is released in it: a cue cut in half is no cue), and fades
-        back in after the jump or the loop. Song frames ``pos .. pos + seg`` went to
+        section written next, which will not come. The silence starts at that bar's line,
+        or earlier where the baked cue (or the clip said instead, see
+        :mod:`backline.live.cue_clips`) starts before it; once the baked cue is cut into it
+        lasts to the bar's end (a cue cut in half is no cue), but a vamp released before
+        the baked cue begins lets it play. It fades back in after the jump or the loop. Song frames ``pos .. pos + seg`` went to
         stage offset ``off``."""
         brk = -1
         if self.pending_at >= pos and self.pending_to != self.pending_at:
@@ -864,10 +877,23 @@ class Engine:
         if bank.by_start:
             to = self.pending_to if brk == self.pending_at else self.vamp_start
             self._clip.plan(bank, pos, brk, to)
-        # the fade ends on that bar's line, so the whole bar is silent
-        mute_from = max(0, song.bar_starts[song.bar_at(brk - 1)] - self._cue_fade) if brk > 0 else -1
+        # the fade ends on that bar's line, so the whole bar is silent; earlier where the
+        # baked cue (or the clip said instead) starts before it
+        mute_from = latch_from = -1
+        if brk > 0:
+            line = song.bar_starts[song.bar_at(brk - 1)]
+            baked = self._baked_from[self.song_index].get(brk, line)
+            start = min(line, baked)
+            if self._clip.clip >= 0 and self._clip.brk == brk:
+                start = min(start, self._clip.at)
+            mute_from = max(0, start - self._cue_fade)
+            # silent to the bar's end once the baked cue is cut into (half a cue is no cue);
+            # a vamp released before it begins lets it play
+            latch_from = (
+                max(0, baked - self._cue_fade) if brk in self._baked_from[self.song_index] else mute_from
+            )
         end = pos + seg
-        if brk > 0 and end > mute_from:
+        if brk > 0 and end > latch_from:
             self._cue_mute_end = max(self._cue_mute_end, brk)
         latch = self._cue_mute_end
         a = pos

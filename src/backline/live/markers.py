@@ -48,8 +48,9 @@ class MarkerBar:
 
 @dataclass(frozen=True, slots=True)
 class MarkerCue:
-    """A spoken section cue in a render's cue stem: the section label it names, what it
-    says, where the speech starts and ends and the downbeat it points at (seconds)."""
+    """A spoken section cue in a render's cue stem: the section label it names ("" for a
+    key change said alone), what it says, where the speech starts and ends and the
+    downbeat it points at (seconds)."""
 
     section: str
     text: str
@@ -70,15 +71,16 @@ class MarkerFile:
 
 
 def spoken_cues(entries: Any) -> tuple[MarkerCue, ...]:
-    """The section cues of a render.json ``cues`` list (count-in numbers, key changes
-    alone and unreadable entries are left out: a missing cue is silence, not an error)."""
+    """The section cues of a render.json ``cues`` list (a key change said alone has the
+    label ""; count-in numbers and unreadable entries are left out: a missing cue is
+    silence, not an error)."""
     out: list[MarkerCue] = []
     for e in entries if isinstance(entries, list) else []:
         try:
-            if e.get("kind") != "section" or not e.get("section"):
+            if e.get("kind") != "section":
                 continue
             c = MarkerCue(
-                str(e["section"]),
+                str(e.get("section") or ""),
                 str(e.get("text", "")),
                 float(e["start_seconds"]),
                 float(e["end_seconds"]),

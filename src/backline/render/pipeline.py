@@ -396,7 +396,8 @@ def check_options(o: RenderOptions) -> None:
             f"unknown click subdivision {o.subdivision!r}; choose one of {', '.join(click_mod.SUBDIVISIONS)}"
         )
     if o.cue_voice_dir is not None and not Path(o.cue_voice_dir).is_dir():
-        raise RenderOptionError(f"{o.cue_voice_dir}: no such voice folder")
+        what = "is a file, not a voice folder" if Path(o.cue_voice_dir).exists() else "no such voice folder"
+        raise RenderOptionError(f"{o.cue_voice_dir}: {what}")
     lo, hi = CEILING_RANGE
     if not (math.isfinite(o.ceiling_dbtp) and lo <= o.ceiling_dbtp <= hi):
         raise RenderOptionError(
