@@ -1,4 +1,5 @@
-"""Reading and writing audio files (WAV, FLAC, MP3, OGG, AIFF) through pedalboard.
+"""Reading and writing audio files (WAV, FLAC, MP3, OGG, AIFF) through pedalboard (MP3
+read gapless, on ffmpeg's timing: see :func:`open_audio`).
 
 Arrays are planar float32 ``(channels, samples)``, here and everywhere in
 ``backline.audio`` (:mod:`backline.render` writes interleaved ``(frames, channels)``
@@ -29,6 +30,7 @@ __all__ = [
     "NonFiniteSamples",
     "AudioInfo",
     "iter_blocks",
+    "open_audio",
     "open_writer",
     "probe",
     "read_audio",
@@ -54,6 +56,20 @@ def _audiofile():  # type: ignore[no-untyped-def]
     except ImportError as exc:  # pragma: no cover - pedalboard is a core audio dependency
         raise DependencyMissingError("audio needs pedalboard: pip install 'backline[audio]'") from exc
     return AudioFile
+
+
+def open_audio(path: str | os.PathLike[str]) -> Any:
+    """Open an audio file for reading (pedalboard's ``AudioFile`` interface:
+    ``samplerate``, ``num_channels``, ``frames``, ``seek``, ``read`` -> ``(channels, n)``).
+    An MP3 is served gapless (:mod:`backline.audio.mp3_gapless`): its music alone, on
+    the timing players and ffmpeg give it, not 26 ms late. Raises what the decoder raises
+    (``ValueError``, ``RuntimeError``, ``OSError``)."""
+    f = _audiofile()(str(path))
+    if str(path).lower().endswith(".mp3"):
+        from backline.audio.mp3_gapless import GaplessReader, gapless_info
+
+        return GaplessReader(f, gapless_info(Path(path)))
+    return f
 
 
 @dataclass(frozen=True)
@@ -89,9 +105,8 @@ def probe(path: str | os.PathLike[str]) -> AudioInfo:
         raise AudioInputError(
             f"{p}: contains no audio data (only a WAV header: the file was cut off while copying or recording)"
         )
-    AudioFile = _audiofile()
     try:
-        with AudioFile(str(p)) as f:
+        with open_audio(p) as f:
             info = AudioInfo(p, round(f.samplerate), int(f.num_channels), int(f.frames))
     except (ValueError, RuntimeError, OSError) as exc:
         raise AudioInputError(f"{p}: not a readable audio file ({_short(exc)})") from None
@@ -186,12 +201,11 @@ def iter_blocks(
     :class:`NonFiniteSamples` with their count and the first one's time; without it such
     samples are passed on for the caller to count.
     """
-    AudioFile = _audiofile()
     p = Path(path)
     info = probe(p)
     done = 0
     try:
-        with AudioFile(str(p)) as f:
+        with open_audio(p) as f:
             while done < info.frames:
                 block = f.read(min(block_frames, info.frames - done))
                 if block.shape[-1] == 0:

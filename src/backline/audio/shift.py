@@ -43,7 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
-from backline.audio.io import AUDIO_EXTENSIONS, AudioInfo, open_writer, probe
+from backline.audio.io import AUDIO_EXTENSIONS, AudioInfo, open_audio, open_writer, probe
 from backline.errors import AudioInputError, OutputError
 from backline.util.atomic import same_file, write_failed
 
@@ -738,8 +738,6 @@ def _shift_files(
     warnings name their file (the stems of a folder). ``headroom``: the shift goes to raw
     float files first (see :class:`_Scratch`), then into the outputs with one common gain
     (see :func:`_common_gain`); else straight into the outputs."""
-    from pedalboard.io import AudioFile
-
     check_shift(max(semitones, key=abs), tempo_ratio)
     for s, d in zip(srcs, dsts, strict=True):
         if same_file(s, d):
@@ -755,7 +753,7 @@ def _shift_files(
     nonfinite = [0]
     source_peaks = [0.0] * len(srcs)
     with contextlib.ExitStack() as stack:
-        files = [stack.enter_context(AudioFile(str(s))) for s in srcs]
+        files = [stack.enter_context(open_audio(s)) for s in srcs]
         # the outputs are opened first (formats and channel counts checked before any work);
         # each is written under a temporary name and appears only when all is done
         writers = [
