@@ -39,6 +39,13 @@ class Recorder:
     def recorded(self) -> np.ndarray:
         return self.buf[:, : self.pos]
 
+    def listen_to(self, backend) -> None:
+        """Start recording the backend's outputs (port k into input k)."""
+        self.client.activate()
+        for i, port in enumerate(self.ports):
+            self.client.connect(backend.ports[i].name, port.name)
+        time.sleep(0.2)
+
 
 def wait_for(cond, timeout: float = 10.0) -> None:
     end = time.monotonic() + timeout
@@ -57,10 +64,7 @@ def _perform(make_show, jack_server):
     rec = Recorder(jack_server, engine.n_out, 12.0)
     backend.start()
     try:
-        rec.client.activate()
-        for i, port in enumerate(rec.ports):
-            rec.client.connect(backend.ports[i].name, port.name)
-        time.sleep(0.2)
+        rec.listen_to(backend)
         engine.play()
         wait_for(lambda: engine.pos > 0.3 * BAR)
         engine.vamp()  # in the first pass of Verse
@@ -394,10 +398,7 @@ def test_a_song_selected_from_outside_the_prefetch_window_starts_on_its_first_sa
     rec = Recorder(jack_server, engine.n_out, 8.0)
     backend.start()
     try:
-        rec.client.activate()
-        for i, port in enumerate(rec.ports):
-            rec.client.connect(backend.ports[i].name, port.name)
-        time.sleep(0.2)
+        rec.listen_to(backend)
         assert engine.streams[5] is None  # song 6 is not resident
         engine.select_song(6)
         engine.play()  # at once: both reach the engine in the same period

@@ -401,35 +401,21 @@ def test_unknown_action_lists_every_action():
 def test_render_prints_a_line_per_event(make_show, tmp_path):
     make_show(song_toml("One", "a"))
     (tmp_path / "ev.txt").write_text("bar 2: vamp\nbar 2: release\nbar 6: level keys -6\n")
-    r = runner.invoke(
-        app,
-        [
-            "live",
-            "render",
-            str(tmp_path / "set.toml"),
-            "-e",
-            str(tmp_path / "ev.txt"),
-            "-o",
-            str(tmp_path / "o.wav"),
-        ],
-    )
+    cmd = [
+        "live",
+        "render",
+        str(tmp_path / "set.toml"),
+        "-e",
+        str(tmp_path / "ev.txt"),
+        "-o",
+        str(tmp_path / "o.wav"),
+    ]
+    r = runner.invoke(app, cmd)
     assert r.exit_code == 0, r.output
     lines = [ln for ln in r.output.splitlines() if "song 1 'One'" in ln]
     assert len(lines) == 3, r.output
     assert "1.000 s" in lines[0] and "bar 2" in lines[0] and "vamp" in lines[0]
     assert "5.000 s" in lines[1] and "bar 2" in lines[1] and "release" in lines[1]  # the second pass
     assert "bar 6" in lines[2] and "level keys -6" in lines[2]
-    r = runner.invoke(
-        app,
-        [
-            "live",
-            "render",
-            str(tmp_path / "set.toml"),
-            "-e",
-            str(tmp_path / "ev.txt"),
-            "-o",
-            str(tmp_path / "o.wav"),
-            "--no-log",
-        ],
-    )
+    r = runner.invoke(app, [*cmd, "--no-log"])
     assert "song 1 'One'" not in r.output

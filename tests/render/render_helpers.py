@@ -6,6 +6,7 @@ import importlib.util
 from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from backline.arrange.events import Arrangement, NoteEvent, Part, PlanBar
@@ -58,3 +59,17 @@ needs_fonts = pytest.mark.skipif(
     not FLUIDR3.is_file() or importlib.util.find_spec("fluidsynth") is None,
     reason="needs FluidR3_GM (fluid-soundfont-gm) and pyfluidsynth",
 )
+
+
+def band_mix(bars: int, sample_rate: int) -> np.ndarray:
+    """:func:`make_arrangement` rendered with FluidR3 and mixed through the default strips
+    (the pre-master mix, (n, 2)); skips the test when FluidR3 is missing."""
+    from backline.render.mixer import mix_parts, strip_for
+    from backline.render.soundfonts import choose_sounds
+    from backline.render.synth import render_parts
+
+    if not FLUIDR3.is_file():
+        pytest.skip("needs FluidR3_GM")
+    arr = make_arrangement(bars)
+    raw = render_parts(arr, choose_sounds(arr.parts, song_font=FLUIDR3), sample_rate).audio
+    return mix_parts(raw, {p.name: strip_for(p) for p in arr.parts}, sample_rate).mix

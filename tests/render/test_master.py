@@ -6,14 +6,12 @@ import warnings
 
 import numpy as np
 import pytest
-from render_helpers import FLUIDR3, make_arrangement, needs_fonts
+from render_helpers import band_mix as render_band_mix
+from render_helpers import needs_fonts
 from scipy.signal import resample_poly
 
 from backline.render.loudness import integrated_loudness, loudness_range, true_peak
 from backline.render.master import MasterSettings, limit_true_peak, master
-from backline.render.mixer import mix_parts, strip_for
-from backline.render.soundfonts import choose_sounds
-from backline.render.synth import render_parts
 
 pyln = pytest.importorskip("pyloudnorm")
 SR = 44100
@@ -27,11 +25,7 @@ def _ref_true_peak(x: np.ndarray) -> float:
 
 @pytest.fixture(scope="module")
 def music() -> np.ndarray:
-    if not FLUIDR3.is_file():
-        pytest.skip("needs FluidR3_GM")
-    arr = make_arrangement(6)
-    raw = render_parts(arr, choose_sounds(arr.parts, song_font=FLUIDR3), SR).audio
-    return mix_parts(raw, {p.name: strip_for(p) for p in arr.parts}, SR).mix
+    return render_band_mix(6, SR)
 
 
 def test_loudness_matches_pyloudnorm(rng: np.random.Generator) -> None:

@@ -16,12 +16,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from render_helpers import FLUIDR3, make_arrangement, needs_fonts
+from render_helpers import band_mix as render_band_mix
+from render_helpers import needs_fonts
 
 from backline.render.master import MasterSettings, master
-from backline.render.mixer import mix_parts, strip_for
-from backline.render.soundfonts import choose_sounds
-from backline.render.synth import render_parts
 
 pyln = pytest.importorskip("pyloudnorm")
 SR = 22050
@@ -40,11 +38,7 @@ def _noise_mix(seed: int) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def band_mix() -> np.ndarray:
-    if not FLUIDR3.is_file():
-        pytest.skip("needs FluidR3_GM")
-    arr = make_arrangement(4)
-    raw = render_parts(arr, choose_sounds(arr.parts, song_font=FLUIDR3), SR).audio
-    return mix_parts(raw, {p.name: strip_for(p) for p in arr.parts}, SR).mix
+    return render_band_mix(4, SR)
 
 
 def _errors(x: np.ndarray, target: float) -> tuple[float, float]:

@@ -26,12 +26,6 @@ __all__ = ["DECODER_DELAY", "Gapless", "GaplessReader", "gapless_info"]
 #: Samples a standard MP3 decoder's synthesis filter delays its output (mpg123, ffmpeg).
 DECODER_DELAY = 529
 
-_BITRATES = {  # kbit/s by (MPEG-1?, index), layer III
-    True: (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
-    False: (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
-}
-_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
-
 
 @dataclass(frozen=True)
 class Gapless:

@@ -35,7 +35,7 @@ import numpy as np
 from backline.live.show import CueClip, PreparedSong
 from backline.render.cues import section_phrase
 
-__all__ = ["CueBank", "CueClipPlayer", "load_cue_bank"]
+__all__ = ["CueBank", "CueClipPlayer", "baked_starts", "load_cue_bank"]
 
 
 @dataclass(frozen=True)
@@ -130,6 +130,15 @@ def _lies_there(before: np.ndarray, speech: np.ndarray, after: np.ndarray) -> bo
         return False
     quiet = 0.02 * peak  # -34 dB under the cue's peak
     return all(x.shape[0] == 0 or float(np.abs(x).max()) < quiet for x in (before, after))
+
+
+def baked_starts(song: PreparedSong) -> dict[int, int]:
+    """Song frame of each downbeat a listed cue points at -> where the earliest such cue
+    starts in the cue stem (a long cue starts before the bar it ends in)."""
+    out: dict[int, int] = {}
+    for c in song.cue_clips:
+        out[c.target] = min(out.get(c.target, c.start), c.start)
+    return out
 
 
 class CueClipPlayer:

@@ -51,7 +51,7 @@ import numpy as np
 
 from backline.errors import LiveError
 from backline.live.commands import Action, Command, When, parse_when
-from backline.live.cue_clips import CueClipPlayer, load_cue_bank
+from backline.live.cue_clips import CueClipPlayer, baked_starts, load_cue_bank
 from backline.live.levels import MAX_TOTAL_GAIN_DB, check_level_db
 from backline.live.midi_clock import MidiClock
 from backline.live.pad import pad_loop
@@ -157,14 +157,6 @@ class EngineSnapshot:
         return self.numbers[self.song_index] if self.numbers else self.song_index + 1
 
 
-def _baked_starts(song: PreparedSong) -> dict[int, int]:
-    """Song frame of each downbeat a listed cue points at -> where the earliest such cue starts."""
-    out: dict[int, int] = {}
-    for c in song.cue_clips:
-        out[c.target] = min(out.get(c.target, c.start), c.start)
-    return out
-
-
 class Engine:
     """See the module docstring. ``show``: the loaded show (its playable songs form the
     running order). ``block_frames``: the largest block a backend will ask for."""
@@ -242,7 +234,7 @@ class Engine:
         self._clip = CueClipPlayer(self._cue_fade, max_block)
         # where the baked cue aimed at each downbeat starts (song frame -> frame), when the
         # render listed its cues: a long cue starts before the bar it ends in
-        self._baked_from: tuple[dict[int, int], ...] = tuple(_baked_starts(s) for s in self.songs)
+        self._baked_from: tuple[dict[int, int], ...] = tuple(baked_starts(s) for s in self.songs)
         self.overs = 0  # blocks in which an output went past full scale (clipped)
         self.sync_prefetch = False  # offline: fill the streams inside process() (deterministic)
         # MIDI out (program changes, beat clock): a MidiClock fed from the callback, or None
@@ -882,16 +874,15 @@ class Engine:
         mute_from = latch_from = -1
         if brk > 0:
             line = song.bar_starts[song.bar_at(brk - 1)]
-            baked = self._baked_from[self.song_index].get(brk, line)
+            baked_from = self._baked_from[self.song_index]
+            baked = baked_from.get(brk, line)
             start = min(line, baked)
             if self._clip.clip >= 0 and self._clip.brk == brk:
                 start = min(start, self._clip.at)
             mute_from = max(0, start - self._cue_fade)
             # silent to the bar's end once the baked cue is cut into (half a cue is no cue);
             # a vamp released before it begins lets it play
-            latch_from = (
-                max(0, baked - self._cue_fade) if brk in self._baked_from[self.song_index] else mute_from
-            )
+            latch_from = max(0, baked - self._cue_fade) if brk in baked_from else mute_from
         end = pos + seg
         if brk > 0 and end > latch_from:
             self._cue_mute_end = max(self._cue_mute_end, brk)

@@ -341,6 +341,21 @@ def _gained(stem: _DiskStem, gain: float) -> Callable[[int, int], np.ndarray]:
     return blocks
 
 
+def _encode_under(ceiling_dbtp: float, measure: Callable[[], float], trim: Callable[[float], None]) -> float:
+    """Keep an encoded lossy file under the true-peak ceiling: ``measure()`` decodes it and
+    gives its true peak (dBTP); while that is within :data:`ENCODE_SLACK_DB` of the
+    ceiling (three times at most), ``trim(k)`` turns it down by the linear factor ``k``
+    that aims :data:`ENCODE_MARGIN_DB` under the ceiling and encodes it again. Returns
+    the last peak measured."""
+    tp = measure()
+    for _ in range(3):
+        if not tp > ceiling_dbtp - ENCODE_SLACK_DB:
+            break
+        trim(10 ** ((ceiling_dbtp - tp - ENCODE_MARGIN_DB) / 20.0))
+        tp = measure()
+    return tp
+
+
 def _peak(x: np.ndarray) -> float:
     return float(max(np.max(x, initial=0.0), -np.min(x, initial=0.0)))
 
@@ -805,15 +820,14 @@ def render_arrangement(
         if o.fmt in LOSSY_FORMATS:
             # the encoder may overshoot the ceiling: decode, measure, trim and encode again
             trim = 1.0
-            tp_dec = decoded_true_peak(stage / files["mix"])
-            for _ in range(3):
-                if not tp_dec > o.ceiling_dbtp - ENCODE_SLACK_DB:
-                    break
-                k = 10 ** ((o.ceiling_dbtp - tp_dec - ENCODE_MARGIN_DB) / 20.0)
+
+            def trim_mix(k: float) -> None:
+                nonlocal trim, mastered
                 trim *= k
                 mastered = mastered * np.float32(k)
                 put("mix" + ext, mastered)
-                tp_dec = decoded_true_peak(stage / files["mix"])
+
+            tp_dec = _encode_under(o.ceiling_dbtp, lambda: decoded_true_peak(stage / files["mix"]), trim_mix)
             if not tp_dec <= o.ceiling_dbtp:
                 warnings.append(f"the encoded mix peaks at {tp_dec:.2f} dBTP, over the ceiling")
             trim_db = 20 * math.log10(trim)
@@ -845,14 +859,18 @@ def render_arrangement(
                     for k, s in stems.items()
                     if s.peak * stem_gain > ceiling * 10 ** (-LOSSY_OVERSHOOT_DB / 20.0)
                 ]
-                tp_stems = float("-inf")
-                for attempt in range(4):
-                    tp_stems = max((decoded_true_peak(stage / rel) for rel in near), default=float("-inf"))
-                    if attempt == 3 or not tp_stems > o.ceiling_dbtp - ENCODE_SLACK_DB:
-                        break
-                    stem_gain *= 10 ** ((o.ceiling_dbtp - tp_stems - ENCODE_MARGIN_DB) / 20.0)
+
+                def trim_stems(k: float) -> None:
+                    nonlocal stem_gain
+                    stem_gain *= k
                     for name, s in stems.items():
                         put_blocks(files["stems"][name], _gained(s, stem_gain), 2)
+
+                tp_stems = _encode_under(
+                    o.ceiling_dbtp,
+                    lambda: max((decoded_true_peak(stage / rel) for rel in near), default=float("-inf")),
+                    trim_stems,
+                )
                 if not tp_stems <= o.ceiling_dbtp:
                     warnings.append(f"an encoded stem peaks at {tp_stems:.2f} dBTP, over the ceiling")
                 stem_gain_db = 20 * math.log10(stem_gain) if stem_gain > 0 else float("-inf")
@@ -885,14 +903,15 @@ def render_arrangement(
             put_blocks("split" + ext, split_blocks, 2)
             files["split"] = "split" + ext
             if o.fmt in LOSSY_FORMATS:
-                for _ in range(3):
-                    tp_split = decoded_true_peak(stage / files["split"])
-                    if not tp_split > o.ceiling_dbtp - ENCODE_SLACK_DB:
-                        break
-                    k32 = np.float32(10 ** ((o.ceiling_dbtp - tp_split - ENCODE_MARGIN_DB) / 20.0))
+
+                def trim_split(k: float) -> None:
+                    nonlocal left
+                    k32 = np.float32(k)
                     left *= k32
                     music_k[0] = np.float32(music_k[0] * k32)
                     put_blocks("split" + ext, split_blocks, 2)
+
+                _encode_under(o.ceiling_dbtp, lambda: decoded_true_peak(stage / files["split"]), trim_split)
         if o.multichannel:
             tick("writing multichannel", 0.93)
             tracks: list[_Scaled] = []
