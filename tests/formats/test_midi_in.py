@@ -6,6 +6,7 @@ chart the arrangement was made from; bad files give a ChartError naming the file
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -85,8 +86,20 @@ def test_the_melody_and_its_lyrics_read_back_from_a_lead_sheet() -> None:
     assert checked >= 20
 
 
-def _beats_right(chart: Song, read: Song) -> tuple[int, int, int]:
-    """(chord beats of the chart, beats whose root was read right, and also major/minor)."""
+@dataclass
+class _Heard:
+    """Beat counts of a chart against the chords read from its arrangement."""
+
+    beats: int = 0  # chord beats of the chart
+    root: int = 0  # read with the chart's root
+    family: int = 0  # and its major/minor family
+    slash: int = 0  # chart beats over a bass other than the root (C/E, Ab/Bb)
+    slash_read: int = 0  # of those, read over the same bass
+    false_slash: int = 0  # chart beats on the root read with a slash bass the chart lacks
+
+
+def _beats_right(chart: Song, read: Song, n: _Heard) -> None:
+    """Count, beat by beat, how the chords read compare with the chart's (into ``n``)."""
 
     def at(spans: list[tuple[Fraction, Fraction, Chord | None]], beat: Fraction) -> Chord | None:
         for start, dur, chord in spans:
@@ -96,49 +109,65 @@ def _beats_right(chart: Song, read: Song) -> tuple[int, int, int]:
 
     a = [(F(s), F(d), ev.chord) for s, d, ev, _ in expand(chart).chord_spans()]
     b = [(F(s), F(d), ev.chord) for s, d, ev, _ in expand(read).chord_spans()]
-    total = root = family = 0
     beat = F(0)
     while beat < a[-1][0] + a[-1][1]:
         want, got = at(a, beat), at(b, beat)
         if want is not None:
-            total += 1
+            n.beats += 1
             if got is not None and got.root_pc == want.root_pc:
-                root += 1
-                family += got.quality.is_minor == want.quality.is_minor
+                n.root += 1
+                n.family += got.quality.is_minor == want.quality.is_minor
+            if want.bass_pc != want.root_pc:
+                n.slash += 1
+                n.slash_read += got is not None and got.bass_pc == want.bass_pc
+            elif got is not None and want.bass_pc != got.bass_pc != got.root_pc:
+                n.false_slash += 1
         beat += 1
-    return total, root, family
 
 
 @pytest.mark.parametrize(
-    ("book", "n", "style", "floor"),
-    [("jazz1350", 24, None, 0.94), ("pop400", 10, None, 0.92), ("brazilian", 12, None, 0.93),
-     ("jazz1350", 10, "funk", 0.94), ("jazz1350", 10, "reggae", 0.94)],
+    ("book", "n", "style", "floor", "slash_floor"),
+    [("jazz1350", 24, None, 0.94, 0.08), ("pop400", 10, None, 0.92, 0.4),
+     ("brazilian", 12, None, 0.93, 0.4), ("jazz1350", 10, "funk", 0.94, 0.85),
+     ("jazz1350", 10, "reggae", 0.94, 0.6)],
 )  # fmt: skip
 def test_chords_are_heard_from_a_band_arrangement_without_chord_symbols(
-    book: str, n: int, style: str | None, floor: float
+    book: str, n: int, style: str | None, floor: float, slash_floor: float
 ) -> None:
     """backline's band MIDI (drums, bass, comping with rootless voicings, guitar, pads)
-    has no chord symbols: the reader hears them. Measured on 40 songs per book: walking
-    jazz 96.7% of the chart's beats with the right root, pop 94.6%, bossa/samba 96.4%,
-    funk 99.7%, reggae 97.8%; before this reader MIDI could not be read at all."""
+    has no chord symbols: the reader hears them. Measured on the first 40 songs of each
+    set: walking jazz 96.7% of the chart's beats with the right root, pop 94.8%,
+    bossa/samba 97.0%, funk 98.9%, reggae 98.1%.
+
+    Slash chords (C/E, Dm7/C) are read where the bass holds the slash note. On the first
+    40 songs of each set (measured beat by beat, the slash bass read as the chart's): pop
+    63% of the chart's slash beats, bossa/samba 51%, funk 51%, reggae 35%, walking jazz
+    17% (a walking bass leaves the slash note after one beat and the chord is heard on
+    its root); most of the rest are the same notes named from another root (Bb/F heard
+    as F6, C7/E over rootless voicings as Em7b5). A chord on its root gets a slash bass
+    the chart lacks on 0.25% of beats or fewer.
+    """
     from backline.arrange.engine import arrange
     from backline.arrange.midi_out import arrangement_to_midi_bytes
 
-    total = root = family = keys = 0
+    heard = _Heard()
+    keys = 0
     songs = load_songs(corpora_path("ireal", f"{book}.txt"))[:n]
     for s in songs:
         arr = arrange(s, style, seed=1, intro=False, ending=False)
         r = loads_songs(arrangement_to_midi_bytes(arr), "band.mid")[0]
         assert any("heard from its notes" in w for w in r.warnings)
-        t, ro, fa = _beats_right(s, r)
-        total, root, family = total + t, root + ro, family + fa
+        _beats_right(s, r, heard)
         keys += (
             r.key is not None
             and s.key is not None
             and (r.key.tonic.pc, r.key.mode) == (s.key.tonic.pc, s.key.mode)
         )
-    assert root / total >= floor, f"root right on {root / total:.3f} of {total} beats"
-    assert family / total >= floor - 0.01
+    assert heard.root / heard.beats >= floor, f"root right on {heard.root / heard.beats:.3f} of {heard.beats}"
+    assert heard.family / heard.beats >= floor - 0.01
+    assert heard.slash > 20
+    assert heard.slash_read / heard.slash >= slash_floor, f"{heard.slash_read} of {heard.slash} slash beats"
+    assert heard.false_slash / heard.beats <= 0.01, f"{heard.false_slash} of {heard.beats} beats"
     # the key is guessed by the harmony model (trained on these books: a check, not a measure)
     assert keys >= 0.7 * len(songs)
 
@@ -185,7 +214,7 @@ def test_a_hand_made_file_hands_its_chords_meter_tempo_melody_and_lyrics() -> No
     ]
     piano = _notes([
         (0, [53, 57, 60], bar),                    # F
-        (bar, [41, 55, 58, 62], bar // 2),         # Gm7 over G (bass G2)
+        (bar, [43, 53, 58, 62], bar // 2),         # Gm7 over G (bass G2)
         (bar + bar // 2, [36, 52, 58, 60], bar // 2),  # C7 over C
         (2 * bar, [38, 53, 57, 60], bar),          # Dm7 over D
         (3 * bar, [46, 50, 53, 57], bar),          # Bbmaj7
@@ -212,6 +241,30 @@ def test_a_hand_made_file_hands_its_chords_meter_tempo_melody_and_lyrics() -> No
     ]
     assert any("heard from its notes" in w for w in song.warnings)
     assert not any("guessed" in w for w in song.warnings)
+
+
+def test_inversions_and_pedal_basses_are_read_as_slash_chords_and_a_walking_bass_is_not() -> None:
+    """The bass held on a chord's third or seventh, or on a note outside it, names a slash
+    chord spelled as a musician writes it; a bass walking through the chord's tones from
+    its root names the plain chord."""
+    bar = 4 * 480
+    piano = _notes([
+        (0, [60, 64, 67], bar),                 # C
+        (bar, [60, 64, 67], bar),               # C (bass on E: C/E)
+        (2 * bar, [64, 67, 72], bar),           # C (bass on F: C/F, not an Fmaj7 without A)
+        (3 * bar, [53, 57, 60, 62], bar),       # Dm7 (bass on C: Dm7/C)
+        (4 * bar, [60, 64, 67], bar),           # C (walking bass C E G E)
+        (5 * bar, [61, 65, 68], bar),           # Db (bass on F: Db/F)
+    ])  # fmt: skip
+    bass = _notes([
+        (0, [36], bar), (bar, [40], bar), (2 * bar, [41], bar), (3 * bar, [36], bar),
+        (4 * bar, [36], 480), (4 * bar + 480, [40], 480), (4 * bar + 960, [43], 480),
+        (4 * bar + 1440, [40], 480), (5 * bar, [41], bar),
+    ], channel=1, name="Bass")  # fmt: skip
+    song = loads_songs(_midi(piano, bass), "inversions.mid")[0]
+    assert [str(ev.chord) for b in song.bars for ev in b.chords] == [
+        "C", "C/E", "C/F", "Dm7/C", "C", "Db/F",
+    ]  # fmt: skip
 
 
 def test_meter_changes_tempo_inside_a_bar_and_no_key_signature_are_read_and_said() -> None:

@@ -9,11 +9,14 @@ weight of the notes sounding in each counted beat (overlap in beats, times veloc
   its notes best (:func:`best_chord`): weight on the chord's tones, minus
   :data:`OUTSIDE_PENALTY` times the weight outside them, minus :data:`EXTRA_TONE_COST`
   of the span's weight for each tone beyond a triad (a seventh must be heard to be
-  named), plus :data:`BASS_WEIGHT` times the bass's weight on the root (the lowest note
-  at the start of each beat: a rootless piano voicing over a bass on the root names the
-  root, C6 and Am7 are told apart by the bass). A new chord costs
-  :data:`CHANGE_COST` of the bar's weight, so a passing tone does not make one. A span
-  with no pitched notes is N.C.
+  named) and :data:`MISSING_THIRD_COST` when its third is not heard, plus
+  :data:`BASS_WEIGHT` times the bass's weight on the root (the lowest note at the start
+  of each beat: a rootless piano voicing over a bass on the root names the root, C6 and
+  Am7 are told apart by the bass). A new chord costs :data:`CHANGE_COST` of the bar's
+  weight, so a passing tone does not make one. A span with no pitched notes is N.C.
+- **slash chords** (:func:`_slash_bass`): a span whose bass is held on another note than
+  the chord's root (its third, fifth, seventh, or a note outside it) is named over it,
+  C/E, Dm7/C, C/F; a walking or root-fifth bass is not.
 - **key** (:func:`estimate_key`): Krumhansl and Kessler's profiles correlated with the
   duration-weighted pitch classes of every pitched note.
 
@@ -61,6 +64,17 @@ EXTRA_TONE_COST = 0.06
 BASS_WEIGHT = 0.5
 CHANGE_COST = 0.12
 MAX_CHORDS_PER_BAR = 4
+#: how many times the root's bass weight another pitch class must have in a span (and be
+#: its heaviest bass note, and the lowest at its first beat) for the chord to be named
+#: over it: C/E, Ab/Bb
+SLASH_OVER_ROOT = 2.0
+
+#: a template's third (none for sus chords) carrying under this share of a span's weight
+#: is missing, which costs :data:`MISSING_THIRD_COST` of it: C E G over F is C/F, not an
+#: Fmaj7 without its A
+MISSING_THIRD_SHARE = 0.05
+MISSING_THIRD_COST = 0.25
+_MINOR_THIRD = frozenset({"m", "m7", "m6", "m7b5", "dim", "dim7"})
 
 _MAJOR = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
 _MINOR = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
@@ -89,6 +103,7 @@ def _masks() -> tuple[np.ndarray, np.ndarray, list[tuple[int, str]]]:
 
 _MASK, _COST, _NAMES = _masks()
 _ROOT = np.array([r for r, _ in _NAMES])
+_THIRD = np.array([-1 if "sus" in x else (r + (3 if x in _MINOR_THIRD else 4)) % 12 for r, x in _NAMES])
 
 
 def _scores(tones: np.ndarray, bass: np.ndarray) -> np.ndarray:
@@ -96,7 +111,13 @@ def _scores(tones: np.ndarray, bass: np.ndarray) -> np.ndarray:
     total = float(tones.sum())
     inside = _MASK @ tones
     outside = total - inside
-    return inside - OUTSIDE_PENALTY * outside - _COST * total + BASS_WEIGHT * bass[_ROOT]
+    no_third = (_THIRD >= 0) & (tones[_THIRD] < MISSING_THIRD_SHARE * total)
+    return (
+        inside
+        - OUTSIDE_PENALTY * outside
+        - (_COST + MISSING_THIRD_COST * no_third) * total
+        + BASS_WEIGHT * bass[_ROOT]
+    )
 
 
 def best_chord(tones: np.ndarray, bass: np.ndarray, key: Key | None) -> tuple[Chord | None, float]:
@@ -174,13 +195,46 @@ def bar_chords(weights: BeatWeights, key: Key | None) -> list[tuple[int, Chord |
         cuts.append((a, j))
         j, k = a, k - 1
     out: list[tuple[int, Chord | None]] = []
-    last = -2  # no template index
+    last = (-2, -1)  # no template index, no slash bass
     for a, b in reversed(cuts):
         i = span[a, b][0]
-        if i != last:  # the same chord again is one span
-            out.append((a, _chord(i, key)))
-            last = i
+        low = _slash_bass(i, cb[b] - cb[a], weights.bass[a])
+        if (i, low) != last:  # the same chord again is one span
+            chord = _chord(i, key)
+            if chord is not None and low >= 0:
+                chord = chord.with_bass(_spell_bass(chord, low))
+            out.append((a, chord))
+            last = (i, low)
     return out
+
+
+def _slash_bass(index: int, bass: np.ndarray, first: np.ndarray) -> int:
+    """The pitch class a span's chord is heard over when it is not the root (an inversion,
+    C/E; or a bass note outside the chord, Ab/Bb), else -1: the lowest note at the span's
+    first beat, the heaviest in its bass, with :data:`SLASH_OVER_ROOT` times the root's
+    weight there. A walking or root-fifth bass names no slash: at a change it is on the
+    root, and across the span no other note outweighs the root twice."""
+    if index < 0 or float(first.max()) <= 0:
+        return -1
+    pc = int(np.argmax(first))
+    root = int(_ROOT[index])
+    if pc == root or int(np.argmax(bass)) != pc or bass[pc] < SLASH_OVER_ROOT * bass[root]:
+        return -1
+    return pc
+
+
+#: Letter steps above a chord's root for each interval of its slash bass: a tone of the
+#: chord by its degree (the third of Ab is C, not B#; the fifth of Cdim is Gb, of Caug
+#: G#), a bass outside the chord as the step it is (C/F#, C/Ab, C/Bb).
+_TONE_STEPS = (0, 1, 1, 2, 2, 3, 4, 4, 4, 5, 6, 6)
+_OTHER_STEPS = (0, 1, 1, 2, 2, 3, 3, 4, 5, 5, 6, 6)
+
+
+def _spell_bass(chord: Chord, pc: int) -> NoteName:
+    """A slash bass spelled by its interval above the chord's root."""
+    iv = (pc - chord.root.pc) % 12
+    steps = _TONE_STEPS if pc in chord.tones else _OTHER_STEPS
+    return chord.root.transpose(iv, steps[iv]).simplified()
 
 
 def estimate_key(pitch_classes: np.ndarray) -> Key | None:
