@@ -167,9 +167,12 @@ def test_progress_rises_to_the_total_and_changes_nothing(
 ) -> None:
     """A folder shifted in chunks (three of 1 s, two Rubber Band passes each: a click stem
     keeps its pitch) reports the seconds done after each pass and chunk, rising strictly
-    to the total; the files are the same as without a progress callback."""
+    to the total; the level pass that follows reports the last 5% as it writes each
+    stem's blocks, not a bar stuck at 100% (it used to be); the files are the same as
+    without a progress callback."""
     monkeypatch.setattr(shift_mod, "CHUNK_SECONDS", 1.0)
     monkeypatch.setattr(shift_mod, "CONTEXT_SECONDS", 0.5)
+    monkeypatch.setattr(shift_mod, "_REPLAY_FRAMES", 22050)
     src = tmp_path / "stems"
     src.mkdir()
     write_audio(src / "keys.wav", sine(440.0, 3.0), SR)
@@ -183,14 +186,16 @@ def test_progress_rises_to_the_total_and_changes_nothing(
     assert len(calls) >= 6  # two passes in each of three chunks
     assert all(b > a for a, b in itertools.pairwise(done)) and done[0] > 0
     assert done[-1] == 3.0
+    levelling = [d for d in done if d > shift_mod.SHIFT_SHARE * 3.0]
+    assert len(levelling) >= 2 * 3 * 0.9 / 0.5  # two stems of 3.3 s in 0.5 s blocks
     plain = shift_folder(src, tmp_path / "b", semitones=2, tempo_ratio=0.9)
     for p, q in zip(res.outputs, plain.outputs, strict=True):
         assert np.array_equal(read_audio(p)[0], read_audio(q)[0])
 
 
 def test_progress_of_one_block_and_of_a_copy(tmp_path: Path) -> None:
-    """A short file in one Rubber Band call reports once, at the end; no shift at all
-    (a copy) reports too."""
+    """A short file in one Rubber Band call reports once when shifted (95%: the level
+    pass follows) and once at the end; no shift at all (a copy) reports the same."""
     f = tmp_path / "a.wav"
     write_audio(f, sine(440.0, 2.0), SR)
     for semitones in (1.0, 0.0):
@@ -200,7 +205,7 @@ def test_progress_of_one_block_and_of_a_copy(tmp_path: Path) -> None:
             calls.append((done, total))
 
         shift_file(f, tmp_path / "b.wav", semitones=semitones, progress=record)
-        assert calls == [(2.0, 2.0)]
+        assert calls == [(2.0 * shift_mod.SHIFT_SHARE, 2.0), (2.0, 2.0)]
 
 
 # --------------------------------------------------------------------------- headroom
@@ -356,9 +361,10 @@ def test_a_failure_in_the_second_pass_leaves_nothing(tmp_path: Path, monkeypatch
     out.parent.mkdir()
     out.write_bytes(b"the old take")
     real = shift_mod._Scratch.blocks
+    monkeypatch.setattr(shift_mod, "_REPLAY_FRAMES", 4096)
 
-    def full_disk(self: shift_mod._Scratch, frames: int = 4096) -> Iterator[np.ndarray]:
-        blocks = real(self, 4096)
+    def full_disk(self: shift_mod._Scratch) -> Iterator[np.ndarray]:
+        blocks = real(self)
         yield next(blocks)
         raise OutputError(f"cannot write {out}: No space left on device")
 
