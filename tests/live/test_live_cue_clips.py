@@ -13,7 +13,7 @@ import json
 import numpy as np
 import pytest
 import soundfile as sf
-from live_songs import BAR, SETLIST_HEAD, SR, decode_pos, impulses, pos_stem, render, tone
+from live_songs import BAR, SETLIST_HEAD, SR, decode_pos, impulses, pos_stem, render, song_toml, tone
 
 from backline.live.cue_clips import load_cue_bank
 from backline.live.engine import Engine
@@ -185,15 +185,79 @@ def test_a_cue_is_never_cut_in_half(song):
     assert float(np.abs(cue[rel + 480 : bar_end]).max()) < 1e-6  # and the A cue is not said
 
 
-def test_without_a_cue_list_the_bar_stays_silent(song, tmp_path):
+def test_without_a_cue_list_the_cues_are_found_in_the_stem(song, tmp_path):
+    """A render.json without a cue list (a render from before the list): the cues are
+    found in the cue stem, in the bar before each section, and said as with the list."""
     make, _ = song
+    script = "0.5: jump A #2 end of section\n6: stop\n"
+    listed, _ = render(make(), script)
     _write(tmp_path / "r", listed=False)
     show = make()
-    assert show.songs[0].cue_clips == ()
-    assert not Engine(show)._cue_banks[0].by_start
-    out, _ = render(show, "0.5: jump A #2 end of section\n6: stop\n")
+    # the bar before each section but the first: B, A, and the "Last time" B (from the
+    # first sample that sounds: a sine's first is zero)
+    assert [(c.label, c.start, c.end, c.target) for c in show.songs[0].cue_clips] == [
+        (sec, round(a * SR) + 1, round(b * SR), round(t * SR)) for sec, _text, a, b, t, _hz in CUES
+    ]
+    assert any("cues heard before 3 of 3 sections (A, B)" in n for n in show.notes)
+    out, _ = render(show, script)
+    assert np.array_equal(out, listed)
+
+
+def _guide_song(tmp_path, guide):
+    """A song of the user's own: 16 bars at 240 BPM, sections Intro Verse Chorus Verse
+    from markers.csv, and ``guide`` as its Guide.wav."""
+    folder = tmp_path / "own"
+    folder.mkdir()
+    n = 16 * BAR
+    sf.write(folder / "pos.wav", pos_stem(n), SR, subtype="FLOAT")
+    sf.write(folder / "keys.wav", tone(n, 220.0), SR, subtype="FLOAT")
+    sf.write(folder / "click.wav", impulses(n, BAR // 4), SR, subtype="FLOAT")
+    sf.write(folder / "Guide.wav", guide, SR, subtype="FLOAT")
+    (folder / "markers.csv").write_text("time,label\n0,Intro\n4,Verse\n8,Chorus\n12,Verse\n")
+    (tmp_path / "set.toml").write_text(SETLIST_HEAD + song_toml("Own", "own"))
+    return prepare_show(load_setlist(tmp_path / "set.toml"))
+
+
+def _words(stem, bar, hz):
+    """A guide's cue in the bar before a section: the name, then "2, 3, 4" on the beats,
+    each word ending before the next beat (the last 0.1 s before the downbeat)."""
+    for a, b, f in ((0.02, 0.2, hz), (0.27, 0.4, 300.0), (0.52, 0.65, 300.0), (0.77, 0.9, 300.0)):
+        stem[round((bar + a) * SR) : round((bar + b) * SR)] = tone(
+            round((bar + b) * SR) - round((bar + a) * SR), f, 0.3, 1
+        )
+
+
+def test_a_guide_stem_of_your_own_says_the_section_the_music_goes_to(tmp_path):
+    """A bought multitrack's guide says "Verse, 2, 3, 4" in the bar before the verse and
+    "Chorus, 2, 3, 4" before the chorus; no cue list comes with it. Jumping from the end
+    of the first verse back to the verse, the player says the verse's guide bar where the
+    chorus's was, and nothing of the chorus."""
+    stem = np.zeros(16 * BAR, dtype=np.float32)
+    _words(stem, 3, 700.0)  # "Verse, 2, 3, 4"
+    _words(stem, 7, 900.0)  # "Chorus, 2, 3, 4"
+    _words(stem, 11, 700.0)  # "Verse, 2, 3, 4"
+    show = _guide_song(tmp_path, stem)
+    clips = show.songs[0].cue_clips
+    assert [(c.label, c.start, c.end, c.target) for c in clips] == [
+        (lab, round((bar + 0.02) * SR) + 1, round((bar + 0.9) * SR), (bar + 1) * SR)
+        for lab, bar in (("Verse", 3), ("Chorus", 7), ("Verse", 11))
+    ]
+    assert any("Guide.wav: cues heard before 3 of 3 sections (Chorus, Verse)" in n for n in show.notes)
+    out, eng = render(show, "4.5: jump Verse #2 end of section\n10: stop\n")
+    assert [n.b for n in eng.notices if n.kind == "jump"] == [12 * BAR]
     p, cue = _cue(out)
-    assert float(np.abs(_spoken(p, cue, 3)).max()) < 1e-6
+    said = _spoken(p, cue, 7)  # the bar before the jump
+    verse = stem[3 * BAR : 4 * BAR]
+    assert np.allclose(said, verse, atol=1e-6)  # the verse's guide bar, sample for sample
+    assert not np.allclose(said, stem[7 * BAR : 8 * BAR], atol=1e-3)
+
+
+def test_a_guide_that_sings_through_its_bar_lines_gives_no_cues(tmp_path):
+    """A guide vocal (sound across the bar lines) or a bar that is silent gives no cue: the
+    bar before a jump stays silent, as before."""
+    show = _guide_song(tmp_path, tone(16 * BAR, 440.0, 0.2, channels=1))
+    assert show.songs[0].cue_clips == ()
+    assert not any("cues heard" in n for n in show.notes)
 
 
 def _setlist(tmp_path):

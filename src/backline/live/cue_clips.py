@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from backline.live.guide_cues import quiet_level
 from backline.live.show import CueClip, PreparedSong
 from backline.render.cues import section_phrase
 
@@ -128,7 +129,7 @@ def _lies_there(before: np.ndarray, speech: np.ndarray, after: np.ndarray) -> bo
     peak = float(np.abs(speech).max())
     if peak < 1e-3:
         return False
-    quiet = 0.02 * peak  # -34 dB under the cue's peak
+    quiet = quiet_level(peak)  # -34 dB under the cue's peak, at least -50 dBFS
     return all(x.shape[0] == 0 or float(np.abs(x).max()) < quiet for x in (before, after))
 
 

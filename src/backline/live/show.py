@@ -803,6 +803,10 @@ def prepare_song(
     if problems:  # the sources are known: check the routing and levels too, all in one report
         more = _routing_problems(setlist, spec, sources) + _unknown_level_sources(setlist, spec, sources)
         return None, problems + more, notes
+    listed = spoken_cues((live or {}).get("spoken")) if live else mf.cues if mf else ()
+    clips = _cue_clips(listed, sr, frames)
+    if live is None and not listed and grid.has_grid:
+        clips = _guide_clips(spec, sources, secs, grid.starts, frames, notes)
     song = PreparedSong(
         spec=spec,
         sample_rate=sr,
@@ -819,9 +823,7 @@ def prepare_song(
         notes=tuple(notes),
         has_grid=grid.has_grid,
         render_dir=render_dir,
-        cue_clips=_cue_clips(
-            spoken_cues((live or {}).get("spoken")) if live else mf.cues if mf else (), sr, frames
-        ),
+        cue_clips=clips,
     )
     return song, problems, notes
 
@@ -834,6 +836,35 @@ def _cue_clips(cues: Sequence[MarkerCue], sr: int, frames: int) -> tuple[CueClip
         if 0 <= a < b <= min(t, frames):
             out.append(CueClip(c.section, c.text, a, b, t))
     return tuple(out)
+
+
+def _guide_clips(
+    spec: SongSpec,
+    sources: Sequence[Source],
+    secs: Sequence[Section],
+    bar_starts: Sequence[int],
+    frames: int,
+    notes: list[str],
+) -> tuple[CueClip, ...]:
+    """The section cues of a cue stem of the user's own (no cue list), found in the bar
+    before each section (see :mod:`backline.live.guide_cues`); a note says how many."""
+    from backline.live.guide_cues import find_guide_cues
+
+    cues = [s for s in sources if s.kind == "cues"]
+    if len(cues) != 1 or len(secs) < 2:
+        return ()
+    try:
+        found = find_guide_cues(cues[0].path, [(s.label, s.start) for s in secs], bar_starts, frames)
+    except (OSError, RuntimeError, ValueError) as exc:
+        notes.append(f"{spec.title}: {cues[0].file_name}: cannot look for spoken cues for jumps ({exc})")
+        return ()
+    if found:
+        heard = sorted({label for label, *_ in found}, key=str.lower)
+        notes.append(
+            f"{spec.title}: {cues[0].file_name}: cues heard before {len(found)} of {len(secs) - 1} "
+            f"sections ({', '.join(heard)}): said before jumps and vamp loops"
+        )
+    return tuple(CueClip(label, label, a, b, t) for label, a, b, t in found)  # words unknown
 
 
 def _level_sources(sources: Sequence[Source]) -> list[str]:
