@@ -163,3 +163,43 @@ def test_styles_never_cut_a_name_at_80_columns() -> None:
     shown = {line.split("│")[1].strip() for line in r.stdout.splitlines() if line.startswith("│")}
     names = {s["name"] for s in json.loads(runner.invoke(app, ["styles", "--json"]).output)}
     assert names <= shown, names - shown
+
+
+def test_styles_preview_renders_one_file_to_hear(tmp_path: Path) -> None:
+    """A style heard before it is chosen: one mastered file (no click, no cues), in a new
+    folder, in the key asked for; nothing else left beside it."""
+    import soundfile as sf
+
+    out = tmp_path / "previews" / "swing.flac"
+    res = runner.invoke(app, ["styles", "--preview", "Up Tempo Swing", "-o", str(out), "--key", "Bb", "-q"])
+    assert res.exit_code == 0, res.output
+    assert "up-tempo-swing: " in res.output and "in Bb, 4/4 at 240 BPM" in res.output
+    assert [p.name for p in out.parent.iterdir()] == ["swing.flac"]
+    info = sf.info(str(out))
+    assert info.channels == 2 and info.samplerate == 44100
+    seconds = float(res.output.split(" BPM, ")[1].split(" s,")[0])
+    assert info.frames / info.samplerate == pytest.approx(seconds, abs=0.05)
+    # 16 bars and the style's intro and ending at 240 BPM: well under a minute
+    assert 16 < seconds < 45
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--preview", "bosa"], "unknown style 'bosa'; did you mean bossa-nova?"),
+        (["--preview", "waltz", "--time", "4/4"], "waltz plays 3/4, 3/8, 9/8, not 4/4"),
+        (
+            ["--preview", "rock", "-o", "rock.txt"],
+            "rock.txt: the preview is a .wav, .flac, .mp3 or .ogg file",
+        ),
+        (["--tempo", "100"], "-o, --time, --tempo and --key go with --preview NAME"),
+    ],
+)
+def test_styles_preview_mistakes_are_said_plainly(
+    args: list[str], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # nothing may be written where it runs
+    res = runner.invoke(app, ["styles", *args])
+    assert res.exit_code != 0
+    assert message in res.output and "Traceback" not in res.output
+    assert not list(tmp_path.iterdir())

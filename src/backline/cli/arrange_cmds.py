@@ -150,8 +150,41 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def styles_cmd(
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+        preview: Annotated[
+            str | None,
+            typer.Option(
+                "--preview",
+                help="Hear this style: render a short song in it (two 8-bar sections, intro and "
+                "ending) to -o.",
+            ),
+        ] = None,
+        output: Annotated[
+            Path | None,
+            typer.Option(
+                "-o",
+                "--output",
+                help="The preview's file (.wav, .flac, .mp3, .ogg); default NAME-preview.wav.",
+            ),
+        ] = None,
+        time: Annotated[
+            str | None, typer.Option("--time", help="The preview's meter (one the style plays, e.g. 3/4).")
+        ] = None,
+        tempo: Annotated[
+            float | None,
+            typer.Option(
+                "--tempo", help="The preview's tempo in BPM (default: the style's).", min=10, max=400
+            ),
+        ] = None,
+        key: Annotated[str | None, typer.Option("--key", help="The preview's key (default C).")] = None,
+        seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     ) -> None:
-        """List the styles: name, meters, tempo range and parts."""
+        """List the styles: name, meters, tempo range and parts; or hear one (--preview)."""
+        if preview is not None:
+            _preview(preview, output, time=time, tempo=tempo, key=key, seed=seed, quiet=quiet)
+            return
+        if any(v is not None for v in (output, time, tempo, key)):
+            raise ArrangeError("-o, --time, --tempo and --key go with --preview NAME")
         data = styles_json()
         if as_json:
             console.print_json(json.dumps(data))
@@ -173,6 +206,63 @@ def register(app: typer.Typer) -> None:
                 ", ".join(f"{p['name']} ({p['role']})" for p in s["parts"]),
             )
         console.print(table)
+
+
+#: Preview file formats, by suffix.
+_PREVIEW_FORMATS = ("wav", "flac", "mp3", "ogg")
+
+
+def _preview(
+    name: str,
+    output: Path | None,
+    *,
+    time: str | None,
+    tempo: float | None,
+    key: str | None,
+    seed: int,
+    quiet: bool,
+) -> None:
+    """Render the preview song of style ``name`` (see :mod:`backline.arrange.preview`) to one
+    audio file: the mastered mix, no click or cues; written whole or not at all."""
+    import os
+    import tempfile
+
+    from backline.arrange.engine import arrange
+    from backline.arrange.preview import preview_song
+    from backline.arrange.styles import StyleRegistry
+    from backline.cli.render_cmds import render_song
+    from backline.render.pipeline import RenderOptions
+
+    check_key_option(key)
+    style = StyleRegistry.default().get(name)
+    out = output if output is not None else Path(f"{slug(style.name)}-preview.wav")
+    fmt = out.suffix.lower().lstrip(".")
+    if fmt not in _PREVIEW_FORMATS:
+        raise OutputError(f"{out}: the preview is a .wav, .flac, .mp3 or .ogg file")
+    if out.is_dir():
+        raise OutputError(
+            f"{out} is a folder; name the preview's file (e.g. {out / (style.name + '-preview.wav')})"
+        )
+    song = preview_song(style, time=time, tempo=tempo)
+    arr = arrange(song, style.name, seed=seed, key=key)
+    folder = out.parent if str(out.parent) else Path(".")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=".backline-preview-", dir=folder) as tmp:
+            report = render_song(
+                arr, Path(tmp), RenderOptions(fmt=fmt, click=False, cues=False, midi=False), quiet=quiet
+            )
+            os.replace(Path(tmp) / str(report.files["mix"]), out)
+    except OSError as exc:
+        from backline.util.atomic import write_failed
+
+        raise write_failed(out, exc) from exc
+    first = arr.song.bars[0]
+    console.print(
+        f"{style.name}: {len(arr.bars)} bars in {arr.song.key}, {first.time} at {first.tempo:g} BPM, "
+        f"{report.duration_seconds:.1f} s, {report.master.integrated_lufs:.1f} LUFS -> {out}",
+        highlight=False,
+    )
 
 
 def _arrange_all(
