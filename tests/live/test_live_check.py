@@ -300,23 +300,29 @@ def test_every_routing_level_and_stop_problem_of_a_song_in_one_check(make_show, 
         assert len(names) == len(set(names)) and "pad" in names, p.message
 
 
-def test_a_render_folder_as_stems_folder_is_warned_about(make_show, tmp_path):
-    """Review finding 2: `stems = "audio/finale/"` (a render folder) plays only mix.wav."""
+def test_a_render_folder_as_stems_folder_plays_only_its_mix(make_show, tmp_path):
+    """Review finding 2: `stems = "audio/finale/"` (a render folder) plays only mix.wav. Its
+    split.wav (left: the click and the spoken count) was played as a music stem to front
+    of house, and the song twice over (a gig review found it)."""
     import shutil
 
     (tmp_path / "r").mkdir()
     shutil.copy(tmp_path / "a" / "keys.wav", tmp_path / "r" / "mix.wav")
+    shutil.copy(tmp_path / "a" / "click.wav", tmp_path / "r" / "split.wav")
+    shutil.copy(tmp_path / "a" / "keys.wav", tmp_path / "r" / "multichannel.wav")
     shutil.copy(tmp_path / "a" / "markers.csv", tmp_path / "r" / "markers.csv")
     shutil.copytree(tmp_path / "a", tmp_path / "r" / "stems")
     show = make_show(song_toml("Finale", "r").replace("routing = { pos = [5, 6] }\n", ""))
     assert not show.problems and show.playable  # it still plays (the mix)
-    warned = [n for n in show.notes if "only the mix plays" in n]
+    assert [(s.name, s.kind) for s in show.songs[0].sources] == [("mix", "stem")]
+    warned = [n for n in show.notes if "only mix.wav plays (not multichannel.wav, split.wav)" in n]
     assert len(warned) == 1 and f'stems = "{(tmp_path / "r" / "stems").as_posix()}/"' in warned[0]
     r = CliRunner().invoke(app, ["live", "check", "--quick", str(tmp_path / "set.toml")])
-    assert r.exit_code == 0 and "only the mix plays" in " ".join(r.output.split())
+    said = " ".join(r.output.split())
+    assert r.exit_code == 0 and "only mix.wav plays" in said and "split.wav ->" not in said
     # the stems/ folder itself: no warning
     show = make_show(song_toml("Finale", "r/stems").replace("routing = { pos = [5, 6] }\n", ""))
-    assert not [n for n in show.notes if "only the mix" in n]
+    assert not [n for n in show.notes if "render folder" in n]
 
 
 def test_a_wav_written_to_a_pipe_is_whole(make_show, tmp_path):

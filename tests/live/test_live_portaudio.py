@@ -87,3 +87,29 @@ def test_portaudio_backend_plays_in_real_time_and_routes(make_show, pa_jack_serv
     # position stem, see live_songs)
     assert meters[0] > -40 and meters[1] > -40
     assert meters[2] > -60 and meters[3] > -60
+
+
+def test_portaudio_plays_on_when_the_machine_has_no_midi_system(make_show, pa_jack_server):
+    """A gig review found that `live play --backend portaudio` stopped with "cannot open MIDI"
+    on a machine without an ALSA sequencer (no /dev/snd/seq), though the setlist asks for no
+    MIDI port: MIDI is the foot switch and the clock, the show plays on without it, with a
+    warning."""
+    from backline.live.backends.portaudio_backend import PortAudioBackend
+
+    if os.path.exists("/dev/snd/seq"):
+        pytest.skip("this machine has an ALSA sequencer: MIDI opens")
+    engine = Engine(make_show(song_toml("Two", "b")))
+    backend = PortAudioBackend(engine, device=pa_jack_server, blocksize=256, midi=True, midi_api="alsa")
+    backend.start()
+    try:
+        engine.play()
+        time.sleep(0.5)
+        played = engine.frames_out
+    finally:
+        backend.stop()
+    assert played > 0.2 * SR
+    (warning,) = backend.midi_warnings()
+    assert warning.startswith("cannot open MIDI (alsa): ") and warning.endswith(
+        "the show plays on without MIDI."
+    )
+    assert engine.midi_out is None

@@ -653,16 +653,23 @@ def stem_role_of(spec: SongSpec, path: Path) -> str | None:
     return stem_role(path)
 
 
-def _render_folder_note(spec: SongSpec, files: list[tuple[str, str, Path]]) -> list[str]:
+def _render_folder_files(
+    spec: SongSpec, files: list[tuple[str, str, Path]]
+) -> tuple[list[tuple[str, str, Path]], list[str]]:
     """A stems folder that is a backline render folder (``mix.wav`` next to a ``stems/``
-    sub-folder) plays only the mix: no separate stems, click or cues. Say so (the song plays)."""
+    sub-folder) plays only the mix: not the split track (its left side is the click and
+    the cues: never to front of house), the multichannel file, the click or the cues.
+    Returns the files to play and a note that says so (the song plays)."""
     if spec.stems is None or not (spec.stems / "stems").is_dir():
-        return []
-    if not any(kind == "stem" and name.lower() == "mix" for name, kind, _ in files):
-        return []
-    return [
-        f"{spec.title}: warning: {spec.stems} holds a mix next to a stems/ folder: only the mix "
-        f"plays (no separate stems, click or cues); for the stems write stems = "
+        return files, []
+    mix = [f for f in files if f[1] == "stem" and f[0].lower() == "mix"]
+    if not mix:
+        return files, []
+    left = sorted(p.name for _, _, p in files if p != mix[0][2])
+    return mix, [
+        f"{spec.title}: warning: {spec.stems} is a render folder: only {mix[0][2].name} plays"
+        + (f" (not {', '.join(left)})" if left else "")
+        + f"; for the stems, click and cues write stems = "
         f'"{(spec.stems / "stems").as_posix()}/"'
     ]
 
@@ -695,8 +702,8 @@ def prepare_song(
                     files.append((kind, kind, render_dir / live[kind]))
             notes += [f"{spec.title}: {w}" for w in live.get("warnings", [])]
         else:
-            files = _audio_files(spec)
-            notes += _render_folder_note(spec, files)
+            files, said = _render_folder_files(spec, _audio_files(spec))
+            notes += said
     except BacklineError as exc:
         where = spec.chart or spec.stems
         if where is None:

@@ -173,13 +173,15 @@ class PortAudioBackend(Backend):
         self.midi_outputs = list(midi_outputs if midi_outputs is not None else cfg.outputs)
         self.midi_control: MidiControl | None = MidiControl(cfg, engine) if midi else None
         self.rtmidi: RtMidiPorts | None = None
+        self._midi_down: str | None = None  # why MIDI could not be opened at all
         self._due0 = 0.0
 
     def midi_warnings(self) -> list[str]:
         """One line per MIDI port of ``[midi]`` / ``--midi-in`` / ``--midi-out`` that was not
         found at start (empty when all were)."""
         missing = self.rtmidi.missing if self.rtmidi is not None else []
-        return [f"MIDI port {w} not connected: the show plays on without it." for w in missing]
+        down = [f"{self._midi_down}: the show plays on without MIDI."] if self._midi_down else []
+        return down + [f"MIDI port {w} not connected: the show plays on without it." for w in missing]
 
     def trouble(self) -> str | None:
         """What the show goes on with (None when all is well): audio the prefetcher cannot
@@ -196,10 +198,13 @@ class PortAudioBackend(Backend):
                 f"the PortAudio backend needs sounddevice and libportaudio2 ({exc})"
             ) from None
         if self.midi:
-            self.rtmidi = RtMidiPorts(
-                self.midi_control, api=self.midi_api, inputs=self.midi_inputs, outputs=self.midi_outputs
-            )
-            if self.engine.midi_out is None:
+            try:
+                self.rtmidi = RtMidiPorts(
+                    self.midi_control, api=self.midi_api, inputs=self.midi_inputs, outputs=self.midi_outputs
+                )
+            except LiveError as exc:  # no MIDI system (no ALSA sequencer): play on without it
+                self._midi_down = str(exc)
+            if self.rtmidi is not None and self.engine.midi_out is None:
                 self.engine.enable_midi_out()
         self.engine.prefetcher.start()
         if not self.engine.wait_ready():
@@ -216,7 +221,8 @@ class PortAudioBackend(Backend):
             settle_for_realtime()
             self.stream.start()
         except (sd.PortAudioError, ValueError) as exc:
-            raise LiveError(f"cannot open the PortAudio device {self.device!r}: {exc}") from None
+            which = "the default output device" if self.device is None else f"device {self.device!r}"
+            raise LiveError(f"cannot open {which} (PortAudio): {exc}") from None
 
     def _schedule(self, offset: int, msg: bytes) -> None:
         assert self.rtmidi is not None
