@@ -340,3 +340,30 @@ def test_a_wav_written_to_a_pipe_is_whole(make_show, tmp_path):
     assert not show.problems, show.problems
     good = make_show(song_toml("Good", "a"), deep=True)
     assert show.playable[0].frames == good.playable[0].frames
+
+
+def test_render_stems_with_their_count_in_are_counted_in_once(make_show, tmp_path):
+    """A gig review found two bars of count-in where the setlist asks for one: the stems
+    of a `backline render --stems` carry the render's count-in bar (click and spoken
+    numbers) before bar 1, and the player counted in again before it. With the render's
+    render.json as the marker file the player plays the render's count-in only."""
+    import json
+
+    folder = tmp_path / "r" / "stems"
+    write_song(folder, bars=9)  # bar 0: the render's count-in; bars 1-8: the song
+    report = {
+        "count_in_seconds": 1.0,
+        "bars": [
+            {"start_seconds": 1.0 + i, "time_signature": [4, 4], "tempo": 240.0, "section": lab}
+            for i, lab in enumerate("AAAABBBB")
+        ],
+    }
+    (tmp_path / "r" / "render.json").write_text(json.dumps(report))
+    toml = song_toml("R", "r/stems").replace("r/stems/markers.csv", "r/render.json")
+    show = make_show(toml.replace('key = "E"\n', 'key = "E"\ncount_in_bars = 1\n'))
+    assert not show.problems
+    assert any("the stems carry the render's count-in (1.00 s" in n for n in show.notes)
+    out, _ = render(show, "")
+    p = decode_pos(out[4], out[5])
+    # the song's frame 1 s (its bar 1) plays 1 s after play, not 2 s
+    assert int(np.flatnonzero(p == BAR)[0]) == BAR

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +69,8 @@ class MarkerFile:
     markers: tuple[Marker, ...]
     bars: tuple[MarkerBar, ...] = ()
     cues: tuple[MarkerCue, ...] = ()
+    #: a render.json's count-in: the seconds of click and spoken count before its first bar
+    count_in_seconds: float = 0.0
 
 
 def spoken_cues(entries: Any) -> tuple[MarkerCue, ...]:
@@ -128,7 +131,9 @@ def _from_json(data: Any, p: Path) -> MarkerFile:
             if b.section != prev:
                 markers.append(Marker(b.seconds, b.section))
             prev = b.section
-        return MarkerFile(p, tuple(markers), tuple(bars), spoken_cues(data.get("cues")))
+        count = data.get("count_in_seconds")
+        baked = float(count) if isinstance(count, int | float) and math.isfinite(count) and count > 0 else 0.0
+        return MarkerFile(p, tuple(markers), tuple(bars), spoken_cues(data.get("cues")), baked)
     if isinstance(data, list):
         out = []
         for i, m in enumerate(data):

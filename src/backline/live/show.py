@@ -15,6 +15,7 @@ than the show's is converted once into the cache (a note, not a problem).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -814,6 +815,14 @@ def prepare_song(
     clips = _cue_clips(listed, sr, frames)
     if live is None and not listed and grid.has_grid:
         clips = _guide_clips(spec, sources, secs, grid.starts, frames, notes)
+    if mf is not None and mf.count_in_seconds > 0 and spec.count_in_bars != 0:
+        # the stems of a render carry its count-in (click and spoken numbers) before bar 1:
+        # counting in again would make two
+        notes.append(
+            f"{spec.title}: the stems carry the render's count-in ({mf.count_in_seconds:.2f} s of click "
+            "and spoken count before bar 1): the player does not count in again"
+        )
+        spec = dataclasses.replace(spec, count_in_bars=0)
     song = PreparedSong(
         spec=spec,
         sample_rate=sr,
