@@ -388,3 +388,19 @@ def test_max_seconds_is_checked_before_any_work(make_show, tmp_path):
         run_offline(engine, [], lambda b: None, max_seconds=MAX_RENDER_SECONDS + 1)
     res = run_offline(engine, [], lambda b: None, max_seconds=0.5)
     assert res.seconds == pytest.approx(0.5, abs=0.05)
+
+
+def test_an_mp3_of_more_than_two_outputs_is_refused_before_the_show_is_played(make_show, tmp_path):
+    """A gig review found `live render -o x.mp3` played the whole show and then failed with
+    the encoder's own words: an MP3 holds one or two channels, the show has six."""
+    from typer.testing import CliRunner
+
+    from backline.cli.app import app
+
+    make_show(song_toml("One", "a"))
+    out = tmp_path / "x.mp3"
+    r = CliRunner().invoke(app, ["live", "render", str(tmp_path / "set.toml"), "-o", str(out)])
+    assert r.exit_code != 0 and "Traceback" not in r.output
+    flat = " ".join(r.output.split())
+    assert "an MP3 holds one or two channels and this has 6; write .wav, .flac or .ogg" in flat
+    assert "wrote" not in flat and not out.exists()

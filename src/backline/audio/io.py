@@ -24,6 +24,7 @@ from backline.util.atomic import atomic_path
 from backline.util.channels import channel_problem
 
 __all__ = [
+    "check_format_channels",
     "AUDIO_EXTENSIONS",
     "MAX_SAMPLE_RATE",
     "MIN_SAMPLE_RATE",
@@ -283,6 +284,7 @@ def open_writer(
         raise AudioInputError(f"cannot write {path}: {problem}")
     p = Path(path)
     kwargs = _format_kwargs(p, bit_depth)
+    check_format_channels(p, channels)
     clip = p.suffix.lower() in (".wav", ".flac", ".aif", ".aiff") and bit_depth != "float"
     try:
         with atomic_path(p) as tmp:
@@ -346,6 +348,17 @@ class _AiffFloat:
 
     def close(self) -> None:
         self._f.close()
+
+
+def check_format_channels(path: str | os.PathLike[str], channels: int) -> None:
+    """Raise :class:`OutputError` when ``path``'s format cannot hold ``channels`` channels
+    (MP3 holds one or two): before any work is done for it."""
+    p = Path(path)
+    if p.suffix.lower() == ".mp3" and channels > 2:
+        raise OutputError(
+            f"cannot write {p}: an MP3 holds one or two channels and this has {channels}; "
+            "write .wav, .flac or .ogg"
+        )
 
 
 def _open_file(tmp: Path, sample_rate: int, channels: int, kwargs: dict[str, object]) -> Any:

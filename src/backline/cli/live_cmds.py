@@ -103,7 +103,10 @@ def render_cmd(
         None, "--events", "-e", help="Event script (.json, .jsonl, .toml, .yaml, .txt)."
     ),
     output: Path = typer.Option(
-        ..., "--output", "-o", help="Multichannel WAV to write (one channel per output)."
+        ...,
+        "--output",
+        "-o",
+        help="File to write, one channel per output (.wav, .flac, .ogg; .mp3 only for 1-2 outputs).",
     ),
     block: int = typer.Option(512, "--block", help="Block size in frames."),
     autoplay: bool = typer.Option(True, "--autoplay/--no-autoplay", help="Send play at time 0."),
@@ -130,6 +133,9 @@ def render_cmd(
     assert isinstance(show, Show)
     _problems(show, playing=True)
     engine = Engine(show)
+    from backline.audio.io import check_format_channels
+
+    check_format_channels(output, engine.n_out)  # before the show is played through
     res = render_offline(engine, evs, output, block=block, autoplay=autoplay, max_seconds=max_seconds)
     failed = {(f, a) for f, a, _ in res.failed}
     say(
