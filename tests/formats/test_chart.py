@@ -256,6 +256,8 @@ def test_writer_handles_odd_labels_and_comments() -> None:
         ("time: 4/5\n| C |", "1:7", "power of two"),
         ("key: H\n| C |", "1:6", "not a key"),
         ("colour: red\n| C |", "1:1", "unknown setting 'colour'"),
+        ("tempo 140\n| C |", "1:1", "'tempo' is not a chord: a setting takes a colon (tempo: ...)"),
+        ("| C |\nKey G", "2:1", "'Key' is not a chord: a setting takes a colon (key: ...)"),
         ("| % | C |", "1:3", "this is the first bar"),
         ("| C | F ] |", "1:9", "no ending ([1], [2]...) is open"),
         ('| C "oops |', "1:5", "not closed"),

@@ -786,6 +786,10 @@ def _resolve_chord(sym: str, key: Key | None, numerals: str, tok: _Tok, source: 
     except ChartSyntaxError:
         raise
     except ChordSymbolError as exc:
+        if sym.lower() in _SONG_KEYS + _CHANGE_KEYS:  # `tempo 140`: a setting without its colon
+            raise ChartSyntaxError(
+                f"{sym!r} is not a chord: a setting takes a colon ({sym.lower()}: ...)", loc
+            ) from None
         raise ChartChordError(exc.symbol, exc.bad_part, loc) from None
     except ValueError:
         raise ChartChordError(sym, sym, loc) from None
