@@ -105,6 +105,12 @@ def _clip(cues, k):
     return cues[round(a * SR) : round(b * SR)]
 
 
+def _said_alone(bar, start, clip):
+    """``clip`` sample for sample at ``start`` of ``bar``, and silence in the rest of it."""
+    assert np.allclose(bar[start : start + len(clip)], clip, atol=1e-6)
+    assert float(np.abs(np.delete(bar, np.s_[start : start + len(clip)])).max()) < 1e-6
+
+
 def test_the_render_report_cues_become_clips(song):
     make, _ = song
     s = make().songs[0]
@@ -130,9 +136,7 @@ def test_a_jump_says_the_section_it_goes_to(song):
     a_clip = _clip(cues, 1)
     start = round((4.0 - GAP - 0.3) * SR) - 3 * BAR
     # the A cue, sample for sample where the B cue was, and nothing else in that bar
-    assert np.allclose(bar4[start : start + len(a_clip)], a_clip, atol=1e-6)
-    rest = np.concatenate([bar4[:start], bar4[start + len(a_clip) :]])
-    assert float(np.abs(rest).max()) < 1e-6
+    _said_alone(bar4, start, a_clip)
     assert [n.b for n in eng.notices if n.kind == "jump"] == [8 * BAR]
     # the same with another block size
     out2, _ = render(make(), "0.5: jump A #2 end of section\n", block=97)
@@ -147,8 +151,7 @@ def test_the_plain_name_is_said_not_last_time(song):
     bar12 = _spoken(p, cue, 11)
     b_clip = _clip(cues, 0)
     start = round((12.0 - GAP - 0.3) * SR) - 11 * BAR
-    assert np.allclose(bar12[start : start + len(b_clip)], b_clip, atol=1e-6)
-    assert float(np.abs(np.delete(bar12, np.s_[start : start + len(b_clip)])).max()) < 1e-6
+    _said_alone(bar12, start, b_clip)
 
 
 def test_a_vamp_says_its_own_section_each_time_round(song):

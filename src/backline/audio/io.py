@@ -24,7 +24,6 @@ from backline.util.atomic import atomic_path
 from backline.util.channels import channel_problem
 
 __all__ = [
-    "check_format_channels",
     "AUDIO_EXTENSIONS",
     "MAX_SAMPLE_RATE",
     "MIN_SAMPLE_RATE",
@@ -284,7 +283,7 @@ def open_writer(
         raise AudioInputError(f"cannot write {path}: {problem}")
     p = Path(path)
     kwargs = _format_kwargs(p, bit_depth)
-    check_format_channels(p, channels)
+    _check_format_channels(p, channels)
     clip = p.suffix.lower() in (".wav", ".flac", ".aif", ".aiff") and bit_depth != "float"
     try:
         with atomic_path(p) as tmp:
@@ -350,7 +349,7 @@ class _AiffFloat:
         self._f.close()
 
 
-def check_format_channels(path: str | os.PathLike[str], channels: int) -> None:
+def _check_format_channels(path: str | os.PathLike[str], channels: int) -> None:
     """Raise :class:`OutputError` when ``path``'s format cannot hold ``channels`` channels
     (MP3 holds one or two): before any work is done for it."""
     p = Path(path)

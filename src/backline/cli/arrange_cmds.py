@@ -235,20 +235,18 @@ def _preview(
 
     check_key_option(key)
     style = StyleRegistry.default().get(name)
-    out = output if output is not None else Path(f"{slug(style.name)}-preview.wav")
+    default = f"{slug(style.name)}-preview.wav"
+    out = output if output is not None else Path(default)
     fmt = out.suffix.lower().lstrip(".")
     if fmt not in _PREVIEW_FORMATS:
         raise OutputError(f"{out}: the preview is a .wav, .flac, .mp3 or .ogg file")
     if out.is_dir():
-        raise OutputError(
-            f"{out} is a folder; name the preview's file (e.g. {out / (style.name + '-preview.wav')})"
-        )
+        raise OutputError(f"{out} is a folder; name the preview's file (e.g. {out / default})")
     song = preview_song(style, time=time, tempo=tempo)
     arr = arrange(song, style.name, seed=seed, key=key)
-    folder = out.parent if str(out.parent) else Path(".")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix=".backline-preview-", dir=folder) as tmp:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=".backline-preview-", dir=out.parent) as tmp:
             report = render_song(
                 arr, Path(tmp), RenderOptions(fmt=fmt, click=False, cues=False, midi=False), quiet=quiet
             )

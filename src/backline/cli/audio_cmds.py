@@ -171,38 +171,32 @@ def shift_cmd(
     if not 0.25 <= ratio <= 4:
         raise AudioInputError(f"tempo ratio {ratio:.3f} is outside 0.25..4")
     check_shift(semitones, ratio)
-    if src.is_dir():
+    folder = src.is_dir()
+    if folder:
         count = len(stem_files(src))
         label = f"shifting {count} stem{'' if count == 1 else 's'}"
-        with _shift_bar(label, show) as progress:
-            res = shift_folder(
-                src,
-                out,
-                semitones=semitones,
-                tempo_ratio=ratio,
-                bit_depth=depth,
-                progress=progress,
-                headroom=headroom,
-            )
-        console.print(
-            f"shifted {len(res.outputs)} stems into {out} (tempo x{ratio:.4f}, {round(semitones, 2):+g} st)"
+    else:
+        label = f"shifting {src.name}"
+    shift = shift_folder if folder else shift_file_report
+    with _shift_bar(label, show) as progress:
+        res = shift(
+            src,
+            out,
+            semitones=semitones,
+            tempo_ratio=ratio,
+            bit_depth=depth,
+            progress=progress,
+            headroom=headroom,
         )
+    changes = f"(tempo x{ratio:.4f}, {round(semitones, 2):+g} st)"
+    if folder:
+        console.print(f"shifted {len(res.outputs)} stems into {out} {changes}")
         for p in res.pitch_kept:
             console.print(f"  {p.name}: click/cue stem, time-stretched only")
     else:
-        with _shift_bar(f"shifting {src.name}", show) as progress:
-            res = shift_file_report(
-                src,
-                out,
-                semitones=semitones,
-                tempo_ratio=ratio,
-                bit_depth=depth,
-                progress=progress,
-                headroom=headroom,
-            )
-        console.print(f"wrote {out} (tempo x{ratio:.4f}, {round(semitones, 2):+g} st)")
+        console.print(f"wrote {out} {changes}")
     if res.gain_db < -0.05:  # less is a float hair over full scale: not worth a line
-        console.print(_level_text(res, folder=src.is_dir()), highlight=False)
+        console.print(_level_text(res, folder=folder), highlight=False)
     for w in res.warnings:
         say(err_console, w, "warning:", "yellow")
     if res.clipped:

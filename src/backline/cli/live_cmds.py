@@ -133,9 +133,6 @@ def render_cmd(
     assert isinstance(show, Show)
     _problems(show, playing=True)
     engine = Engine(show)
-    from backline.audio.io import check_format_channels
-
-    check_format_channels(output, engine.n_out)  # before the show is played through
     res = render_offline(engine, evs, output, block=block, autoplay=autoplay, max_seconds=max_seconds)
     failed = {(f, a) for f, a, _ in res.failed}
     say(
