@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from live_songs import BAR, SR, decode_pos, impulses, render, song_toml, tone
+from live_songs import BAR, SR, decode_pos, impulses, pos_stem, render, song_toml, tone
 
 from backline.live.engine import DECLICK_S
 
@@ -134,6 +134,71 @@ def test_count_in_clicks_in_ears_before_bar_one(make_show):
     onsets = loud[np.r_[True, np.diff(loud) > 2000]]
     np.testing.assert_allclose(onsets, [0, BAR // 4, BAR // 2, 3 * BAR // 4], atol=3)  # 4 beats, first at 0
     assert positions(out[:, BAR:])[0] == 0
+
+
+def _lead_in_song(folder, lead_s: float) -> str:
+    """A stems folder (position code and keys only, no click stem) whose first downbeat is
+    ``lead_s`` into the files; its setlist entry (one bar of count-in at 240 BPM)."""
+    import soundfile as sf
+
+    folder.mkdir()
+    n = round(lead_s * SR) + 4 * BAR
+    sf.write(folder / "pos.wav", pos_stem(n), SR, subtype="FLOAT")
+    sf.write(folder / "keys.wav", tone(n, 220.0), SR, subtype="FLOAT")
+    return (
+        f'\n[[songs]]\ntitle = "Lead"\nstems = "{folder.name}"\ntempo = 240\n'
+        f"first_downbeat = {lead_s}\ncount_in_bars = 1\nrouting = {{ pos = [5, 6] }}\n"
+    )
+
+
+def _onsets(x: np.ndarray) -> np.ndarray:
+    loud = np.flatnonzero(np.abs(x) > 0.01)
+    return loud[np.r_[True, np.diff(loud) > 2000]]
+
+
+def test_the_count_in_ends_on_the_first_downbeat_over_the_lead_in(make_show, tmp_path):
+    # a file whose bar 1 starts 0.25 s in: the band's pickup plays under the last beat of
+    # the count-in, and bar 1 lands on the downbeat after the count (not 0.25 s late)
+    out, eng = render(make_show(_lead_in_song(tmp_path / "lead", 0.25)), "")
+    lead = BAR // 4
+    assert out.shape[1] == BAR - lead + lead + 4 * BAR
+    p = positions(out)
+    assert not out[list(FOH), : BAR - lead].any()  # the count alone
+    assert p[BAR - lead] == 0 and p[BAR] == lead  # the file's top, then its first downbeat
+    assert breaks(p[BAR - lead :]) == []
+    # four clicks a beat apart, the last one over the pickup; none after the downbeat
+    np.testing.assert_allclose(_onsets(out[2, : 2 * BAR]), [0, BAR // 4, BAR // 2, 3 * BAR // 4], atol=3)
+    assert eng.snapshot().count_in_left == 0
+
+
+def test_a_lead_in_longer_than_the_count_in_plays_first_and_is_counted_over(make_show, tmp_path):
+    out, _ = render(make_show(_lead_in_song(tmp_path / "lead", 1.5)), "")
+    lead = round(1.5 * SR)
+    p = positions(out)
+    assert p[0] == 0 and breaks(p) == []  # the file from its top, at once
+    assert out.shape[1] == lead + 4 * BAR
+    # the count-in is the bar before the first downbeat: 0.5 s .. 1.5 s into the file
+    np.testing.assert_allclose(
+        _onsets(out[2, : lead + BAR]), [lead - BAR + k * BAR // 4 for k in range(4)], atol=3
+    )
+
+
+def test_the_count_in_left_counts_to_the_first_downbeat(make_show, tmp_path):
+    from backline.live.engine import Engine
+
+    eng = Engine(make_show(_lead_in_song(tmp_path / "lead", 0.25)))
+    eng.sync_prefetch = True
+    eng.play()
+    eng.process(256)
+    assert abs(eng.snapshot().count_in_left - (1.0 - 256 / SR)) < 1e-9
+    while eng.state != "playing":
+        eng.process(256)
+    eng.process(256)  # the pickup: the count still sounds
+    left = eng.snapshot().count_in_left
+    assert 0 < left <= 0.25 and abs(left - (1.0 - eng.frames_out / SR)) < 1e-9
+    while eng.frames_out < BAR + 256:
+        eng.process(256)
+    assert eng.snapshot().count_in_left == 0
 
 
 def test_level_change_while_playing_and_fade(make_show):

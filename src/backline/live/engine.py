@@ -111,6 +111,26 @@ class Notice:
     c: object = None
 
 
+@dataclass(frozen=True, slots=True)
+class CountIn:
+    """A song's count-in: ``clicks`` (frame offsets from the first click, int64) with
+    their ``accents``, spanning ``total`` frames and ending on the song's first downbeat.
+    ``shift`` is the count-in frame at which the song's audio starts: ``total`` minus the
+    audio's lead-in before its first downbeat. The engine counts alone for ``frames``
+    (``shift``, or none when the lead-in is as long as the count-in); the clicks after
+    that sound over the lead-in, so the band comes in on the downbeat after the count."""
+
+    total: int
+    shift: int
+    clicks: np.ndarray
+    accents: np.ndarray
+
+    @property
+    def frames(self) -> int:
+        """Frames counted in before the audio starts."""
+        return max(0, self.shift)
+
+
 @dataclass(frozen=True)
 class EngineSnapshot:
     """What a display needs, read without stopping the audio (values may be one block apart)."""
@@ -259,6 +279,7 @@ class Engine:
         self.holding_vamp_stop = False
         self.count_left = 0
         self.count_pos = 0
+        self._counting_over = False  # the count-in's last clicks sound over the audio's lead-in
         self.gap_left = 0
         self.fade_left = 0
         self.fade_total = 0
@@ -294,15 +315,16 @@ class Engine:
         return self.midi_out
 
     # ---------------------------------------------------------------- set-up helpers
-    def _count_plan(self, song: PreparedSong) -> tuple[int, np.ndarray, np.ndarray]:
-        """(frames, click offsets, accent flags) of the song's count-in."""
+    def _count_plan(self, song: PreparedSong) -> CountIn:
+        """The song's count-in: whole bars of its first downbeat's meter and tempo."""
         from backline.render.click import pulse_groups
 
         n_bars = song.spec.count_in_bars if song.spec.count_in_bars is not None else 1
-        tempo = song.bar_tempos[0] if song.bar_tempos else 0.0
+        first = 1 if song.lead_in > 0 else 0  # the bar of the first downbeat
+        tempo = song.bar_tempos[first] if len(song.bar_tempos) > first else 0.0
         if n_bars == 0 or tempo <= 0 or not song.has_grid:
-            return 0, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
-        num, den = song.bar_numerators[0], song.bar_denominators[0]
+            return CountIn(0, 0, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool))
+        num, den = song.bar_numerators[first], song.bar_denominators[first]
         unit = 4 / den * 60.0 / tempo * self.sr  # frames per denominator beat
         bar = round(num * unit)
         offs: list[int] = []
@@ -313,7 +335,8 @@ class Engine:
                 offs.append(k * bar + round(t * unit))
                 acc.append(g == 0)
                 t += size
-        return n_bars * bar, np.array(offs, dtype=np.int64), np.array(acc, dtype=bool)
+        total = n_bars * bar
+        return CountIn(total, total - song.lead_in, np.array(offs, dtype=np.int64), np.array(acc, dtype=bool))
 
     @property
     def song(self) -> PreparedSong:
@@ -509,7 +532,7 @@ class Engine:
             vamp_loops=self.vamp_loops,
             pending_jump_bar=pend,
             holding=self.state is State.HOLD,
-            count_in_left=self.count_left / self.sr if self.state is State.COUNT_IN else 0.0,
+            count_in_left=self._count_left_frames() / self.sr,
             pad=self.pad_gain > 0 or self.pad_target > 0,
             fading=self.fade_total > 0,
             meters_db=self.meters_db(),
@@ -523,6 +546,16 @@ class Engine:
             left_out=tuple(i + 1 for i, x in enumerate(self.show.songs) if x is None),
             overs=self.overs,
         )
+
+    def _count_left_frames(self) -> int:
+        """Frames until the count-in's end (the first downbeat) while it sounds, else 0."""
+        lead = self.song.lead_in
+        if self.state is State.COUNT_IN:
+            return self.count_left + lead
+        ci = self._count[self.song_index]
+        if self._counting_over and lead - ci.total <= self.pos < lead:
+            return lead - self.pos
+        return 0
 
     def frames_to_event(self) -> int:
         """Song frames until the next transport event (jump, loop, stop marker, song end)
@@ -819,6 +852,14 @@ class Engine:
         seg = max(0, min(n, nxt - pos))
         if seg > 0:
             self._copy(pos, off, seg)
+            if self._counting_over:
+                # the count-in's last clicks, over the audio's lead-in
+                ci = self._count[self.song_index]
+                c0 = pos + ci.shift
+                if c0 < ci.total:
+                    self._mix_clicks(ci, c0, c0 + seg, off)
+                else:
+                    self._counting_over = False
             if self._cue_rows[self.song_index]:
                 self._shape_cues(song, pos, off, seg)
             if self.midi_out is not None:
@@ -934,30 +975,35 @@ class Engine:
         if notice:
             self.notices.append(Notice(self._at, notice, self.pos, to))
         self.pos = to
+        self._counting_over = False  # a jump or a loop leaves the count-in behind
         self._cue_mute_end = -1  # a new bar: its cue is the right one again
         self._clip.reset()
         stops = self._stop_frames[self.song_index]
         self.next_stop = int(np.searchsorted(stops, to, side="left" if rearm else "right"))
 
     def _count_in(self, off: int, n: int) -> int:
-        total, offs, acc = self._count[self.song_index]
         k = min(n, self.count_left)
         cpos = self.count_pos
         if self.midi_out is not None and k > 0:
             self.midi_out.count_in(self.song_index, cpos, cpos + k, off)
-        hi, lo = self._shots[self.song.spec.click_sound]
-        dest = self._stage[self._count_row[self.song_index]]
-        for t, a in zip(offs, acc, strict=True):
-            shot = hi if a else lo
-            a0 = max(int(t), cpos)
-            a1 = min(int(t) + len(shot), cpos + k, total)
-            if a1 > a0:
-                dest[off + a0 - cpos : off + a1 - cpos] += shot[a0 - int(t) : a1 - int(t)]
+        self._mix_clicks(self._count[self.song_index], cpos, cpos + k, off)
         self.count_pos += k
         self.count_left -= k
         if self.count_left == 0:
             self.state = State.PLAYING
         return k
+
+    def _mix_clicks(self, ci: CountIn, c0: int, c1: int, off: int) -> None:
+        """Mix count-in frames ``[c0, c1)`` of ``ci`` into the count-in row at stage
+        offset ``off`` (a click is cut where the count-in ends)."""
+        hi, lo = self._shots[self.song.spec.click_sound]
+        dest = self._stage[self._count_row[self.song_index]]
+        for t, a in zip(ci.clicks, ci.accents, strict=True):
+            shot = hi if a else lo
+            a0 = max(int(t), c0)
+            a1 = min(int(t) + len(shot), c1, ci.total)
+            if a1 > a0:
+                dest[off + a0 - c0 : off + a1 - c0] += shot[a0 - int(t) : a1 - int(t)]
 
     def _pad(self, n: int) -> None:
         if self.pad_gain <= 0 and self.pad_target <= 0:
@@ -999,7 +1045,7 @@ class Engine:
         self.fade_total = 0
         if self.pad_target > 0:
             self.pad_target = 0.0
-        if self._count[self.song_index][0] == 0 and not self._stream_ready():
+        if self._count[self.song_index].frames == 0 and not self._stream_ready():
             self.state = State.STARTING
             self._hold_left = self._start_wait
             self.prefetcher.kick()
@@ -1029,11 +1075,13 @@ class Engine:
 
     def _begin(self) -> None:
         """The song starts now: its count-in, or the music."""
-        total = self._count[self.song_index][0]
+        ci = self._count[self.song_index]
         self.notices.append(Notice(self._at, "start", self.song_index))
-        if total > 0:
+        # the count-in goes on over the audio's lead-in (until its first downbeat)
+        self._counting_over = ci.shift < ci.total
+        if ci.frames > 0:
             self.state = State.COUNT_IN
-            self.count_left, self.count_pos = total, 0
+            self.count_left, self.count_pos = ci.frames, 0
         else:
             self.state = State.PLAYING
 

@@ -174,7 +174,7 @@ class MidiClock:
         }
         opts.update(kw)
         counts = [
-            (c[0], s.bar_tempos[0] if s.bar_tempos else 0.0)
+            (c.frames, s.bar_tempos[0] if s.bar_tempos else 0.0)
             for c, s in zip(engine._count, engine.songs, strict=True)
         ]
         return cls(engine.songs, counts, sample_rate=engine.sr, **opts)  # type: ignore[arg-type]

@@ -140,6 +140,9 @@ class PreparedSong:
     notes: tuple[str, ...] = ()
     has_grid: bool = True
     render_dir: Path | None = None
+    #: frames of the audio before its first downbeat (``first_downbeat``): the count-in
+    #: ends on that downbeat, so this lead-in plays under the count-in's last part
+    lead_in: int = 0
     #: where each section's spoken cue lies in the cue stem (from a backline render)
     cue_clips: tuple[CueClip, ...] = ()
     #: the bar lines as an int64 array, made once: :meth:`bar_at` runs in the audio callback
@@ -366,6 +369,7 @@ class _Grid:
     heads: list[bool]  # a new section occurrence starts at this bar
     has_grid: bool = True
     notes: list[str] = field(default_factory=list)
+    lead_in: int = 0  # frames of the file before its first downbeat (``first_downbeat``)
 
 
 def _grid_from_bars(bars: list[dict[str, Any]], sr: int, frames: int) -> _Grid:
@@ -416,6 +420,7 @@ def _grid_from_tempo(
     t0 = round(spec.first_downbeat * sr)
     if t0 > 0:
         g.starts.append(0)
+        g.lead_in = t0
     s = t0
     while s < frames:
         g.starts.append(s)
@@ -840,6 +845,7 @@ def prepare_song(
         has_grid=grid.has_grid,
         render_dir=render_dir,
         cue_clips=clips,
+        lead_in=grid.lead_in,
     )
     return song, problems, notes
 
