@@ -529,6 +529,16 @@ def test_a_song_without_bars_is_not_written() -> None:
         dumps(Song("Empty", ()))
 
 
+def test_a_section_header_with_no_bars_warns() -> None:
+    song = one("[Verse]\n\n[Chorus]\n| C | F |")
+    assert [s.label for s in song.sections] == ["Verse", "Chorus"]
+    assert [w for w in song.warnings if "no bars" in w] == [
+        "song.chart:1:1: section [Verse] has no bars: it is left out "
+        "(write its bars under the header, or remove the header)"
+    ]
+    assert not one("[Verse]\n| C |\n[Chorus]\n| F |").warnings
+
+
 def test_to_coda_without_a_jump_warns() -> None:
     song = one("| C | D To Coda | E | F |\n| Coda G | A |")
     assert [p.written for p in expand(song)] == [0, 1, 4, 5]  # iReal's convention, kept

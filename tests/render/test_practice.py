@@ -86,6 +86,9 @@ def test_loop_section_errors() -> None:
     with pytest.raises(UnknownSectionError, match=r"numbers 1, 2\)"):
         loop_section(differ, "A", 2)
     assert expand(loop_section(differ, 2, 2)).total_beats == 12
+    empty = song_of(("Intro", []), ("Verse", [bar()] * 2))
+    with pytest.raises(PracticeError, match=r"section 1 \[Intro\] has no bars: there is nothing to loop"):
+        loop_section(empty, "Intro", 2)
 
 
 def test_tempo_ramp_whole_song() -> None:

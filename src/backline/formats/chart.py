@@ -136,6 +136,7 @@ class _Draft:
 class _SongDraft:
     meta: dict[str, str] = field(default_factory=dict)
     sections: list[tuple[str, int | None]] = field(default_factory=list)
+    section_at: list[Location] = field(default_factory=list)  # where each header is
     bars: list[_Draft] = field(default_factory=list)
     # marks waiting for the next bar
     pending: _Draft | None = None
@@ -230,6 +231,7 @@ def _read_header(sd: _SongDraft, body: str, lineno: int, col: int, source: str) 
                 Location(source, lineno, col + m.start("i")),
             )
     sd.sections.append((label, intensity))
+    sd.section_at.append(Location(source, lineno, col - 1))
 
 
 def _read_meta(
@@ -625,6 +627,11 @@ def _finish(sd: _SongDraft, source: str) -> Song:
         start = pos
         while pos < len(sd.bars) and sd.bars[pos].section == si:
             pos += 1
+        if pos == start and si < len(sd.section_at):
+            warnings.append(
+                f"{sd.section_at[si]}: section [{label}] has no bars: it is left out "
+                "(write its bars under the header, or remove the header)"
+            )
         sections.append(Section(label, tuple(bars[start:pos]), intensity))
     return Song(
         title=meta.get("title", ""),

@@ -151,6 +151,10 @@ def loop_section(song: Song, label_or_index: str | int, times: int) -> Song:
     _check_times(song, times)
     index = find_section(song, label_or_index)
     sec = song.sections[index]
+    if not sec.bars:
+        raise PracticeError(
+            f"section {index + 1} [{sec.label}] has no bars: there is nothing to loop", _where(song)
+        )
     bars, notes = _played_section(song, index)
     looped = [(replace(sec, bars=bars), notes) for _ in range(times)]
     return _build(song, looped, f"{song.title} ({sec.label} x{times})")
