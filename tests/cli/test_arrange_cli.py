@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import mido
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -181,6 +182,8 @@ def test_styles_preview_renders_one_file_to_hear(tmp_path: Path) -> None:
     assert info.frames / info.samplerate == pytest.approx(seconds, abs=0.05)
     # 16 bars and the style's intro and ending at 240 BPM: well under a minute
     assert 16 < seconds < 45
+    mix, sr = sf.read(out, dtype="float32")
+    assert np.abs(mix[: sr // 10]).max() > 0.01  # the band at once: no silent count-in bar
 
 
 @pytest.mark.parametrize(

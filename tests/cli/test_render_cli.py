@@ -337,6 +337,54 @@ def test_a_render_never_writes_over_its_input(chart: Path, tmp_path: Path) -> No
     assert sorted(p.name for p in out.iterdir()) == ["render.json"]  # no staging left
 
 
+def test_render_to_one_audio_file_writes_the_mix_alone(chart: Path, tmp_path: Path) -> None:
+    """``-o song.wav`` made a folder called song.wav (and an existing song.wav said 'File
+    exists'): it is the mix, alone, in the format its extension names."""
+    import soundfile as sf
+
+    folder = tmp_path / "folder"
+    code, text = _run("render", str(chart), "-o", str(folder), "--count-in", "0", *FAST)
+    assert code == 0, text
+    out = tmp_path / "mixes" / "tiny.flac"
+    code, text = _run("render", str(chart), "-o", str(out), *FAST)
+    assert code == 0, text
+    assert sorted(p.name for p in out.parent.iterdir()) == ["tiny.flac"]  # nothing beside it
+    assert sf.info(str(out)).format == "FLAC"
+    got, sr = sf.read(out, dtype="float32")
+    want, _ = sf.read(folder / _report(folder)["files"]["mix"], dtype="float32")
+    assert sr == 22050 and got.shape == want.shape  # no count-in: without a click it is a silent bar
+    np.testing.assert_allclose(got, want, atol=1e-4)  # the folder's mix (24-bit there)
+    assert "tiny.flac" in text and "LUFS" in text and "stems" not in text
+    # an existing file is replaced whole
+    out.write_bytes(b"old")
+    code, text = _run("render", str(chart), "-o", str(out), *FAST)
+    assert code == 0 and sf.info(str(out)).frames == len(want)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["-o", "x.wav", "--stems"],
+            "-o {d}/x.wav names one file, the mix alone; --stems writes several files",
+        ),
+        (["-o", "x.wav", "--stems", "--split"], "--stems and --split write several files: give a folder"),
+        (["-o", "x.wav", "--format", "flac"], "--format flac but -o {d}/x.wav names a .wav file"),
+        (["-o", "plain"], "cannot write to {d}/plain: it is a file, and a render writes a folder"),
+    ],
+)
+def test_render_output_mistakes_are_said_plainly(
+    chart: Path, tmp_path: Path, args: list[str], message: str
+) -> None:
+    (tmp_path / "plain").write_text("mine")
+    args = [str(tmp_path / a) if a in ("x.wav", "plain") else a for a in args]
+    code, text = _run("render", str(chart), *args, *FAST)
+    assert code == 2, text
+    assert "".join(message.format(d=tmp_path).split()) in "".join(text.split())  # rich wraps lines
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plain", "tiny.chart"]
+    assert (tmp_path / "plain").read_text() == "mine"
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

@@ -208,10 +208,6 @@ def register(app: typer.Typer) -> None:
         console.print(table)
 
 
-#: Preview file formats, by suffix.
-_PREVIEW_FORMATS = ("wav", "flac", "mp3", "ogg")
-
-
 def _preview(
     name: str,
     output: Path | None,
@@ -224,13 +220,10 @@ def _preview(
 ) -> None:
     """Render the preview song of style ``name`` (see :mod:`backline.arrange.preview`) to one
     audio file: the mastered mix, no click or cues; written whole or not at all."""
-    import os
-    import tempfile
-
     from backline.arrange.engine import arrange
     from backline.arrange.preview import preview_song
     from backline.arrange.styles import StyleRegistry
-    from backline.cli.render_cmds import render_song
+    from backline.cli.render_cmds import MIX_FILE_SUFFIXES, render_mix_file
     from backline.render.pipeline import RenderOptions
 
     check_key_option(key)
@@ -238,23 +231,15 @@ def _preview(
     default = f"{slug(style.name)}-preview.wav"
     out = output if output is not None else Path(default)
     fmt = out.suffix.lower().lstrip(".")
-    if fmt not in _PREVIEW_FORMATS:
+    if out.suffix.lower() not in MIX_FILE_SUFFIXES:
         raise OutputError(f"{out}: the preview is a .wav, .flac, .mp3 or .ogg file")
     if out.is_dir():
         raise OutputError(f"{out} is a folder; name the preview's file (e.g. {out / default})")
     song = preview_song(style, time=time, tempo=tempo)
     arr = arrange(song, style.name, seed=seed, key=key)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix=".backline-preview-", dir=out.parent) as tmp:
-            report = render_song(
-                arr, Path(tmp), RenderOptions(fmt=fmt, click=False, cues=False, midi=False), quiet=quiet
-            )
-            os.replace(Path(tmp) / str(report.files["mix"]), out)
-    except OSError as exc:
-        from backline.util.atomic import write_failed
-
-        raise write_failed(out, exc) from exc
+    report = render_mix_file(
+        arr, out, RenderOptions(fmt=fmt, click=False, cues=False, midi=False, count_in_bars=0), quiet=quiet
+    )
     first = arr.song.bars[0]
     console.print(
         f"{style.name}: {len(arr.bars)} bars in {arr.song.key}, {first.time} at {first.tempo:g} BPM, "

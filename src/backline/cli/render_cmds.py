@@ -17,7 +17,19 @@ if TYPE_CHECKING:
     from backline.model.song import Song
     from backline.render.pipeline import RenderOptions, RenderReport
 
-__all__ = ["MAX_LOOP_TIMES", "register", "parse_assignments", "parse_loop", "parse_ramp", "render_song"]
+__all__ = [
+    "MAX_LOOP_TIMES",
+    "MIX_FILE_SUFFIXES",
+    "register",
+    "parse_assignments",
+    "parse_loop",
+    "parse_ramp",
+    "render_mix_file",
+    "render_song",
+]
+
+#: ``render -o`` names one file, the mix alone, when it ends in one of these
+MIX_FILE_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg")
 
 
 def parse_assignments(items: list[str], what: str) -> dict[str, str]:
@@ -127,7 +139,61 @@ def render_song(
         return render_arrangement(arr, outdir, options, progress, protect=protect)
 
 
-def _summary(report: RenderReport, outdir: Path) -> None:
+def render_mix_file(
+    arr: Arrangement,
+    out: Path,
+    options: RenderOptions,
+    *,
+    quiet: bool = False,
+    protect: tuple[Path, ...] = (),
+) -> RenderReport:
+    """Render ``arr`` and write its mastered mix alone to the file ``out`` (format from
+    ``options``), whole or not at all: the render goes to a hidden folder beside ``out``
+    and the mix is renamed into place. An existing file is replaced; an input file
+    (``protect``) or a folder is refused (:class:`~backline.errors.OutputError`)."""
+    import os
+    import tempfile
+
+    from backline.errors import OutputError
+    from backline.util.atomic import write_failed
+
+    if out.is_dir():
+        raise OutputError(
+            f"{out} is a folder: name a file for the mix, or leave the extension off for a folder"
+        )
+    if any(out.resolve() == Path(p).resolve() for p in protect):
+        raise OutputError(f"{out} is the input file: it is never written over")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=f".{out.name}.backline-", dir=out.parent) as tmp:
+            report = render_song(arr, Path(tmp), options, quiet=quiet, protect=protect)
+            os.replace(Path(tmp) / str(report.files["mix"]), out)
+    except OSError as exc:
+        raise write_failed(out, exc) from exc
+    return report
+
+
+def _mix_file_options(out: Path, options: dict[str, Any], fmt: str | None, given_count_in: bool) -> None:
+    """``render -o song.wav``: the mix alone, in the format its extension names (no click,
+    cues or MIDI beside it; no count-in unless ``--count-in`` asks: without a click it
+    would be a silent bar). Refuses what needs a folder, and a ``--format`` the extension
+    contradicts."""
+    wants = [f"--{k}" for k in ("stems", "split", "multichannel") if options.get(k)]
+    if wants:
+        raise RenderOptionError(
+            f"-o {out} names one file, the mix alone; {' and '.join(wants)} {'write' if len(wants) > 1 else 'writes'} several files: "
+            f"give a folder (e.g. -o {out.with_suffix('')})"
+        )
+    ext = out.suffix.lower().lstrip(".")
+    if fmt is not None and fmt.lower() != ext:
+        raise RenderOptionError(f"--format {fmt} but -o {out} names a .{ext} file: give one of them")
+    options.update(fmt=ext, click=False, cues=False, midi=False)
+    if not given_count_in:
+        options["count_in_bars"] = 0
+
+
+def _summary(report: RenderReport, outdir: Path, *, files: bool = True) -> None:
+    """What was rendered: its loudness, and (``files``) the files of the render folder."""
     data = report.as_json()
     say(console, f"{outdir} in {report.seconds_taken:.1f} s ({report.backend})", "rendered", "bold green")
     lufs, lra, tp = data["integrated_lufs"], data["loudness_range_lu"], data["true_peak_dbtp"]
@@ -137,7 +203,7 @@ def _summary(report: RenderReport, outdir: Path) -> None:
         f"  {report.duration_seconds:.1f} s at {report.sample_rate} Hz, {lufs} LUFS{aim}, LRA {lra} LU, "
         f"true peak {tp} dBTP, chart starts at {report.chart_start_seconds:.3f} s"
     )
-    for key, value in report.files.items():
+    for key, value in report.files.items() if files else ():
         if isinstance(value, dict) and "file" in value:
             console.print(f"  {key}: {value['file']} ({', '.join(value['channels'])})")
         elif isinstance(value, dict):
@@ -158,7 +224,12 @@ def register(app: typer.Typer) -> None:
                 help="A chart or playlist (.chart, iReal .txt/.html, ChordPro, MusicXML, JSON, MIDI)."
             ),
         ],
-        out: Annotated[Path, typer.Option("-o", "--out", help="Output folder.")] = Path("render"),
+        out: Annotated[
+            Path,
+            typer.Option(
+                "-o", "--out", help="Output folder; or a .wav/.flac/.mp3/.ogg file for the mix alone."
+            ),
+        ] = Path("render"),
         song: Annotated[
             str | None, typer.Option("--song", help="Which song of a playlist (number or title).")
         ] = None,
@@ -210,7 +281,10 @@ def register(app: typer.Typer) -> None:
             list[str] | None, typer.Option("--mute", help="Parts to leave out (bass,piano).")
         ] = None,
         solo: Annotated[list[str] | None, typer.Option("--solo", help="Only these parts.")] = None,
-        fmt: Annotated[str, typer.Option("--format", help="wav, flac, mp3 or ogg.")] = "wav",
+        fmt: Annotated[
+            str | None,
+            typer.Option("--format", help="wav, flac, mp3 or ogg (default wav, or -o FILE's extension)."),
+        ] = None,
         bit_depth: Annotated[int, typer.Option("--bit-depth", help="16, 24 or 32 (float).")] = 24,
         sample_rate: Annotated[
             int,
@@ -265,7 +339,7 @@ def register(app: typer.Typer) -> None:
         check_key_option(key)
         options: dict[str, Any] = dict(
             sample_rate=sample_rate,
-            fmt=fmt.lower(),
+            fmt=(fmt or "wav").lower(),
             bit_depth=bit_depth,
             lufs_target=-14.0 if lufs is None else lufs,
             style_loudness=lufs is None,
@@ -282,6 +356,9 @@ def register(app: typer.Typer) -> None:
             cue_voice_dir=str(voice_dir) if voice_dir is not None else None,
             soundfont=str(soundfont) if soundfont is not None else None,
         )
+        mix_file = out.suffix.lower() in MIX_FILE_SUFFIXES and not out.is_dir()
+        if mix_file:
+            _mix_file_options(out, options, fmt, count_in is not None)
         # a bad format, sample rate, loudness target or count-in fails before the chart is read
         check_options(RenderOptions(**options))
         chart = load_song(file, parse_song_selector(song))
@@ -304,6 +381,7 @@ def register(app: typer.Typer) -> None:
             part_soundfont=part_soundfont or [],
             options=options,
             protect=(file,),
+            mix_file=mix_file,
         )
 
     @app.command()
@@ -350,6 +428,7 @@ def _render_chart(
     program: list[str] | None = None,
     part_soundfont: list[str] | None = None,
     protect: tuple[Path, ...] = (),
+    mix_file: bool = False,
 ) -> None:
     from backline.arrange.engine import arrange
     from backline.render.pipeline import RenderOptions, check_options
@@ -380,5 +459,8 @@ def _render_chart(
         part_soundfonts=fonts,
         **options,
     )
-    report = render_song(arr, out, opts, quiet=quiet, protect=protect)
-    _summary(report, out)
+    if mix_file:
+        report = render_mix_file(arr, out, opts, quiet=quiet, protect=protect)
+    else:
+        report = render_song(arr, out, opts, quiet=quiet, protect=protect)
+    _summary(report, out, files=not mix_file)

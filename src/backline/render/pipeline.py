@@ -630,6 +630,10 @@ def _missing_folders(folder: Path) -> list[Path]:
 def _staging(outdir: Path) -> Path:
     """A new staging folder in ``outdir`` (created as needed), named after this process,
     after removing what killed renders left there."""
+    if outdir.exists() and not outdir.is_dir():
+        raise OutputError(
+            f"cannot write to {outdir}: it is a file, and a render writes a folder (name another one)"
+        )
     try:
         outdir.mkdir(parents=True, exist_ok=True)
         _remove_stale_staging(outdir)
