@@ -96,6 +96,17 @@ def test_never_overwrites_input(tmp_path: Path) -> None:
     assert f.read_bytes() == before
 
 
+def test_a_folder_is_not_shifted_into_a_folder_named_like_a_file(tmp_path: Path) -> None:
+    stems = tmp_path / "stems"
+    stems.mkdir()
+    write_audio(stems / "bass.wav", sine(110.0, 0.5), SR)
+    with pytest.raises(
+        OutputError, match=r"one.wav: a folder of stems is shifted into a folder.*e.g. .*one\)"
+    ):
+        shift_folder(stems, tmp_path / "one.wav", semitones=1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["stems"]
+
+
 def test_retune_a_folder_to_a440_from_the_command_line(tmp_path: Path) -> None:
     """Stems of a band tuned to A = 432 Hz, retuned with ``--a4 440``: the keys' A3 lands
     on 220 Hz within 5 cents (the tuning is measured on the keys, not on the click), the

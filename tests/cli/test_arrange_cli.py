@@ -196,6 +196,7 @@ def test_styles_preview_renders_one_file_to_hear(tmp_path: Path) -> None:
             "rock.txt: the preview is a .wav, .flac, .mp3 or .ogg file",
         ),
         (["--tempo", "100"], "-o, --time, --tempo and --key go with --preview NAME"),
+        (["--preview", "rock", "--tempo", "0"], "--tempo: tempo 0 is outside 10-400 bpm"),
     ],
 )
 def test_styles_preview_mistakes_are_said_plainly(
@@ -206,3 +207,17 @@ def test_styles_preview_mistakes_are_said_plainly(
     assert res.exit_code != 0
     assert message in res.output and "Traceback" not in res.output
     assert not list(tmp_path.iterdir())
+
+
+def test_arrange_tempo_out_of_range_is_said_like_render_says_it(tmp_path: Path) -> None:
+    # it was typer's boxed 'Invalid value for --tempo', where render says it in one line
+    chart = tmp_path / "t.chart"
+    chart.write_text("title: T\nkey: C\n| C | F |\n")
+    for args in (
+        ["arrange", str(chart), "-o", str(tmp_path / "t.mid")],
+        ["render", str(chart), "-o", str(tmp_path / "r")],
+    ):
+        res = runner.invoke(app, [*args, "--tempo", "0"])
+        assert res.exit_code == 2, res.output
+        assert res.output.strip().endswith("tempo 0 BPM is outside 10..400") and "╭" not in res.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.chart"]

@@ -876,6 +876,11 @@ def shift_folder(
         raise AudioInputError(f"{s}: no audio files ({', '.join(AUDIO_EXTENSIONS)})")
     if same_file(d, s):
         raise AudioInputError(f"{d}: output folder is the input folder; choose another")
+    if d.suffix.lower() in AUDIO_EXTENSIONS and not d.is_dir():
+        raise OutputError(
+            f"{d}: a folder of stems is shifted into a folder, and this names an audio file "
+            f"(give a folder, e.g. {d.with_suffix('')})"
+        )
     check_shift(semitones, tempo_ratio)
     shifts = [0.0 if is_click_or_cue(f) else semitones for f in files]
     res = _shift_files(

@@ -75,7 +75,7 @@ def register(app: typer.Typer) -> None:
         key: Annotated[
             str | None, typer.Option("--key", help="Transpose to this key, e.g. Bb or F#m.")
         ] = None,
-        tempo: Annotated[float | None, typer.Option("--tempo", help="Tempo in BPM.", min=10, max=400)] = None,
+        tempo: Annotated[float | None, typer.Option("--tempo", help="Tempo in BPM (10-400).")] = None,
         seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same MIDI).")] = 0,
         intro: IntroOption = None,
         ending: EndingOption = None,
@@ -171,9 +171,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
         tempo: Annotated[
             float | None,
-            typer.Option(
-                "--tempo", help="The preview's tempo in BPM (default: the style's).", min=10, max=400
-            ),
+            typer.Option("--tempo", help="The preview's tempo in BPM, 10-400 (default: the style's)."),
         ] = None,
         key: Annotated[str | None, typer.Option("--key", help="The preview's key (default C).")] = None,
         seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
@@ -224,9 +222,12 @@ def _preview(
     from backline.arrange.preview import preview_song
     from backline.arrange.styles import StyleRegistry
     from backline.cli.render_cmds import MIX_FILE_SUFFIXES, render_mix_file
+    from backline.model.checks import check_tempo
     from backline.render.pipeline import RenderOptions
 
     check_key_option(key)
+    if tempo is not None:
+        check_tempo(tempo, "--tempo")  # before it is written into the preview's chart
     style = StyleRegistry.default().get(name)
     default = f"{slug(style.name)}-preview.wav"
     out = output if output is not None else Path(default)
