@@ -172,7 +172,11 @@ tempo = 240
         (_HEAD4 + "foo = 1\n" + _SONG, 8, r"unknown key(s) foo in [outputs]"),
         (_HEAD4.replace("count = 4", "count = 0") + _SONG, 5, "outputs.count 0 is outside 1..256"),
         (_HEAD4.replace("foh = [1, 2]", "foh = [1, 5]") + _SONG, 6, "outputs.foh 5 is outside 1..4"),
-        (_HEAD4.replace("count_in_bars = 0", "count_in_bars = 12") + _SONG, 3, "count_in_bars 12 is outside"),
+        (
+            _HEAD4.replace("count_in_bars = 0", "count_in_bars = 17") + _SONG,
+            3,
+            "count_in_bars 17 is outside 0..16",
+        ),
         (
             _HEAD4 + _SONG + 'click_sound = "nosuch"\n',
             13,

@@ -29,15 +29,13 @@ import numpy as np
 from backline.audio.analyze.core import Analysis
 from backline.audio.io import iter_blocks, open_writer, probe
 from backline.errors import AudioInputError, OutputError
+from backline.model.checks import MAX_COUNT_IN_BARS
 from backline.render.click import click_sound
 from backline.util.atomic import write_bytes_atomic
 
 __all__ = ["ClickPlan", "ClickResult", "plan_clicks", "render_click_block", "click_for_audio"]
 
 _BLOCK = 1 << 16
-
-#: The longest count-in, in bars (as ``live`` allows 0..8, with room for slow intros).
-MAX_COUNT_IN_BARS = 16
 
 
 @dataclass(frozen=True)

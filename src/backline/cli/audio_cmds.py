@@ -388,7 +388,8 @@ def click_cmd(
     sound: Annotated[str, typer.Option("--sound", help="classic, wood, beep, cowbell or rim.")] = "classic",
 ) -> None:
     """A click stem locked to the beats of a recording (accented downbeats, optional count-in)."""
-    from backline.audio.click import MAX_COUNT_IN_BARS, click_for_audio
+    from backline.audio.click import click_for_audio
+    from backline.model.checks import MAX_COUNT_IN_BARS
     from backline.render.click import CLICK_SOUNDS
 
     if sound not in CLICK_SOUNDS:

@@ -23,6 +23,7 @@ from typing import Any
 from backline.errors import LiveError, Location
 from backline.live.levels import check_level_db
 from backline.live.midi_control import MidiConfig, parse_midi_config
+from backline.model.checks import MAX_COUNT_IN_BARS
 from backline.util.atomic import write_text_atomic
 
 __all__ = [
@@ -392,7 +393,7 @@ def parse_setlist(text: str, path: str | Path) -> Setlist:
     sr = _int(head.get("sample_rate", 48000), "sample_rate", p, hl("sample_rate"), 8000, 192000)
     base_count = head.get("count_in_bars")
     if base_count is not None:
-        _int(base_count, "count_in_bars", p, hl("count_in_bars"), 0, 8)
+        _int(base_count, "count_in_bars", p, hl("count_in_bars"), 0, MAX_COUNT_IN_BARS)
     o_line = where.table("outputs")
     outs = _table(data.get("outputs", {}), "[outputs]", "{ count = 4 }", p, o_line)
     _unknown(outs, _OUTPUT_KEYS, "[outputs]", p, o_line, where)
@@ -522,7 +523,7 @@ def parse_setlist(text: str, path: str | Path) -> Setlist:
                 program=None if prog is None else _int(prog, "program", p, kl("program"), 0, 127),
                 count_in_bars=None
                 if count_in is None
-                else _int(count_in, "count_in_bars", p, kl("count_in_bars"), 0, 8),
+                else _int(count_in, "count_in_bars", p, kl("count_in_bars"), 0, MAX_COUNT_IN_BARS),
                 between=_between(s, base, p, kl),
                 stops=tuple(stops),
                 mix=mix,

@@ -24,6 +24,8 @@ __all__ = ["MIN_TEMPO", "MAX_TEMPO", "check_tempo"]
 #: The slowest and fastest tempo (quarter notes per minute) a song may have.
 MIN_TEMPO = 10.0
 MAX_TEMPO = 400.0
+#: The longest count-in anything takes (bars): a render, a click for audio, the live player.
+MAX_COUNT_IN_BARS = 16
 
 
 def check_tempo(value: object, where: Location | str | None = None) -> float:

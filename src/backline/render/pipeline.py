@@ -88,6 +88,7 @@ from backline.arrange import midi_out
 from backline.arrange.events import Arrangement
 from backline.arrange.styles.registry import StyleRegistry
 from backline.errors import DependencyMissingError, OutputError, RenderError, RenderOptionError
+from backline.model.checks import MAX_COUNT_IN_BARS
 from backline.render import click as click_mod
 from backline.render import cues as cues_mod
 from backline.render.export import (
@@ -146,7 +147,7 @@ LUFS_TARGET_RANGE = (-60.0, 0.0)
 #: The true-peak ceilings a render takes (dBTP).
 CEILING_RANGE = (-20.0, 0.0)
 #: The count-in lengths a render takes (bars).
-COUNT_IN_RANGE = (0, 16)
+COUNT_IN_RANGE = (0, MAX_COUNT_IN_BARS)
 
 Progress = Callable[[str, float], None]
 
