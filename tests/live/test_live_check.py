@@ -268,6 +268,10 @@ def test_a_missing_chart_is_named_once(make_show, tmp_path):
     (p,) = show.problems
     assert p.file == tmp_path / "nochart.chart" and p.message == "no such chart file"
     assert str(p) == f"song 1 'X': {tmp_path / 'nochart.chart'}: no such chart file"
+    # a mistake inside the chart: its file:line:col, once (it was "bad.chart: bad.chart:2:7: ...")
+    (tmp_path / "bad.chart").write_text("title: Bad\n| C | Xq7 |\n")
+    (p,) = make_show('\n[[songs]]\ntitle = "B"\nchart = "bad.chart"\n').problems
+    assert str(p) == f"song 1 'B': {tmp_path / 'bad.chart'}:2:7: unknown chord symbol 'Xq7': cannot read 'X'"
 
 
 def test_every_routing_level_and_stop_problem_of_a_song_in_one_check(make_show, tmp_path):

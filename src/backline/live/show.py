@@ -692,9 +692,15 @@ def prepare_song(
         problems.append(Problem(spec.index, spec.title, file, msg))
 
     def bad_file(exc: BacklineError, path: Path) -> None:
+        # the message may name the file already ("x.wav: ...", "bad.chart:4:7: ..."): once is enough
         text = str(exc)
-        prefix = f"{path}: "
-        problem(text[len(prefix) :] if text.startswith(prefix) else text, path)
+        prefix = f"{path}:"
+        if not text.startswith(prefix):
+            problem(text, path)
+        elif text.startswith(prefix + " "):
+            problem(text[len(prefix) + 1 :], path)
+        else:
+            problem(text)  # file:line:col: what is wrong
 
     render_dir: Path | None = None
     live: dict[str, Any] | None = None
