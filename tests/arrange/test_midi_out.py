@@ -89,3 +89,34 @@ def test_reverb_send_is_the_styles_or_the_default_when_it_sets_none() -> None:
     mid = arrangement_to_midi(replace(arr, parts=parts))
     sends = [[m.value for m in t if m.type == "control_change" and m.control == 91] for t in mid.tracks[1:]]
     assert sends == [[25], [64], [25]]  # None: 0.2 of 127, as before the sentinel went
+
+
+def _key_signatures(arr) -> list[tuple[int, str]]:  # type: ignore[no-untyped-def]
+    now, out = 0, []
+    for m in arrangement_to_midi(arr).tracks[0]:
+        now += m.time
+        if m.type == "key_signature":
+            out.append((now, m.key))
+    return out
+
+
+def test_the_key_signature_follows_the_key_and_its_changes() -> None:
+    """song.mid had no key signature: a DAW or notation program opened it in C."""
+    from backline.formats.chart import loads
+
+    text = (
+        "title: K\nkey: Bb\ntempo: 120\n[A]\n| Bb | Eb |\n[B]\nkey: Gm\n| Gm | D7 |\n[C]\nkey: D\n| D | A |\n"
+    )
+    arr = arrange(loads(text)[0], "rock", registry=REGISTRY, seed=0)
+    starts = {b.written_bar: round(b.start_beat * PPQ) for b in arr.bars}
+    # the intro is in the first key (from tick 0), each change at its bar, the ending in the last
+    assert _key_signatures(arr) == [(0, "Bb"), (starts[2], "Gm"), (starts[4], "D")]
+    assert arr.bars[-1].written_bar is None  # the ending played on in D
+    moved = arrange(loads(text)[0], "rock", registry=REGISTRY, seed=0, key="F#")
+    assert [k for _, k in _key_signatures(moved)] == ["F#", "Ebm", "Bb"]  # down a major third throughout
+    # read back, the key is the chart's
+    from backline.formats.midi_in import load_bytes
+
+    assert str(load_bytes(arrangement_to_midi_bytes(arr), "k.mid")[0].key) == "Bb"
+    keyless = song(("A", [bar("C"), bar("F")]))
+    assert keyless.key is None and _key_signatures(arrange(keyless, "rock", registry=REGISTRY)) == []

@@ -1,7 +1,9 @@
 """Standard MIDI File output of an arrangement.
 
 Type 1, 480 ticks per quarter note. Track 0 (the conductor) holds the song title,
-the tempo map, every time signature change and a marker at each section start, and
+the tempo map, every time signature change, the key signature (at the start and at every
+key change; the style's intro in the first key, its ending in the last), a marker at each
+section start, and
 ends at the end of the last played bar (so the file lasts exactly as the plan);
 then one named track per part with its GM program (drum kits on channel 10, i.e.
 channel index 9), volume/pan/reverb from the style's mix, and its notes.
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from backline.arrange.events import Arrangement, NoteSeq, Part
+from backline.model.pitch import Key
 from backline.util.atomic import write_bytes_atomic
 
 if TYPE_CHECKING:
@@ -79,10 +82,33 @@ def _conductor(arr: Arrangement) -> bytes:
             dd = int(math.log2(b.denominator))
             ev.append((_tick(b.start_beat), 1, bytes((0xFF, 0x58, 4, b.numerator, dd, clocks, 8))))
             prev = sig
+    last: Key | None = None
+    for b, key in zip(arr.bars, _bar_keys(arr), strict=True):
+        if key is not None and key != last:
+            sf, minor = key.fifths, key.mode == "minor"
+            ev.append((_tick(b.start_beat), 1, bytes((0xFF, 0x59, 2, sf & 0xFF, int(minor)))))
+            last = key
     for m in arr.markers:
         ev.append((_tick(m.beat), 3, _text(0x06, m.text)))
     # the conductor ends exactly at the end of the last played bar: the file lasts as the plan
     return _track(ev, _tick(arr.total_beats))
+
+
+def _bar_keys(arr: Arrangement) -> list[Key | None]:
+    """The key of every played bar: its written bar's key (or the song's); the intro's bars
+    take the first written bar's, the ending's the last one's; all None for a song with no key."""
+    written = arr.song.bars
+    keys: list[Key | None] = []
+    for b in arr.bars:
+        w = b.written_bar
+        keys.append(written[w].key or arr.song.key if w is not None and 0 <= w < len(written) else None)
+    first = next((k for k in keys if k is not None), None)
+    prev = first
+    out: list[Key | None] = []
+    for k in keys:
+        prev = k if k is not None else prev
+        out.append(prev)
+    return out
 
 
 def _vlq_array(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
