@@ -141,6 +141,11 @@ def test_sound_check_levels_are_saved_back(make_show, tmp_path):
     save_levels(path, Levels({1: 1.0}, {}))  # saving again replaces the block
     assert load_setlist(path).levels == Levels({1: 1.0}, {})
     assert path.read_text().count("[levels.outputs]") == 1
+    # only song levels: no empty [levels.outputs] table is left in the user's file
+    save_levels(path, Levels({}, {"One": {"keys": -2.0}, "Two": {}}))
+    block = path.read_text()[len(original.rstrip("\n")) :]
+    assert "[levels.outputs]" not in block and "Two" not in block
+    assert load_setlist(path).levels == Levels({}, {"One": {"keys": -2.0}})
 
 
 # --- malformed setlists: file:line messages, never a traceback ---------------------------

@@ -577,9 +577,13 @@ def _toml_key(k: str) -> str:
 
 def render_levels_block(levels: Levels) -> str:
     """The ``[levels]`` block as TOML text between the marker comments."""
-    out = [LEVELS_BEGIN, "[levels.outputs]"]
-    out += [f'"{k}" = {round(v, 2)}' for k, v in sorted(levels.outputs.items())]
+    out = [LEVELS_BEGIN]
+    if levels.outputs:  # no empty tables: only what the sound check set
+        out.append("[levels.outputs]")
+        out += [f'"{k}" = {round(v, 2)}' for k, v in sorted(levels.outputs.items())]
     for title, stems in levels.songs.items():
+        if not stems:
+            continue
         out.append(f"[levels.songs.{_toml_key(title)}]")
         out += [f"{_toml_key(s)} = {round(v, 2)}" for s, v in sorted(stems.items())]
     out.append(LEVELS_END)
