@@ -209,3 +209,21 @@ def test_an_unknown_part_is_an_arrange_error_that_is_also_a_key_error() -> None:
     with pytest.raises(KeyError):
         arr.part("tuba")
     assert arr.part("drums").name == "drums"
+
+
+@pytest.mark.parametrize(
+    ("style", "tempo", "said"),
+    [
+        ("medium-swing", 300, "300 BPM is far above the medium-swing style's range (90-220 BPM): "
+         "its grooves were made for that range; up-tempo-swing plays it"),
+        ("bossa-nova", 300, "300 BPM is far above the bossa-nova style's range (90-180 BPM): "
+         "its grooves were made for that range"),
+        ("pop", 50, "50 BPM is far below the pop style's range (70-140 BPM): its grooves were made for "
+         "that range; pop-ballad plays it"),
+        ("medium-swing", 240, None),  # within 15 % of the range: not said
+        ("pop", 62, None),
+    ],
+)  # fmt: skip
+def test_a_tempo_far_outside_the_styles_range_is_said(style: str, tempo: float, said: str | None) -> None:
+    arr = arrange(aaba(), style, registry=REGISTRY, tempo=tempo)
+    assert arr.extra["warnings"] == ([said] if said else [])

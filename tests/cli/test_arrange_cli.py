@@ -221,3 +221,14 @@ def test_arrange_tempo_out_of_range_is_said_like_render_says_it(tmp_path: Path) 
         assert res.exit_code == 2, res.output
         assert res.output.strip().endswith("tempo 0 BPM is outside 10..400") and "╭" not in res.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.chart"]
+
+
+def test_arrange_says_when_the_tempo_is_far_off_the_style(tmp_path: Path) -> None:
+    chart = tmp_path / "t.chart"
+    chart.write_text("title: T\nkey: C\n| C | F |\n")
+    res = runner.invoke(
+        app, ["arrange", str(chart), "--style", "pop-ballad", "--tempo", "130", "-o", str(tmp_path / "t.mid")]
+    )
+    assert res.exit_code == 0, res.output
+    assert "warning: 130 BPM is far above the pop-ballad style's range (50-96 BPM)" in res.output
+    assert "; pop plays it" in res.output

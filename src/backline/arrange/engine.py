@@ -18,7 +18,7 @@ from dataclasses import replace
 import numpy as np
 
 from backline.arrange.context import Layout, build_layout
-from backline.arrange.events import Arrangement, NoteEvent, NoteSeq, Part
+from backline.arrange.events import Arrangement, NoteEvent, NoteSeq, Part, PlanBar
 from backline.arrange.feel import (
     clean_up,
     fix_overlaps_array,
@@ -32,9 +32,9 @@ from backline.arrange.styles.model import Style
 from backline.arrange.styles.registry import StyleRegistry
 from backline.errors import ArrangeError, StyleError
 from backline.model.pitch import parse_key
-from backline.model.song import Song
+from backline.model.song import Song, TimeSignature
 
-__all__ = ["arrange", "resolve_style", "transpose_to", "EXTRA_ROLES"]
+__all__ = ["arrange", "resolve_style", "transpose_to", "tempo_warnings", "EXTRA_ROLES", "TEMPO_MARGIN"]
 
 #: Roles provided outside ``roles/`` (looked up after the injected ``roles`` and before
 #: :data:`backline.arrange.roles.ROLE_CLASSES`).
@@ -169,8 +169,43 @@ def arrange(
             "style_reason": reason,
             "intro": layout.intro_kind,
             "ending": layout.ending_kind,
+            "warnings": tempo_warnings(layout.plan, st, reg),
         },
     )
+
+
+#: How far past a style's tempo range a song may go before it is said (15 %: the ranges are
+#: where the grooves were made to sit, and a little outside them still sounds right).
+TEMPO_MARGIN = 0.15
+
+
+def tempo_warnings(plan: Sequence[PlanBar], style: Style, registry: StyleRegistry) -> list[str]:
+    """A warning when the song's tempo lies far outside ``style``'s range (a bossa at 300,
+    a ballad at 180), naming the styles of its family that play that tempo and meter."""
+    tempos = [b.tempo for b in plan if b.tempo > 0]
+    if not tempos:
+        return []
+    lo, hi = style.tempo_range
+    if max(tempos) > hi * (1 + TEMPO_MARGIN):
+        t, where = max(tempos), "above"
+    elif min(tempos) < lo / (1 + TEMPO_MARGIN):
+        t, where = min(tempos), "below"
+    else:
+        return []
+    meter = TimeSignature(plan[0].numerator, plan[0].denominator)
+    fits = [
+        o.name
+        for o in registry
+        if o.family == style.family
+        and o.name != style.name
+        and o.tempo_range[0] <= t <= o.tempo_range[1]
+        and o.supports(meter)
+    ]
+    hint = f"; {' or '.join(fits)} plays it" if fits else ""
+    return [
+        f"{t:g} BPM is far {where} the {style.name} style's range ({lo:g}-{hi:g} BPM): "
+        f"its grooves were made for that range{hint}"
+    ]
 
 
 def _generate(spec: PartSpec, layout: Layout, seed: int, roles: Mapping[str, Role] | None) -> np.ndarray:

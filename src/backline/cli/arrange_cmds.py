@@ -18,7 +18,7 @@ from backline.cli.checks import (
     refuse_overwrite,
     same_file,
 )
-from backline.cli.common import console, err_console, handle_errors, parse_song_selector, warn_song
+from backline.cli.common import console, err_console, handle_errors, parse_song_selector, say, warn_song
 from backline.errors import ArrangeError, BacklineError, OutputError
 from backline.util.slug import slug
 
@@ -145,6 +145,8 @@ def register(app: typer.Typer) -> None:
             f"{arr.duration_seconds:.1f} s -> {output}",
             highlight=False,
         )
+        for w in arr.extra.get("warnings", []):
+            say(err_console, w, "warning:", "yellow")
 
     @app.command("styles")
     @handle_errors

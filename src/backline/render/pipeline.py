@@ -673,7 +673,7 @@ def render_arrangement(
         if progress is not None:
             progress(label, max(0.0, min(1.0, frac)))
 
-    warnings: list[str] = []
+    warnings: list[str] = list(arr.extra.get("warnings", []))  # the arranger's (a tempo far off the style)
     backend = available_backend(o.backend)
     audible = [p for p in arr.parts if p.name not in o.mute and (not o.solo or p.name in o.solo)]
     if not audible:
